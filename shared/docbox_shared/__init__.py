@@ -1,0 +1,11 @@
+"""Doc Box shared package: what every service needs and must agree on.
+
+- ``events``     marshmallow schemas of the event envelope and the entry states
+                 (program, one-off session, series) that sessions publishes.
+- ``recurrence`` the one expansion of series into occurrences.
+- ``signing``    HMAC signatures of event deliveries.
+- ``inbox``      the consumer side: verify, apply once, record processed ids.
+- ``problems``   RFC 9457 problem+json errors.
+- ``settings``   environment variables read once, secrets checked in production.
+- ``web``        request ids, JSON logs, health endpoints.
+"""

@@ -1,0 +1,92 @@
+"""What every Doc Box web app gets: request ids, JSON logs, health, problem errors.
+
+Log lines are JSON objects, one a line. The access line names the *route*
+(``/feeds/<token>.ics``), never the raw path or query string, so capability
+tokens and email addresses cannot reach a log. The request id comes from an
+incoming ``X-Request-Id`` (the relay forwards the one of the change that made
+an event) or is made here, and is returned in the response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, has_request_context, jsonify, request
+from sqlalchemy import text
+
+from .problems import problem_response, register_problem_handlers
+
+MAX_BODY = 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if has_request_context() and "request_id" in g:
+            line["request_id"] = g.request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("werkzeug").setLevel("WARNING")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def init_app(app: Flask, db, service: str) -> None:
+    """Problem errors, body limit, request ids, access log and health endpoints."""
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY)
+    register_problem_handlers(app)
+    access = logging.getLogger(f"docbox.{service}.access")
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        access.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
+                                      "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok", service=service)
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            db.session.rollback()
+            return problem_response(503, "Service Unavailable", detail="The database is not reachable.")
+        return jsonify(status="ready", service=service)
