@@ -244,6 +244,24 @@ def expand(kind: str, state: dict, window_start: datetime, window_end: datetime)
     return result
 
 
+def occurrence(kind: str, state: dict, day: date | None = None) -> Occurrence | None:
+    """One occurrence: the one-off session itself, or the series' occurrence on rule date ``day``.
+
+    None when the series' rule gives no occurrence on ``day``.
+    """
+    if kind == "session":
+        return _session_occurrence(state)
+    if day is None:
+        return None
+    tz = zone(state["timezone"])
+    rule = _build(_parts(state["rrule"]), state["start_local"], tz)
+    hits = rule.between(datetime.combine(day, time()), datetime.combine(day, time.max), inc=True)
+    if not hits:
+        return None
+    exc = next((e for e in state.get("exceptions", []) if e["date"] == day), None)
+    return _series_occurrence(state, tz, timedelta(minutes=state["duration_minutes"]), hits[0], exc)
+
+
 def _session_occurrence(state: dict) -> Occurrence:
     tz = zone(state["timezone"])
     return Occurrence(

@@ -61,7 +61,6 @@ def new_request_id() -> str:
 def init_app(app: Flask, db, service: str) -> None:
     """Problem errors, body limit, request ids, access log and health endpoints."""
     app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY)
-    register_problem_handlers(app)
     access = logging.getLogger(f"docbox.{service}.access")
 
     @app.before_request
@@ -69,6 +68,8 @@ def init_app(app: Flask, db, service: str) -> None:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         g.started = time.perf_counter()
+
+    register_problem_handlers(app)  # after _start, so refused requests have a request id too
 
     @app.after_request
     def _finish(response: Response):

@@ -1,0 +1,57 @@
+"""Doc Box sessions service: the source of truth of programs, sessions, series and counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from docbox_shared import web
+from docbox_shared.api import Api, api_config
+
+from . import config
+from .models import db
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+migrate = Migrate()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    # Defaults, then the environment (read once), then overrides from tests.
+    app.config.update(api_config("Doc Box sessions"))
+    app.config.update(config.from_environment())
+    app.config.update(test_config or {})
+    web.configure_logging(app.config["LOG_LEVEL"])
+    # Extensions.
+    _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    web.init_app(app, db, "sessions")
+    api = Api(app)
+    # Blueprints.
+    from .api import BLUEPRINTS
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    from .cli import register
+    register(app)
+    return app
+
+
+def _prepare_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets the relay read while the web process writes; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

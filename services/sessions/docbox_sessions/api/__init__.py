@@ -1,0 +1,5 @@
+"""The JSON API under /api/v1: one flask-smorest blueprint per resource."""
+
+from . import admin, calendar, occurrences, programs, stats
+
+BLUEPRINTS = (programs.blp, calendar.sessions_blp, calendar.series_blp, occurrences.blp, stats.blp, admin.blp)

@@ -1,0 +1,55 @@
+"""Who is calling: staff bearer tokens (and, later, the web login).
+
+Roles: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
+exact counts), ``facilitator`` (records counts for the sessions it runs),
+``viewer`` (department leadership: suppressed statistics only).
+A token is 256 random bits shown once; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import g, request
+from sqlalchemy import select
+
+from docbox_shared.problems import Forbidden, Unauthorized
+
+from .models import ApiToken, Staff, db
+
+STAFF_ROLES = ("admin", "organizer", "facilitator", "viewer")
+PLANNERS = ("admin", "organizer")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(staff: Staff) -> str:
+    token = "dbx_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(staff_id=staff.id, token_hash=hash_token(token)))
+    return token
+
+
+def current_staff() -> Staff:
+    """The authenticated staff member; 401 without a valid bearer token."""
+    if "staff" in g:
+        return g.staff
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send a staff API token as 'Authorization: Bearer <token>'.")
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()),
+                                                   ApiToken.revoked_dt.is_(None)))
+    if row is None or not row.staff.active:
+        raise Unauthorized("The API token is not valid.")
+    g.staff = row.staff
+    return row.staff
+
+
+def require_role(*roles: str) -> Staff:
+    staff = current_staff()
+    if staff.role not in roles:
+        raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {staff.role}.")
+    return staff

@@ -1,0 +1,116 @@
+"""Flask commands: ``flask --app docbox_sessions <command>``.
+
+- ``staff add EMAIL --role ROLE``   adds a staff member; the API token is the last line printed.
+- ``staff token EMAIL``             issues another token for a staff member.
+- ``staff revoke-tokens EMAIL``     revokes every token of a staff member.
+- ``relay``                         delivers outbox events until stopped.
+- ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
+- ``seed-demo``                     demo program, series, session and staff on an empty database.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from . import operations, relay
+from .auth import STAFF_ROLES, issue_token
+from .models import ApiToken, Staff, db
+from .seed import seed_demo
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(staff)
+    app.cli.add_command(relay_command)
+    app.cli.add_command(outbox)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.group(help="Staff accounts and API tokens.")
+def staff():
+    pass
+
+
+def _staff(email: str) -> Staff:
+    member = db.session.scalar(select(Staff).where(Staff.email == email.lower()))
+    if member is None:
+        raise click.ClickException(f"no staff member {email}")
+    return member
+
+
+@staff.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+@click.option("--name", default="")
+def staff_add(email: str, role: str, name: str):
+    """Add a staff member and print a new API token (shown once) as the last line."""
+    if db.session.scalar(select(Staff).where(Staff.email == email.lower())):
+        raise click.ClickException(f"{email} exists already; use 'staff token' for a new token")
+    member = Staff(email=email.lower(), role=role, name=name)
+    db.session.add(member)
+    db.session.flush()
+    token = issue_token(member)
+    db.session.commit()
+    click.echo(f"Added {role} {member.email}. API token (shown once, stored hashed):")
+    click.echo(token)
+
+
+@staff.command("token")
+@click.argument("email")
+def staff_token(email: str):
+    """Issue another API token for a staff member (last line)."""
+    token = issue_token(_staff(email))
+    db.session.commit()
+    click.echo(token)
+
+
+@staff.command("revoke-tokens")
+@click.argument("email")
+def staff_revoke(email: str):
+    """Revoke every API token of a staff member."""
+    member = _staff(email)
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_dt.is_(None))):
+        token.revoked_dt = operations.now()
+    db.session.commit()
+    click.echo(f"Revoked the tokens of {member.email}.")
+
+
+@click.command("relay", help="Deliver outbox events to DOCBOX_EVENT_SUBSCRIBERS until stopped.")
+@click.option("--once", is_flag=True, help="Deliver what is due now and exit.")
+def relay_command(once: bool):
+    if once:
+        click.echo(f"attempted {relay.deliver_due()} deliveries")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        relay.run(stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass
+
+
+@click.group(help="The outbox of events.")
+def outbox():
+    pass
+
+
+@outbox.command("republish")
+@click.argument("subscriber")
+def outbox_republish(subscriber: str):
+    """Queue the newest event of every entry for SUBSCRIBER (a consumer added later)."""
+    count = operations.republish_all(subscriber)
+    db.session.commit()
+    click.echo(f"queued {count} events for {subscriber}")
+
+
+@click.command("seed-demo", help="Demo data on an empty database; prints the demo staff tokens.")
+def seed_demo_command():
+    tokens = seed_demo()
+    if tokens is None:
+        click.echo("Demo data exists already; nothing seeded.")
+        return
+    for email, (role, token) in tokens.items():
+        click.echo(f"{role:<12} {email:<28} {token}")

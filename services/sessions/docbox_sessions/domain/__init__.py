@@ -1,0 +1,1 @@
+"""Pure rules of the sessions service: no Flask, no database."""

@@ -1,0 +1,227 @@
+"""Tables of the sessions service, the source of truth of Doc Box.
+
+Vocabulary: a *program* groups sessions ("Doc Box", "Residents' circle"); a
+*one-off session* happens once; a *series* repeats by an RRULE in local wall
+time; a *series exception* moves or cancels one occurrence of a series; an
+*attendance count* is how many came to one occurrence, as numbers only.
+Staff are the people who use Doc Box (organizers, facilitators ...), never the
+people who attend. No table here may hold anything that identifies an
+attendee: ``tests/sessions/test_privacy_schema.py`` enforces it.
+
+Instants are stored in UTC (``_dt`` columns); series keep local wall time
+(``start_local``) plus the zone. Every calendar entry carries a ``version``
+that grows by one with each change and travels in its events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table,
+                        Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("admin", "organizer", "facilitator", "viewer")
+FORMATS = ("virtual", "in_person", "hybrid")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given for a UTC column")
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A staff bearer token; only its SHA-256 is kept, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    staff: Mapped[Staff] = relationship()
+
+
+class Program(db.Model):
+    __tablename__ = "programs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    default_format: Mapped[str | None] = mapped_column(String(20))
+    default_location: Mapped[str | None] = mapped_column(String(500))
+    default_video_url: Mapped[str | None] = mapped_column(String(1000))
+    open: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_subject: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+session_facilitators = Table(
+    "session_facilitators", Base.metadata,
+    Column("session_id", ForeignKey("one_off_sessions.id"), primary_key=True),
+    Column("staff_id", ForeignKey("staff.id"), primary_key=True),
+)
+series_facilitators = Table(
+    "series_facilitators", Base.metadata,
+    Column("series_id", ForeignKey("series.id"), primary_key=True),
+    Column("staff_id", ForeignKey("staff.id"), primary_key=True),
+)
+
+
+class _CalendarEntry:
+    """Columns a one-off session and a series share."""
+
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str | None] = mapped_column(String(500))
+    video_url: Mapped[str | None] = mapped_column(String(1000))
+    timezone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OneOffSession(_CalendarEntry, db.Model):
+    __tablename__ = "one_off_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    program: Mapped[Program] = relationship()
+    facilitators: Mapped[list[Staff]] = relationship(secondary=session_facilitators)
+
+
+class Series(_CalendarEntry, db.Model):
+    __tablename__ = "series"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    rrule: Mapped[str] = mapped_column(String(500))
+    continues_series_id: Mapped[str | None] = mapped_column(String(32))
+    program: Mapped[Program] = relationship()
+    facilitators: Mapped[list[Staff]] = relationship(secondary=series_facilitators)
+    exceptions: Mapped[list[SeriesException]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", order_by="SeriesException.date")
+
+
+class SeriesException(db.Model):
+    """One occurrence of a series moved (new start/end/location) or cancelled."""
+
+    __tablename__ = "series_exceptions"
+    series_id: Mapped[str] = mapped_column(ForeignKey("series.id"), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(String(500))
+    video_url: Mapped[str | None] = mapped_column(String(1000))
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    series: Mapped[Series] = relationship(back_populates="exceptions")
+
+
+class AttendanceCount(db.Model):
+    """How many came to one occurrence: numbers only, never who."""
+
+    __tablename__ = "attendance_counts"
+    occurrence_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    in_person: Mapped[int | None] = mapped_column(Integer)
+    virtual: Mapped[int | None] = mapped_column(Integer)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttendanceAudit(db.Model):
+    """Which staff member recorded or replaced a count, and when."""
+
+    __tablename__ = "attendance_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[str] = mapped_column(String(48), index=True)
+    recorded_by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[Staff] = relationship()
+
+
+class OutboxEvent(db.Model):
+    """An event written in the same transaction as the change it records."""
+
+    __tablename__ = "outbox_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    entry_kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxDelivery(db.Model):
+    """One event still to deliver (or delivered) to one subscriber URL."""
+
+    __tablename__ = "outbox_deliveries"
+    __table_args__ = (UniqueConstraint("outbox_event_id", "subscriber"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    subscriber: Mapped[str] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    delivered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event: Mapped[OutboxEvent] = relationship()

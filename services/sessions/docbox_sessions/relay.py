@@ -1,0 +1,123 @@
+"""The outbox relay: delivers every event to every subscriber, until acknowledged.
+
+Each ``OutboxDelivery`` row is one event for one subscriber URL. The relay
+claims one due row at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any
+number of relays can run side by side; SQLite serialises writers, so run one
+relay there), POSTs the event's body signed with HMAC-SHA256 over timestamp and
+body, and marks it delivered on a 2xx answer. Anything else is retried with
+exponential backoff and jitter (capped at ``MAX_BACKOFF``), forever: the
+failing subscriber shows in ``/api/v1/outbox`` with its last error. A relay
+killed mid-delivery leaves the row undelivered, so it is sent again; consumers
+ignore the duplicate by its event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import func, select
+
+from docbox_shared import signing
+
+from .clock import now
+from .models import OutboxDelivery, db
+
+log = logging.getLogger(__name__)
+BASE_BACKOFF = 1.0
+MAX_BACKOFF = 600.0
+TIMEOUT = 10
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay before the next try after ``attempts`` failures: 1 s, 2 s, 4 s ... capped, ±50 % jitter."""
+    return min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (attempts - 1)) * random.uniform(0.5, 1.5)
+
+
+def _claim_one() -> OutboxDelivery | None:
+    query = (select(OutboxDelivery)
+             .where(OutboxDelivery.delivered_dt.is_(None), OutboxDelivery.next_attempt_dt <= now())
+             .order_by(OutboxDelivery.next_attempt_dt, OutboxDelivery.id)
+             .limit(1))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalars(query).first()
+
+
+def _send(delivery: OutboxDelivery, http: requests.Session) -> str | None:
+    """POST one event; None on success, else a short error description."""
+    event = delivery.event
+    body = event.body.encode()
+    headers = {"Content-Type": "application/json", **signing.sign(body, current_app.config["EVENT_SECRETS"][0])}
+    if event.request_id:
+        headers["X-Request-Id"] = event.request_id
+    try:
+        response = http.post(delivery.subscriber, data=body, headers=headers, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: could not reach the subscriber"
+    if 200 <= response.status_code < 300:
+        return None
+    return f"HTTP {response.status_code}"
+
+
+def deliver_due(limit: int | None = None, http: requests.Session | None = None) -> int:
+    """Deliver due rows one transaction at a time; returns how many were attempted."""
+    http = http or requests.Session()
+    attempted = 0
+    while limit is None or attempted < limit:
+        delivery = _claim_one()
+        if delivery is None:
+            db.session.rollback()
+            break
+        error = _send(delivery, http)
+        attempted += 1
+        if error is None:
+            delivery.delivered_dt = now()
+            delivery.last_error = None
+        else:
+            delivery.attempts += 1
+            delivery.last_error = error
+            delivery.next_attempt_dt = now() + timedelta(seconds=backoff_seconds(delivery.attempts))
+            log.warning("delivery failed", extra={"event_id": delivery.event.event_id, "attempts": delivery.attempts,
+                                                  "error": error, "subscriber": delivery.subscriber})
+        db.session.commit()
+    return attempted
+
+
+def run(poll_interval: float = 0.5, stop=lambda: False) -> None:
+    """Deliver forever (until ``stop()``), sleeping briefly when nothing is due."""
+    http = requests.Session()
+    while not stop():
+        try:
+            if deliver_due(limit=100, http=http) == 0:
+                time.sleep(poll_interval)
+        except Exception:  # noqa: BLE001 - a database outage delays delivery; the relay keeps trying
+            log.exception("relay pass failed; retrying")
+            db.session.rollback()
+            time.sleep(min(5.0, poll_interval * 4))
+
+
+def status() -> dict:
+    """Pending deliveries, the oldest's age, and each subscriber's state."""
+    moment = now()
+    pending = OutboxDelivery.delivered_dt.is_(None)
+    rows = db.session.execute(
+        select(OutboxDelivery.subscriber, func.count(), func.min(OutboxDelivery.created_dt),
+               func.max(OutboxDelivery.attempts))
+        .where(pending).group_by(OutboxDelivery.subscriber)).all()
+    subscribers = []
+    for subscriber, count, oldest, max_attempts in rows:
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=moment.tzinfo)
+        last_error = db.session.scalar(select(OutboxDelivery.last_error).where(
+            pending, OutboxDelivery.subscriber == subscriber, OutboxDelivery.last_error.is_not(None))
+            .order_by(OutboxDelivery.id.desc()).limit(1))
+        subscribers.append(dict(subscriber=subscriber, pending=count, failing=max_attempts > 0,
+                                oldest_pending_age_seconds=(moment - oldest).total_seconds(),
+                                max_attempts=max_attempts, last_error=last_error))
+    ages = [s["oldest_pending_age_seconds"] for s in subscribers]
+    return dict(pending=sum(s["pending"] for s in subscribers),
+                oldest_pending_age_seconds=max(ages) if ages else None, subscribers=subscribers)

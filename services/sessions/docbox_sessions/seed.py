@@ -1,0 +1,55 @@
+"""Demo data for a first start: a "Doc Box" program with a monthly in-person
+series, a fortnightly virtual series and a one-off hybrid session, and one
+staff member per role whose API tokens are printed once."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from dateutil.rrule import MONTHLY, TU, WE, WEEKLY, rrule
+from sqlalchemy import select
+
+from docbox_shared import recurrence
+
+from . import operations
+from .auth import issue_token
+from .clock import now
+from .models import Program, Staff, db
+
+ZONE = "America/New_York"
+STAFF = (("admin@docbox.example", "admin"), ("organizer@docbox.example", "organizer"),
+         ("facilitator@docbox.example", "facilitator"), ("viewer@docbox.example", "viewer"))
+
+
+def seed_demo() -> dict[str, tuple[str, str]] | None:
+    """Seed an empty database; returns {email: (role, token)}, or None when data exists."""
+    if db.session.scalar(select(Program).limit(1)) or db.session.scalar(select(Staff).limit(1)):
+        return None
+    tokens = {}
+    members = {}
+    for email, role in STAFF:
+        member = Staff(email=email, role=role, name=role.title())
+        db.session.add(member)
+        db.session.flush()
+        members[role] = member
+        tokens[email] = (role, issue_token(member))
+    program = operations.create_program(dict(
+        name="Doc Box", slug="doc-box", timezone=ZONE, open=True, default_format="in_person",
+        description="Peer support for emergency physicians: bad outcomes, lawsuits, burnout, and how we cope.",
+        default_location="Emergency Department, conference room 2", default_video_url="https://meet.example.org/docbox"))
+    today = now().astimezone(recurrence.zone(ZONE)).date()
+    third_wednesday = rrule(MONTHLY, byweekday=WE(+3), dtstart=datetime.combine(today, time(19)), count=1)[0]
+    operations.create_series(dict(
+        program_id=program.id, title="Doc Box: monthly circle", format="in_person", start=third_wednesday,
+        duration_minutes=90, rrule="FREQ=MONTHLY;BYDAY=3WE;COUNT=12", facilitator_ids=[members["facilitator"].id],
+        description="Confidential peer support. Come as you are; nothing is recorded."))
+    tuesday = rrule(WEEKLY, byweekday=TU, dtstart=datetime.combine(today, time(12, 15)), count=1)[0]
+    operations.create_series(dict(
+        program_id=program.id, title="Doc Box: lunchtime online", format="virtual", start=tuesday,
+        duration_minutes=45, rrule="FREQ=WEEKLY;INTERVAL=2;COUNT=26", facilitator_ids=[members["facilitator"].id]))
+    start = recurrence.localize(datetime.combine(today + timedelta(days=10), time(17, 30)), recurrence.zone(ZONE))
+    operations.create_session(dict(
+        program_id=program.id, title="Doc Box: after a lawsuit", format="hybrid", start=start,
+        end=start + timedelta(hours=1, minutes=30), facilitator_ids=[members["facilitator"].id]))
+    db.session.commit()
+    return tokens
