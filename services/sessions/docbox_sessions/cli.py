@@ -14,6 +14,7 @@ import signal
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from . import operations, relay
@@ -29,9 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
 
 
-@click.group(help="Staff accounts and API tokens.")
-def staff():
-    pass
+staff = AppGroup("staff", help="Staff accounts and API tokens.")
 
 
 def _staff(email: str) -> Staff:
@@ -80,6 +79,7 @@ def staff_revoke(email: str):
 
 @click.command("relay", help="Deliver outbox events to DOCBOX_EVENT_SUBSCRIBERS until stopped.")
 @click.option("--once", is_flag=True, help="Deliver what is due now and exit.")
+@with_appcontext
 def relay_command(once: bool):
     if once:
         click.echo(f"attempted {relay.deliver_due()} deliveries")
@@ -92,9 +92,7 @@ def relay_command(once: bool):
         pass
 
 
-@click.group(help="The outbox of events.")
-def outbox():
-    pass
+outbox = AppGroup("outbox", help="The outbox of events.")
 
 
 @outbox.command("republish")
@@ -107,6 +105,7 @@ def outbox_republish(subscriber: str):
 
 
 @click.command("seed-demo", help="Demo data on an empty database; prints the demo staff tokens.")
+@with_appcontext
 def seed_demo_command():
     tokens = seed_demo()
     if tokens is None:

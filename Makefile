@@ -1,0 +1,28 @@
+# Doc Box: `make run` starts the suite on this machine; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SERVICES := $(wildcard services/*)
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python shared/pyproject.toml $(addsuffix /pyproject.toml,$(SERVICES))
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e shared $(foreach s,$(SERVICES),-e "$(s)[test]")
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@bash scripts/run.sh
+
+test: install
+	@bash scripts/test-setup.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var test-artifacts

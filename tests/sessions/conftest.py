@@ -1,0 +1,111 @@
+"""Fixtures for the sessions service.
+
+- ``clock``: the service's clock, fixed at 2027-01-15 12:00 UTC; tests move it.
+- ``app``: the sessions app on a fresh database built by running the migrations.
+- ``tokens``: one staff member per role, added with the real CLI; role -> token.
+- ``api``: ``api(role).get(...)`` etc., a test client sending that role's token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import flask_migrate
+import pytest
+
+from docbox_sessions import MIGRATIONS, create_app
+from docbox_sessions.models import db
+
+T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **kwargs) -> None:
+        self.moment += timedelta(**kwargs)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def app_config(make_database_url, clock):
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
+            "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(app):
+    runner = app.test_cli_runner()
+    result = {}
+    for role in ("admin", "organizer", "facilitator", "viewer"):
+        out = runner.invoke(args=["staff", "add", f"{role}@example.org", "--role", role])
+        assert out.exit_code == 0, out.output
+        result[role] = out.output.strip().splitlines()[-1]
+    return result
+
+
+class RoleClient:
+    def __init__(self, client, token):
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"} if token else {}
+
+    def __getattr__(self, method):
+        def call(url, **kwargs):
+            return getattr(self.client, method)(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return call
+
+
+@pytest.fixture
+def api(client, tokens):
+    return lambda role: RoleClient(client, tokens.get(role))
+
+
+@pytest.fixture
+def program(api):
+    response = api("organizer").post("/api/v1/programs", json={
+        "name": "Doc Box", "timezone": "America/New_York", "open": True, "default_format": "in_person",
+        "default_location": "ED conference room 2", "default_video_url": "https://meet.example.org/docbox"})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def staff_id(api):
+    """``staff_id(role)``: the id of the staff member added for that role."""
+    return lambda role: next(s["id"] for s in api("admin").get("/api/v1/staff").json if s["role"] == role)
+
+
+@pytest.fixture
+def table_counts(app):
+    """``table_counts()``: rows per table; a request that writes nothing leaves it unchanged."""
+    def count():
+        with app.app_context():
+            return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
+                    for t in db.metadata.sorted_tables}
+    return count

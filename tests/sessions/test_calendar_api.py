@@ -1,0 +1,201 @@
+"""Programs, one-off sessions, series and occurrences through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+WEEKLY = {"title": "Doc Box weekly", "format": "in_person", "start": "2027-03-03T19:00:00-05:00",
+          "duration_minutes": 90, "rrule": "FREQ=WEEKLY;COUNT=4"}
+
+
+def new_series(api, program, **changes):
+    response = api("organizer").post("/api/v1/series", json={"program_id": program["id"], **WEEKLY, **changes})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def occurrences(api, start="2027-01-01T00:00:00Z", end="2028-01-01T00:00:00Z", role="organizer"):
+    response = api(role).get(f"/api/v1/occurrences?from={start}&to={end}")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_weekly_series_stays_at_seven_pm_across_daylight_saving(api, program):
+    new_series(api, program)
+    starts = [o["start"] for o in occurrences(api)]
+    assert starts == ["2027-03-03T19:00:00-05:00", "2027-03-10T19:00:00-05:00",
+                      "2027-03-17T19:00:00-04:00", "2027-03-24T19:00:00-04:00"]
+    assert all(o["timezone"] == "America/New_York" for o in occurrences(api))
+
+
+def test_series_takes_program_defaults_for_place(api, program):
+    series = new_series(api, program, format="hybrid")
+    assert series["location"] == "ED conference room 2"
+    assert series["video_url"] == "https://meet.example.org/docbox"
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ("FREQ=WEEKLY;INTERVAL=2;COUNT=3", ["2027-03-03", "2027-03-17", "2027-03-31"]),
+    ("FREQ=MONTHLY;BYDAY=3WE;COUNT=3", ["2027-03-17", "2027-04-21", "2027-05-19"]),
+    ("FREQ=MONTHLY;BYMONTHDAY=17;UNTIL=20270520", ["2027-03-17", "2027-04-17", "2027-05-17"]),
+])
+def test_rules_people_use(api, program, rule, expected):
+    first = expected[0]
+    new_series(api, program, rrule=rule, start=f"{first}T19:00:00")
+    assert [o["start"][:10] for o in occurrences(api)] == expected
+
+
+def test_moved_occurrence_keeps_its_id_and_moves(api, program):
+    new_series(api, program)
+    third = occurrences(api)[2]
+    moved = api("organizer").patch(f"/api/v1/occurrences/{third['id']}", json={
+        "start": "2027-03-18T18:00:00-04:00", "location": "Library, room 4"})
+    assert moved.status_code == 200, moved.json
+    listed = {o["id"]: o for o in occurrences(api)}
+    assert listed[third["id"]]["start"] == "2027-03-18T18:00:00-04:00"
+    assert listed[third["id"]]["end"] == "2027-03-18T19:30:00-04:00"
+    assert listed[third["id"]]["location"] == "Library, room 4"
+    assert listed[third["id"]]["moved"] is True
+    assert api("organizer").get(f"/api/v1/occurrences/{third['id']}").json["start"] == "2027-03-18T18:00:00-04:00"
+
+
+def test_cancelled_occurrence_stays_listed_as_cancelled(api, program):
+    new_series(api, program)
+    second = occurrences(api)[1]
+    assert api("organizer").post(f"/api/v1/occurrences/{second['id']}/cancel").status_code == 200
+    statuses = [o["status"] for o in occurrences(api)]
+    assert statuses == ["scheduled", "cancelled", "scheduled", "scheduled"]
+    again = api("organizer").post(f"/api/v1/occurrences/{second['id']}/cancel")
+    assert again.status_code == 200 and again.json["status"] == "cancelled"
+    assert api("organizer").patch(f"/api/v1/occurrences/{second['id']}",
+                                  json={"location": "elsewhere"}).status_code == 409
+
+
+def test_ending_a_series_removes_later_occurrences(api, program):
+    series = new_series(api, program)
+    ended = api("organizer").post(f"/api/v1/series/{series['id']}/end", json={"on": "2027-03-17"})
+    assert ended.status_code == 200, ended.json
+    assert [o["start"][:10] for o in occurrences(api)] == ["2027-03-03", "2027-03-10"]
+
+
+def test_cancelling_a_one_off_session(api, program):
+    created = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "After a lawsuit", "format": "virtual",
+        "start": "2027-02-01T17:30:00-05:00", "end": "2027-02-01T19:00:00-05:00"})
+    assert created.status_code == 201, created.json
+    assert created.json["video_url"] == "https://meet.example.org/docbox"
+    assert created.json["location"] is None
+    cancelled = api("organizer").post(f"/api/v1/occurrences/{created.json['id']}/cancel")
+    assert cancelled.json["status"] == "cancelled"
+    assert [o["status"] for o in occurrences(api)] == ["cancelled"]
+
+
+def test_editing_an_unstarted_series_changes_it_in_place(api, program):
+    series = new_series(api, program)
+    edited = api("organizer").patch(f"/api/v1/series/{series['id']}", json={"title": "Doc Box circle"})
+    assert edited.status_code == 200
+    assert edited.json["id"] == series["id"] and edited.json["version"] == 2
+    assert {o["title"] for o in occurrences(api)} == {"Doc Box circle"}
+
+
+def test_editing_a_running_series_changes_only_future_occurrences(api, program, clock):
+    series = new_series(api, program)
+    past_ids = [o["id"] for o in occurrences(api)[:2]]
+    clock.set(clock.moment.replace(month=3, day=12))
+    cancelled_future = occurrences(api)[3]["id"]
+    api("organizer").post(f"/api/v1/occurrences/{cancelled_future}/cancel")
+    edited = api("organizer").patch(f"/api/v1/series/{series['id']}", json={
+        "title": "Doc Box, new time", "start": "2027-03-17T18:00:00-04:00"})
+    assert edited.status_code == 200, edited.json
+    assert edited.json["continues_series_id"] == series["id"]
+    listed = occurrences(api)
+    assert [o["id"] for o in listed[:2]] == past_ids
+    assert [(o["title"], o["start"]) for o in listed] == [
+        ("Doc Box weekly", "2027-03-03T19:00:00-05:00"), ("Doc Box weekly", "2027-03-10T19:00:00-05:00"),
+        ("Doc Box, new time", "2027-03-17T18:00:00-04:00"), ("Doc Box, new time", "2027-03-24T18:00:00-04:00")]
+    assert listed[3]["status"] == "cancelled", "a cancellation in the edited part is kept"
+
+
+def test_occurrence_ids_survive_edits_to_other_occurrences(api, program):
+    new_series(api, program)
+    before = [o["id"] for o in occurrences(api)]
+    api("organizer").patch(f"/api/v1/occurrences/{before[0]}", json={"start": "2027-03-04T19:00:00-05:00"})
+    api("organizer").post(f"/api/v1/occurrences/{before[2]}/cancel")
+    assert sorted(o["id"] for o in occurrences(api)) == sorted(before)
+
+
+def test_occurrences_filter_by_program(api, program):
+    other = api("organizer").post("/api/v1/programs", json={"name": "Residents", "timezone": "Europe/Berlin"}).json
+    new_series(api, program)
+    new_series(api, other, start="2027-03-03T19:00:00", format="virtual", video_url="https://v.example.org/r")
+    only = api("organizer").get(f"/api/v1/occurrences?from=2027-01-01T00:00:00Z&to=2028-01-01T00:00:00Z&program={other['id']}").json
+    assert len(only) == 4 and {o["program_id"] for o in only} == {other["id"]}
+    assert only[0]["start"] == "2027-03-03T19:00:00+01:00"
+
+
+def test_unknown_occurrence_is_404_problem(api, program):
+    series = new_series(api, program)
+    for bad in (f"{series['id']}_20270304", "nope", f"{series['id']}_20279999"):
+        response = api("organizer").get(f"/api/v1/occurrences/{bad}")
+        assert response.status_code == 404
+        assert response.content_type == "application/problem+json"
+
+
+def test_program_changes_are_versioned(api, program):
+    changed = api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"open": False})
+    assert changed.status_code == 200 and changed.json["version"] == 2 and changed.json["open"] is False
+    same = api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"open": False})
+    assert same.json["version"] == 2, "a change that changes nothing is not a new version"
+
+
+@pytest.mark.parametrize("role, method, url, body, expected", [
+    (None, "get", "/api/v1/programs", None, 401),
+    ("viewer", "post", "/api/v1/programs", {"name": "X", "timezone": "UTC"}, 403),
+    ("facilitator", "post", "/api/v1/programs", {"name": "X", "timezone": "UTC"}, 403),
+    ("admin", "post", "/api/v1/programs", {"name": "X", "timezone": "UTC"}, 201),
+    ("viewer", "get", "/api/v1/programs", None, 200),
+    ("facilitator", "get", "/api/v1/staff", None, 403),
+    ("organizer", "get", "/api/v1/outbox", None, 403),
+    ("admin", "get", "/api/v1/outbox", None, 200),
+    ("viewer", "get", "/api/v1/occurrences", None, 200),
+])
+def test_roles(api, role, method, url, body, expected):
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(api(role), method)(url, **kwargs)
+    assert response.status_code == expected, response.json
+    if expected >= 400:
+        assert response.content_type == "application/problem+json"
+
+
+def test_bad_token_is_401(client):
+    response = client.get("/api/v1/programs", headers={"Authorization": "Bearer dbx_not-a-token"})
+    assert response.status_code == 401 and response.json["type"] == "urn:docbox:problem:unauthorized"
+
+
+def test_revoked_token_stops_working(app, api):
+    assert api("viewer").get("/api/v1/me").json["role"] == "viewer"
+    result = app.test_cli_runner().invoke(args=["staff", "revoke-tokens", "viewer@example.org"])
+    assert result.exit_code == 0
+    assert api("viewer").get("/api/v1/me").status_code == 401
+
+
+def test_admin_adds_staff_and_gets_token_once(api, client):
+    created = api("admin").post("/api/v1/staff", json={"email": "New@Example.org", "role": "facilitator"})
+    assert created.status_code == 201 and created.json["email"] == "new@example.org"
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {created.json['token']}"})
+    assert me.json["role"] == "facilitator"
+    listed = api("admin").get("/api/v1/staff").json
+    assert all("token" not in s for s in listed)
+
+
+def test_openapi_document_lists_every_operation(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/programs", "/api/v1/sessions", "/api/v1/series/{series_id}", "/api/v1/occurrences",
+                 "/api/v1/occurrences/{occurrence_id}/cancel", "/api/v1/occurrences/{occurrence_id}/attendance",
+                 "/api/v1/stats/attendance", "/api/v1/outbox"):
+        assert path in spec["paths"]
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json["status"] == "ok"
+    assert client.get("/readyz").json["status"] == "ready"
