@@ -1,0 +1,64 @@
+"""Doc Box calendar_sync: iCal feeds and CalDAV push from its own copy of the calendar.
+
+It keeps a replica of the sessions service's programs, one-off sessions and
+series (built from signed events), serves capability-URL iCal feeds of it, and
+a worker pushes every change to the CalDAV calendars admins registered. Feeds
+keep answering while the sessions service is down.
+
+Modules: ``config`` (settings), ``models`` (tables), ``operations`` (use
+cases), ``ical`` (the renderer), ``feeds`` (validators and body cache),
+``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``crypto``
+(passwords at rest), ``api/`` (JSON API), ``web/`` (the feed URL), ``cli``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from docbox_shared import settings, web
+from docbox_shared.inbox import events_blueprint
+
+from . import config, crypto
+from .models import Entry, ProcessedEvent, db
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+migrate = Migrate()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    # Defaults from the environment, read once; tests pass their own on top.
+    app.config.from_mapping(settings.load(config.SETTINGS))
+    app.config.update(test_config or {})
+    _check(app)
+    if not test_config:
+        web.configure_logging(app.config["LOG_LEVEL"])
+    # Extensions.
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    web.init_app(app, db, "calendar_sync")
+    from .feeds import BodyCache
+    app.extensions["docbox_feed_cache"] = BodyCache()
+    # Blueprints: the signed events inbox, the JSON API, the feed URL; then CLI commands.
+    from . import operations
+    app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, operations.on_change))
+    from . import api
+    api.init_app(app)
+    from .web import bp as feeds_bp
+    app.register_blueprint(feeds_bp)
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def _check(app: Flask) -> None:
+    crypto.check_keys(app.config["SECRET_KEYS"])
+    if app.config.get("DOCBOX_ENV") == "production" and not app.config["PUBLIC_URL"].startswith("https://"):
+        raise settings.ConfigError("Doc Box cannot start:\n  DOCBOX_CALENDAR_SYNC_URL must be an https:// URL "
+                                   "in production (feed URLs are built on it)")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        os.makedirs(os.path.dirname(uri[len("sqlite:///"):]) or ".", exist_ok=True)

@@ -1,0 +1,70 @@
+"""Feeds: ``POST /api/v1/feeds`` and the capability's own rotate and revoke.
+
+Who may create a feed: anyone, when every program asked for is marked open by
+its organizer; a staff member (bearer token checked by the sessions service)
+otherwise. Rotating or revoking needs the feed's token, sent in the JSON body
+(never in a URL, so it cannot reach an access log); an admin may also revoke a
+feed by its id.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import operations
+from ..staff import current_staff
+from .schemas import FeedCreate, FeedOut, FeedToken
+
+blp = Blueprint("feeds", __name__, url_prefix="/api/v1/feeds", description="iCal feed capability URLs")
+
+
+def _shown(feed, token: str) -> dict:
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    url = f"{base}/feeds/{token}.ics"
+    return {"id": feed.id, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1],
+            "program_ids": feed.program_ids, "hide_cancelled": feed.hide_cancelled,
+            "alarm_minutes_before": feed.alarm_minutes_before, "created_at": operations.aware(feed.created_at)}
+
+
+@blp.route("")
+class Feeds(MethodView):
+    @blp.arguments(FeedCreate)
+    @blp.response(201, FeedOut)
+    def post(self, args):
+        """Create a feed for a set of programs; the answer holds its secret URL"""
+        programs = operations.resolve_programs(args["programs"])
+        if not all(p.data.get("open") for p in programs):
+            current_staff()
+        feed, token = operations.create_feed([p.entry_id for p in programs], args["hide_cancelled"],
+                                             args["alarm_minutes_before"])
+        return _shown(feed, token)
+
+
+@blp.route("/rotate")
+class Rotate(MethodView):
+    @blp.arguments(FeedToken)
+    @blp.response(201, FeedOut)
+    def post(self, args):
+        """Give a feed a new URL; the old one stops working at once"""
+        feed, token = operations.rotate_feed(args["token"])
+        return _shown(feed, token)
+
+
+@blp.route("/revoke")
+class Revoke(MethodView):
+    @blp.arguments(FeedToken)
+    @blp.response(204)
+    def post(self, args):
+        """Revoke a feed by its token: its URL answers 404 from now on"""
+        operations.revoke_feed(token=args["token"])
+
+
+@blp.route("/<feed_id>")
+class FeedById(MethodView):
+    @blp.response(204)
+    def delete(self, feed_id):
+        """Revoke a feed by its id (admin)"""
+        current_staff("admin")
+        operations.revoke_feed(feed_id=feed_id)

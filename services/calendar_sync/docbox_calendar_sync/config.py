@@ -1,0 +1,38 @@
+"""Settings of calendar_sync: every environment variable it reads, declared once.
+
+The README's settings table lists these declarations. Secrets (the event
+secret, the keys that encrypt CalDAV passwords) must be set to real values in
+production; the development defaults only serve one machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+from docbox_shared.settings import COMMON, Setting, as_bool, as_list
+
+# A valid Fernet key that everyone can read: development only (refused in production).
+DEV_SECRET_KEY = "ZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24tLS0tLS0="
+
+VAR_DIR = os.environ.get("DOCBOX_VAR_DIR", "var")
+
+SETTINGS = COMMON + [
+    Setting("DOCBOX_CALENDAR_SYNC_DATABASE_URL", "SQLALCHEMY_DATABASE_URI",
+            f"sqlite:///{os.path.abspath(os.path.join(VAR_DIR, 'calendar_sync.sqlite'))}",
+            "SQLAlchemy URL of this service's database (SQLite file under DOCBOX_VAR_DIR by default)."),
+    Setting("DOCBOX_CALENDAR_SYNC_URL", "PUBLIC_URL", "http://127.0.0.1:5002",
+            "Public base URL of this service; feed URLs are built on it (https:// in production)."),
+    Setting("DOCBOX_SESSIONS_URL", "SESSIONS_URL", "http://127.0.0.1:5001",
+            "Base URL of the sessions service, asked `GET /api/v1/me` to check staff bearer tokens."),
+    Setting("DOCBOX_SECRET_KEYS", "SECRET_KEYS", [DEV_SECRET_KEY],
+            "Fernet keys encrypting stored CalDAV passwords, comma-separated, newest first.",
+            as_list, secret=True),
+    Setting("DOCBOX_FEED_REFRESH_MINUTES", "FEED_REFRESH_MINUTES", 60,
+            "REFRESH-INTERVAL / X-PUBLISHED-TTL advertised in feeds, in minutes.", int),
+    Setting("DOCBOX_CALDAV_TIMEOUT", "CALDAV_TIMEOUT", 15.0, "Seconds before a CalDAV request is given up.", float),
+    Setting("DOCBOX_CALDAV_VERIFY_TLS", "CALDAV_VERIFY_TLS", True,
+            "Verify CalDAV servers' TLS certificates (turn off only for self-signed test servers).", as_bool),
+    Setting("DOCBOX_CALDAV_RECONCILE_MINUTES", "CALDAV_RECONCILE_MINUTES", 60,
+            "How often the worker compares each target's calendar with Doc Box's (one PROPFIND).", int),
+    Setting("DOCBOX_WORKER_INTERVAL", "WORKER_INTERVAL", 5.0, "Seconds the worker sleeps between passes.", float),
+]

@@ -1,0 +1,169 @@
+"""Doc Box's calendar as RFC 5545 text: the one renderer for feeds and CalDAV.
+
+Vocabulary:
+
+- *master*: the VEVENT of a series, with its RRULE; a one-off session is a
+  single VEVENT.
+- *override*: a VEVENT with the series' UID and a RECURRENCE-ID, for each
+  occurrence the organizer moved or cancelled (an *exception*).
+- *UID*: ``docbox-<kind>-<entry id>`` with every character outside
+  ``[A-Za-z0-9._-]`` escaped, so it is stable forever and safe as a CalDAV
+  resource name on any server (no ``/``).
+- *SEQUENCE*: the entry's version, which grows on every change and never goes down.
+
+Rendering is deterministic: the same entries and options give the same bytes
+(DTSTAMP is the entry's own ``updated_at``, never "now"), which is what lets a
+feed's ETag be computed without rendering. Nothing here names an attendee or a
+facilitator; the event states carry none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+
+from docbox_shared import recurrence
+
+PRODID = "-//Doc Box//calendar_sync//EN"
+RENDER_VERSION = "1"  # part of every feed ETag: bump when the output format changes
+_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_")
+# Wide enough for any series the rules allow (ten years at most).
+_ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzinfo=timezone.utc))
+
+
+@dataclass(frozen=True)
+class Options:
+    hide_cancelled: bool = False
+    alarm_minutes_before: int | None = None
+
+
+def uid_for(kind: str, entry_id: str) -> str:
+    escaped = "".join(c if c in _SAFE else "".join(f"~{b:02X}" for b in c.encode()) for c in entry_id)
+    return f"docbox-{kind}-{escaped}"
+
+
+def _summary(title: str, status: str) -> str:
+    return f"Cancelled: {title}" if status == "cancelled" else title
+
+
+def _description(text: str, video_url: str | None) -> str:
+    parts = [text.strip()] if text and text.strip() else []
+    if video_url:
+        parts.append(f"Join online: {video_url}")
+    return "\n\n".join(parts)
+
+
+def _vevent(uid: str, occ: recurrence.Occurrence, *, version: int, stamp: datetime,
+            program_name: str | None, options: Options) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp.astimezone(timezone.utc))
+    event.add("last-modified", stamp.astimezone(timezone.utc))
+    event.add("sequence", version)
+    event.add("dtstart", occ.start)
+    event.add("dtend", occ.end)
+    event.add("summary", _summary(occ.title, occ.status))
+    event.add("status", "CANCELLED" if occ.status == "cancelled" else "CONFIRMED")
+    if occ.location:
+        event.add("location", occ.location)
+    if occ.video_url:
+        event.add("url", occ.video_url)
+    description = _description(occ.description, occ.video_url)
+    if description:
+        event.add("description", description)
+    if program_name:
+        event.add("categories", [program_name])
+    event.add("transp", "OPAQUE")
+    if options.alarm_minutes_before is not None and occ.status != "cancelled":
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", occ.title)
+        alarm.add("trigger", timedelta(minutes=-options.alarm_minutes_before))
+        event.add_component(alarm)
+    return event
+
+
+def entry_events(kind: str, state: dict, version: int, program_name: str | None,
+                 options: Options = Options()) -> list[icalendar.Event]:
+    """The VEVENTs of one loaded session or series state (master first, then overrides)."""
+    uid = uid_for(kind, state["id"])
+    if kind == "session":
+        occ = recurrence.expand("session", state, *_ALL_TIME)[0]
+        if occ.status == "cancelled" and options.hide_cancelled:
+            return []
+        return [_vevent(uid, occ, version=version, stamp=state["updated_at"], program_name=program_name,
+                        options=options)]
+    if kind != "series":
+        return []
+    tz = recurrence.zone(state["timezone"])
+    first_start = recurrence.localize(state["start_local"], tz)
+    master_occ = recurrence.Occurrence(
+        id=state["id"], entry_kind="series", entry_id=state["id"], program_id=state["program_id"],
+        recurrence_date=None, original_start=None, start=first_start,
+        end=first_start + timedelta(minutes=state["duration_minutes"]), timezone=state["timezone"],
+        status="scheduled", moved=False, title=state["title"], description=state.get("description", ""),
+        format=state["format"], location=state.get("location"), video_url=state.get("video_url"))
+    master = _vevent(uid, master_occ, version=version, stamp=state["updated_at"], program_name=program_name,
+                     options=options)
+    master.add("rrule", icalendar.vRecur.from_ical(state["rrule"]))
+    exceptions = {e["date"]: e for e in state.get("exceptions", [])}
+    overrides, excluded = [], []
+    # The shared expansion decides which exceptions still belong to the rule
+    # (an exception past a shortened UNTIL is no occurrence at all).
+    for occ in recurrence.expand("series", state, *_ALL_TIME):
+        exc = exceptions.get(occ.recurrence_date)
+        if exc is None:
+            continue
+        if occ.status == "cancelled" and options.hide_cancelled:
+            excluded.append(occ.original_start)
+            continue
+        override = _vevent(uid, occ, version=version, stamp=max(exc["updated_at"], state["updated_at"]),
+                           program_name=program_name, options=options)
+        override.add("recurrence-id", occ.original_start)
+        overrides.append(override)
+    if excluded:
+        master.add("exdate", excluded)
+    return [master, *overrides]
+
+
+def _add_timezones(cal: icalendar.Calendar, events: list[icalendar.Event], zones: set[str]) -> None:
+    """One VTIMEZONE per zone used, covering the years the events span."""
+    if not zones:
+        return
+    years = [c.decoded("dtstart").year for c in events]
+    first, last = date(min(years) - 1, 1, 1), date(max(years) + 11, 1, 1)
+    for name in sorted(zones):
+        cal.add_component(icalendar.Timezone.from_tzid(name, first_date=first, last_date=last))
+
+
+def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | None = None,
+             refresh_minutes: int | None = None, options: Options = Options()) -> bytes:
+    """A VCALENDAR of ``(kind, state, version, program name)`` items, as bytes.
+
+    ``name`` and ``refresh_minutes`` are for feeds (X-WR-CALNAME,
+    REFRESH-INTERVAL, X-PUBLISHED-TTL); a CalDAV object has neither.
+    """
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if name is not None:
+        cal.add("method", "PUBLISH")
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+    if refresh_minutes:
+        cal.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", icalendar.vDuration(timedelta(minutes=refresh_minutes)))
+    events, zones = [], set()
+    for kind, state, version, program_name in sorted(items, key=lambda i: (i[0], i[1]["id"])):
+        entry = entry_events(kind, state, version, program_name, options)
+        if entry:
+            zones.add(state["timezone"])
+        events.extend(entry)
+    _add_timezones(cal, events, zones)
+    for event in events:
+        cal.add_component(event)
+    return cal.to_ical()

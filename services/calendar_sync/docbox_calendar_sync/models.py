@@ -1,0 +1,115 @@
+"""Tables of calendar_sync.
+
+Vocabulary:
+
+- *entry*: the replica of one program, one-off session or series, as the
+  sessions service last published it (``entries``, from ``docbox_shared``).
+- *program revision*: a counter and a time per program that move forward on
+  every change of anything shown for that program, including an entry that
+  leaves it. Feed validators (ETag, Last-Modified) are built from them, so a
+  feed can answer ``304`` without reading a single entry.
+- *feed*: a capability URL for a set of programs; only the sha256 of its token
+  is stored.
+- *target*: a CalDAV calendar an admin asked us to push to; its password is
+  stored encrypted (:mod:`.secrets`).
+- *push item*: one entry as it should be on one target. ``wanted_seq`` grows on
+  every change, ``pushed_seq`` records what the worker last wrote, so a change
+  that lands while the worker is busy is never lost.
+- *conflict*: the remote copy differed from what we last wrote (edited or
+  deleted by someone else); Doc Box's version was put back.
+
+Instants are stored in UTC; SQLite hands them back naive, :func:`aware` fixes that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A stored instant as an aware UTC datetime (SQLite drops the zone)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Entry(ReplicaEntryMixin, db.Model):
+    pass
+
+
+class ProcessedEvent(ProcessedEventMixin, db.Model):
+    pass
+
+
+class ProgramRevision(db.Model):
+    __tablename__ = "program_revisions"
+    program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Feed(db.Model):
+    __tablename__ = "feeds"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    program_ids: Mapped[list] = mapped_column(JSON)
+    hide_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    alarm_minutes_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CaldavTarget(db.Model):
+    __tablename__ = "caldav_targets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    server_url: Mapped[str] = mapped_column(String(2000))
+    calendar_url: Mapped[str] = mapped_column(String(2000))
+    username: Mapped[str] = mapped_column(String(200))
+    password_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    program_ids: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PushItem(db.Model):
+    __tablename__ = "push_items"
+    target_id: Mapped[str] = mapped_column(ForeignKey("caldav_targets.id", ondelete="CASCADE"), primary_key=True)
+    entry_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wanted_seq: Mapped[int] = mapped_column(Integer, default=1)
+    pushed_seq: Mapped[int] = mapped_column(Integer, default=0)
+    remote_etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PushConflict(db.Model):
+    __tablename__ = "push_conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target_id: Mapped[str] = mapped_column(ForeignKey("caldav_targets.id", ondelete="CASCADE"), index=True)
+    entry_kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # "modified", "deleted" or "existed"
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
