@@ -1,0 +1,71 @@
+"""Doc Box notifications: opt-in email reminders and change notices for faculty.
+
+It keeps its own copy of the calendar (from the sessions events), its
+subscribers, and a table of messages to send; ``flask --app
+docbox_notifications worker`` sends them. See :mod:`.schedule` for when a
+message is due and :mod:`.delivery` for how it is sent exactly once (or, for
+the one message in flight when a worker dies, at most twice with the same
+Message-ID).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docbox_shared import web as shared_web
+from docbox_shared.api import Api, api_config
+from docbox_shared.inbox import events_blueprint
+from flask import Flask
+from flask_migrate import Migrate
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config
+from .models import Entry, ProcessedEvent, db
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+migrate = Migrate()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    # Defaults, then the environment (read once), then overrides from tests.
+    app.config.update(api_config("Doc Box notifications"))
+    # docbox_shared.web uses setdefault, which Flask's own MAX_CONTENT_LENGTH=None defeats: set it here.
+    app.config["MAX_CONTENT_LENGTH"] = shared_web.MAX_BODY
+    app.config.update(config.from_environment())
+    app.config.update(test_config or {})
+    shared_web.configure_logging(app.config["LOG_LEVEL"])
+    # Extensions.
+    _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    shared_web.init_app(app, db, "notifications")
+    api = Api(app)
+    # Blueprints: the JSON API, the signed events inbox, the pages behind links in messages.
+    from .api import BLUEPRINTS
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    from .schedule import on_entry_changed
+    app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, on_entry_changed))
+    from .web import bp as pages
+    app.register_blueprint(pages)
+    from .cli import register
+    register(app)
+    return app
+
+
+def _prepare_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets the worker read while the web process writes; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

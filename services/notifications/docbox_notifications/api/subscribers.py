@@ -1,0 +1,57 @@
+"""``POST /api/v1/subscribers``: ask for reminders (double opt-in, no account)."""
+
+from __future__ import annotations
+
+from docbox_shared import recurrence
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from .. import operations
+
+blp = Blueprint("subscribers", __name__, url_prefix="/api/v1/subscribers",
+                description="Opt in to email reminders; a confirmation link is mailed first.")
+
+ACCEPTED = {"status": "accepted",
+            "detail": "If this address can receive mail, a confirmation link is on its way. "
+                      "Nothing else is sent until it is used."}
+
+
+class SubscribeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    programs = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                           validate=validate.Length(min=1, max=50))
+    offsets_minutes = fields.List(fields.Integer(validate=validate.Range(min=5, max=20160)),
+                                  validate=validate.Length(min=1, max=5), load_default=None,
+                                  metadata={"description": "Minutes before the start; default 1440 and 60."})
+    digest = fields.Boolean(load_default=None, metadata={"description": "A weekly digest instead of reminders."})
+    timezone = fields.String(load_default=None, validate=validate.Length(max=64),
+                             metadata={"description": "IANA zone of the digest; default the first program's."})
+
+    @validates("timezone")
+    def _zone(self, value, **_):
+        if value is not None:
+            try:
+                recurrence.zone(value)
+            except recurrence.RuleError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class AcceptedSchema(Schema):
+    status = fields.String()
+    detail = fields.String()
+
+
+@blp.route("")
+class Subscribers(MethodView):
+    @blp.arguments(SubscribeSchema)
+    @blp.response(202, AcceptedSchema)
+    def post(self, data):
+        """Request reminders; always the same answer, whether or not the address is known."""
+        operations.request_subscription(data["email"], data["programs"], data["offsets_minutes"],
+                                        data["digest"], data["timezone"], request.remote_addr or "")
+        return ACCEPTED

@@ -1,0 +1,153 @@
+"""Tables of the notifications service.
+
+Vocabulary:
+
+- *entry* / *processed event*: the replica of the sessions calendar and the
+  inbox of applied event ids (from :mod:`docbox_shared.inbox`).
+- *occurrence record*: what this service last planned for one occurrence
+  (start, end, place, status) and its iTIP ``sequence``, raised each time the
+  occurrence moves or is cancelled, so invitations update the same entry.
+- *subscriber*: one email address (stored because mail must reach it, never
+  logged) with the programs it follows, its reminder offsets and whether it
+  wants a weekly digest instead. ``email_hash`` is an HMAC of the normalised
+  address: lookups and rate limits never need the address itself.
+- *link*: a capability token (stored as its sha256) that lets whoever holds the
+  email act for the subscriber: ``confirm`` (double opt-in, expires) or
+  ``manage`` (manage page and one-click unsubscribe). Every message gets a
+  fresh one, so the raw token exists only in that message.
+- *delivery*: one message to send, keyed by (subscriber, occurrence, kind,
+  sequence) so planning twice never sends twice, with a deterministic
+  Message-ID; the worker moves it from ``pending`` to ``sent`` (or ``failed``
+  after a day of temporary errors, ``bounced`` on a permanent one, ``dropped``
+  when it is no longer useful).
+- *rate hit*: one counted request under an HMAC'd key (client or email), so
+  limits hold across processes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .clock import now
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Entry(ReplicaEntryMixin, db.Model):
+    pass
+
+
+class ProcessedEvent(ProcessedEventMixin, db.Model):
+    pass
+
+
+class OccurrenceRecord(db.Model):
+    __tablename__ = "occurrences"
+    occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    program_id: Mapped[str] = mapped_column(String(64), index=True)
+    start_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    end_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled
+    fingerprint: Mapped[str] = mapped_column(String(80))     # "<when and where>:<the rest>" hashes
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Subscriber(db.Model):
+    __tablename__ = "subscribers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | active | paused
+    offsets: Mapped[list] = mapped_column(JSON)                         # minutes before the start
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))            # of the digest; default: first program's
+    requested: Mapped[dict | None] = mapped_column(JSON)                # waiting for the confirm link
+    requests: Mapped[int] = mapped_column(Integer, default=0)          # sequence of confirmation emails
+    bounces: Mapped[int] = mapped_column(Integer, default=0)            # permanent failures in a row
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    programs: Mapped[list[Following]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                     order_by="Following.program_id")
+
+    @property
+    def program_ids(self) -> list[str]:
+        return [f.program_id for f in self.programs]
+
+
+class Following(db.Model):
+    """A subscriber follows a program (only once confirmed)."""
+
+    __tablename__ = "followings"
+    subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Link(db.Model):
+    __tablename__ = "links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))                   # confirm | manage
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Delivery(db.Model):
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | cancelled | digest
+    occurrence_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # useless from then on
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)   # SMTP code and text, addresses removed
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    __table_args__ = (Index("ix_deliveries_status_due", "status", "due_at"),)
+
+
+class RateHit(db.Model):
+    __tablename__ = "rate_hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
+
+
+class WorkerState(db.Model):
+    """Small facts the workers share, e.g. how far ahead reminders are planned."""
+
+    __tablename__ = "worker_state"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,161 @@
+"""Use cases of subscribers: request, confirm, manage, unsubscribe, delete.
+
+A subscription request never says whether the address is known: the answer
+is the same, and whatever the case the mailbox owner gets a confirmation link
+(unless the per-address limit was reached). Only using that link changes
+what is sent. Unsubscribing deletes the subscriber and everything stored
+about it (address, programs, pending messages, links): nothing is kept "just
+in case".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from . import schedule
+from .clock import aware, now as clock_now
+from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db
+from .secrets import keyed_hash, keyed_hashes, normalise_email, token_hash
+
+OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
+
+
+class LinkNotValid(NotFound):
+    type = "urn:docbox:problem:link-not-valid"
+    title = "This link is not valid any more"
+
+
+def programs() -> dict[str, dict]:
+    """Programs known from events, by id."""
+    return {e.entry_id: e.data for e in db.session.scalars(select(Entry).where(Entry.kind == "program"))}
+
+
+def check_programs(requested: list[str]) -> list[str]:
+    known = programs()
+    unknown = [p for p in requested if p not in known]
+    if unknown:
+        raise ValidationProblem("Some programs do not exist.",
+                                errors={"programs": [f"unknown program: {p}" for p in unknown]})
+    return sorted(set(requested))
+
+
+def _allow(key: str, window: timedelta, limit: int, now: datetime) -> bool:
+    """Count one hit under ``key`` unless ``limit`` hits happened within ``window``."""
+    count = db.session.scalar(select(func.count()).select_from(RateHit).where(
+        RateHit.key == key, RateHit.at > now - window))
+    if count >= limit:
+        return False
+    db.session.add(RateHit(key=key, at=now))
+    return True
+
+
+def request_subscription(email: str, program_ids: list[str], offsets: list[int] | None, digest: bool | None,
+                         tz: str | None, client: str) -> None:
+    """Record a request and queue its confirmation email. Commits."""
+    now = clock_now()
+    program_ids = check_programs(program_ids)
+    if not _allow("client:" + keyed_hash(client or "unknown")[:40], timedelta(hours=1),
+                  current_app.config["RATE_PER_CLIENT"], now):
+        db.session.rollback()
+        raise TooManyRequests("Too many subscription requests from your network; try again in an hour.",
+                              retry_after=3600)
+    address = normalise_email(email)
+    hashes = keyed_hashes(address)
+    sub = db.session.scalar(select(Subscriber).where(Subscriber.email_hash.in_(hashes)))
+    if sub is None:
+        sub = Subscriber(id=str(uuid.uuid4()), email=address, status="pending",
+                         offsets=list(current_app.config["DEFAULT_OFFSETS"]), digest=False,
+                         requests=0, bounces=0, created_at=now)
+        db.session.add(sub)
+    sub.email_hash = hashes[0]   # rehashed under the newest key
+    if _allow("email:" + hashes[0][:40], timedelta(days=1), current_app.config["RATE_PER_EMAIL"], now):
+        sub.requested = {"programs": program_ids, "offsets": offsets, "digest": digest, "timezone": tz}
+        sub.requests = (sub.requests or 0) + 1
+        if sub.status == "pending":
+            sub.created_at = now   # forgotten a week after the last request if never confirmed
+        db.session.flush()
+        schedule.add_delivery(set(), subscriber_id=sub.id, subject="confirm", kind="confirm",
+                              sequence=sub.requests, due=now, expires=now + timedelta(days=7))
+    db.session.commit()
+
+
+def subscriber_for(token: str, purpose: str) -> Subscriber:
+    link = db.session.get(Link, token_hash(token))
+    if link is None or link.purpose != purpose or (
+            link.expires_at is not None and aware(link.expires_at) <= clock_now()):
+        raise LinkNotValid("The link is unknown, expired, or its subscription was deleted.")
+    return db.session.get(Subscriber, link.subscriber_id)
+
+
+def confirm(token: str) -> str:
+    """Apply the confirmed request; returns a fresh manage token. Commits."""
+    now = clock_now()
+    sub = subscriber_for(token, "confirm")
+    requested = sub.requested or {}
+    known = programs()
+    followed = set(sub.program_ids) if sub.status != "pending" else set()
+    followed |= {p for p in requested.get("programs", []) if p in known}
+    if requested.get("offsets") is not None or sub.status == "pending":
+        sub.offsets = requested.get("offsets") or sub.offsets
+    if requested.get("digest") is not None:
+        sub.digest = requested["digest"]
+    if requested.get("timezone"):
+        sub.timezone = requested["timezone"]
+    _set_programs(sub, followed)
+    sub.status, sub.bounces, sub.confirmed_at, sub.requested = "active", 0, now, None
+    db.session.delete(db.session.get(Link, token_hash(token)))
+    db.session.flush()
+    schedule.plan_subscriber(sub, now)
+    from .messages import new_link
+    manage = new_link(sub, "manage", now)
+    db.session.commit()
+    return manage
+
+
+def _set_programs(sub: Subscriber, program_ids) -> None:
+    current = {f.program_id: f for f in sub.programs}
+    for program_id in set(current) - set(program_ids):
+        sub.programs.remove(current[program_id])
+    for program_id in sorted(set(program_ids) - set(current)):
+        sub.programs.append(Following(subscriber_id=sub.id, program_id=program_id))
+
+
+def update_preferences(token: str, program_ids: list[str], offsets: list[int], digest: bool) -> Subscriber:
+    """From the manage page. An empty program list keeps the address but sends nothing. Commits."""
+    sub = subscriber_for(token, "manage")
+    program_ids = check_programs(program_ids)
+    if not digest and not offsets:
+        raise ValidationProblem("Choose at least one reminder time, or the weekly digest.",
+                                errors={"offsets": ["choose at least one"]})
+    _set_programs(sub, program_ids)
+    sub.offsets, sub.digest = sorted(set(offsets), reverse=True) or sub.offsets, digest
+    db.session.flush()
+    schedule.plan_subscriber(sub, clock_now())
+    db.session.commit()
+    return sub
+
+
+def resume(token: str) -> Subscriber:
+    """A paused subscriber (mail bounced) asks to receive mail again. Commits."""
+    sub = subscriber_for(token, "manage")
+    if sub.status == "paused":
+        sub.status, sub.bounces = "active", 0
+        db.session.flush()
+        schedule.plan_subscriber(sub, clock_now())
+    db.session.commit()
+    return sub
+
+
+def delete_subscriber(token: str) -> None:
+    """Unsubscribe = delete everything stored about the subscriber. Commits."""
+    sub = subscriber_for(token, "manage")
+    # Explicit, so it holds on SQLite without foreign-key enforcement too.
+    for model in (Delivery, Link, Following):
+        db.session.execute(delete(model).where(model.subscriber_id == sub.id))
+    db.session.execute(delete(Subscriber).where(Subscriber.id == sub.id))
+    db.session.commit()

@@ -1,0 +1,297 @@
+"""Planning: which message is due when, kept in step with the calendar.
+
+Vocabulary:
+
+- *horizon*: reminders are planned for occurrences starting before
+  ``planned_until`` (about ``HORIZON_DAYS`` ahead); each worker pass moves it
+  forward and plans what came into reach. Occurrence records cover the whole
+  future, so a move beyond the horizon is a move, not a disappearance.
+- *change* of an occurrence, found by comparing its *fingerprint* (time,
+  place, status, title, program) with the stored one: ``new``, ``moved``
+  (time or place changed; also a cancelled occurrence reinstated),
+  ``cancelled`` (cancelled, or gone from the series), ``updated`` (title).
+  Any change raises the iTIP ``sequence``.
+
+Rules:
+
+- A reminder is planned only while its due time is still ahead: a late
+  subscriber or a last-minute session gets the reminders that still make
+  sense, and a moved occurrence does not repeat a reminder already sent for
+  the old time unless the new due time is ahead again.
+- A change drops the pending messages of older sequences for that occurrence
+  and plans afresh; nothing is sent once the occurrence has started
+  (``expires_at``).
+- Planning is idempotent: every delivery has a unique key, existing keys are
+  left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from docbox_shared import recurrence
+from flask import current_app
+from sqlalchemy import select, update
+
+from .clock import UTC, aware, now as clock_now
+from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
+
+FAR = timedelta(days=366 * 11)
+DIGEST_WEEKDAY, DIGEST_TIME = 0, time(7, 0)   # Monday 07:00 in the subscriber's zone
+
+
+# --- keys --------------------------------------------------------------------
+
+def delivery_key(subscriber_id: str, subject: str, kind: str, sequence: int, offset: int | None = None) -> str:
+    """The idempotency key: (subscriber, occurrence or topic, kind, sequence)."""
+    label = kind if offset is None else f"{kind}-{offset}"
+    return f"{subscriber_id}:{subject}:{label}:{sequence}"
+
+
+def message_id_for(key: str) -> str:
+    """A Message-ID that depends only on the key, so a resend keeps it."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "docbox.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{host}>"
+
+
+def add_delivery(known_keys: set[str], *, subscriber_id: str, subject: str, kind: str, sequence: int,
+                 due: datetime, expires: datetime | None = None, occurrence_id: str | None = None,
+                 offset: int | None = None) -> Delivery | None:
+    key = delivery_key(subscriber_id, subject, kind, sequence, offset)
+    if key in known_keys:
+        return None
+    known_keys.add(key)
+    row = Delivery(key=key, message_id=message_id_for(key), subscriber_id=subscriber_id, kind=kind,
+                   occurrence_id=occurrence_id, offset_minutes=offset, sequence=sequence, due_at=due,
+                   expires_at=expires, status="pending", attempts=0, created_at=clock_now())
+    db.session.add(row)
+    return row
+
+
+def _keys(*conditions) -> set[str]:
+    return set(db.session.scalars(select(Delivery.key).where(*conditions)))
+
+
+# --- horizon -----------------------------------------------------------------
+
+def planned_until(now: datetime) -> datetime:
+    row = db.session.get(WorkerState, "planned_until")
+    if row is None or row.value_dt is None:
+        return now + timedelta(days=current_app.config["HORIZON_DAYS"])
+    return aware(row.value_dt)
+
+
+def extend_horizon(now: datetime) -> int:
+    """Plan reminders for occurrences that came within reach; returns rows added. Commits."""
+    row = db.session.get(WorkerState, "planned_until")
+    target = now + timedelta(days=current_app.config["HORIZON_DAYS"])
+    if row is None:
+        # First pass: everything up to the target was planned as events arrived.
+        db.session.add(WorkerState(name="planned_until", value_dt=target))
+        db.session.commit()
+        return 0
+    start = aware(row.value_dt)
+    if target - start < timedelta(minutes=30):
+        return 0
+    records = db.session.scalars(select(OccurrenceRecord).where(
+        OccurrenceRecord.status == "scheduled", OccurrenceRecord.start_dt > start,
+        OccurrenceRecord.start_dt <= target)).all()
+    added = 0
+    for record in records:
+        added += _plan_reminders(record, now, target, _followers(record.program_id))
+    row.value_dt = target
+    db.session.commit()
+    return added
+
+
+# --- subscribers ---------------------------------------------------------------
+
+def _followers(program_id: str) -> list[Subscriber]:
+    return list(db.session.scalars(
+        select(Subscriber).join(Following).where(Following.program_id == program_id,
+                                                  Subscriber.status == "active")))
+
+
+def _plan_reminders(record: OccurrenceRecord, now: datetime, until: datetime,
+                    followers: Iterable[Subscriber]) -> int:
+    start = aware(record.start_dt)
+    if record.status != "scheduled" or start <= now or start > until:
+        return 0
+    known = _keys(Delivery.occurrence_id == record.occurrence_id)
+    added = 0
+    for sub in followers:
+        if sub.digest:
+            continue
+        for offset in sub.offsets:
+            due = start - timedelta(minutes=offset)
+            if due > now and add_delivery(known, subscriber_id=sub.id, subject=record.occurrence_id,
+                                          kind="reminder", sequence=record.sequence, due=due, expires=start,
+                                          occurrence_id=record.occurrence_id, offset=offset):
+                added += 1
+    return added
+
+
+def plan_subscriber(sub: Subscriber, now: datetime) -> None:
+    """After a confirmation or a change of preferences: drop what no longer fits, plan the rest."""
+    followed = set(sub.program_ids)
+    pending = db.session.scalars(select(Delivery).where(
+        Delivery.subscriber_id == sub.id, Delivery.status == "pending",
+        Delivery.kind.in_(("reminder", "digest")))).all()
+    for row in pending:
+        keep = sub.status == "active"
+        if row.kind == "digest":
+            keep = keep and sub.digest
+        else:
+            record = db.session.get(OccurrenceRecord, row.occurrence_id)
+            keep = (keep and not sub.digest and record is not None and record.program_id in followed
+                    and row.offset_minutes in sub.offsets)
+        if not keep:
+            row.status = "dropped"
+    if sub.status != "active":
+        return
+    if sub.digest:
+        plan_digest(sub, now)
+        return
+    until = planned_until(now)
+    records = db.session.scalars(select(OccurrenceRecord).where(
+        OccurrenceRecord.program_id.in_(followed), OccurrenceRecord.status == "scheduled",
+        OccurrenceRecord.start_dt > now, OccurrenceRecord.start_dt <= until)).all()
+    known = _keys(Delivery.subscriber_id == sub.id)
+    for record in records:
+        start = aware(record.start_dt)
+        for offset in sub.offsets:
+            due = start - timedelta(minutes=offset)
+            if due > now:
+                add_delivery(known, subscriber_id=sub.id, subject=record.occurrence_id, kind="reminder",
+                             sequence=record.sequence, due=due, expires=start,
+                             occurrence_id=record.occurrence_id, offset=offset)
+
+
+def digest_zone(sub: Subscriber) -> ZoneInfo:
+    if sub.timezone:
+        return ZoneInfo(sub.timezone)
+    for program_id in sub.program_ids:
+        program = db.session.get(Entry, ("program", program_id))
+        if program is not None:
+            try:
+                return recurrence.zone(program.data.get("timezone", ""))
+            except recurrence.RuleError:
+                pass
+    return ZoneInfo("UTC")
+
+
+def next_digest_at(sub: Subscriber, now: datetime) -> datetime:
+    tz = digest_zone(sub)
+    local = now.astimezone(tz)
+    day = local.date() + timedelta(days=(DIGEST_WEEKDAY - local.weekday()) % 7)
+    at = recurrence.localize(datetime.combine(day, DIGEST_TIME), tz)
+    if at <= now:
+        at = recurrence.localize(datetime.combine(day + timedelta(days=7), DIGEST_TIME), tz)
+    return at.astimezone(UTC)
+
+
+def plan_digest(sub: Subscriber, now: datetime) -> None:
+    """Make sure the next weekly digest of ``sub`` has its row."""
+    if sub.status != "active" or not sub.digest:
+        return
+    at = next_digest_at(sub, now)
+    week = at.astimezone(digest_zone(sub)).isocalendar()
+    known = _keys(Delivery.subscriber_id == sub.id, Delivery.kind == "digest")
+    add_delivery(known, subscriber_id=sub.id, subject=f"digest-{week.year}W{week.week:02d}", kind="digest",
+                 sequence=0, due=at, expires=at + timedelta(days=1))
+
+
+def plan_digests(now: datetime) -> None:
+    """Worker pass: every digest subscriber has its next digest planned. Commits."""
+    for sub in db.session.scalars(select(Subscriber).where(Subscriber.digest.is_(True),
+                                                           Subscriber.status == "active")):
+        plan_digest(sub, now)
+    db.session.commit()
+
+
+# --- calendar changes -----------------------------------------------------------
+
+def fingerprint(occ: recurrence.Occurrence) -> str:
+    """``<when and where>:<the rest>``, two short hashes: a change of the first is worth a notice."""
+    where = [occ.start.astimezone(UTC).isoformat(), occ.end.astimezone(UTC).isoformat(),
+             occ.location, occ.video_url, occ.format]
+    rest = [occ.status, occ.title, occ.program_id]
+    return ":".join(hashlib.sha256(json.dumps(part).encode()).hexdigest()[:32] for part in (where, rest))
+
+
+def on_entry_changed(entry: Entry, previous: dict | None) -> None:
+    """The events inbox hook: runs inside the transaction that stores the new state."""
+    if entry.kind in ("session", "series"):
+        refresh_entry(entry, clock_now())
+
+
+def refresh_entry(entry: Entry, now: datetime) -> None:
+    """Compare the entry's upcoming occurrences with the records and plan what changed."""
+    occurrences = [o for o in recurrence.expand(entry.kind, entry.state, now, now + FAR) if o.end > now]
+    records = {r.occurrence_id: r for r in db.session.scalars(select(OccurrenceRecord).where(
+        OccurrenceRecord.entry_kind == entry.kind, OccurrenceRecord.entry_id == entry.entry_id))}
+    until = planned_until(now)
+    notice_until = now + timedelta(days=current_app.config["NOTICE_DAYS"])
+    seen = set()
+    for occ in occurrences:
+        seen.add(occ.id)
+        fp = fingerprint(occ)
+        record = records.get(occ.id)
+        if record is None:
+            record = OccurrenceRecord(occurrence_id=occ.id, entry_kind=entry.kind, entry_id=entry.entry_id,
+                                      program_id=occ.program_id, start_dt=occ.start.astimezone(UTC),
+                                      end_dt=occ.end.astimezone(UTC), status=occ.status, fingerprint=fp,
+                                      sequence=0, updated_at=now)
+            db.session.add(record)
+            db.session.flush()
+            _plan_reminders(record, now, until, _followers(record.program_id))
+            continue
+        if record.fingerprint == fp:
+            continue
+        old_start, old_status, old_where = aware(record.start_dt), record.status, record.fingerprint.split(":")[0]
+        record.start_dt, record.end_dt = occ.start.astimezone(UTC), occ.end.astimezone(UTC)
+        record.status, record.program_id, record.fingerprint = occ.status, occ.program_id, fp
+        record.sequence += 1
+        record.updated_at = now
+        if occ.status == "cancelled":
+            change = "cancelled" if old_status == "scheduled" else "updated"
+        elif old_status == "cancelled" or old_where != fp.split(":")[0]:
+            change = "moved"
+        else:
+            change = "updated"
+        _replan(record, change, now, until, notice_until, old_start)
+    for occurrence_id, record in records.items():
+        start = aware(record.start_dt)
+        if occurrence_id not in seen and record.status == "scheduled" and start > now:
+            # Gone from the series (shortened or replaced): to calendars, a cancellation.
+            record.status, record.sequence, record.updated_at = "cancelled", record.sequence + 1, now
+            record.fingerprint = "gone"
+            _replan(record, "cancelled", now, until, notice_until, start)
+
+
+def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetime,
+            notice_until: datetime, old_start: datetime) -> None:
+    db.session.execute(update(Delivery).where(
+        Delivery.occurrence_id == record.occurrence_id, Delivery.status == "pending",
+        Delivery.sequence < record.sequence).values(status="dropped"))
+    db.session.flush()
+    followers = _followers(record.program_id)
+    start = aware(record.start_dt)
+    if change in ("moved", "updated"):
+        _plan_reminders(record, now, until, followers)
+    notice = None
+    if change == "moved" and now < start <= notice_until:
+        notice = ("moved", start)
+    elif change == "cancelled" and now < old_start <= until:
+        notice = ("cancelled", old_start)
+    if notice is None:
+        return
+    known = _keys(Delivery.occurrence_id == record.occurrence_id)
+    for sub in followers:
+        add_delivery(known, subscriber_id=sub.id, subject=record.occurrence_id, kind=notice[0],
+                     sequence=record.sequence, due=now, expires=notice[1], occurrence_id=record.occurrence_id)
