@@ -18,7 +18,8 @@ import os
 from flask import Flask
 from flask_migrate import Migrate
 
-from docbox_shared import settings, web
+from docbox_shared import settings
+from docbox_shared import web as shared_web
 from docbox_shared.inbox import events_blueprint
 
 from . import config, crypto
@@ -35,11 +36,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config or {})
     _check(app)
     if not test_config:
-        web.configure_logging(app.config["LOG_LEVEL"])
+        shared_web.configure_logging(app.config["LOG_LEVEL"])
     # Extensions.
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
-    web.init_app(app, db, "calendar_sync")
+    shared_web.init_app(app, db, "calendar_sync")
     from .feeds import BodyCache
     app.extensions["docbox_feed_cache"] = BodyCache()
     # Blueprints: the signed events inbox, the JSON API, the feed URL; then CLI commands.

@@ -6,19 +6,15 @@
 
 from __future__ import annotations
 
-from flask_smorest import Api
-
-api = Api()
+from docbox_shared.api import Api, api_config
 
 
-def init_app(app) -> None:
+def init_app(app) -> Api:
     from . import feeds, targets
 
-    app.config.setdefault("API_TITLE", "Doc Box calendar_sync")
-    app.config.setdefault("API_VERSION", "v1")
-    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
-    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api.init_app(app)
+    for key, value in api_config("Doc Box calendar_sync").items():
+        app.config.setdefault(key, value)
+    api = Api(app)
     api.register_blueprint(feeds.blp)
     api.register_blueprint(targets.blp)
+    return api
