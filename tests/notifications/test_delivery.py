@@ -1,0 +1,106 @@
+"""Delivery: a server that is down, temporary and permanent SMTP errors, idempotent planning."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from docbox_notifications.models import Subscriber, db
+
+from .conftest import UTC
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+def test_smtp_down_then_back_delivers_everything_once(calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    for i in range(3):
+        calendar.session(f"s{i}", datetime(2027, 3, 23, 18, i, tzinfo=UTC), title=f"Session {i}")
+    subscribe("ada@example.org")
+    subscribe("bob@example.org")
+    smtp.clear()
+    smtp.stop()
+    clock.set(datetime(2027, 3, 22, 18, 5, tzinfo=UTC))
+    worker()                                   # refused: nothing lost, nothing sent
+    clock.advance(minutes=10)
+    worker()
+    smtp.start()
+    clock.advance(hours=1, minutes=30)
+    worker()
+    received = [(m.rcpt_tos[0], m.text.splitlines()[0]) for m in smtp.messages]
+    assert sorted(received) == sorted((who, f"Session {i}") for who in ("ada@example.org", "bob@example.org")
+                                      for i in range(3))
+    assert len({m["Message-ID"] for m in smtp.messages}) == 6
+    worker()
+    assert len(smtp.messages) == 6
+
+
+def test_temporary_failures_retry_then_fail_visibly_after_a_day(client, calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    calendar.session("s1", datetime(2027, 4, 4, 18, 0, tzinfo=UTC))
+    subscribe(offsets_minutes=[10080, 60])
+    smtp.clear()
+    smtp.rcpt_reply = "450 4.2.1 mailbox busy for <ada@example.org>"
+    clock.set(datetime(2027, 3, 28, 18, 0, tzinfo=UTC))          # the one-week reminder is due
+    for _ in range(30):
+        worker()
+        clock.advance(hours=1)
+    assert smtp.messages == []
+    assert client.get("/api/v1/deliveries?status=failed").status_code == 401
+    failed = client.get("/api/v1/deliveries?status=failed", headers=ADMIN)
+    assert failed.status_code == 200
+    [row] = failed.get_json()
+    assert row["kind"] == "reminder" and row["attempts"] > 3
+    assert row["last_error"].startswith("450") and "ada@" not in row["last_error"]
+    smtp.rcpt_reply = None
+    clock.set(datetime(2027, 4, 4, 17, 0, tzinfo=UTC))
+    worker()                                                     # the 1 h one still goes out
+    assert len(smtp.messages) == 1
+
+
+def test_permanent_bounces_pause_the_subscriber(app, client, calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    for day in (23, 24, 25, 26):
+        calendar.session(f"s{day}", datetime(2027, 3, day, 18, 0, tzinfo=UTC))
+    token = subscribe()
+    smtp.clear()
+    smtp.rcpt_reply = "550 5.1.1 no such user"
+    for day in (22, 23, 24):
+        clock.set(datetime(2027, 3, day, 18, 0, tzinfo=UTC))
+        worker()
+    with app.app_context():
+        assert db.session.scalar(select(Subscriber.status)) == "paused"
+    bounced = client.get("/api/v1/deliveries?status=bounced", headers=ADMIN).get_json()
+    assert len(bounced) == 3 and all(b["last_error"].startswith("550") for b in bounced)
+    smtp.rcpt_reply = None
+    clock.set(datetime(2027, 3, 25, 17, 0, tzinfo=UTC))
+    worker()
+    assert smtp.messages == []                                    # paused: nothing is tried
+    assert b"Resume" in client.get(f"/manage/{token}").data
+    client.post(f"/manage/{token}", data={"action": "resume"})
+    clock.set(datetime(2027, 3, 26, 17, 0, tzinfo=UTC))
+    worker()
+    assert len(smtp.messages) == 1
+
+
+def test_redelivered_and_reordered_events_plan_once(calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    state = calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    calendar.versions[("session", "s1")] -= 1                    # the same version again
+    calendar.publish("session", state)
+    calendar.versions[("session", "s1")] -= 1
+    calendar.publish("session", {**state, "start": state["start"] + timedelta(hours=2),
+                                 "end": state["end"] + timedelta(hours=2)})   # stale: ignored
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    worker()
+    assert len(smtp.messages) == 1
+
+
+def test_bad_event_signature_is_refused(client):
+    response = client.post("/api/v1/events", json={"event_id": "x"})
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"

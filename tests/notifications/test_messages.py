@@ -1,0 +1,117 @@
+"""What a message carries: one recipient, neutral subject, RFC 8058 unsubscribe, manage link."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from docbox_notifications.models import Delivery, Following, Link, Subscriber, db
+
+from .conftest import UTC
+
+
+def test_each_message_has_one_recipient_and_no_other_address(calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), location="Room 4",
+                     video_url="https://video.example/abc")
+    for person in ("ada@example.org", "bob@example.org", "cy@example.org"):
+        subscribe(person)
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["ada@example.org", "bob@example.org", "cy@example.org"]
+    for message in smtp.messages:
+        [me] = message.rcpt_tos
+        addresses = set(re.findall(rb"[\w.+-]+@[\w.-]+", message.raw.replace(b"\r\n ", b"")))
+        assert {a.decode().lower() for a in addresses if b"example.org" in a} == {me}
+        assert message["To"] == me and message["Cc"] is None and message["Bcc"] is None
+        assert "Where: Room 4" in message.text and "https://video.example/abc" in message.text
+        assert "<img" not in message.raw.decode(errors="replace").lower()
+    assert len({m["Message-ID"] for m in smtp.messages}) == 3
+
+
+def test_subject_is_set_per_program(calendar, subscribe, smtp, worker, clock):
+    calendar.program(name="Second victim support", email_subject="Peer meeting — {date}")
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    assert smtp.messages[0]["Subject"] == "Peer meeting — Tuesday 23 March 2027"
+    assert "victim" not in smtp.messages[0]["Subject"].lower()
+
+
+def test_one_click_unsubscribe_per_rfc_8058(app, client, calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    calendar.session("s2", datetime(2027, 3, 30, 18, 0, tzinfo=UTC))
+    subscribe()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    reminder = smtp.messages[-1]
+    assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    [url] = re.findall(r"<(https://[^>]+)>", reminder["List-Unsubscribe"])
+    path = url.removeprefix("https://docbox.test")
+
+    page = client.get(path)                                   # GET only shows a button
+    assert page.status_code == 200 and b"<form method=\"post\"" in page.data
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
+
+    done = client.post(path, data="List-Unsubscribe=One-Click",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200
+    with app.app_context():
+        for model in (Subscriber, Following, Link, Delivery):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    sent = len(smtp.messages)
+    clock.set(datetime(2027, 3, 29, 18, 0, tzinfo=UTC))
+    worker()
+    assert len(smtp.messages) == sent
+    assert client.post(path, data="List-Unsubscribe=One-Click",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+    assert client.get(path).status_code == 404
+
+
+def test_manage_page_changes_offsets_and_programs(client, calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    calendar.program("prog-2", name="Resilience")
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title="First")
+    calendar.session("s2", datetime(2027, 3, 24, 18, 0, tzinfo=UTC), program_id="prog-2", title="Second")
+    token = subscribe()
+    page = client.get(f"/manage/{token}")
+    assert page.status_code == 200 and b"Resilience" in page.data
+    saved = client.post(f"/manage/{token}", data={"action": "save", "programs": ["prog-2"], "offsets": ["180"]})
+    assert saved.status_code == 303
+    smtp.clear()
+    for instant in (datetime(2027, 3, 22, 18, 0, tzinfo=UTC), datetime(2027, 3, 23, 17, 0, tzinfo=UTC),
+                    datetime(2027, 3, 24, 15, 0, tzinfo=UTC), datetime(2027, 3, 24, 17, 0, tzinfo=UTC)):
+        clock.set(instant)
+        worker()
+    [only] = smtp.messages
+    assert only.text.startswith("Second") and only["Date"]
+    bad = client.post(f"/manage/{token}", data={"action": "save", "programs": ["nope"], "offsets": ["60"]})
+    assert bad.status_code == 422
+
+
+def test_delete_everything_from_the_manage_page(app, client, calendar, subscribe):
+    calendar.program()
+    token = subscribe()
+    assert client.post(f"/manage/{token}", data={"action": "delete"}).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Link)) == 0
+    assert client.get(f"/manage/{token}").status_code == 404
+
+
+def test_links_are_stored_only_as_hashes(app, calendar, subscribe, smtp):
+    calendar.program()
+    token = subscribe()
+    confirm_token = smtp.messages[0].links("confirm")[0]
+    with app.app_context():
+        stored = " ".join(str(v) for link in db.session.scalars(select(Link)) for v in vars(link).values())
+    assert token not in stored and confirm_token not in stored
+    assert len(token) >= 43   # 256 random bits
