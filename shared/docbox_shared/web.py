@@ -60,7 +60,8 @@ def new_request_id() -> str:
 
 def init_app(app: Flask, db, service: str) -> None:
     """Problem errors, body limit, request ids, access log and health endpoints."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     access = logging.getLogger(f"docbox.{service}.access")
 
     @app.before_request

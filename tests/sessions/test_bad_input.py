@@ -1,0 +1,80 @@
+"""Bad input: every case gets a 4xx problem+json answer and the database is unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+GOOD_SERIES = {"title": "Circle", "format": "in_person", "start": "2027-03-03T19:00:00-05:00",
+               "duration_minutes": 90, "rrule": "FREQ=WEEKLY;COUNT=4"}
+GOOD_SESSION = {"title": "Circle", "format": "in_person", "start": "2027-03-03T19:00:00-05:00",
+                "end": "2027-03-03T20:00:00-05:00"}
+
+CASES = [
+    # (name, method, url, body or raw bytes, content type, expected status, field named in errors)
+    ("end before start", "post", "/api/v1/sessions", {**GOOD_SESSION, "end": "2027-03-03T18:00:00-05:00"}, None, 422, "end"),
+    ("naive session time", "post", "/api/v1/sessions", {**GOOD_SESSION, "start": "2027-03-03T19:00:00"}, None, 422, "start"),
+    ("session over a day", "post", "/api/v1/sessions", {**GOOD_SESSION, "end": "2027-03-05T20:00:00-05:00"}, None, 422, "end"),
+    ("unknown zone", "post", "/api/v1/series", {**GOOD_SERIES, "timezone": "Mars/Olympus"}, None, 422, "timezone"),
+    ("unknown program zone", "post", "/api/v1/programs", {"name": "X", "timezone": "Not/AZone"}, None, 422, "timezone"),
+    ("unparseable rule", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=SOMETIMES;COUNT=2"}, None, 422, "rrule"),
+    ("garbage rule", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "every tuesday"}, None, 422, "rrule"),
+    ("secondly rule", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=SECONDLY;COUNT=5"}, None, 422, "rrule"),
+    ("hourly by part", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=WEEKLY;BYHOUR=1,2,3;COUNT=5"}, None, 422, "rrule"),
+    ("rule without end", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=WEEKLY"}, None, 422, "rrule"),
+    ("absurd count", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=DAILY;COUNT=100000"}, None, 422, "rrule"),
+    ("absurd until", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=DAILY;UNTIL=29991231"}, None, 422, "rrule"),
+    ("start off the rule", "post", "/api/v1/series", {**GOOD_SERIES, "rrule": "FREQ=WEEKLY;BYDAY=MO;COUNT=3"}, None, 422, "rrule"),
+    ("in person without location", "post", "/api/v1/series", {**GOOD_SERIES, "location": ""}, None, 422, "location"),
+    ("virtual without link", "post", "/api/v1/sessions", {**GOOD_SESSION, "format": "virtual", "video_url": ""}, None, 422, "video_url"),
+    ("http video link", "post", "/api/v1/sessions", {**GOOD_SESSION, "format": "virtual", "video_url": "http://x.org/a"}, None, 422, "video_url"),
+    ("unknown format", "post", "/api/v1/sessions", {**GOOD_SESSION, "format": "telepathy"}, None, 422, "format"),
+    ("unknown program", "post", "/api/v1/sessions", {**GOOD_SESSION, "program_id": "nope"}, None, 422, "program_id"),
+    ("unknown facilitator", "post", "/api/v1/sessions", {**GOOD_SESSION, "facilitator_ids": [9999]}, None, 422, "facilitator_ids"),
+    ("unknown field", "post", "/api/v1/sessions", {**GOOD_SESSION, "attendees": ["Dr. A"]}, None, 422, "attendees"),
+    ("string capacity", "post", "/api/v1/sessions", {**GOOD_SESSION, "capacity": "ten"}, None, 422, "capacity"),
+    ("not json", "post", "/api/v1/sessions", b"{this is not json", "application/json", 400, None),
+    ("json array", "post", "/api/v1/sessions", b"[1, 2]", "application/json", 422, None),
+    ("wrong content type", "post", "/api/v1/sessions", b"title=Circle", "application/x-www-form-urlencoded", 415, None),
+    ("huge body", "post", "/api/v1/sessions", b'{"title": "' + b"x" * (1024 * 1024 + 10) + b'"}', "application/json", 413, None),
+    ("empty patch", "patch", "/api/v1/series/{series}", {}, None, 422, None),
+    ("patch unknown field", "patch", "/api/v1/series/{series}", {"rsvp": True}, None, 422, "rsvp"),
+    ("end series before start", "post", "/api/v1/series/{series}/end", {"on": "2027-01-01"}, None, 422, "on"),
+    ("move to end before start", "patch", "/api/v1/occurrences/{occurrence}", {"start": "2027-03-10T19:00:00-05:00", "end": "2027-03-10T18:00:00-05:00"}, None, 422, "end"),
+    ("window upside down", "get", "/api/v1/occurrences?from=2027-03-01T00:00:00Z&to=2027-01-01T00:00:00Z", None, None, 422, "to"),
+    ("window not a date", "get", "/api/v1/occurrences?from=yesterday", None, None, 422, "from"),
+    ("stats grouping", "get", "/api/v1/stats/attendance?group_by=person", None, None, 422, "group_by"),
+    ("unknown method", "delete", "/api/v1/programs", None, None, 405, None),
+    ("unknown path", "get", "/api/v1/attendees", None, None, 404, None),
+]
+
+
+@pytest.fixture
+def series(api, program):
+    response = api("organizer").post("/api/v1/series", json={"program_id": program["id"], **GOOD_SERIES})
+    assert response.status_code == 201
+    return response.json
+
+
+@pytest.mark.parametrize("name, method, url, body, content_type, status, field", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_a_problem_and_writes_nothing(api, program, series, table_counts,
+                                                  name, method, url, body, content_type, status, field):
+    url = url.format(series=series["id"], occurrence=f"{series['id']}_20270310")
+    if isinstance(body, dict) and method == "post" and url in ("/api/v1/sessions", "/api/v1/series"):
+        body = {"program_id": program["id"], **body}
+    before = table_counts()
+    kwargs = {}
+    if isinstance(body, bytes):
+        kwargs = {"data": body, "content_type": content_type}
+    elif body is not None:
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+    response = getattr(api("organizer"), method)(url, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.content_type == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == status and problem["title"] and problem["type"]
+    if field:
+        assert field in problem["errors"], problem
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert table_counts() == before

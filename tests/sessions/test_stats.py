@@ -1,0 +1,179 @@
+"""Attendance statistics, exact for organizers and suppressed for viewers.
+
+The suppression tests attack the published tables with an exhaustive solver
+written here, independently of the service's interval reasoning: for every
+withheld count from 1 to K-1 it lists the values consistent with everything
+published, and fails if only one is left.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+import pytest
+
+from docbox_sessions.domain.suppression import MEASURES, suppress
+
+K = 5
+BOUND = 20  # the attacker also 'knows' every count is below this: a stronger attacker
+
+
+def feasible_values(rows, totals, hidden_rows):
+    """For each withheld cell (row, measure), the set of values consistent with the published table."""
+    n = len(rows)
+
+    def options(r):
+        row = rows[r]
+        result = []
+        for ip in ([row["in_person"]] if row["in_person"] is not None else range(1, BOUND)):
+            for v in ([row["virtual"]] if row["virtual"] is not None else range(1, BOUND)):
+                t = ip + v
+                if row["total"] is not None and t != row["total"]:
+                    continue
+                if row["total"] is None and t < 1:
+                    continue
+                result.append((ip, v))
+        return result
+
+    opts = [options(r) for r in range(n)]
+
+    @lru_cache(maxsize=None)
+    def reachable(r, skip):
+        """(sum_ip, sum_v) pairs reachable with rows r.. (except `skip`)."""
+        if r == n:
+            return frozenset({(0, 0)})
+        if r == skip:
+            return reachable(r + 1, skip)
+        cap_ip = totals["in_person"] if totals["in_person"] is not None else BOUND * n
+        cap_v = totals["virtual"] if totals["virtual"] is not None else BOUND * n
+        return frozenset((ip + a, v + b) for ip, v in opts[r] for a, b in reachable(r + 1, skip)
+                         if ip + a <= cap_ip and v + b <= cap_v)
+
+    def total_ok(sip, sv):
+        t = sip + sv
+        return ((totals["in_person"] is None and sip >= 1 or totals["in_person"] == sip)
+                and (totals["virtual"] is None and sv >= 1 or totals["virtual"] == sv)
+                and (totals["total"] is None and t >= 1 or totals["total"] == t))
+
+    result = {}
+    for r in range(n):
+        rest = reachable(0, r)
+        for m in MEASURES:
+            if rows[r][m] is not None:
+                continue
+            values = set()
+            for ip, v in opts[r]:
+                if any(total_ok(ip + a, v + b) for a, b in rest):
+                    values.add({"in_person": ip, "virtual": v, "total": ip + v}[m])
+            result[(r, m)] = values
+    return result
+
+
+def publish(rows, totals, k=K):
+    hidden = suppress(rows, totals, k)
+    shown = [{m: (None if (r, m) in hidden else row[m]) for m in MEASURES} for r, row in enumerate(rows)]
+    shown_totals = {m: (None if (-1, m) in hidden else totals[m]) for m in MEASURES}
+    return hidden, shown, shown_totals
+
+
+def table(pairs):
+    rows = [dict(in_person=a, virtual=b, total=a + b) for a, b in pairs]
+    totals = {m: sum(r[m] for r in rows) for m in MEASURES}
+    return rows, totals
+
+
+CASES = [
+    [(3, 10), (8, 7), (9, 0)],
+    [(1, 0), (12, 9), (15, 11)],
+    [(2, 2), (6, 6)],
+    [(0, 4), (0, 9), (0, 12)],
+    [(7, 1), (9, 8), (10, 6), (5, 5)],
+    [(4, 0), (0, 0), (6, 0)],
+]
+random.seed(20261125)
+CASES += [[(random.choice([0, 0, 1, 2, 3, 4, 5, 8, 13]), random.choice([0, 1, 2, 6, 9, 11]))
+           for _ in range(random.randint(2, 5))] for _ in range(25)]
+
+
+@pytest.mark.parametrize("pairs", CASES)
+def test_no_small_count_can_be_recovered_from_published_numbers(pairs):
+    rows, totals = table(pairs)
+    hidden, shown, shown_totals = publish(rows, totals)
+    small = {(r, m) for r, row in enumerate(rows) for m in MEASURES if 1 <= row[m] < K}
+    assert small <= hidden, "every count from 1 to K-1 is withheld"
+    values = feasible_values(shown, shown_totals, hidden)
+    for cell in small:
+        assert rows[cell[0]][cell[1]] in values[cell]
+        assert len(values[cell]) >= 2, f"{cell} can be recovered: only {values[cell]} fit"
+
+
+def test_zero_and_large_counts_are_published():
+    rows, totals = table([(0, 12), (20, 30)])
+    hidden, shown, _ = publish(rows, totals)
+    assert hidden == set()
+    assert shown[0]["in_person"] == 0
+
+
+def _record(api, program, day, in_person, virtual, staff):
+    created = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "Circle", "format": "hybrid",
+        "start": f"2026-{day}T19:00:00-05:00", "end": f"2026-{day}T20:00:00-05:00"}).json
+    response = api(staff).put(f"/api/v1/occurrences/{created['id']}/attendance",
+                              json={"in_person": in_person, "virtual": virtual})
+    assert response.status_code == 200, response.json
+
+
+@pytest.fixture
+def year(api, program):
+    _record(api, program, "10-07", 3, 10, "organizer")
+    _record(api, program, "11-04", 8, 7, "organizer")
+    _record(api, program, "11-18", 4, 5, "organizer")
+    _record(api, program, "12-02", 9, 6, "organizer")
+    return program
+
+
+def test_organizer_sees_exact_monthly_numbers(api, year):
+    stats = api("organizer").get("/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z").json
+    assert stats["exact"] is True
+    assert [(r["key"], r["sessions_held"], r["in_person"], r["virtual"], r["total"]) for r in stats["rows"]] == [
+        ("2026-10", 1, 3, 10, 13), ("2026-11", 2, 12, 12, 24), ("2026-12", 1, 9, 6, 15)]
+    assert (stats["totals"]["in_person"], stats["totals"]["total"]) == (24, 52)
+
+
+def test_viewer_sees_suppressed_numbers(api, year):
+    stats = api("viewer").get("/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z").json
+    assert stats["exact"] is False and stats["min_cell"] == 5
+    october = stats["rows"][0]
+    assert october["in_person"] is None and "in_person" in october["withheld"]
+    published = [r for r in stats["rows"] if r["in_person"] is not None]
+    withheld = [r for r in stats["rows"] if r["in_person"] is None]
+    assert len(withheld) >= 2 or stats["totals"]["in_person"] is None, "a lone withheld cell could be subtracted out"
+    assert all(r["sessions_held"] >= 1 for r in stats["rows"])
+    assert published or withheld
+
+
+@pytest.mark.parametrize("group_by, keys", [
+    ("quarter", ["2026-Q4"]), ("format", ["hybrid"]),
+])
+def test_grouping(api, year, group_by, keys):
+    stats = api("organizer").get(f"/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z&group_by={group_by}").json
+    assert [r["key"] for r in stats["rows"]] == keys
+    assert stats["rows"][0]["total"] == 52
+
+
+def test_grouping_by_program_names_the_program(api, year):
+    stats = api("organizer").get("/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z&group_by=program").json
+    assert [(r["key"], r["label"]) for r in stats["rows"]] == [(year["id"], "Doc Box")]
+
+
+def test_cancelled_and_future_occurrences_are_not_held(api, program):
+    past = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "x", "format": "in_person",
+        "start": "2027-01-05T19:00:00-05:00", "end": "2027-01-05T20:00:00-05:00"}).json
+    api("organizer").post(f"/api/v1/occurrences/{past['id']}/cancel")
+    api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "y", "format": "in_person",
+        "start": "2027-01-20T19:00:00-05:00", "end": "2027-01-20T20:00:00-05:00"})
+    stats = api("organizer").get("/api/v1/stats/attendance?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z").json
+    assert stats["rows"] == [] and stats["totals"]["sessions_held"] == 0
