@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import re
@@ -102,11 +103,11 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.data_delay:
-            import asyncio
-            await asyncio.sleep(self.data_delay)
         with self.lock:
             self.messages.append(Received(envelope))
+        if self.data_delay:
+            # Slow to acknowledge: a client killed now has delivered a message it never heard about.
+            await asyncio.sleep(self.data_delay)
         return "250 Message accepted"
 
     def start(self) -> None:
