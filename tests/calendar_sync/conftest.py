@@ -232,6 +232,7 @@ class CalDAVServer:
 
     def __init__(self, root: Path):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -269,7 +270,8 @@ class CalDAVServer:
         from urllib.parse import unquote, urlsplit
 
         http = self.http()
-        answer = http.request("PROPFIND", self.calendar_url, headers={"Depth": "1"},
+        answer = http.request("PROPFIND", self.calendar_url,
+                              headers={"Depth": "1", "Content-Type": "application/xml"},
                               data=b'<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/>'
                                    b'</d:prop></d:propfind>')
         assert answer.status_code == 207, answer.text
@@ -324,7 +326,6 @@ class Xandikos(CalDAVServer):
 
 def _server(cls, tmp_path):
     server = cls(tmp_path / cls.name)
-    server.root.mkdir()
     server.start()
     server.create_calendar()
     return server

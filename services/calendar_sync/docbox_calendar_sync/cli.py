@@ -10,6 +10,7 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from . import operations, push
 
@@ -23,6 +24,7 @@ def init_app(app) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass and exit (for cron and tests).")
+@with_appcontext
 def worker(once: bool) -> None:
     """Push every change to the registered CalDAV targets, forever."""
     interval = current_app.config["WORKER_INTERVAL"]
@@ -38,6 +40,7 @@ def worker(once: bool) -> None:
 
 
 @click.command("rotate-secrets")
+@with_appcontext
 def rotate_secrets() -> None:
     """Re-encrypt stored CalDAV passwords with the newest key of DOCBOX_SECRET_KEYS."""
     count = operations.rotate_secrets()
