@@ -56,3 +56,88 @@ def free_port() -> int:
 def port():
     """A free TCP port on 127.0.0.1."""
     return free_port()
+
+
+@pytest.fixture
+def consumer(make_database_url):
+    """A minimal real event consumer: Flask + the shared inbox blueprint over its own database.
+
+    ``consumer.app`` serves the signed ``POST /api/v1/events``; ``consumer.entries()``
+    gives ``{(kind, entry_id): version}`` of what it holds; ``consumer.refuse(n)``
+    makes it answer the next n deliveries with 503; ``consumer.delay`` slows each
+    delivery down (seconds); ``consumer.received`` counts deliveries that reached it.
+    """
+    import time
+    from types import SimpleNamespace
+
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy.orm import DeclarativeBase
+
+    from docbox_shared import web
+    from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin, events_blueprint
+    from docbox_shared.problems import problem_response
+
+    class Base(DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=Base)
+
+    class Entry(ReplicaEntryMixin, db.Model):
+        pass
+
+    class Processed(ProcessedEventMixin, db.Model):
+        pass
+
+    app = Flask("consumer")
+    app.config.update(SQLALCHEMY_DATABASE_URI=make_database_url("consumer"), EVENT_SECRETS=["test-secret"])
+    db.init_app(app)
+    web.init_app(app, db, "consumer")
+    state = SimpleNamespace(app=app, db=db, Entry=Entry, refusals=0, delay=0.0, received=0)
+
+    @app.before_request
+    def _refuse():
+        state.received += 1
+        if state.delay:
+            time.sleep(state.delay)
+        if state.refusals > 0:
+            state.refusals -= 1
+            return problem_response(503, "Service Unavailable", detail="refusing on purpose")
+        return None
+
+    app.register_blueprint(events_blueprint(db, Entry, Processed))
+    with app.app_context():
+        db.create_all()
+
+    def entries():
+        with app.app_context():
+            return {(e.kind, e.entry_id): e.version for e in db.session.scalars(db.select(Entry))}
+
+    def refuse(n):
+        state.refusals = n
+
+    state.entries, state.refuse = entries, refuse
+    yield state
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def serve():
+    """``serve(app) -> base URL``: run a WSGI app on a free port in a thread for the test."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(app):
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
