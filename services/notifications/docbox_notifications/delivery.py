@@ -181,7 +181,7 @@ def _obsolete(row: Delivery, sub: Subscriber | None, now: datetime) -> str | Non
     return None
 
 
-def process(row: Delivery, mailer: Mailer, now: datetime) -> str:
+def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = None) -> str:
     """Send one claimed row; returns its new status. Commits."""
     sub = db.session.get(Subscriber, row.subscriber_id)
     reason = _obsolete(row, sub, now)
@@ -189,7 +189,7 @@ def process(row: Delivery, mailer: Mailer, now: datetime) -> str:
         row.status, row.lease_until, row.last_error = "dropped", None, reason
         db.session.commit()
         return row.status
-    msg = messages.build(row, sub, now)
+    msg = messages.build(row, sub, now, cache)
     recipient = sub.email
     db.session.commit()   # the links in the message exist before it leaves
     try:
@@ -228,6 +228,7 @@ def run_pass(limit: int | None = None) -> dict[str, int]:
     housekeeping(clock_now())
     counts: dict[str, int] = {}
     mailer = Mailer(current_app.config)
+    cache: dict = {}
     try:
         while limit is None or sum(counts.values()) < limit:
             now = clock_now()
@@ -235,7 +236,7 @@ def run_pass(limit: int | None = None) -> dict[str, int]:
             if row is None:
                 break
             try:
-                status = process(row, mailer, now)
+                status = process(row, mailer, now, cache)
             except TemporaryFailure:
                 counts["pending"] = counts.get("pending", 0) + 1
                 break   # the server is down: the rest waits for the next pass

@@ -114,7 +114,7 @@ def where_lines(s: Shown) -> list[str]:
     return lines
 
 
-def invitation(s: Shown, method: str, recipient: str, now: datetime) -> str:
+def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict | None = None) -> str:
     cal = Calendar()
     cal.add("prodid", "-//Doc Box//notifications//EN")
     cal.add("version", "2.0")
@@ -143,13 +143,27 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime) -> str:
     attendee.params["role"] = "OPT-PARTICIPANT"
     event.add("attendee", attendee)
     cal.add_component(event)
-    cal.add_missing_timezones(first_date=(s.start - timedelta(days=400)).date(),
-                              last_date=(s.end + timedelta(days=400)).date())
+    # VTIMEZONE: costly to build, the same for every recipient of the occurrence.
+    cache = {} if cache is None else cache
+    zone_key = ("vtimezone", s.timezone, s.start.year)
+    if zone_key not in cache:
+        probe = Calendar()
+        probe.add_component(event)
+        probe.add_missing_timezones(first_date=(s.start - timedelta(days=400)).date(),
+                                    last_date=(s.end + timedelta(days=400)).date())
+        cache[zone_key] = probe.timezones
+    for tz_component in cache[zone_key]:
+        cal.subcomponents.insert(0, tz_component)
     return cal.to_ical().decode()
 
 
-def build(row: Delivery, sub: Subscriber, now: datetime) -> EmailMessage:
-    """The message for one delivery row; adds the link rows its tokens need (not committed)."""
+def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = None) -> EmailMessage:
+    """The message for one delivery row; adds the link rows its tokens need (not committed).
+
+    ``cache`` (one worker pass) keeps what every recipient of an occurrence
+    shares, keyed by occurrence and sequence, so a change is never missed.
+    """
+    cache = {} if cache is None else cache
     manage_token = new_link(sub, "manage", now)
     manage_url, unsubscribe_url = url(f"/manage/{manage_token}"), url(f"/unsubscribe/{manage_token}")
     footer = ["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
@@ -160,9 +174,13 @@ def build(row: Delivery, sub: Subscriber, now: datetime) -> EmailMessage:
     elif row.kind == "digest":
         subject, lines = digest_text(sub, now)
     else:
-        s = shown(db.session.get(OccurrenceRecord, row.occurrence_id))
+        record = db.session.get(OccurrenceRecord, row.occurrence_id)
+        key = (record.occurrence_id, record.sequence)
+        if key not in cache:
+            cache[key] = shown(record)
+        s = cache[key]
         subject, lines, method = occurrence_text(row, s)
-        attachment = (invitation(s, method, sub.email, now), method)
+        attachment = (invitation(s, method, sub.email, now, cache), method)
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = sub.email

@@ -1,0 +1,144 @@
+"""Benchmark: 5,000 due reminders through the notifications worker vs a plain smtplib loop.
+
+    .venv/bin/python bench/reminders.py [--messages 5000] [--database-url URL]
+
+Both deliver to the same local aiosmtpd sink. The worker's run covers what a
+real pass does per message: claim the row (a committed UPDATE), check it is
+still useful, render the text and the iTIP invitation, store the hash of the
+message's fresh manage token, send, mark it sent. The peer is one smtplib
+connection sending the very same bytes the worker produced, so the ratio shows
+the price of the bookkeeping that makes delivery exactly-once.
+
+Prints messages per second for each and the ratio (worker / smtplib).
+By default the database is SQLite in a temporary folder; pass a
+postgresql+psycopg:// URL of an empty database to measure PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+UTC = timezone.utc
+SESSIONS = 10
+
+
+class Sink:
+    def __init__(self):
+        self.received: list[tuple[str, bytes]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.received.append((envelope.rcpt_tos[0], envelope.original_content or envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def setup(app, messages: int, real_now: datetime) -> None:
+    """Subscribers and sessions such that ``messages`` reminders are due at ``real_now``."""
+    import flask_migrate
+    from docbox_shared import signing
+    from docbox_shared.events import dump_event
+
+    from docbox_notifications import MIGRATIONS
+    from docbox_notifications.models import Following, Subscriber, db
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS)
+        subscribers = messages // SESSIONS
+        for i in range(subscribers):
+            sub_id = str(uuid.uuid4())
+            db.session.add(Subscriber(id=sub_id, email=f"person{i}@example.org", email_hash=uuid.uuid4().hex,
+                                      status="active", offsets=[60], digest=False, requests=1, bounces=0,
+                                      created_at=real_now, confirmed_at=real_now))
+            db.session.add(Following(subscriber_id=sub_id, program_id="prog"))
+        db.session.commit()
+    client = app.test_client()
+
+    def publish(kind, state):
+        body = json.dumps(dump_event(event_id=uuid.uuid4(), occurred_at=real_now, kind=kind, entry_id=state["id"],
+                                     version=1, state=state)).encode()
+        headers = {**signing.sign(body, "bench-secret"), "Content-Type": "application/json"}
+        assert client.post("/api/v1/events", data=body, headers=headers).status_code == 200
+
+    base = {"created_at": real_now, "updated_at": real_now}
+    publish("program", {**base, "id": "prog", "slug": "prog", "name": "Balint group", "timezone": "Europe/Berlin",
+                        "open": True})
+    for i in range(SESSIONS):
+        start = real_now + timedelta(minutes=30 + i)
+        publish("session", {**base, "id": f"s{i}", "program_id": "prog", "title": f"Session {i}",
+                            "format": "hybrid", "location": "Room 4", "video_url": "https://video.example/r",
+                            "timezone": "Europe/Berlin", "start": start, "end": start + timedelta(hours=1),
+                            "status": "scheduled"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    from docbox_notifications import create_app
+    from docbox_notifications.delivery import run_pass
+    from docbox_notifications.models import db
+
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
+    real_now = datetime.now(UTC)
+    planning = {"now": real_now - timedelta(hours=2)}   # planned two hours ago, due now
+    config = {"SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
+              "EVENT_SECRETS": ["bench-secret"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+              "PUBLIC_URL": "https://docbox.example", "MAIL_FROM": "Doc Box <reminders@docbox.example>",
+              "SECRET_KEYS": ["bench-key"], "LOG_LEVEL": "WARNING", "CLOCK": lambda: planning["now"]}
+    app = create_app(config)
+    setup(app, args.messages, real_now)
+    app.config["CLOCK"] = None    # the worker runs on real time
+
+    with app.app_context():
+        started = time.perf_counter()
+        counts = run_pass()
+        worker_seconds = time.perf_counter() - started
+    sent = counts.get("sent", 0)
+    if sent != args.messages or len(sink.received) != args.messages:
+        sys.exit(f"worker sent {counts}, sink got {len(sink.received)}; expected {args.messages}")
+
+    batch = list(sink.received)
+    sink.received.clear()
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as conn:
+        for recipient, raw in batch:
+            conn.sendmail("reminders@docbox.example", [recipient], raw)
+    plain_seconds = time.perf_counter() - started
+    controller.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+    worker_rate, plain_rate = args.messages / worker_seconds, args.messages / plain_seconds
+    dialect = config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
+    print(f"messages: {args.messages} ({dialect})")
+    print(f"worker (claim, render, iTIP, send, mark sent): {worker_rate:8.1f} messages/s")
+    print(f"plain smtplib loop, same bytes:                {plain_rate:8.1f} messages/s")
+    print(f"ratio worker/smtplib: {worker_rate / plain_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
