@@ -1,0 +1,124 @@
+"""The relay delivers every event to a real HTTP consumer, through refusals and kills.
+
+The consumer is the ``consumer`` fixture: a real Flask app with the shared
+inbox over its own database, served on a free port. The relay is the real
+``flask --app docbox_sessions relay`` command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from docbox_sessions import relay
+from docbox_sessions.models import OneOffSession, OutboxDelivery, Program, Series, db
+
+
+@pytest.fixture
+def receiver_url(consumer, serve):
+    return serve(consumer.app) + "/api/v1/events"
+
+
+@pytest.fixture
+def app_config(app_config, receiver_url):
+    # The relay subprocess runs on the real clock, so the app does too.
+    return {**app_config, "CLOCK": None, "EVENT_SUBSCRIBERS": [receiver_url]}
+
+
+@pytest.fixture
+def start_relay(app, tmp_path):
+    processes = []
+
+    def start():
+        env = {**os.environ, "DOCBOX_SESSIONS_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+               "DOCBOX_EVENT_SECRET": "test-secret", "DOCBOX_VAR_DIR": str(tmp_path)}
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "docbox_sessions", "relay"],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
+def source_versions(app) -> dict:
+    with app.app_context():
+        return {(kind, e.id): e.version for kind, model in (("program", Program), ("session", OneOffSession),
+                                                           ("series", Series))
+                for e in db.session.scalars(db.select(model))}
+
+
+def pending(app) -> int:
+    with app.app_context():
+        return db.session.query(OutboxDelivery).filter(OutboxDelivery.delivered_dt.is_(None)).count()
+
+
+def wait_until(condition, timeout=45.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def make_changes(api, program, n_series=3):
+    for i in range(n_series):
+        series = api("organizer").post("/api/v1/series", json={
+            "program_id": program["id"], "title": f"Circle {i}", "format": "in_person",
+            "start": f"2027-0{3 + i}-03T19:00:00", "duration_minutes": 60, "rrule": "FREQ=WEEKLY;COUNT=5"}).json
+        ids = [f"{series['id']}_2027{3 + i:02d}{d:02d}" for d in (3, 10, 17)]
+        api("organizer").post(f"/api/v1/occurrences/{ids[1]}/cancel")
+        api("organizer").patch(f"/api/v1/occurrences/{ids[2]}", json={"location": f"Room {i}"})
+        api("organizer").patch(f"/api/v1/series/{series['id']}", json={"title": f"Circle {i}, renamed"})
+    api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"description": "changed"})
+
+
+def test_every_event_arrives_although_the_consumer_refuses_at_first(app, api, program, consumer, start_relay):
+    make_changes(api, program)
+    consumer.refuse(4)
+    start_relay()
+    assert wait_until(lambda: pending(app) == 0), f"{pending(app)} deliveries still pending"
+    assert consumer.entries() == source_versions(app)
+    assert consumer.received >= pending(app) + 4
+
+
+def test_a_relay_killed_mid_delivery_and_restarted_delivers_the_rest(app, api, program, consumer, start_relay):
+    make_changes(api, program, n_series=4)
+    total = pending(app)
+    consumer.delay = 0.05
+    for _ in range(3):
+        process = start_relay()
+        assert wait_until(lambda: pending(app) < total, timeout=30)
+        time.sleep(0.15)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert pending(app) > 0, "the kills came before the end: some deliveries must be left"
+    consumer.delay = 0
+    start_relay()
+    assert wait_until(lambda: pending(app) == 0)
+    assert consumer.entries() == source_versions(app)
+
+
+def test_a_failing_subscriber_is_visible_and_kept(app, api, program):
+    app.config["EVENT_SUBSCRIBERS"] = ["http://127.0.0.1:9/api/v1/events"]  # port 9: nothing listens
+    api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"name": "Doc Box 2"})
+    with app.app_context():
+        relay.deliver_due()
+    status = api("admin").get("/api/v1/outbox").json
+    dead = next(s for s in status["subscribers"] if s["subscriber"].startswith("http://127.0.0.1:9/"))
+    assert dead["failing"] is True and dead["pending"] == 1 and "could not reach" in dead["last_error"]
+    assert status["pending"] >= 1 and status["oldest_pending_age_seconds"] >= 0
+
+
+def test_backoff_grows_and_is_capped():
+    delays = [relay.backoff_seconds(n) for n in range(1, 30)]
+    assert 0.5 <= delays[0] <= 1.5 and 4 <= delays[3] <= 12
+    assert max(delays) <= relay.MAX_BACKOFF * 1.5
