@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python shared/pyproject.toml $(addsuffix /pyproject.toml,$(SERVICES))
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e shared $(foreach s,$(SERVICES),-e "$(s)[test]")
+	$(BIN)/pip install --quiet honcho -e shared $(foreach s,$(SERVICES),-e "$(s)[test]")
 	touch $(STAMP)
 
 install: $(STAMP)
