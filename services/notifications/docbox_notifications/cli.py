@@ -35,7 +35,7 @@ def worker(once: bool) -> None:
     poll = current_app.config["POLL_SECONDS"]
     while True:
         try:
-            counts = run_pass()
+            counts = run_pass(should_stop=lambda: stopping["flag"])
         except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
             log.exception("worker pass failed; retrying")
             counts = {}

@@ -223,23 +223,48 @@ def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = N
     return row.status
 
 
-def run_pass(limit: int | None = None) -> dict[str, int]:
-    """One pass of the worker: housekeeping, then every due message. Returns counts by outcome."""
+def _defer_after_crash(row_id: int, exc: Exception, now: datetime) -> None:
+    """A bug or a bad row must not stall the queue: treat it as a temporary failure of that row."""
+    db.session.rollback()
+    row = db.session.get(Delivery, row_id)
+    if row is None:
+        return
+    first = aware(row.first_failure_at) or now
+    row.first_failure_at, row.last_error, row.lease_until = first, f"internal error: {type(exc).__name__}", None
+    if now - first >= timedelta(hours=current_app.config["RETRY_HOURS"]):
+        row.status = "failed"
+    else:
+        row.status, row.due_at = "pending", now + MAX_BACKOFF
+    db.session.commit()
+    # The exception text may quote message content; log only its type.
+    log.error("delivery crashed", extra={"delivery_id": row_id, "error": type(exc).__name__})
+
+
+def run_pass(limit: int | None = None, should_stop=lambda: False) -> dict[str, int]:
+    """One pass of the worker: housekeeping, then every due message. Returns counts by outcome.
+
+    ``should_stop`` is asked between messages (SIGTERM lets the current one finish).
+    """
     housekeeping(clock_now())
     counts: dict[str, int] = {}
     mailer = Mailer(current_app.config)
     cache: dict = {}
     try:
-        while limit is None or sum(counts.values()) < limit:
+        while (limit is None or sum(counts.values()) < limit) and not should_stop():
             now = clock_now()
             row = claim_next(now)
             if row is None:
                 break
+            row_id = row.id
             try:
                 status = process(row, mailer, now, cache)
             except TemporaryFailure:
                 counts["pending"] = counts.get("pending", 0) + 1
                 break   # the server is down: the rest waits for the next pass
+            except Exception as exc:  # noqa: BLE001 - see _defer_after_crash
+                mailer.close()
+                _defer_after_crash(row_id, exc, now)
+                status = "pending"
             counts[status] = counts.get(status, 0) + 1
     finally:
         mailer.close()
