@@ -1,4 +1,4 @@
-"""What every Doc Box web app gets: request ids, JSON logs, health, problem errors.
+"""What every Doc Box web app gets: request ids, JSON logs, health, metrics, problem errors.
 
 Log lines are JSON objects, one a line. The access line names the *route*
 (``/feeds/<token>.ics``), never the raw path or query string, so capability
@@ -19,6 +19,7 @@ import uuid
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from sqlalchemy import text
 
+from .metrics import init_metrics
 from .problems import problem_response, register_problem_handlers
 
 MAX_BODY = 1024 * 1024
@@ -71,6 +72,7 @@ def init_app(app: Flask, db, service: str) -> None:
         g.started = time.perf_counter()
 
     register_problem_handlers(app)  # after _start, so refused requests have a request id too
+    init_metrics(app, service)
 
     @app.after_request
     def _finish(response: Response):

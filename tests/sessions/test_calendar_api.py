@@ -199,3 +199,12 @@ def test_openapi_document_lists_every_operation(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json["status"] == "ok"
     assert client.get("/readyz").json["status"] == "ready"
+
+
+def test_metrics_count_requests_by_route_and_show_the_outbox(app, api, program, client):
+    app.config["EVENT_SUBSCRIBERS"] = ["http://127.0.0.1:9/api/v1/events"]
+    api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"name": "Renamed"})
+    api("organizer").get("/api/v1/programs")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'docbox_http_requests_total{method="GET",route="/api/v1/programs",service="sessions",status="200"} 1.0' in text
+    assert "docbox_outbox_pending 1.0" in text

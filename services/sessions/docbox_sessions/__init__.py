@@ -38,7 +38,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     from .cli import register
     register(app)
+    _register_gauges(app)
     return app
+
+
+def _register_gauges(app: Flask) -> None:
+    from docbox_shared.metrics import gauge
+
+    from . import relay
+    gauge(app, "docbox_outbox_pending", "Event deliveries not yet acknowledged.", lambda: relay.status()["pending"])
+    gauge(app, "docbox_outbox_oldest_pending_seconds", "Age of the oldest undelivered event.",
+          lambda: relay.status()["oldest_pending_age_seconds"] or 0)
+    gauge(app, "docbox_outbox_failing_subscribers", "Subscribers whose last delivery failed.",
+          lambda: sum(1 for s in relay.status()["subscribers"] if s["failing"]))
 
 
 def _prepare_sqlite_folder(url: str) -> None:
