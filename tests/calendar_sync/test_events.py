@@ -52,3 +52,32 @@ def test_event_not_matching_schema_gets_422_and_changes_nothing(client, clock):
     assert answer.status_code == 422
     assert answer.mimetype == "application/problem+json"
     assert "errors" in answer.get_json()
+
+
+def test_series_whose_rule_cannot_be_expanded_is_refused_and_feeds_stay_intact(client, sessions):
+    import datetime as dt
+
+    program = sessions.program()
+    good = sessions.series(program, "Good series", dt.datetime(2026, 3, 3, 19), "FREQ=WEEKLY;COUNT=4")
+    path = _feed_text(client, sessions, program)
+    before = client.get(path)
+    state = {**good, "id": "broken", "rrule": "FREQ=WEEKLY;BYDAY=XX;COUNT=2"}
+    envelope = dump_event(event_id=uuid.uuid4(), occurred_at=sessions.clock(), kind="series", entry_id="broken",
+                          version=1, state=state)
+    body = json.dumps(envelope).encode()
+    answer = client.post("/api/v1/events", data=body, headers={
+        **signing.sign(body, EVENT_SECRET), "Content-Type": "application/json"})
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 304  # nothing was written, not even the program's revision
+
+
+def test_openapi_document_lists_the_api(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/api/v1/feeds", "/api/v1/feeds/rotate", "/api/v1/feeds/revoke",
+            "/api/v1/caldav-targets", "/api/v1/caldav-targets/{target_id}"} <= set(paths)
+
+
+def test_malformed_json_gets_a_problem_not_a_500(client):
+    answer = client.post("/api/v1/feeds", data=b"{not json", content_type="application/json")
+    assert 400 <= answer.status_code < 500 and answer.mimetype == "application/problem+json"

@@ -18,7 +18,9 @@ from sqlalchemy import func, select, update
 
 from docbox_shared.problems import NotFound, ValidationProblem
 
-from . import crypto
+from docbox_shared import recurrence
+
+from . import crypto, ical
 from .clock import now
 from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db
 
@@ -52,6 +54,8 @@ def on_change(entry: Entry, previous: dict | None) -> None:
     Moves the revision of every program the entry is or was shown in, and
     queues a push of the entry to every target that shows or showed it.
     """
+    if entry.kind in CALENDARED:
+        _check_renders(entry)
     old_program = (previous or {}).get("program_id") if entry.kind != "program" else entry.entry_id
     programs = {entry.program_id, old_program} - {None}
     for program_id in sorted(programs):
@@ -64,6 +68,20 @@ def on_change(entry: Entry, previous: dict | None) -> None:
                 select(Entry.kind, Entry.entry_id).where(Entry.program_id == entry.entry_id,
                                                          Entry.kind.in_(CALENDARED))):
             queue_push(kind, entry_id, {entry.entry_id})
+
+
+def _check_renders(entry: Entry) -> None:
+    """Refuse (422, nothing written) an entry no calendar client could be given.
+
+    The sessions service validates rules and zones, so this only fires on a
+    bug or a newer producer; the relay then keeps the event visible as failing
+    instead of every feed of the program breaking.
+    """
+    try:
+        ical.entry_events(entry.kind, entry.state, entry.version, None)
+    except (recurrence.RuleError, ValueError, KeyError, TypeError) as exc:
+        raise ValidationProblem(f"this {entry.kind} cannot be put in a calendar: {exc}",
+                                errors={"data": [str(exc)]})
 
 
 def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
