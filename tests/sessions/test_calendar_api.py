@@ -208,3 +208,32 @@ def test_metrics_count_requests_by_route_and_show_the_outbox(app, api, program, 
     text = client.get("/metrics").get_data(as_text=True)
     assert 'docbox_http_requests_total{method="GET",route="/api/v1/programs",service="sessions",status="200"} 1.0' in text
     assert "docbox_outbox_pending 1.0" in text
+
+
+def test_reading_entries_back(api, program, staff_id):
+    series = new_series(api, program, facilitator_ids=[staff_id("facilitator")])
+    session = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "One-off", "format": "in_person", "capacity": 12,
+        "start": "2027-02-01T17:30:00-05:00", "end": "2027-02-01T19:00:00-05:00"}).json
+    assert api("viewer").get(f"/api/v1/series/{series['id']}").json["rrule"] == "FREQ=WEEKLY;COUNT=4"
+    assert api("viewer").get(f"/api/v1/series/{series['id']}").json["facilitator_ids"] == [staff_id("facilitator")]
+    assert [s["id"] for s in api("facilitator").get("/api/v1/series").json] == [series["id"]]
+    assert api("viewer").get(f"/api/v1/sessions/{session['id']}").json["capacity"] == 12
+    assert [s["start"] for s in api("facilitator").get("/api/v1/sessions").json] == ["2027-02-01T17:30:00-05:00"]
+    assert api("viewer").get(f"/api/v1/programs/{program['id']}").json["slug"] == "doc-box"
+    assert api("viewer").get("/api/v1/sessions/nope").status_code == 404
+    assert api("viewer").get("/api/v1/series/nope").status_code == 404
+
+
+def test_demo_seed_plans_the_three_kinds_of_entry(app, clock):
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["seed-demo"])
+    assert out.exit_code == 0
+    lines = out.output.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["admin", "organizer", "facilitator", "viewer"]
+    organizer_token = lines[1].split()[-1]
+    client = app.test_client()
+    listed = client.get("/api/v1/occurrences?from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z",
+                        headers={"Authorization": f"Bearer {organizer_token}"}).json
+    assert {o["format"] for o in listed} == {"in_person", "virtual", "hybrid"}
+    assert "nothing seeded" in runner.invoke(args=["seed-demo"]).output, "a second start seeds nothing"

@@ -122,3 +122,11 @@ def test_backoff_grows_and_is_capped():
     delays = [relay.backoff_seconds(n) for n in range(1, 30)]
     assert 0.5 <= delays[0] <= 1.5 and 4 <= delays[3] <= 12
     assert max(delays) <= relay.MAX_BACKOFF * 1.5
+
+
+def test_two_relays_at_once_deliver_everything(app, api, program, consumer, start_relay):
+    make_changes(api, program, n_series=4)
+    consumer.delay = 0.01
+    start_relay(), start_relay()
+    assert wait_until(lambda: pending(app) == 0)
+    assert consumer.entries() == source_versions(app)
