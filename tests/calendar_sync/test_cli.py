@@ -1,0 +1,50 @@
+"""The commands as an operator runs them: environment only, separate processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docbox_calendar_sync import create_app
+
+FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "docbox_calendar_sync"]
+
+
+def run(args, env, cwd):
+    return subprocess.run(FLASK + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_schema_and_worker_run_from_the_environment(make_database_url, tmp_path):
+    env = {**os.environ, "DOCBOX_CALENDAR_SYNC_DATABASE_URL": make_database_url("cli"),
+           "DOCBOX_VAR_DIR": str(tmp_path / "var")}
+    upgraded = run(["db", "upgrade"], env, tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    once = run(["worker", "--once"], env, tmp_path)
+    assert once.returncode == 0, once.stderr
+    assert "pushed=0 failed=0 conflicts=0 requests=0" in once.stdout
+    rotated = run(["rotate-secrets"], env, tmp_path)
+    assert rotated.returncode == 0 and "re-encrypted 0 password(s)" in rotated.stdout
+
+
+@pytest.mark.parametrize("missing, variable", [
+    ({"DOCBOX_SECRET_KEYS": ""}, "DOCBOX_SECRET_KEYS"),
+    ({"DOCBOX_EVENT_SECRET": ""}, "DOCBOX_EVENT_SECRET"),
+    ({"DOCBOX_CALENDAR_SYNC_URL": "http://calendar.example.org"}, "DOCBOX_CALENDAR_SYNC_URL"),
+    ({"DOCBOX_SECRET_KEYS": "not-a-fernet-key-but-long-enough"}, "DOCBOX_SECRET_KEYS"),
+])
+def test_production_start_refuses_missing_or_weak_settings_naming_them(monkeypatch, tmp_path, missing, variable):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("DOCBOX_ENV", "production")
+    monkeypatch.setenv("DOCBOX_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DOCBOX_EVENT_SECRET", "a-real-event-secret-0123456789")
+    monkeypatch.setenv("DOCBOX_SECRET_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("DOCBOX_CALENDAR_SYNC_URL", "https://calendar.example.org")
+    monkeypatch.setenv("DOCBOX_CALENDAR_SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    for name, value in missing.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert variable in str(refused.value)
