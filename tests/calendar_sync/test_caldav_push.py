@@ -87,6 +87,30 @@ def test_new_target_gets_whole_calendar_then_one_request_per_change(client, runn
     assert work(runner)["requests"] == 0  # nothing changed, nothing sent
 
 
+def test_reconciliation_of_an_untouched_calendar_costs_one_request_and_finds_nothing(
+        client, runner, sessions, caldav_server, clock):
+    program, series, one_off = build(sessions)
+    target = register(client, caldav_server, [program])
+    work(runner)
+    clock.advance(hours=2)
+    assert work(runner) == {"pushed": 0, "failed": 0, "conflicts": 0, "requests": 1}
+    assert status(client, target)["conflicts"] == 0
+
+
+def test_narrowing_a_targets_programs_removes_their_entries(client, runner, sessions, caldav_server):
+    program, series, one_off = build(sessions)
+    other = sessions.program(name="Second program")
+    elsewhere = sessions.session(other, "In the second program", datetime(2026, 3, 9, 9, tzinfo=UTC),
+                                 datetime(2026, 3, 9, 10, tzinfo=UTC))
+    target = register(client, caldav_server, [program, other])
+    work(runner)
+    assert len(caldav_server.objects()) == 3
+    answer = client.patch(f"/api/v1/caldav-targets/{target['id']}", headers=ADMIN, json={"programs": [other["slug"]]})
+    assert answer.status_code == 200 and answer.get_json()["programs"] == [other["id"]]
+    assert work(runner)["pushed"] == 2
+    assert list(caldav_server.objects()) == [f"docbox-session-{elsewhere['id']}.ics"]
+
+
 def test_series_edits_moves_cancellations_and_end_reach_the_server(client, runner, sessions, caldav_server):
     program, series, one_off = build(sessions)
     register(client, caldav_server, [program])

@@ -233,7 +233,8 @@ def schedule_target(target: CaldavTarget) -> None:
         db.session.add(PushItem(target_id=target.id, entry_kind=kind, entry_id=entry_id,
                                 wanted_seq=1, pushed_seq=0, attempts=0))
     for key, item in items.items():
-        if key not in wanted:
+        # Out of scope now: remove what we know we wrote (a pending item is handled anyway).
+        if key not in wanted and item.remote_etag is not None and item.pushed_seq == item.wanted_seq:
             item.wanted_seq += 1
             item.next_attempt_at = None
     db.session.flush()
