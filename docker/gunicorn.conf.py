@@ -140,4 +140,5 @@ def post_worker_init(worker) -> None:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        worker.wsgi = ProxyFix(worker.wsgi, x_for=hops, x_proto=hops)
+        # nginx sets (does not append) X-Forwarded-Proto, so one value is trusted for the scheme.
+        worker.wsgi = ProxyFix(worker.wsgi, x_for=hops, x_proto=1)
