@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from docbox_shared import web
+from docbox_shared import web as shared_web  # not "web": that name is this package's pages (docbox_sessions.web)
 from docbox_shared.api import Api, api_config
 
 from . import config
@@ -25,12 +25,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(api_config("Doc Box sessions"))
     app.config.update(config.from_environment())
     app.config.update(test_config or {})
-    web.configure_logging(app.config["LOG_LEVEL"])
+    shared_web.configure_logging(app.config["LOG_LEVEL"])
     # Extensions.
     _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
-    web.init_app(app, db, "sessions")
+    shared_web.init_app(app, db, "sessions")
     api = Api(app)
     # Blueprints.
     from .api import BLUEPRINTS
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     from .cli import register
     register(app)
+    from .web import init_pages; init_pages(app)  # staff pages: login, CSRF, the shared look
     _register_gauges(app)
     return app
 

@@ -3,6 +3,7 @@
 - ``staff add EMAIL --role ROLE``   adds a staff member; the API token is the last line printed.
 - ``staff token EMAIL``             issues another token for a staff member.
 - ``staff revoke-tokens EMAIL``     revokes every token of a staff member.
+- ``staff set-password EMAIL``      sets the web login password (prompted twice, hidden; or --password-stdin).
 - ``relay``                         delivers outbox events until stopped.
 - ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
 - ``seed-demo``                     demo program, series, session and staff on an empty database.
@@ -75,6 +76,25 @@ def staff_revoke(email: str):
         token.revoked_dt = operations.now()
     db.session.commit()
     click.echo(f"Revoked the tokens of {member.email}.")
+
+
+@staff.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def staff_set_password(email: str, password_stdin: bool):
+    """Set the password a staff member signs in to the web pages with (signs out their other browsers)."""
+    from .web.passwords import hash_password, password_problem
+    member = _staff(email)
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt="Repeat the password")
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    member.password_hash = hash_password(password)
+    db.session.commit()
+    click.echo(f"Password set for {member.email}.")
 
 
 @click.command("relay", help="Deliver outbox events to DOCBOX_EVENT_SUBSCRIBERS until stopped.")

@@ -21,6 +21,8 @@ SETTINGS = COMMON + [
     Setting("DOCBOX_EVENT_SUBSCRIBERS", "EVENT_SUBSCRIBERS", [],
             "Comma-separated URLs the relay delivers events to (each consumer's /api/v1/events).", as_list),
     Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.", int),
+    Setting("DOCBOX_RELAY_MAX_BACKOFF", "RELAY_MAX_BACKOFF", 600.0,
+            "Longest wait in seconds between two delivery attempts of one event.", float),
     Setting("DOCBOX_SESSIONS_SECRET_KEY", "SECRET_KEY", "dev-session-key-not-for-production",
             "Key signing the staff web login cookie.", secret=True),
 ]

@@ -5,7 +5,7 @@ claims one due row at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any
 number of relays can run side by side; SQLite serialises writers, so run one
 relay there), POSTs the event's body signed with HMAC-SHA256 over timestamp and
 body, and marks it delivered on a 2xx answer. Anything else is retried with
-exponential backoff and jitter (capped at ``MAX_BACKOFF``), forever: the
+exponential backoff and jitter (capped at ``DOCBOX_RELAY_MAX_BACKOFF``), forever: the
 failing subscriber shows in ``/api/v1/outbox`` with its last error. A relay
 killed mid-delivery leaves the row undelivered, so it is sent again; consumers
 ignore the duplicate by its event id.
@@ -33,9 +33,9 @@ MAX_BACKOFF = 600.0
 TIMEOUT = 10
 
 
-def backoff_seconds(attempts: int) -> float:
+def backoff_seconds(attempts: int, cap: float = MAX_BACKOFF) -> float:
     """Delay before the next try after ``attempts`` failures: 1 s, 2 s, 4 s ... capped, ±50 % jitter."""
-    return min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (attempts - 1)) * random.uniform(0.5, 1.5)
+    return min(cap, BASE_BACKOFF * 2 ** min(attempts - 1, 30)) * random.uniform(0.5, 1.5)
 
 
 def _claim_one() -> OutboxDelivery | None:
@@ -81,7 +81,8 @@ def deliver_due(limit: int | None = None, http: requests.Session | None = None) 
         else:
             delivery.attempts += 1
             delivery.last_error = error
-            delivery.next_attempt_dt = now() + timedelta(seconds=backoff_seconds(delivery.attempts))
+            delay = backoff_seconds(delivery.attempts, current_app.config.get("RELAY_MAX_BACKOFF", MAX_BACKOFF))
+            delivery.next_attempt_dt = now() + timedelta(seconds=delay)
             log.warning("delivery failed", extra={"event_id": delivery.event.event_id, "attempts": delivery.attempts,
                                                   "error": error, "subscriber": delivery.subscriber})
         db.session.commit()

@@ -1,0 +1,46 @@
+"""Server-rendered pages of the sessions service, for staff.
+
+Who sees what: organizers and admins (*planners*) plan programs, one-off
+sessions and series, move or cancel one occurrence, end a series and see
+exact attendance; facilitators see "my sessions" and record counts for the
+sessions they run; viewers see suppressed statistics. Pages work without
+JavaScript, with the shared look of :mod:`docbox_shared.pages`.
+
+Security: staff sign in with email and password (:mod:`.login`); the signed
+session cookie is HttpOnly, SameSite=Lax and Secure outside development;
+every form carries a CSRF token (Flask-WTF). The JSON API keeps its bearer
+tokens: its blueprints are exempt from CSRF, and the cookie is read only for
+these pages, so a cookie never authorises an API call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from docbox_shared.pages import init_pages as init_shared_pages
+
+csrf = CSRFProtect()
+
+
+def init_pages(app: Flask) -> None:
+    """Cookie settings, CSRF, the shared look and the pages blueprint."""
+    development = app.config.get("DOCBOX_ENV", "development") == "development"
+    app.config.setdefault("SESSION_COOKIE_NAME", "docbox_staff")  # services on one host share cookies by name
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", not development)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session: planning takes a while
+    app.config.setdefault("LOGIN_WINDOW_MINUTES", 15)
+    app.config.setdefault("LOGIN_MAX_PER_ACCOUNT", 5)
+    app.config.setdefault("LOGIN_MAX_PER_ADDRESS", 20)
+    csrf.init_app(app)
+    from ..api import BLUEPRINTS
+    for blueprint in BLUEPRINTS:  # bearer tokens, no cookies: nothing for CSRF to protect
+        csrf.exempt(blueprint)
+    init_shared_pages(app, service_name="Doc Box staff", home_url="/")
+    from .blueprint import bp
+    app.register_blueprint(bp)

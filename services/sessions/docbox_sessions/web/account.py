@@ -1,0 +1,57 @@
+"""Sign in, sign out, and the start page each role lands on."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from docbox_shared.pages import FormState
+from docbox_shared.problems import TooManyRequests
+
+from ..auth import PLANNERS
+from .login import LoginRefused, remember, sign_in, sign_out
+
+
+def home():
+    role = g.staff.role
+    if role in PLANNERS:
+        return redirect(url_for("pages.upcoming"))
+    if role == "facilitator":
+        return redirect(url_for("pages.my_sessions"))
+    return redirect(url_for("pages.stats"))
+
+
+def login():
+    from .blueprint import _local_path
+    next_path = _local_path(request.values.get("next", ""))
+    if g.get("staff") is not None and request.method == "GET":
+        return redirect(next_path or url_for("pages.home"))
+    form = FormState({"email": request.form.get("email", ""), "next": next_path or ""})
+    status = 200
+    if request.method == "POST":
+        email, password = request.form.get("email", "").strip(), request.form.get("password", "")
+        if not email:
+            form.add("email", "Enter your email address.")
+        if not password:
+            form.add("password", "Enter your password.")
+        if not form.has_errors:
+            try:
+                staff = sign_in(email, password, request.remote_addr or "")
+            except TooManyRequests as exc:
+                form.add("_form", exc.detail)
+                status = 429
+            except LoginRefused:
+                form.add("password", "The email address or the password is not right.")
+                status = 401
+            else:
+                remember(staff)
+                flash(f"Signed in as {staff.email}.", "success")
+                return redirect(next_path or url_for("pages.home"))
+        else:
+            status = 422
+    return render_template("sessions/login.html", form=form), status
+
+
+def logout():
+    sign_out()
+    flash("You are signed out.", "success")
+    return redirect(url_for("pages.login"))

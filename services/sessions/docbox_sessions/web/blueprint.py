@@ -1,0 +1,133 @@
+"""The URL map of the staff pages, who may open them, and how errors read.
+
+Every page needs a signed-in staff member (except the sign-in page); the
+cookie's staff member becomes ``g.staff``, so :func:`..auth.require_role`
+works for pages as for the API. Problems raised by operations render as an
+HTML page with the same status instead of problem+json.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from docbox_shared.problems import Problem, Unauthorized
+
+from ..auth import PLANNERS
+from ..models import db
+from . import account, attendance, occurrences, planning, present, statistics
+from .login import signed_in_staff
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+PUBLIC = {"pages.login"}
+
+rules = [
+    ("/", account.home, ["GET"]),
+    ("/login", account.login, ["GET", "POST"]),
+    ("/logout", account.logout, ["POST"]),
+    ("/upcoming", occurrences.upcoming, ["GET"]),
+    ("/month", occurrences.month, ["GET"]),
+    ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
+    ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/count", attendance.count, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/count/saved", attendance.saved, ["GET"]),
+    ("/my", attendance.my_sessions, ["GET"]),
+    ("/programs", planning.programs, ["GET"]),
+    ("/programs/new", planning.program_new, ["GET", "POST"]),
+    ("/programs/<program_id>/edit", planning.program_edit, ["GET", "POST"]),
+    ("/sessions/new", planning.session_new, ["GET", "POST"]),
+    ("/series", planning.series_list, ["GET"]),
+    ("/series/new", planning.series_new, ["GET", "POST"]),
+    ("/series/<series_id>", planning.series_detail, ["GET"]),
+    ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
+    ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
+    ("/stats", statistics.stats, ["GET"]),
+]
+for rule, view, methods in rules:
+    bp.add_url_rule(rule, view_func=view, methods=methods)
+
+
+@bp.before_request
+def _sign_in_from_cookie():
+    staff = signed_in_staff()
+    if staff is not None:
+        g.staff = staff
+    elif request.endpoint not in PUBLIC:
+        return redirect(url_for("pages.login", next=_local_path(request.full_path)))
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    # Pages show counts and plans to one signed-in person: keep them out of shared caches and history.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _local_path(path: str) -> str | None:
+    """``path`` when it is a path on this site, else None (no open redirect)."""
+    path = (path or "").rstrip("?")
+    parts = urlsplit(path)
+    if not path.startswith("/") or path.startswith("//") or parts.scheme or parts.netloc or "\\" in path:
+        return None
+    return path
+
+
+@bp.app_context_processor
+def _navigation():
+    staff = g.get("staff")
+    if request.blueprint != "pages":
+        return {}
+    if staff is None:
+        return {"present": present}
+    links = []
+    if staff.role in ("facilitator", *PLANNERS):
+        links.append(("My sessions", "pages.my_sessions"))
+    links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month")]
+    if staff.role in PLANNERS:
+        links += [("Programs", "pages.programs"), ("Series", "pages.series_list")]
+    links.append(("Statistics", "pages.stats"))
+    return {"docbox_nav": [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links],
+            "staff": staff, "present": present}
+
+
+def _error_page(status: int, title: str, detail: str):
+    db.session.rollback()
+    return render_template("sessions/error.html", status=status, title=title, detail=detail), status
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthorized(exc):
+    return redirect(url_for("pages.login", next=_local_path(request.full_path)))
+
+
+@bp.errorhandler(Problem)
+def _problem(exc: Problem):
+    return _error_page(exc.status, exc.title, exc.detail)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(exc: CSRFError):
+    return _error_page(400, "This form has expired",
+                       "For your safety the form could not be sent. Go back, reload the page and try again.")
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException):
+    return _error_page(exc.code or 500, exc.name, exc.description or "")
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _http(exc)
+    log.exception("unhandled error on a page")
+    return _error_page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")

@@ -1,0 +1,146 @@
+"""Occurrences as a list and as a month, one occurrence, and moving or cancelling it."""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from docbox_shared import recurrence
+from docbox_shared.pages import FormState
+from docbox_shared.problems import Problem, ValidationProblem
+
+from .. import operations
+from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..clock import now
+from ..models import AttendanceAudit, AttendanceCount, Program, db
+from . import present
+from .forms import Reader
+
+UPCOMING_WEEKS = 8
+
+
+def _counts(occurrences) -> dict[str, AttendanceCount]:
+    ids = [o.id for o in occurrences]
+    if not ids:
+        return {}
+    return {c.occurrence_id: c for c in db.session.scalars(select(AttendanceCount).where(AttendanceCount.occurrence_id.in_(ids)))}
+
+
+def _programs() -> dict[str, str]:
+    return dict(db.session.execute(select(Program.id, Program.name)).all())
+
+
+def upcoming():
+    """From today (or ``?from=YYYY-MM-DD``) for eight weeks, grouped by day; cancelled ones included."""
+    staff = require_role(*STAFF_ROLES)
+    tz = recurrence.zone(present.home_zone())
+    today = now().astimezone(tz).date()
+    try:
+        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today
+    except ValueError:
+        first = today
+    start = recurrence.localize(datetime.combine(first, time()), tz)
+    end = start + timedelta(weeks=UPCOMING_WEEKS)
+    program_id = request.args.get("program") or None
+    occs = operations.list_occurrences(start.astimezone(timezone.utc), end.astimezone(timezone.utc), program_id)
+    days: dict[date, list] = defaultdict(list)
+    for occ in occs:
+        days[occ.start.date()].append(occ)
+    return render_template("sessions/upcoming.html", days=sorted(days.items()), first=first, today=today,
+                           earlier=first - timedelta(weeks=UPCOMING_WEEKS), later=first + timedelta(weeks=UPCOMING_WEEKS),
+                           last=(end - timedelta(days=1)).date(), programs=_programs(), program_id=program_id,
+                           counts=_counts(occs) if staff.role in PLANNERS else {}, moment=now())
+
+
+def month():
+    """A month as a grid of weeks (Monday first); each day lists its occurrences."""
+    require_role(*STAFF_ROLES)
+    tz = recurrence.zone(present.home_zone())
+    today = now().astimezone(tz).date()
+    try:
+        year, number = (int(p) for p in request.args.get("month", "").split("-"))
+        first = date(year, number, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    lo = recurrence.localize(datetime.combine(weeks[0][0], time()), tz) - timedelta(days=1)
+    hi = recurrence.localize(datetime.combine(weeks[-1][-1] + timedelta(days=1), time()), tz) + timedelta(days=1)
+    by_day: dict[date, list] = defaultdict(list)
+    for occ in operations.list_occurrences(lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)):
+        by_day[occ.start.date()].append(occ)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return render_template("sessions/month.html", weeks=weeks, first=first, today=today, by_day=by_day,
+                           previous=previous, following=following, programs=_programs())
+
+
+def detail(occurrence_id: str):
+    staff = require_role(*STAFF_ROLES)
+    kind, entry, occ = operations.find_occurrence(occurrence_id)
+    may_count = staff.role != "viewer" and operations.can_record_attendance(staff, entry)
+    count = db.session.get(AttendanceCount, occurrence_id) if may_count else None
+    history = db.session.scalars(select(AttendanceAudit).where(AttendanceAudit.occurrence_id == occurrence_id)
+                                 .order_by(AttendanceAudit.recorded_dt, AttendanceAudit.id)).all() if may_count else []
+    return render_template("sessions/occurrence.html", occ=occ, entry=entry, kind=kind, count=count, history=history,
+                           may_count=may_count, may_plan=staff.role in PLANNERS, started=occ.start <= now(),
+                           program=entry.program)
+
+
+def move(occurrence_id: str):
+    """Move one occurrence: a new date and times (in the entry's zone) and, if it needs one, a place."""
+    require_role(*PLANNERS)
+    kind, entry, occ = operations.find_occurrence(occurrence_id)
+    if occ.status == "cancelled":
+        flash("A cancelled occurrence cannot be moved.", "error")
+        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    defaults = {"date": occ.start.date().isoformat(), "start_time": f"{occ.start:%H:%M}",
+                "end_time": f"{occ.end:%H:%M}", "location": occ.location or "", "video_url": occ.video_url or ""}
+    form = FormState(defaults)
+    if request.method == "POST":
+        form = FormState.from_request(request.form, defaults)
+        read = Reader(form)
+        day, start_time, end_time = read.day("date"), read.clock_time("start_time"), read.clock_time("end_time")
+        data = {}
+        if entry.format in ("in_person", "hybrid"):
+            data["location"] = read.text("location", required=True, max_length=500, what="where it happens")
+        if entry.format in ("virtual", "hybrid"):
+            data["video_url"] = read.text("video_url", required=True, max_length=1000, what="the video link")
+        if not form.has_errors:
+            tz = recurrence.zone(occ.timezone)
+            data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
+            data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+            try:
+                moved = operations.move_occurrence(occurrence_id, data)
+                db.session.commit()
+            except ValidationProblem as exc:
+                db.session.rollback()
+                form.merge(exc.errors, rename={"start": "start_time", "end": "end_time"})
+                if not exc.errors:
+                    form.add("_form", exc.detail)
+            except Problem as exc:
+                db.session.rollback()
+                form.add("_form", exc.detail)
+            else:
+                flash(f"Moved: {moved.title} is now on {present.when(moved)}.", "success")
+                return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    status = 422 if form.has_errors else 200
+    return render_template("sessions/move.html", occ=occ, entry=entry, form=form), status
+
+
+def cancel(occurrence_id: str):
+    """Ask, then cancel one occurrence (it stays listed, as cancelled)."""
+    require_role(*PLANNERS)
+    _kind, _entry, occ = operations.find_occurrence(occurrence_id)
+    if request.method == "POST":
+        if occ.status != "cancelled":
+            occ = operations.cancel_occurrence(occurrence_id)
+            db.session.commit()
+        flash(f"Cancelled: {occ.title} on {present.when(occ)}.", "success")
+        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    if occ.status == "cancelled":
+        abort(409, "This occurrence is cancelled already.")
+    return render_template("sessions/cancel.html", occ=occ)

@@ -1,0 +1,308 @@
+"""Planning pages: programs, one-off sessions and series (with the recurrence picker)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from docbox_shared import recurrence
+from docbox_shared.pages import FormState
+from docbox_shared.problems import Problem, ValidationProblem
+
+from .. import operations
+from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..clock import now
+from ..models import Program, Series, db
+from . import present, rules
+from .forms import Reader
+
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def _render(template: str, form: FormState, **context):
+    return render_template(template, form=form, **context), (422 if form.has_errors else 200)
+
+
+def _problem_into(form: FormState, exc: Problem, rename: dict | None = None) -> None:
+    db.session.rollback()
+    form.merge(exc.errors, rename)
+    if not exc.errors:
+        form.add("_form", exc.detail)
+
+
+# --- programs ----------------------------------------------------------------
+
+def programs():
+    require_role(*PLANNERS)
+    rows = db.session.scalars(select(Program).order_by(Program.name)).all()
+    return render_template("sessions/programs.html", programs=rows)
+
+
+def _program_values(program: Program | None) -> dict:
+    if program is None:
+        return {"timezone": present.home_zone(), "default_format": "in_person"}
+    return {"name": program.name, "slug": program.slug, "description": program.description,
+            "timezone": program.timezone, "default_format": program.default_format or "",
+            "default_location": program.default_location or "", "default_video_url": program.default_video_url or "",
+            "open": "1" if program.open else "", "email_subject": program.email_subject or ""}
+
+
+def _read_program(form: FormState) -> dict:
+    read = Reader(form)
+    data = {"name": read.text("name", required=True, what="a name for the program")}
+    slug = read.text("slug", max_length=80)
+    if slug:
+        if not SLUG.fullmatch(slug):
+            form.add("slug", "Use lowercase letters, digits and single dashes, like residents-circle.")
+        data["slug"] = slug
+    data["description"] = read.text("description", max_length=5000) or ""
+    for name, length in (("default_location", 500), ("default_video_url", 1000), ("email_subject", 200)):
+        data[name] = read.text(name, max_length=length)
+    data["timezone"] = read.choice("timezone", [z for z, _ in present.zone_options()], what="a time zone")
+    data["default_format"] = read.choice("default_format", present.FORMAT_LABELS, required=False, what="a format")
+    data["open"] = read.flag("open")
+    return data
+
+
+def program_new():
+    require_role(*PLANNERS)
+    form = FormState(_program_values(None))
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        data = _read_program(form)
+        if not form.has_errors:
+            try:
+                program = operations.create_program(data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc)
+            else:
+                flash(f"Program {program.name} created.", "success")
+                return redirect(url_for("pages.programs"))
+    return _render("sessions/program_form.html", form, program=None, zones=present.zone_options())
+
+
+def program_edit(program_id: str):
+    require_role(*PLANNERS)
+    program = operations.get_program(program_id)
+    form = FormState(_program_values(program))
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        data = _read_program(form)
+        if not form.has_errors:
+            try:
+                operations.update_program(program, data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc)
+            else:
+                flash(f"Program {program.name} saved.", "success")
+                return redirect(url_for("pages.programs"))
+    return _render("sessions/program_form.html", form, program=program, zones=present.zone_options())
+
+
+# --- what one-off sessions and series share ------------------------------------
+
+def _read_entry(form: FormState) -> tuple[dict, Program | None]:
+    """Program, title, description, format, place, zone, capacity, facilitators."""
+    read = Reader(form)
+    data: dict = {}
+    program_id = read.choice("program_id", [p for p, _ in present.program_options()], what="a program")
+    program = db.session.get(Program, program_id) if program_id else None
+    if program_id:
+        data["program_id"] = program_id
+    data["title"] = read.text("title", required=True, what="a title")
+    data["description"] = read.text("description", max_length=5000) or ""
+    data["format"] = read.choice("format", present.FORMAT_LABELS, what="how people take part")
+    for name, length in (("location", 500), ("video_url", 1000)):
+        value = read.text(name, max_length=length)
+        if value:  # empty: the operation fills in the program's default, or says it is missing
+            data[name] = value
+    tz = read.choice("timezone", [z for z, _ in present.zone_options()], required=False, what="a time zone")
+    data["timezone"] = tz or (program.timezone if program else "UTC")
+    capacity = read.whole("capacity", 1, 10000)
+    if capacity is not None:
+        data["capacity"] = capacity
+    data["facilitator_ids"] = read.ids("facilitator_ids")
+    return data, program
+
+
+def _entry_context(**extra) -> dict:
+    return dict(programs=present.program_options(), zones=present.zone_options(),
+                facilitators=present.facilitator_options(), formats=present.FORMAT_OPTIONS, **extra)
+
+
+def _new_defaults() -> dict:
+    programs = db.session.scalars(select(Program).order_by(Program.name)).all()
+    program = next((p for p in programs if p.id == request.args.get("program")), programs[0] if programs else None)
+    values = {"program_id": program.id if program else "", "format": (program.default_format if program else "") or "in_person"}
+    return values
+
+
+# --- one-off sessions ----------------------------------------------------------
+
+def session_new():
+    require_role(*PLANNERS)
+    form = FormState(_new_defaults() | {"start_time": "19:00", "end_time": "20:30"})
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        data, program = _read_entry(form)
+        read = Reader(form)
+        day, start_time, end_time = read.day("date"), read.clock_time("start_time"), read.clock_time("end_time")
+        if not form.has_errors:
+            tz = recurrence.zone(data["timezone"])
+            data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
+            data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+            try:
+                session = operations.create_session(data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc, {"start": "start_time", "end": "end_time"})
+            else:
+                occ = operations.find_occurrence(session.id)[2]
+                flash(f"Session planned: {occ.title}, {present.when(occ)}.", "success")
+                return redirect(url_for("pages.detail", occurrence_id=session.id))
+    return _render("sessions/session_form.html", form, **_entry_context())
+
+
+# --- series ------------------------------------------------------------------
+
+SERIES_RENAME = {"start": "first_date", "rrule": "repeat", "duration_minutes": "end_time"}
+
+
+def series_list():
+    require_role(*STAFF_ROLES)
+    rows = db.session.scalars(select(Series).order_by(Series.start_local)).all()
+    return render_template("sessions/series_list.html", series=rows, describe=rules.describe)
+
+
+def _read_schedule(form: FormState) -> tuple[date | None, datetime | None, int | None, str | None]:
+    """First date, local start, duration and the rule, from the schedule and picker fields."""
+    read = Reader(form)
+    first, start_time, end_time = read.day("first_date"), read.clock_time("start_time"), read.clock_time("end_time")
+    duration = None
+    if start_time and end_time:
+        duration = int((datetime.combine(date.min, end_time) - datetime.combine(date.min, start_time)).total_seconds() // 60)
+        if duration <= 0:
+            form.add("end_time", "The end must come after the start (same day).")
+            duration = None
+    rule, errors = rules.build_rule(form.values, first)
+    form.merge(errors)
+    start = datetime.combine(first, start_time) if first and start_time else None
+    return first, start, duration, rule
+
+
+def series_new():
+    require_role(*PLANNERS)
+    form = FormState(_new_defaults() | {"start_time": "19:00", "end_time": "20:30"} | rules.defaults_for(None))
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        data, program = _read_entry(form)
+        _first, start, duration, rule = _read_schedule(form)
+        if not form.has_errors:
+            data.update(start=start, duration_minutes=duration, rrule=rule)
+            try:
+                series = operations.create_series(data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc, SERIES_RENAME)
+            else:
+                flash(f"Series planned: {series.title}, {rules.describe(series.rrule, series.timezone).lower()}.", "success")
+                return redirect(url_for("pages.series_detail", series_id=series.id))
+    return _render("sessions/series_form.html", form, series=None, **_picker_context(), **_entry_context())
+
+
+def _picker_context() -> dict:
+    return dict(intervals=rules.interval_options(), weekdays=rules.weekday_options(), ordinals=list(rules.ORDINALS))
+
+
+def series_detail(series_id: str):
+    staff = require_role(*STAFF_ROLES)
+    series = operations.get_series(series_id)
+    state = operations.series_state(series)
+    far = datetime(9999, 1, 1, tzinfo=timezone.utc)
+    occs = recurrence.expand("series", state, datetime(1970, 1, 1, tzinfo=timezone.utc), far)
+    return render_template("sessions/series.html", series=series, occs=occs, describe=rules.describe,
+                           may_plan=staff.role in PLANNERS, moment=now(),
+                           continued_by=db.session.scalar(select(Series).where(Series.continues_series_id == series.id)))
+
+
+def _edit_from(series: Series) -> date | None:
+    """The first date an edit applies to: the first occurrence, or the next one once the series has begun."""
+    tz = recurrence.zone(series.timezone)
+    moment = now()
+    if recurrence.localize(series.start_local, tz) > moment:
+        return series.start_local.date()
+    for local in recurrence.rule_dates(operations.series_state(series)):
+        if recurrence.localize(local, tz) > moment:
+            return local.date()
+    return None
+
+
+def _series_values(series: Series, first: date) -> dict:
+    end = series.start_local + timedelta(minutes=series.duration_minutes)
+    return {"program_id": series.program_id, "title": series.title, "description": series.description,
+            "format": series.format, "location": series.location or "", "video_url": series.video_url or "",
+            "timezone": series.timezone, "capacity": series.capacity or "",
+            "facilitator_ids": [str(f.id) for f in series.facilitators], "first_date": first.isoformat(),
+            "start_time": f"{series.start_local:%H:%M}", "end_time": f"{end:%H:%M}"} | \
+        rules.fields_from_rule(series.rrule, first, series.timezone)
+
+
+def series_edit(series_id: str):
+    require_role(*PLANNERS)
+    series = operations.get_series(series_id)
+    first = _edit_from(series)
+    if first is None:
+        flash("Every occurrence of this series has started; there is nothing left to edit.", "error")
+        return redirect(url_for("pages.series_detail", series_id=series_id))
+    original = _series_values(series, first)
+    form = FormState(original)
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        form.values["program_id"] = series.program_id  # a series stays in its program
+        data, _program = _read_entry(form)
+        data.pop("program_id", None)
+        _first, start, duration, rule = _read_schedule(form)
+        if not form.has_errors:
+            data["duration_minutes"] = duration
+            if (form.get("first_date"), form.get("start_time")) != (original["first_date"], original["start_time"]):
+                data["start"] = start
+            picked = {f: form.get(f) for f in rules.FIELDS}
+            if picked != {f: original.get(f, "") for f in rules.FIELDS}:
+                data["rrule"] = rule
+            try:
+                target = operations.update_series(series, data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc, SERIES_RENAME)
+            else:
+                flash(f"Series saved: changes apply from {present.long_day(first)} on.", "success")
+                return redirect(url_for("pages.series_detail", series_id=target.id))
+    return _render("sessions/series_form.html", form, series=series, edit_from=first, started=first != series.start_local.date(),
+                   **_picker_context(), **_entry_context())
+
+
+def series_end(series_id: str):
+    """No occurrence on or after a chosen date."""
+    require_role(*PLANNERS)
+    series = operations.get_series(series_id)
+    form = FormState({"on": (present.local_today(series.timezone) + timedelta(days=1)).isoformat()})
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        day = Reader(form).day("on")
+        if not form.has_errors:
+            try:
+                operations.end_series(series, day)
+                db.session.commit()
+            except ValidationProblem as exc:
+                _problem_into(form, exc)
+            except Problem as exc:
+                _problem_into(form, exc)
+            else:
+                flash(f"Series ended: no occurrence on or after {present.long_day(day)}.", "success")
+                return redirect(url_for("pages.series_detail", series_id=series_id))
+    return _render("sessions/series_end.html", form, series=series, describe=rules.describe)

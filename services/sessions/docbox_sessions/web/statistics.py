@@ -1,0 +1,59 @@
+"""The statistics page: attendance per month as a chart and as a table.
+
+Planners see exact numbers; everyone else sees the suppressed table of
+:mod:`..stats` (withheld cells say "withheld", with a note on why), which is
+also what the chart draws.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import render_template, request
+
+from docbox_shared import recurrence
+
+from .. import stats as attendance_stats
+from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..clock import now
+from . import chart, present
+
+MAX_MONTHS = 60
+
+
+def _month(value: str | None) -> date | None:
+    try:
+        year, month = (int(p) for p in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
+
+
+def stats():
+    staff = require_role(*STAFF_ROLES)
+    tz = recurrence.zone(present.home_zone())
+    this_month = now().astimezone(tz).date().replace(day=1)
+    errors = {}
+    last = _month(request.args.get("to")) or this_month
+    first = _month(request.args.get("from")) or (last - timedelta(days=330)).replace(day=1)
+    if request.args.get("from") and _month(request.args.get("from")) is None:
+        errors["from"] = ["Enter a month like 2027-01."]
+    if request.args.get("to") and _month(request.args.get("to")) is None:
+        errors["to"] = ["Enter a month like 2027-06."]
+    if first > last:
+        errors["from"] = ["The first month must not come after the last."]
+        first = last
+    if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+        errors["from"] = [f"Show at most {MAX_MONTHS} months at a time."]
+        first = date(last.year - MAX_MONTHS // 12, last.month, 1)
+    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
+    after = (last + timedelta(days=32)).replace(day=1)
+    end = min(recurrence.localize(datetime.combine(after, time()), tz).astimezone(timezone.utc), max(now(), start + timedelta(seconds=1)))
+    exact = staff.role in PLANNERS
+    table = attendance_stats.attendance_table(start, end, "month", request.args.get("program") or None,
+                                              exact=exact, min_cell=present.min_cell())
+    svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
+    from docbox_shared.pages import FormState
+    form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}, errors)
+    return render_template("sessions/stats.html", table=table, svg=svg, exact=exact, form=form, first=first, last=last,
+                           min_cell=present.min_cell()), (422 if errors else 200)
