@@ -38,7 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     from .cli import register
     register(app)
-    from .web import init_pages; init_pages(app)  # staff pages: login, CSRF, the shared look
+    from .web import init_pages
+    init_pages(app)  # staff pages: sign-in, CSRF, the shared look
     _register_gauges(app)
     return app
 

@@ -28,11 +28,10 @@ csrf = CSRFProtect()
 def init_pages(app: Flask) -> None:
     """Cookie settings, CSRF, the shared look and the pages blueprint."""
     development = app.config.get("DOCBOX_ENV", "development") == "development"
-    app.config.setdefault("SESSION_COOKIE_NAME", "docbox_staff")  # services on one host share cookies by name
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", not development)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # Flask has defaults for these (cookie "session", no SameSite, 31 days): ours replace them.
+    app.config.update(SESSION_COOKIE_NAME="docbox_staff",  # services on one host share cookies by name
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=not development, PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session: planning takes a while
     app.config.setdefault("LOGIN_WINDOW_MINUTES", 15)
     app.config.setdefault("LOGIN_MAX_PER_ACCOUNT", 5)
