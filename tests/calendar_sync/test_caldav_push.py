@@ -261,3 +261,12 @@ def test_rotated_key_still_opens_passwords_after_the_old_key_is_dropped(app, cli
     app.config["SECRET_KEYS"] = [new]
     assert work(runner)["pushed"] == 2
     assert holds_exactly_doc_box(radicale, sessions)
+
+
+def test_metrics_show_pending_pushes_and_failing_targets(client, runner, sessions, radicale):
+    program, series, one_off = build(sessions)
+    register(client, radicale, [program], password="wrong-password")
+    work(runner)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "docbox_caldav_pending_pushes 2.0" in text
+    assert "docbox_caldav_failing_targets 1.0" in text

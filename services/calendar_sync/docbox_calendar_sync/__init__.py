@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from flask_migrate import Migrate
 
 from docbox_shared import settings
@@ -52,7 +54,38 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds_bp)
     from . import cli
     cli.init_app(app)
+    _register_gauges(app)
     return app
+
+
+def _register_gauges(app: Flask) -> None:
+    from sqlalchemy import func, select
+
+    from docbox_shared.metrics import gauge
+
+    from .models import CaldavTarget, PushConflict, PushItem
+
+    def count(statement):
+        return lambda: db.session.scalar(statement)
+
+    gauge(app, "docbox_caldav_pending_pushes", "Entry changes not yet written to a CalDAV target.",
+          count(select(func.count()).select_from(PushItem).where(PushItem.wanted_seq > PushItem.pushed_seq)))
+    gauge(app, "docbox_caldav_failing_targets", "CalDAV targets in backoff after an error.",
+          count(select(func.count()).select_from(CaldavTarget).where(CaldavTarget.failures > 0)))
+    gauge(app, "docbox_caldav_conflicts", "Remote edits or deletions Doc Box has overwritten.",
+          count(select(func.count()).select_from(PushConflict)))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # The web app and the worker share one SQLite file in development: WAL lets
+    # one read while the other writes, busy_timeout waits instead of failing.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 def _check(app: Flask) -> None:
