@@ -1,0 +1,182 @@
+"""What the deploy tests share: the repository's compose file, a generated .env, running services.
+
+``kit`` (session fixture) holds the parsed ``compose.yaml``, the Dockerfile's
+stages, a ``.env`` freshly written by ``docker/new-env.py`` and
+``environment(service)``: the environment compose gives that container, with
+``${VAR}`` interpolated the way compose does. ``gunicorn`` starts a service
+with ``docker/gunicorn.conf.py`` on a migrated database and waits for /readyz.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SERVICES = ("sessions", "calendar_sync", "notifications")
+
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?error}``, ``${VAR?error}``."""
+
+    def one(match: re.Match) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        value = env.get(name)
+        if op in (":-", ":?"):
+            missing = not value
+        else:
+            missing = value is None
+        if not missing:
+            return value
+        if op in (":?", "?"):
+            raise ValueError(f"{name}: {arg}")
+        return arg if op in (":-", "-") else ""
+
+    return _INTERPOLATION.sub(one, text.replace("$$", "\0")).replace("\0", "$")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+def dockerfile_stages(text: str) -> dict[str, list[str]]:
+    """``{stage name: [instruction lines]}``, continuation lines joined."""
+    stages: dict[str, list[str]] = {}
+    current = None
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"FROM\s+\S+(?:\s+AS\s+(\S+))?", line, re.IGNORECASE)
+        if match:
+            current = match.group(1) or f"<unnamed {len(stages)}>"
+            stages[current] = [line]
+        elif current is not None:
+            stages[current].append(line)
+    return stages
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    compose_text = (ROOT / "compose.yaml").read_text()
+    dotenv_path = tmp_path_factory.mktemp("env") / ".env"
+    subprocess.run([sys.executable, str(ROOT / "docker" / "new-env.py"), "--output", str(dotenv_path)],
+                   check=True, capture_output=True)
+    dotenv = read_dotenv(dotenv_path)
+    compose = yaml.safe_load(compose_text)
+
+    def environment(service: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        """The container environment of a compose service: its Dockerfile target's ENV, then compose's."""
+        spec = compose["services"][service]
+        env = {}
+        target = spec.get("build", {}).get("target") or _target_of_image(spec.get("image", ""))
+        for line in stages.get(target, []):
+            if line.upper().startswith("ENV "):
+                env.update(dict(re.findall(r"(\w+)=(\S+)", line[4:])))
+        source = {**dotenv, **(overrides or {})}
+        for key, value in (spec.get("environment") or {}).items():
+            env[key] = interpolate(str(value), source) if value is not None else ""
+        return env
+
+    def _target_of_image(image: str) -> str | None:
+        for spec in compose["services"].values():
+            if spec.get("image") == image and spec.get("build"):
+                return spec["build"].get("target")
+        return None
+
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    stages = {}
+    stages.update(dockerfile_stages(dockerfile))
+    # The service images build on the `runtime` stage: their environment includes its ENV lines.
+    for name, lines in list(stages.items()):
+        base = re.match(r"FROM\s+(\S+)", lines[0], re.IGNORECASE).group(1)
+        if base in stages:
+            stages[name] = stages[base][1:] + lines
+    return SimpleNamespace(root=ROOT, compose=compose, compose_text=compose_text, dotenv=dotenv,
+                           dotenv_path=dotenv_path, dockerfile=dockerfile, stages=stages,
+                           environment=environment, interpolate=interpolate)
+
+
+def migrate(service: str, database_url: str, tmp_path: Path) -> None:
+    env = _local_env(service, database_url, tmp_path)
+    subprocess.run([sys.executable, str(ROOT / "docker" / "migrate.py")], env=env, check=True,
+                   capture_output=True, timeout=60)
+
+
+def _local_env(service: str, database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCBOX_", "GUNICORN_"))}
+    env.update({
+        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        "DOCBOX_SERVICE": service,
+        "DOCBOX_VAR_DIR": str(tmp_path / "var"),
+        f"DOCBOX_{service.upper()}_DATABASE_URL": database_url,
+    })
+    return env
+
+
+@pytest.fixture
+def gunicorn(tmp_path, make_database_url):
+    """``gunicorn(service, **env) -> SimpleNamespace(url, log())``: a real gunicorn with docker/gunicorn.conf.py."""
+    started = []
+
+    def start(service: str, **extra_env: str):
+        url = make_database_url(f"deploy_{service}")
+        migrate(service, url, tmp_path)
+        port = free_port()
+        env = _local_env(service, url, tmp_path)
+        env.update({"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"})
+        env.update(extra_env)
+        log_path = tmp_path / f"{service}-{port}.log"
+        log = open(log_path, "wb")
+        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", str(ROOT / "docker" / "gunicorn.conf.py"),
+                                 f"docbox_{service}.wsgi:app"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=tmp_path)
+        started.append((proc, log))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"gunicorn for {service} did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        return SimpleNamespace(url=base, port=port, proc=proc, log=lambda: log_path.read_text(),
+                               database_url=url, command=shlex.join(proc.args))
+
+    yield start
+    for proc, log in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
