@@ -282,3 +282,13 @@ def test_head_answers_like_get_without_body(client, calendar):
     head = client.head(path_of(feed["url"]))
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == client.get(path_of(feed["url"])).headers["ETag"]
+
+
+def test_uid_is_safe_for_every_server_whatever_the_entry_id(client, sessions):
+    program = sessions.program()
+    odd = sessions.session(program, "Odd id", datetime(2026, 3, 5, 17, tzinfo=UTC), datetime(2026, 3, 5, 18, tzinfo=UTC),
+                           entry_id="a/b c@d")
+    feed = new_feed(client, [program])
+    uids = [str(e["UID"]) for e in events_of(client.get(path_of(feed["url"])).data)]
+    assert uids == ["docbox-session-a~2Fb~20c~40d"]
+    assert odd["id"] == "a/b c@d"
