@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 
 import click
 from flask import Flask
@@ -86,7 +87,7 @@ def staff_set_password(email: str, password_stdin: bool):
     from .web.passwords import hash_password, password_problem
     member = _staff(email)
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt="Repeat the password")
     problem = password_problem(password)
