@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/reminders.py [--messages 5000] [--database-url URL]
 
-Both deliver to the same local aiosmtpd sink. The worker's run covers what a
+Both deliver to the same local aiosmtpd sink (``docbox_notifications.mailsink``
+in its own process, as in ``make run``, writing one .eml file per message). The worker's run covers what a
 real pass does per message: claim the row (a committed UPDATE), check it is
 still useful, render the text and the iTIP invitation, store the hash of the
 message's fresh manage token, send, mark it sent. The peer is one smtplib
@@ -17,31 +18,37 @@ postgresql+psycopg:// URL of an empty database to measure PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import email
 import json
+import shutil
 import smtplib
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
 UTC = timezone.utc
 SESSIONS = 10
 
 
-class Sink:
-    def __init__(self):
-        self.received: list[tuple[str, bytes]] = []
-        self.lock = threading.Lock()
+def start_sink(port: int, folder: Path) -> subprocess.Popen:
+    sink = subprocess.Popen([sys.executable, "-m", "docbox_notifications.mailsink", "--port", str(port),
+                             "--dir", str(folder)], stdout=subprocess.PIPE, text=True)
+    sink.stdout.readline()   # "listening ..."
+    return sink
 
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.received.append((envelope.rcpt_tos[0], envelope.original_content or envelope.content))
-        return "250 OK"
+
+def wait_for_files(folder: Path, count: int, timeout: float = 60.0) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.eml"))
+        if len(files) >= count:
+            return files
+        time.sleep(0.05)
+    sys.exit(f"the sink received {len(list(folder.glob('*.eml')))} of {count} messages")
 
 
 def free_port() -> int:
@@ -99,10 +106,9 @@ def main() -> None:
     from docbox_notifications.delivery import run_pass
     from docbox_notifications.models import db
 
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
     tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
+    port = free_port()
+    sink = start_sink(port, tmp / "worker-mail")
     real_now = datetime.now(UTC)
     planning = {"now": real_now - timedelta(hours=2)}   # planned two hours ago, due now
     config = {"SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
@@ -117,18 +123,27 @@ def main() -> None:
         started = time.perf_counter()
         counts = run_pass()
         worker_seconds = time.perf_counter() - started
-    sent = counts.get("sent", 0)
-    if sent != args.messages or len(sink.received) != args.messages:
-        sys.exit(f"worker sent {counts}, sink got {len(sink.received)}; expected {args.messages}")
+    if counts.get("sent", 0) != args.messages:
+        sys.exit(f"worker: {counts}; expected {args.messages} sent")
+    files = wait_for_files(tmp / "worker-mail", args.messages)
+    sink.terminate()
+    sink.wait()
 
-    batch = list(sink.received)
-    sink.received.clear()
+    batch = []
+    for path in files:
+        raw = path.read_bytes()
+        batch.append((email.message_from_bytes(raw)["To"], raw))
+    port = free_port()
+    sink = start_sink(port, tmp / "plain-mail")
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as conn:
         for recipient, raw in batch:
             conn.sendmail("reminders@docbox.example", [recipient], raw)
     plain_seconds = time.perf_counter() - started
-    controller.stop()
+    wait_for_files(tmp / "plain-mail", args.messages)
+    sink.terminate()
+    sink.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
     with app.app_context():
         db.engine.dispose()
 

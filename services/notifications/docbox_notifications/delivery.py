@@ -9,6 +9,7 @@ Vocabulary and guarantees:
   everywhere, so workers never share a row. A worker killed mid-batch leaves
   at most the row it was sending in ``sending``; it is sent again after the
   lease (possibly twice, with the same Message-ID), every other row once.
+  The outcome of a send is committed together with the next claim.
 - *temporary failure*: connection refused or lost, timeout, any 4xx, or a 5xx
   that is not about the recipient: the row goes back to ``pending`` with an
   exponential backoff, and becomes ``failed`` (see ``GET
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from . import messages, schedule
 from .clock import aware, now as clock_now
@@ -134,15 +135,22 @@ def housekeeping(now: datetime) -> None:
 
 
 def claim_next(now: datetime) -> Delivery | None:
+    """Claim the next due row: first one whose worker died (lease ran out), else the oldest due."""
     lease = timedelta(seconds=current_app.config["LEASE_SECONDS"])
-    due = (Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now,
-           or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now))
+    # Two single-status queries, so each walks its index in order instead of sorting every due row.
+    candidates = (
+        ((Delivery.status == "sending", Delivery.lease_until <= now), Delivery.lease_until),
+        ((Delivery.status == "pending", Delivery.due_at <= now), Delivery.due_at),
+    )
     for _ in range(5):
-        query = select(Delivery.id).where(*due).order_by(Delivery.due_at, Delivery.id).limit(1)
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        row_id = db.session.scalar(query)
-        if row_id is None:
+        for due, order in candidates:
+            query = select(Delivery.id).where(*due).order_by(order).limit(1)
+            if db.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row_id = db.session.scalar(query)
+            if row_id is not None:
+                break
+        else:
             db.session.commit()
             return None
         claimed = db.session.execute(update(Delivery).where(Delivery.id == row_id, *due).values(
@@ -182,16 +190,21 @@ def _obsolete(row: Delivery, sub: Subscriber | None, now: datetime) -> str | Non
 
 
 def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = None) -> str:
-    """Send one claimed row; returns its new status. Commits."""
+    """Send one claimed (committed) row; returns its new status.
+
+    The outcome and the link row of the message are left in the session: the
+    next claim commits them in the same transaction (one commit per message).
+    If the worker dies before that, this row is the one "in flight": it is
+    sent again after its lease, with a fresh link, so no message ever carries
+    a link that was not stored. Temporary failures commit at once.
+    """
     sub = db.session.get(Subscriber, row.subscriber_id)
     reason = _obsolete(row, sub, now)
     if reason:
         row.status, row.lease_until, row.last_error = "dropped", None, reason
-        db.session.commit()
         return row.status
     msg = messages.build(row, sub, now, cache)
     recipient = sub.email
-    db.session.commit()   # the links in the message exist before it leaves
     try:
         mailer.send(msg, recipient)
     except PermanentFailure as exc:
@@ -199,10 +212,10 @@ def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = N
         sub.bounces += 1
         if sub.bounces >= current_app.config["MAX_BOUNCES"]:
             sub.status = "paused"
-        db.session.commit()
         log.warning("delivery bounced", extra={"delivery_id": row.id, "kind": row.kind})
         return row.status
     except TemporaryFailure as exc:
+        db.session.rollback()   # not sent: its link is not needed
         first = aware(row.first_failure_at) or now
         row.first_failure_at, row.last_error, row.lease_until = first, str(exc), None
         if now - first >= timedelta(hours=current_app.config["RETRY_HOURS"]):
@@ -218,7 +231,6 @@ def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = N
         return row.status
     row.status, row.sent_at, row.lease_until, row.last_error = "sent", now, None, None
     sub.bounces = 0
-    db.session.commit()
     log.info("delivery sent", extra={"delivery_id": row.id, "kind": row.kind})
     return row.status
 
@@ -268,5 +280,8 @@ def run_pass(limit: int | None = None, should_stop=lambda: False) -> dict[str, i
             counts[status] = counts.get(status, 0) + 1
     finally:
         mailer.close()
-        db.session.remove()
+        try:
+            db.session.commit()   # the outcome of the last message
+        finally:
+            db.session.remove()
     return counts

@@ -120,7 +120,7 @@ class Delivery(db.Model):
     message_id: Mapped[str] = mapped_column(String(200))
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | cancelled | digest
-    occurrence_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    occurrence_id: Mapped[str | None] = mapped_column(String(80))
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -133,7 +133,11 @@ class Delivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
-    __table_args__ = (Index("ix_deliveries_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_due", "status", "due_at"),
+        Index("ix_deliveries_status_lease", "status", "lease_until"),
+        Index("ix_deliveries_occurrence_subscriber", "occurrence_id", "subscriber_id"),
+    )
 
 
 class RateHit(db.Model):
