@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -122,61 +123,100 @@ def kit(tmp_path_factory):
                            environment=environment, interpolate=interpolate)
 
 
-def migrate(service: str, database_url: str, tmp_path: Path) -> None:
-    env = _local_env(service, database_url, tmp_path)
-    subprocess.run([sys.executable, str(ROOT / "docker" / "migrate.py")], env=env, check=True,
-                   capture_output=True, timeout=60)
+EVENT_SECRET = "deploy-test-event-secret"
 
 
-def _local_env(service: str, database_url: str, tmp_path: Path) -> dict[str, str]:
+def _local_env(service: str, database_url: str, var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCBOX_", "GUNICORN_"))}
     env.update({
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         "DOCBOX_SERVICE": service,
-        "DOCBOX_VAR_DIR": str(tmp_path / "var"),
+        "DOCBOX_VAR_DIR": str(var_dir),
         f"DOCBOX_{service.upper()}_DATABASE_URL": database_url,
     })
     return env
 
 
-@pytest.fixture
-def gunicorn(tmp_path, make_database_url):
-    """``gunicorn(service, **env) -> SimpleNamespace(url, log())``: a real gunicorn with docker/gunicorn.conf.py."""
-    started = []
+class Databases:
+    """Fresh databases for a whole test session: SQLite files, or PostgreSQL databases when
+    DOCBOX_TEST_DATABASE_URL is set (as the root conftest's ``make_database_url``, session-wide)."""
 
-    def start(service: str, **extra_env: str):
-        url = make_database_url(f"deploy_{service}")
-        migrate(service, url, tmp_path)
-        port = free_port()
-        env = _local_env(service, url, tmp_path)
-        env.update({"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"})
-        env.update(extra_env)
-        log_path = tmp_path / f"{service}-{port}.log"
-        log = open(log_path, "wb")
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", str(ROOT / "docker" / "gunicorn.conf.py"),
-                                 f"docbox_{service}.wsgi:app"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=tmp_path)
-        started.append((proc, log))
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
+    def __init__(self, folder: Path):
+        self.folder, self.created = folder, []
+        self.server = os.environ.get("DOCBOX_TEST_DATABASE_URL", "")
+
+    def admin(self):
+        import psycopg
+
+        return psycopg.connect(self.server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def url(self, name: str) -> str:
+        if not self.server.startswith("postgresql"):
+            return f"sqlite:///{self.folder / (name + '.sqlite')}"
+        db_name = f"docbox_test_{name}_{uuid.uuid4().hex[:10]}"
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        self.created.append(db_name)
+        base = self.server.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+        return f"{base}/{db_name}"
+
+    def drop_all(self):
+        for db_name in self.created:
+            with self.admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory):
+    """The three services as real gunicorn processes with docker/gunicorn.conf.py, each on a database its
+    entrypoint migrated (docker/migrate.py), configured as compose does: one trusted proxy hop.
+    ``services[name]`` has ``url``, ``port`` and ``log()``; notifications allows 2 requests per client."""
+    folder = tmp_path_factory.mktemp("services")
+    databases = Databases(folder)
+    started, result = [], {}
+    try:
+        envs = {}
+        for service in SERVICES:
+            env = _local_env(service, databases.url(f"deploy_{service}"), folder / "var")
+            env.update({"GUNICORN_WORKERS": "1", "DOCBOX_PROXY_HOPS": "1", "DOCBOX_EVENT_SECRET": EVENT_SECRET,
+                        "DOCBOX_NOTIFICATIONS_RATE_PER_CLIENT": "2"})
+            envs[service] = env
+        migrations = {s: subprocess.Popen([sys.executable, str(ROOT / "docker" / "migrate.py")], env=envs[s],
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for s in SERVICES}
+        for service, proc in migrations.items():
+            out = proc.communicate(timeout=60)[0]
+            assert proc.returncode == 0, f"{service} migrations failed:\n{out.decode()}"
+        for service in SERVICES:
+            port = free_port()
+            env = {**envs[service], "GUNICORN_BIND": f"127.0.0.1:{port}"}
+            log_path = folder / f"{service}.log"
+            log = open(log_path, "wb")
+            proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", str(ROOT / "docker" / "gunicorn.conf.py"),
+                                     f"docbox_{service}.wsgi:app"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    cwd=folder)
+            started.append((proc, log))
+            result[service] = SimpleNamespace(url=f"http://127.0.0.1:{port}", port=port, proc=proc,
+                                              log=lambda p=log_path: p.read_text())
+        deadline = time.monotonic() + 30
+        for service, server in result.items():
+            while True:
+                try:
+                    if requests.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if server.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn for {service} did not start:\n{server.log()}")
+                time.sleep(0.1)
+        yield result
+    finally:
+        for proc, log in started:
+            proc.terminate()
+        for proc, log in started:
             try:
-                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"gunicorn for {service} did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        return SimpleNamespace(url=base, port=port, proc=proc, log=lambda: log_path.read_text(),
-                               database_url=url, command=shlex.join(proc.args))
-
-    yield start
-    for proc, log in started:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+        databases.drop_all()
