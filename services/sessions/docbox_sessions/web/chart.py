@@ -48,8 +48,11 @@ def attendance_svg(rows: list[dict], title: str) -> Markup:
     for index, row in enumerate(rows):
         x = LEFT + slot * index + (slot - bar) / 2
         label_x = x + bar / 2
-        short = escape(row["label"][:3] + " " + row["label"][-2:]) if len(row["label"]) > 8 else escape(row["label"])
-        out.append(f'<text x="{label_x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" fill="#1b1f24">{short}</text>')
+        # "September 2026" as "Sep" over "2026": "Sep 26" would read as a day.
+        month, _, year = row["label"].partition(" ")
+        out.append(f'<text x="{label_x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" fill="#1b1f24">'
+                   f'<tspan x="{label_x:.1f}">{escape(month[:3])}</tspan>'
+                   f'<tspan x="{label_x:.1f}" dy="14">{escape(year)}</tspan></text>')
         in_person, virtual, total = row["in_person"], row["virtual"], row["total"]
         if in_person is not None and virtual is not None:
             out.append(_rect(x, y(in_person), bar, y(0) - y(in_person), IN_PERSON,
