@@ -1,0 +1,207 @@
+"""docker/nginx/nginx.conf: one origin in front of the three services, checked with a real nginx.
+
+The configuration is used as compose mounts it, with three changes only a test
+needs: the upstream addresses point at the gunicorn processes of the
+``services`` fixture, nginx listens on a free port, and its pid, temp and log
+files go to the test's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "docker" / "nginx" / "nginx.conf"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+TOKEN = "Zq0d8mF4xY7wN2kP5sR9tV3bC6hJ1lA0eG8uI4oQ7yT"
+
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install -y nginx)")
+
+# Routes a proxy must not expose: the relay reaches /api/v1/events on the internal network, metrics
+# are scraped from the services directly, health is nginx's own /healthz.
+INTERNAL = {"/api/v1/events", "/metrics", "/readyz", "/healthz"}
+
+
+def _local_conf(folder: Path, upstreams: dict[str, str] | None, port: int) -> Path:
+    text = CONF.read_text()
+    text = text.replace("/tmp/", f"{folder}/").replace("/dev/stdout", f"{folder}/access.log")
+    text = text.replace("/dev/stderr", f"{folder}/error.log").replace("listen 8080", f"listen 127.0.0.1:{port}")
+    for name, address in (upstreams or {}).items():
+        text, count = re.subn(rf"set \${name}\s+[^;]+;", f"set ${name} {address};", text)
+        assert count == 1, f"no upstream variable ${name} in nginx.conf"
+    path = folder / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+def _nginx_args(folder: Path, conf: Path) -> list[str]:
+    args = [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)]
+    if os.geteuid() == 0:  # as root, keep the workers root so they can use the test's private temp folder
+        args += ["-g", "user root;"]
+    return args
+
+
+def test_configuration_is_valid(tmp_path):
+    conf = _local_conf(tmp_path, None, 8080)
+    result = subprocess.run(_nginx_args(tmp_path, conf) + ["-t"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def origin(services, tmp_path_factory):
+    """nginx with docker/nginx/nginx.conf in front of the three running services: its base URL."""
+    folder = tmp_path_factory.mktemp("nginx")
+    port = _free_port()
+    upstreams = {"sessions": f"127.0.0.1:{services['sessions'].port}",
+                 "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
+                 "notifications": f"127.0.0.1:{services['notifications'].port}"}
+    conf = _local_conf(folder, upstreams, port)
+    proc = subprocess.Popen(_nginx_args(folder, conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            requests.get(f"{base}/healthz", timeout=1)
+            break
+        except requests.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(proc.stdout.read().decode())
+            time.sleep(0.05)
+    yield type("Origin", (), {"url": base, "folder": folder})
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _apps():
+    """Each service's Flask app (for its URL map), built as its tests build it."""
+    import importlib
+
+    return {name: importlib.import_module(f"docbox_{name}").create_app(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "EVENT_SECRETS": ["x"]})
+        for name in ("sessions", "calendar_sync", "notifications")}
+
+
+def _concrete(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" * 8, rule)
+
+
+def _comparable(response: requests.Response):
+    # request ids and form (CSRF) tokens differ between the two requests
+    body = re.sub(r"[A-Za-z0-9_.-]{24,}", "<id>", response.text)
+    return response.status_code, response.headers.get("Content-Type"), body
+
+
+def test_every_route_of_every_service_reaches_that_service_through_the_proxy(services, origin):
+    """The same request answered directly by the service owning a route and through the proxy: equal."""
+    checked = []
+    for name, app in _apps().items():
+        for rule in app.url_map.iter_rules():
+            if rule.rule in INTERNAL or rule.rule.startswith("/static/") or rule.rule == "/api/v1/openapi.json":
+                continue
+            path = _concrete(rule.rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+                direct = requests.request(method, services[name].url + path, timeout=10, allow_redirects=False,
+                                          **kwargs)
+                proxied = requests.request(method, origin.url + path, timeout=10, allow_redirects=False, **kwargs)
+                assert _comparable(proxied) == _comparable(direct), f"{method} {rule.rule} (of {name})"
+                checked.append((name, method, rule.rule))
+    assert {n for n, _, _ in checked} == {"sessions", "calendar_sync", "notifications"}
+    assert len(checked) > 20
+
+
+def test_each_openapi_document_is_published(origin):
+    titles = {}
+    for name in ("sessions", "calendar_sync", "notifications"):
+        response = requests.get(f"{origin.url}/openapi/{name}.json", timeout=10)
+        assert response.status_code == 200
+        titles[name] = response.json()["info"]["title"]
+        paths = response.json()["paths"]
+        assert paths, name
+    assert len(set(titles.values())) == 3, titles
+    assert requests.get(f"{origin.url}/api/v1/openapi.json", timeout=10).json()["info"]["title"] == titles["sessions"]
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/api/v1/events"), ("GET", "/metrics"), ("GET", "/readyz"),
+                                         ("POST", "/api/v1/events/x")])
+def test_internal_endpoints_are_not_public(origin, method, path):
+    response = requests.request(method, origin.url + path, timeout=10, data=b"{}",
+                                headers={"Content-Type": "application/json"})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+def test_proxy_health_and_request_ids(origin):
+    assert requests.get(f"{origin.url}/healthz", timeout=5).json() == {"status": "ok", "service": "proxy"}
+    response = requests.get(f"{origin.url}/api/v1/occurrences", headers={"X-Request-Id": "trace-me-12345"}, timeout=5)
+    assert response.headers["X-Request-Id"] == "trace-me-12345"
+    made = requests.get(f"{origin.url}/api/v1/occurrences", timeout=5).headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)  # nginx's $request_id, the one its log line names
+
+
+def test_too_large_bodies_are_refused_as_problem_json(origin):
+    response = requests.post(f"{origin.url}/api/v1/programs", data=b"x" * (1024 * 1024 + 1), timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_access_log_is_json_without_paths_or_tokens(origin):
+    marker = "log-check-000001"
+    requests.get(f"{origin.url}/feeds/{TOKEN}.ics?email=ada@example.org", headers={"X-Request-Id": marker},
+                 timeout=5)
+    log_path = origin.folder / "access.log"
+    deadline = time.monotonic() + 5
+    while marker not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log_path.read_text() + (origin.folder / "error.log").read_text()
+    assert TOKEN not in text and "ada@example.org" not in text and "/feeds/" not in text
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    mine = [r for r in records if r["request_id"] == marker]
+    assert mine == [{**mine[0], "service": "calendar_sync", "status": 404, "method": "GET"}]
+
+
+def test_a_service_that_is_down_answers_503_problem_json(services, tmp_path):
+    """Point notifications at a closed port: its routes answer 503 problem+json, the others keep working."""
+    port = _free_port()
+    upstreams = {"sessions": f"127.0.0.1:{services['sessions'].port}",
+                 "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
+                 "notifications": f"127.0.0.1:{_free_port()}"}
+    conf = _local_conf(tmp_path, upstreams, port)
+    proc = subprocess.Popen(_nginx_args(tmp_path, conf) + ["-g", "daemon off;"])
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        down = requests.post(f"{base}/api/v1/subscribers", json={}, timeout=10)
+        assert down.status_code == 503 and down.headers["Content-Type"] == "application/problem+json"
+        assert requests.get(f"{base}/feeds/{TOKEN}.ics", timeout=10).status_code == 404  # calendar_sync answers
+        assert requests.get(f"{base}/api/v1/occurrences", timeout=10).status_code in (200, 401)  # sessions answers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
