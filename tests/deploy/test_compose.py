@@ -100,7 +100,7 @@ ADMIN_COMMANDS = {
         ["flask", "--app", "docbox_sessions", "db", "upgrade"],
         ["flask", "--app", "docbox_sessions", "staff", "add", "ada@example.org", "--role", "admin"],
         ["flask", "--app", "docbox_sessions", "seed-demo"],
-        ["flask", "--app", "docbox_sessions", "outbox", "republish", "http://x/api/v1/events"],
+        ["flask", "--app", "docbox_sessions", "outbox", "republish", "http://calendar-sync:5002/api/v1/events"],
     ],
     "calendar-sync": [
         ["flask", "--app", "docbox_calendar_sync", "db", "upgrade"],
