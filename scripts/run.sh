@@ -7,16 +7,25 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export DOCBOX_VAR_DIR="${DOCBOX_VAR_DIR:-$PWD/var}"
 export DOCBOX_SESSIONS_PORT="${DOCBOX_SESSIONS_PORT:-5001}"
+export DOCBOX_CALENDAR_SYNC_PORT="${DOCBOX_CALENDAR_SYNC_PORT:-5002}"
+export DOCBOX_NOTIFICATIONS_PORT="${DOCBOX_NOTIFICATIONS_PORT:-5003}"
+export DOCBOX_SMTP_PORT="${DOCBOX_SMTP_PORT:-1025}"
 export DOCBOX_SESSIONS_URL="${DOCBOX_SESSIONS_URL:-http://127.0.0.1:$DOCBOX_SESSIONS_PORT}"
-export DOCBOX_EVENT_SUBSCRIBERS="${DOCBOX_EVENT_SUBSCRIBERS-}"
+export DOCBOX_CALENDAR_SYNC_URL="${DOCBOX_CALENDAR_SYNC_URL:-http://127.0.0.1:$DOCBOX_CALENDAR_SYNC_PORT}"
+export DOCBOX_NOTIFICATIONS_URL="${DOCBOX_NOTIFICATIONS_URL:-http://127.0.0.1:$DOCBOX_NOTIFICATIONS_PORT}"
+export DOCBOX_EVENT_SUBSCRIBERS="${DOCBOX_EVENT_SUBSCRIBERS-$DOCBOX_CALENDAR_SYNC_URL/api/v1/events,$DOCBOX_NOTIFICATIONS_URL/api/v1/events}"
 mkdir -p "$DOCBOX_VAR_DIR"
 
-flask --app docbox_sessions db upgrade >/dev/null 2>"$DOCBOX_VAR_DIR/migrate.log" \
-  || { cat "$DOCBOX_VAR_DIR/migrate.log"; exit 1; }
+for app in docbox_sessions docbox_calendar_sync docbox_notifications; do
+  flask --app "$app" db upgrade >/dev/null 2>"$DOCBOX_VAR_DIR/migrate.log" \
+    || { cat "$DOCBOX_VAR_DIR/migrate.log"; exit 1; }
+done
 
 tokens_file="$DOCBOX_VAR_DIR/demo-tokens.txt"
+first_start=""
 seeded=$(flask --app docbox_sessions seed-demo 2>/dev/null)
 if [[ "$seeded" != Demo* ]]; then
+  first_start=yes
   umask 077
   printf '%s\n' "$seeded" > "$tokens_file"   # development only: demo staff tokens, readable by you alone
 fi
@@ -26,24 +35,38 @@ honcho_pid=$!
 trap 'kill -TERM $honcho_pid 2>/dev/null; wait $honcho_pid 2>/dev/null; exit 0' INT TERM
 
 wait_ready() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     curl -fsS "$1/readyz" >/dev/null 2>&1 && return 0
     kill -0 $honcho_pid 2>/dev/null || return 1
     sleep 0.2
   done
   return 1
 }
-wait_ready "$DOCBOX_SESSIONS_URL" || { echo "sessions did not become ready"; kill $honcho_pid; exit 1; }
+for url in "$DOCBOX_SESSIONS_URL" "$DOCBOX_CALENDAR_SYNC_URL" "$DOCBOX_NOTIFICATIONS_URL"; do
+  wait_ready "$url" || { echo "$url did not become ready"; kill $honcho_pid; exit 1; }
+done
+
+if [ -n "$first_start" ]; then
+  # The demo program reaches calendar_sync through the relay within a second or two.
+  for _ in $(seq 1 50); do
+    feed=$(curl -fsS -X POST -H 'Content-Type: application/json' -d '{"programs": ["doc-box"]}' \
+           "$DOCBOX_CALENDAR_SYNC_URL/api/v1/feeds" 2>/dev/null) && break
+    sleep 0.3
+  done
+  url=$(printf '%s' "${feed:-}" | python -c 'import json,sys; print(json.load(sys.stdin)["url"])' 2>/dev/null || true)
+  [ -n "$url" ] && printf 'demo-feed    %s\n' "$url" >> "$tokens_file"
+fi
 
 cat <<BANNER
 
   Doc Box is running (Ctrl-C stops everything).
-  sessions API   $DOCBOX_SESSIONS_URL/api/v1/   (OpenAPI: $DOCBOX_SESSIONS_URL/api/v1/openapi.json)
+  sessions        $DOCBOX_SESSIONS_URL/        API $DOCBOX_SESSIONS_URL/api/v1/openapi.json
+  calendar_sync   $DOCBOX_CALENDAR_SYNC_URL/   API $DOCBOX_CALENDAR_SYNC_URL/api/v1/openapi.json
+  notifications   $DOCBOX_NOTIFICATIONS_URL/   API $DOCBOX_NOTIFICATIONS_URL/api/v1/openapi.json
+  mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)
 
-  Demo staff API tokens (development only; also in $tokens_file):
+  Demo staff API tokens and the demo feed (development only; also in $tokens_file):
 $(sed 's/^/    /' "$tokens_file" 2>/dev/null || echo "    (none: the database was seeded before and $tokens_file is gone)")
-
-  Try: curl -H "Authorization: Bearer <organizer token>" $DOCBOX_SESSIONS_URL/api/v1/occurrences
 
 BANNER
 wait $honcho_pid

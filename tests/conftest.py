@@ -25,25 +25,42 @@ def _pg_admin(url: str):
     return psycopg.connect(conninfo, autocommit=True)
 
 
-@pytest.fixture
-def make_database_url(tmp_path):
-    """Factory: ``make_database_url("sessions")`` gives a SQLAlchemy URL of an empty database."""
-    created: list[str] = []
+class Databases:
+    """Creates empty databases (SQLite files under ``folder``, or PostgreSQL) and drops them."""
 
-    def make(name: str) -> str:
+    def __init__(self, folder):
+        self.folder, self.created = folder, []
+
+    def make(self, name: str) -> str:
         if not PG_URL.startswith("postgresql"):
-            return f"sqlite:///{tmp_path / (name + '.sqlite')}"
+            return f"sqlite:///{self.folder / (name + '.sqlite')}"
         db_name = f"docbox_test_{name}_{uuid.uuid4().hex[:10]}"
         with _pg_admin(PG_URL) as conn:
             conn.execute(f'CREATE DATABASE "{db_name}"')
-        created.append(db_name)
+        self.created.append(db_name)
         base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
         return f"{base}/{db_name}"
 
-    yield make
-    for db_name in created:
-        with _pg_admin(PG_URL) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    def drop_all(self) -> None:
+        for db_name in self.created:
+            with _pg_admin(PG_URL) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def make_database_url(tmp_path):
+    """Factory: ``make_database_url("sessions")`` gives a SQLAlchemy URL of an empty database."""
+    databases = Databases(tmp_path)
+    yield databases.make
+    databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_databases(tmp_path_factory):
+    """Like ``make_database_url``, for fixtures that live as long as a test module."""
+    databases = Databases(tmp_path_factory.mktemp("databases"))
+    yield databases.make
+    databases.drop_all()
 
 
 def free_port() -> int:

@@ -34,5 +34,7 @@ SETTINGS = COMMON + [
             "Verify CalDAV servers' TLS certificates (turn off only for self-signed test servers).", as_bool),
     Setting("DOCBOX_CALDAV_RECONCILE_MINUTES", "CALDAV_RECONCILE_MINUTES", 60,
             "How often the worker compares each target's calendar with Doc Box's (one PROPFIND).", int),
+    Setting("DOCBOX_CALDAV_LEASE_SECONDS", "CALDAV_LEASE_SECONDS", 300.0,
+            "Seconds a worker holds claimed pushes; a killed worker's pushes wait this long.", float),
     Setting("DOCBOX_WORKER_INTERVAL", "WORKER_INTERVAL", 5.0, "Seconds the worker sleeps between passes.", float),
 ]

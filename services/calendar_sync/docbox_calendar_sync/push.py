@@ -35,7 +35,7 @@ from .models import CaldavTarget, Entry, PushConflict, PushItem, aware, db
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # default of DOCBOX_CALDAV_LEASE_SECONDS
 BATCH = 50
 MAX_BACKOFF = 3600
 
@@ -128,7 +128,7 @@ def _claim(target: CaldavTarget) -> list[PushItem]:
         ).order_by(PushItem.entry_kind, PushItem.entry_id).limit(BATCH).with_for_update(skip_locked=True)
     ).all()
     for item in items:
-        item.lease_until = at + LEASE
+        item.lease_until = at + timedelta(seconds=current_app.config.get("CALDAV_LEASE_SECONDS", LEASE.total_seconds()))
     db.session.commit()
     return items
 

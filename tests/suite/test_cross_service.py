@@ -1,0 +1,214 @@
+"""The three services as real processes: changes reach the feed, Radicale and
+the reminders; stopped or killed processes delay work and lose none of it."""
+
+from __future__ import annotations
+
+import collections
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+
+from .conftest import ADMIN_TOKEN, links, wait_until
+
+UTC = timezone.utc
+ZONE = ZoneInfo("America/New_York")
+FACULTY = "faculty.member@hospital.example"
+
+
+def local(days: int, hour: int, minute: int = 0) -> datetime:
+    day = (datetime.now(ZONE) + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
+
+
+@pytest.fixture(scope="module")
+def world(suite):
+    """A program with a feed, a CalDAV target and a confirmed reminder subscriber."""
+    org, admin = suite.tokens["organizer"], suite.tokens["admin"]
+    program = suite.api("sessions", "POST", "/api/v1/programs", org, json={
+        "name": "Doc Box", "timezone": "America/New_York", "open": True, "default_format": "in_person",
+        "default_location": "ED conference room 2", "default_video_url": "https://meet.example.org/docbox"}).json()
+    feed = wait_until(lambda: _created(suite.api("calendar_sync", "POST", "/api/v1/feeds",
+                                                 json={"programs": [program["id"]]})))
+    assert feed, "the program never reached calendar_sync"
+    assert suite.dav.request("MKCALENDAR", suite.calendar_url).status_code == 201
+    target = suite.api("calendar_sync", "POST", "/api/v1/caldav-targets", admin, json={
+        "name": "Radicale", "server_url": suite.radicale_url + "/", "calendar_url": suite.calendar_url,
+        "username": "docbox", "password": "radicale-password", "programs": [program["id"]]})
+    assert target.status_code == 201, target.text
+    subscribed = wait_until(lambda: suite.api("notifications", "POST", "/api/v1/subscribers", json={
+        "email": FACULTY, "programs": [program["id"]]}).status_code == 202 and _confirmation(suite))
+    assert subscribed, "no confirmation email arrived"
+    answer = suite.http.post(links(subscribed, "confirm")[0])
+    assert answer.status_code in (200, 303), answer.text
+    return dict(program=program, feed=feed, target=target.json())
+
+
+def _created(response):
+    return response.json() if response.status_code == 201 else None
+
+
+def _confirmation(suite):
+    found = [m for m in suite.messages() if links(m, "confirm")]
+    return found[-1] if found else None
+
+
+def occurrences(suite, start, end):
+    answer = suite.api("sessions", "GET", "/api/v1/occurrences", suite.tokens["organizer"],
+                       params={"from": start.isoformat(), "to": end.isoformat()})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def expected(suite, start, end) -> set:
+    return {(datetime.fromisoformat(o["start"]).astimezone(UTC), o["title"], o["status"], o["location"])
+            for o in occurrences(suite, start, end)}
+
+
+def expanded(calendar_text: str, start, end) -> set:
+    calendar = icalendar.Calendar.from_ical(calendar_text)
+    found = set()
+    for event in recurring_ical_events.of(calendar).between(start, end):
+        status = str(event.get("STATUS", "CONFIRMED")).lower()
+        title = str(event["SUMMARY"]).removeprefix("Cancelled: ")
+        location = str(event["LOCATION"]) if event.get("LOCATION") else None
+        found.add((event["DTSTART"].dt.astimezone(UTC), title, "cancelled" if status == "cancelled" else "scheduled",
+                   location))
+    return found
+
+
+def feed_text(suite, world) -> str:
+    return suite.http.get(world["feed"]["url"]).text
+
+
+def radicale_text(suite) -> str:
+    """Every object of the Radicale calendar, as one calendar."""
+    answer = suite.dav.get(suite.calendar_url)
+    return answer.text if answer.status_code == 200 else "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+def pending_reminders(suite) -> set[str]:
+    answer = suite.api("notifications", "GET", "/api/v1/deliveries", ADMIN_TOKEN,
+                       params={"status": "pending", "limit": 1000})
+    assert answer.status_code == 200, answer.text
+    return {d["occurrence_id"] for d in answer.json() if d["kind"].startswith("reminder")}
+
+
+def converged(suite, world, start, end) -> bool:
+    want = expected(suite, start, end)
+    return want == expanded(feed_text(suite, world), start, end) == expanded(radicale_text(suite), start, end)
+
+
+def test_changes_reach_the_feed_radicale_and_the_reminders(suite, world):
+    org = suite.tokens["organizer"]
+    series = suite.api("sessions", "POST", "/api/v1/series", org, json={
+        "program_id": world["program"]["id"], "title": "Doc Box circle", "start": local(3, 19).isoformat(),
+        "duration_minutes": 90, "rrule": "FREQ=WEEKLY;COUNT=4"}).json()
+    start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=40)
+    assert wait_until(lambda: converged(suite, world, start, end), timeout=30), "feed and Radicale never matched"
+    ids = [o["id"] for o in occurrences(suite, start, end)]
+    assert wait_until(lambda: pending_reminders(suite) == set(ids), timeout=20), "reminders were not planned"
+
+    moved = suite.api("sessions", "PATCH", f"/api/v1/occurrences/{ids[0]}", org,
+                      json={"start": local(4, 18).isoformat(), "location": "Library, room 4"})
+    assert moved.status_code == 200, moved.text
+    cancelled = suite.api("sessions", "POST", f"/api/v1/occurrences/{ids[1]}/cancel", org)
+    assert cancelled.status_code == 200
+    assert wait_until(lambda: converged(suite, world, start, end), timeout=30)
+    assert wait_until(lambda: pending_reminders(suite) == {ids[0], ids[2], ids[3]}, timeout=20)
+
+    def notice_methods():
+        return {part.get_param("method") for m in suite.messages()
+                if (m["Subject"] or "").startswith(("Changed", "Cancelled"))
+                for part in m.walk() if part.get_content_type() == "text/calendar"}
+
+    assert wait_until(lambda: {"REQUEST", "CANCEL"} <= notice_methods(), timeout=20), notice_methods()
+    assert all(m["To"] == FACULTY for m in suite.messages())
+    del series
+
+
+def test_stopped_consumers_catch_up_and_converge(suite, world):
+    org = suite.tokens["organizer"]
+    suite.stop("calendar_sync")
+    suite.stop("notifications")
+    suite.stop("calendar_sync_worker")
+    suite.stop("notifications_worker")
+    created = suite.api("sessions", "POST", "/api/v1/sessions", org, json={
+        "program_id": world["program"]["id"], "title": "After a lawsuit, while they were down", "format": "hybrid",
+        "start": local(6, 17, 30).isoformat(), "end": local(6, 19).isoformat()})
+    assert created.status_code == 201
+    assert wait_until(lambda: suite.api("sessions", "GET", "/api/v1/outbox", suite.tokens["admin"]).json()
+                      ["subscribers"][0]["failing"], timeout=20), "the relay should see the consumers down"
+    for name in ("calendar_sync", "notifications", "calendar_sync_worker", "notifications_worker"):
+        suite.start(name)
+    start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=40)
+    assert wait_until(lambda: converged(suite, world, start, end), timeout=40)
+    assert wait_until(lambda: created.json()["id"] in pending_reminders(suite), timeout=20)
+
+
+def test_burst_of_changes_with_processes_killed_again_and_again(suite, world):
+    org = suite.tokens["organizer"]
+    rng = random.Random(500)
+    start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=40)
+    series_ids = []
+    for i in range(5):
+        answer = suite.api("sessions", "POST", "/api/v1/series", org, json={
+            "program_id": world["program"]["id"], "title": f"Burst circle {i}", "start": local(2 + i, 12 + i).isoformat(),
+            "duration_minutes": 60, "rrule": "FREQ=WEEKLY;COUNT=5"})
+        assert answer.status_code == 201, answer.text
+        series_ids.append(answer.json()["id"])
+    changes, kills = 5, collections.Counter()
+    victims = ("relay", "calendar_sync_worker", "notifications_worker")
+    while changes < 500:
+        occ = rng.choice([o for o in occurrences(suite, start, end) if o["status"] == "scheduled"
+                          and o["title"].startswith("Burst")])
+        roll = rng.random()
+        if roll < 0.02:
+            answer = suite.api("sessions", "POST", f"/api/v1/occurrences/{occ['id']}/cancel", org)
+        elif roll < 0.3:
+            moved = datetime.fromisoformat(occ["start"]) + timedelta(minutes=rng.choice([-30, 30]))
+            answer = suite.api("sessions", "PATCH", f"/api/v1/occurrences/{occ['id']}", org,
+                               json={"start": moved.isoformat()})
+        else:
+            answer = suite.api("sessions", "PATCH", f"/api/v1/occurrences/{occ['id']}", org,
+                               json={"location": f"Room {changes}"})
+        assert answer.status_code == 200, answer.text
+        changes += 1
+        if changes % 60 == 0:
+            victim = victims[(changes // 60) % len(victims)]
+            suite.kill(victim)
+            kills[victim] += 1
+            suite.start(victim)
+    if not wait_until(lambda: converged(suite, world, start, end), timeout=120):
+        want = expected(suite, start, end)
+        pytest.fail(f"feed differs: {sorted(want ^ expanded(feed_text(suite, world), start, end))[:6]}; "
+                    f"Radicale differs: {sorted(want ^ expanded(radicale_text(suite), start, end))[:6]}; "
+                    f"outbox: {suite.api('sessions', 'GET', '/api/v1/outbox', suite.tokens['admin']).json()}; "
+                    f"target: {suite.api('calendar_sync', 'GET', '/api/v1/caldav-targets', suite.tokens['admin']).json()}")
+    want = {o["id"] for o in occurrences(suite, start, end) if o["status"] == "scheduled"
+            and datetime.fromisoformat(o["start"]) - timedelta(hours=1) > datetime.now(UTC)}
+    assert wait_until(lambda: pending_reminders(suite) == want, timeout=30)
+    # Every email sent once, except at most one in flight at each kill of the notifications worker.
+    ids = collections.Counter(m["Message-ID"] for m in suite.messages())
+    assert sum(n - 1 for n in ids.values()) <= kills["notifications_worker"]
+    failed = suite.api("notifications", "GET", "/api/v1/deliveries", ADMIN_TOKEN, params={"status": "failed"}).json()
+    assert failed == []
+
+
+def test_no_log_line_holds_an_email_address_a_token_or_a_password(suite, world):
+    logs = suite.logs()
+    assert logs, "the processes wrote logs"
+    assert FACULTY not in logs and "@suite.example" not in logs
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", logs), "an email address reached a log"
+    for token in suite.tokens.values():
+        assert token not in logs
+    feed_token = world["feed"]["url"].rsplit("/", 1)[-1].removesuffix(".ics")
+    assert feed_token not in logs
+    assert "radicale-password" not in logs and ADMIN_TOKEN not in logs
+    for message in suite.messages():
+        for token in re.findall(r"/(?:manage|unsubscribe|confirm)/([A-Za-z0-9_\-]+)", message.as_string()):
+            assert token not in logs
