@@ -85,9 +85,6 @@ class FormState:
             for message in messages:
                 self.add((rename or {}).get(field, field), str(message))
 
-    def __bool__(self) -> bool:  # "if form" reads as "if form has errors" nowhere: be explicit
-        return True
-
     @property
     def has_errors(self) -> bool:
         return any(self.errors.values())
