@@ -25,10 +25,12 @@ class Problem(Exception):
     type = "urn:docbox:problem:bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, errors: dict | None = None, **extra):
+    def __init__(self, detail: str | None = None, errors: dict | None = None,
+                 headers: dict[str, str] | None = None, **extra):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.headers = headers or {}  # e.g. {"Retry-After": "3600"} on a 429 or 503
         self.extra = extra
 
 
@@ -125,7 +127,7 @@ def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/ap
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return problem_response(exc.status, exc.title, detail=exc.detail, type=exc.type,
-                                errors=exc.errors, **exc.extra)
+                                errors=exc.errors, headers=exc.headers, **exc.extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -65,3 +65,20 @@ def test_a_rotated_secret_still_verifies(consumer):
     client = consumer.app.test_client()
     assert deliver(client, program_event(1), "test-secret").status_code == 200
     assert deliver(client, program_event(2), "new-secret").status_code == 200
+
+
+def test_a_problem_can_carry_response_headers():
+    from flask import Flask
+
+    from docbox_shared.problems import TooManyRequests, register_problem_handlers
+
+    app = Flask("t")
+    register_problem_handlers(app)
+
+    @app.get("/limited")
+    def limited():
+        raise TooManyRequests("Slow down.", headers={"Retry-After": "3600"})
+
+    response = app.test_client().get("/limited")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
+    assert response.json["detail"] == "Slow down." and response.content_type == "application/problem+json"
