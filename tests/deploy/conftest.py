@@ -203,7 +203,7 @@ def services(tmp_path_factory):
                 try:
                     if requests.get(f"{server.url}/readyz", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:
                     pass
                 if server.proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"gunicorn for {service} did not start:\n{server.log()}")

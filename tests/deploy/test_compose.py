@@ -61,16 +61,28 @@ import importlib, json, sys
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
+_apps = {}
+
+def _app(package):
+    # one app per package and process: the one gunicorn would serve (its wsgi module), else create_app()
+    if package not in _apps:
+        try:
+            _apps[package] = importlib.import_module(package + ".wsgi").app
+        except ModuleNotFoundError:
+            _apps[package] = importlib.import_module(package).create_app()
+    return _apps[package]
+
 def check(argv):
     if argv[0] == "gunicorn":
         config = argv[argv.index("--config") + 1]
         module, _, attr = argv[-1].partition(":")
         app = getattr(importlib.import_module(module), attr)
+        _apps[module.rsplit(".", 1)[0]] = app
         return {"config": config, "app": app.name, "env": app.config["DOCBOX_ENV"]}
     if argv[0] != "flask":
         return {"error": f"unknown program {argv[0]}"}
     package = argv[argv.index("--app") + 1]
-    app = importlib.import_module(package).create_app()
+    app = _app(package)
     group = FlaskGroup(create_app=lambda: app)
     ctx = click.Context(group, obj=ScriptInfo(create_app=lambda: app))
     command, path = group, []
@@ -123,17 +135,25 @@ def _child_env(kit, service, tmp_path, overrides=None):
 def checked(kit, tmp_path_factory):
     """``{(compose service, argv tuple): result}`` for every container's command and the admin commands."""
     tmp_path = tmp_path_factory.mktemp("checks")
-    jobs = {}
+    # Containers with the same environment (a web process and its relay or worker) share one interpreter.
+    groups: dict[tuple, list[tuple[str, list[str]]]] = {}
     for name, package in _docbox_services(kit).items():
-        argvs = [kit.compose["services"][name]["command"]] + ADMIN_COMMANDS.get(name, [])
-        jobs[name] = (argvs, subprocess.Popen([sys.executable, "-c", _CHECK, json.dumps(argvs)], cwd=tmp_path,
-                                              env=_child_env(kit, name, tmp_path), stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, text=True))
+        env = _child_env(kit, name, tmp_path)
+        key = tuple(sorted(env.items()))
+        groups.setdefault(key, [])
+        groups[key] += [(name, kit.compose["services"][name]["command"])]
+        groups[key] += [(name, argv) for argv in ADMIN_COMMANDS.get(name, [])]
+    jobs = []
+    for key, items in groups.items():
+        argvs = [argv for _, argv in items]
+        jobs.append((items, subprocess.Popen([sys.executable, "-c", _CHECK, json.dumps(argvs)], cwd=tmp_path,
+                                             env=dict(key), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             text=True)))
     results = {}
-    for name, (argvs, proc) in jobs.items():
+    for items, proc in jobs:
         out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, f"{name}: the check did not run:\n{err[-3000:]}"
-        for argv, result in zip(argvs, json.loads(out.strip().splitlines()[-1])):
+        assert proc.returncode == 0, f"{items[0][0]}: the check did not run:\n{err[-3000:]}"
+        for (name, argv), result in zip(items, json.loads(out.strip().splitlines()[-1])):
             results[(name, tuple(argv))] = result
     return results
 

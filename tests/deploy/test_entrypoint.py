@@ -150,7 +150,7 @@ def test_demo_radicale_configuration_serves_caldav_to_the_configured_user(tmp_pa
             try:
                 assert requests.get(f"{base}/.web/", timeout=2).status_code == 200  # the image's health check
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 assert proc.poll() is None and time.monotonic() < deadline
                 time.sleep(0.1)
         calendar = f"{base}/docbox/sessions/"

@@ -81,7 +81,7 @@ def origin(services, tmp_path_factory):
         try:
             requests.get(f"{base}/healthz", timeout=1)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(proc.stdout.read().decode())
             time.sleep(0.05)
@@ -195,7 +195,7 @@ def test_a_service_that_is_down_answers_503_problem_json(services, tmp_path):
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
         down = requests.post(f"{base}/api/v1/subscribers", json={}, timeout=10)
