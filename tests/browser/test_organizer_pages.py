@@ -48,7 +48,7 @@ def test_organizer_plans_a_fortnightly_series_moves_and_cancels_and_sees_them_in
     page.get_by_label("Title", exact=True).fill("Doc Box: fortnightly circle")
     page.get_by_label("On", exact=True).select_option(label="Wednesday")
     page.get_by_role("button", name="Plan the series").click()
-    expect(page.locator(".flash--success")).to_contain_text("every other week on wednesday, 6 times")
+    expect(page.locator(".flash--success")).to_contain_text("every other week on Wednesday, 6 times")
     occurrences = page.locator(".occurrences > li")
     expect(occurrences).to_have_count(6)
     expect(occurrences.nth(1)).to_contain_text("Wed 17 Feb 2027, 19:00–20:30 EST")

@@ -45,6 +45,7 @@ def test_organizer_edits_a_started_monthly_series_and_ends_it_using_only_the_key
     page.keyboard.press("Enter")
     expect(page.locator(".flash--success")).to_contain_text("changes apply from Wednesday 20 January 2027 on")
     expect(page.locator("h1")).to_have_text("Monthly circle (longer)")
+    new_series_id = page.url.rsplit("/", 1)[1]  # the edit split the series: the future is a new one
     occurrences = page.locator(".occurrences > li")
     expect(occurrences).to_have_count(5)
     expect(occurrences.first).to_contain_text("Wed 20 Jan 2027, 19:00–21:00 EST")
@@ -65,5 +66,14 @@ def test_organizer_edits_a_started_monthly_series_and_ends_it_using_only_the_key
     # The remaining planning pages pass the same checks.
     for url, name in (("/series", "series-list"), ("/sessions/new", "session-new"), ("/my", "my-sessions-organizer"),
                       (f"/programs/{program_id}/edit", "program-edit"), ("/occurrences/nope_20270101", "not-found")):
+        page.goto(base_url + url)
+        check(page, name)
+
+    # Readable on a phone too: no page scrolls sideways at 375 px.
+    page.set_viewport_size({"width": 375, "height": 812})
+    for url, name in (("/upcoming?from=2027-01-01", "upcoming-375"), (f"/series/{new_series_id}", "series-375"),
+                      ("/series/new", "series-new-375"), (f"/occurrences/{new_series_id}_20270120", "occurrence-375"),
+                      (f"/occurrences/{series_id}_20270120", "not-found-375"),
+                      ("/programs", "programs-375"), ("/stats", "stats-375")):
         page.goto(base_url + url)
         check(page, name)

@@ -210,7 +210,8 @@ def series_new():
             except Problem as exc:
                 _problem_into(form, exc, SERIES_RENAME)
             else:
-                flash(f"Series planned: {series.title}, {rules.describe(series.rrule, series.timezone).lower()}.", "success")
+                described = rules.describe(series.rrule, series.timezone)
+                flash(f"Series planned: {series.title}, {described[0].lower()}{described[1:]}.", "success")
                 return redirect(url_for("pages.series_detail", series_id=series.id))
     return _render("sessions/series_form.html", form, series=None, **_picker_context(), **_entry_context())
 
