@@ -137,6 +137,11 @@ def check(screenshots):
     """``check(page, name)``: screenshot the whole page, then assert axe finds nothing serious."""
     def run(page, name: str) -> None:
         page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+        # Works without JavaScript: the pages ship none (axe is injected below, by the test).
+        assert page.locator("script").count() == 0 or page.evaluate("() => typeof window.axe !== 'undefined'"), name
+        external = page.evaluate("""() => [...document.querySelectorAll('link[href], img[src], script[src]')]
+            .map(e => e.href || e.src).filter(u => !u.startsWith(location.origin))""")
+        assert external == [], f"{name} loads assets from outside the project: {external}"
         violations = axe_violations(page)
         assert violations == [], f"axe on {name} ({page.url}): {violations}"
         # Readable at the viewport's width: nothing wider than the screen but scrollable tables.
