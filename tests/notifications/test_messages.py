@@ -100,7 +100,11 @@ def test_manage_page_changes_offsets_and_programs(client, calendar, subscribe, s
 def test_delete_everything_from_the_manage_page(app, client, calendar, subscribe):
     calendar.program()
     token = subscribe()
-    assert client.post(f"/manage/{token}", data={"action": "delete"}).status_code == 200
+    asked = client.post(f"/manage/{token}", data={"action": "delete"})          # first the question
+    assert asked.status_code == 200 and b"Yes, delete everything" in asked.data
+    assert client.get(f"/manage/{token}").status_code == 200                   # nothing deleted yet
+    done = client.post(f"/manage/{token}", data={"action": "delete-everything"})
+    assert done.status_code == 200 and b"You are unsubscribed" in done.data
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
         assert db.session.scalar(select(func.count()).select_from(Link)) == 0

@@ -69,7 +69,7 @@ def test_per_address_limit_stops_flooding_an_inbox_without_telling_the_caller(ap
     assert len(smtp.to("victim@example.org")) == app.config["RATE_PER_EMAIL"]
 
 
-def test_per_client_limit_answers_429(app, client, calendar):
+def test_per_client_limit_answers_429_with_retry_after(app, client, calendar, clock):
     calendar.program()
     limit = app.config["RATE_PER_CLIENT"]
     for i in range(limit):
@@ -78,8 +78,16 @@ def test_per_client_limit_answers_429(app, client, calendar):
     refused = client.post("/api/v1/subscribers", json={"email": "one-more@example.org", "programs": ["prog-1"]})
     assert refused.status_code == 429
     assert refused.headers["Content-Type"] == "application/problem+json"
+    # The window slides: the first request leaves it an hour after it was made, all at T0 here.
+    assert refused.headers["Retry-After"] == "3600"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == limit
+    clock.advance(minutes=59)
+    later = client.post("/api/v1/subscribers", json={"email": "one-more@example.org", "programs": ["prog-1"]})
+    assert later.status_code == 429 and later.headers["Retry-After"] == "60"
+    clock.advance(minutes=1)
+    assert client.post("/api/v1/subscribers",
+                       json={"email": "one-more@example.org", "programs": ["prog-1"]}).status_code == 202
 
 
 @pytest.mark.parametrize("body, field", [

@@ -31,8 +31,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     # Defaults, then the environment (read once), then overrides from tests.
     app.config.update(api_config("Doc Box notifications"))
-    # docbox_shared.web uses setdefault, which Flask's own MAX_CONTENT_LENGTH=None defeats: set it here.
-    app.config["MAX_CONTENT_LENGTH"] = shared_web.MAX_BODY
     app.config.update(config.from_environment())
     app.config.update(test_config or {})
     shared_web.configure_logging(app.config["LOG_LEVEL"])
@@ -42,14 +40,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     shared_web.init_app(app, db, "notifications")
     api = Api(app)
-    # Blueprints: the JSON API, the signed events inbox, the pages behind links in messages.
+    # Blueprints: the JSON API, the signed events inbox, the faculty pages (subscribe form, links in messages).
     from .api import BLUEPRINTS
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     from .schedule import on_entry_changed
-    app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, on_entry_changed))
-    from .web import bp as pages
-    app.register_blueprint(pages)
+    inbox = events_blueprint(db, Entry, ProcessedEvent, on_entry_changed)
+    app.register_blueprint(inbox)
+    from .web import init_pages
+    init_pages(app, not_forms=(*BLUEPRINTS, inbox))
     from .cli import register
     register(app)
     return app

@@ -25,9 +25,12 @@ SETTINGS = COMMON + [
             "SQLAlchemy URL of the notifications database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_NOTIFICATIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5003",
             "Public base URL of this service, used in confirm/manage/unsubscribe links (https in production)."),
+    Setting("DOCBOX_CALENDAR_SYNC_URL", "CALENDAR_SYNC_URL", "http://127.0.0.1:5002",
+            "Public base URL of calendar_sync: the reminder pages link to its calendar feeds."),
     Setting("DOCBOX_SECRET_KEYS", "SECRET_KEYS", ["dev-secret-key-not-for-production"],
             "Keys (newest first, comma-separated) for the HMAC that turns email and client addresses into "
-            "lookup keys; older keys still match, so a key can be rotated.", as_list, secret=True),
+            "lookup keys; older keys still match, so a key can be rotated. The newest also signs the "
+            "subscribe form's CSRF cookie.", as_list, secret=True),
     Setting("DOCBOX_NOTIFICATIONS_ADMIN_TOKEN", "ADMIN_TOKEN", "dev-admin-token-not-for-production",
             "Bearer token for the operator endpoints (GET /api/v1/deliveries).", secret=True),
     Setting("DOCBOX_SMTP_HOST", "SMTP_HOST", "127.0.0.1", "SMTP server host."),

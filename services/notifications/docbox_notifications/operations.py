@@ -10,9 +10,11 @@ in case".
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timedelta
 
+from docbox_shared import recurrence
 from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -54,16 +56,27 @@ def _allow(key: str, window: timedelta, limit: int, now: datetime) -> bool:
     return True
 
 
+def _seconds_until_allowed(key: str, window: timedelta, limit: int, now: datetime) -> int:
+    """When the window has slid past enough hits for one more (the ``Retry-After`` of a 429)."""
+    hits = db.session.scalars(select(RateHit.at).where(RateHit.key == key, RateHit.at > now - window)
+                              .order_by(RateHit.at.desc()).limit(limit)).all()
+    if len(hits) < limit:
+        return 1
+    freed_at = aware(hits[-1]) + window   # the oldest hit that still counts leaves the window then
+    return max(1, math.ceil((freed_at - now).total_seconds()))
+
+
 def request_subscription(email: str, program_ids: list[str], offsets: list[int] | None, digest: bool | None,
                          tz: str | None, client: str) -> None:
     """Record a request and queue its confirmation email. Commits."""
     now = clock_now()
     program_ids = check_programs(program_ids)
-    if not _allow("client:" + keyed_hash(client or "unknown")[:40], timedelta(hours=1),
-                  current_app.config["RATE_PER_CLIENT"], now):
+    client_key, limit = "client:" + keyed_hash(client or "unknown")[:40], current_app.config["RATE_PER_CLIENT"]
+    if not _allow(client_key, timedelta(hours=1), limit, now):
+        retry = _seconds_until_allowed(client_key, timedelta(hours=1), limit, now)
         db.session.rollback()
-        raise TooManyRequests("Too many subscription requests from your network; try again in an hour.",
-                              retry_after=3600)
+        raise TooManyRequests(f"Too many subscription requests from your network; try again in "
+                              f"{_minutes(retry)}.", headers={"Retry-After": str(retry)})
     address = normalise_email(email)
     hashes = keyed_hashes(address)
     sub = db.session.scalar(select(Subscriber).where(Subscriber.email_hash.in_(hashes)))
@@ -82,6 +95,11 @@ def request_subscription(email: str, program_ids: list[str], offsets: list[int] 
         schedule.add_delivery(set(), subscriber_id=sub.id, subject="confirm", kind="confirm",
                               sequence=sub.requests, due=now, expires=now + timedelta(days=7))
     db.session.commit()
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def subscriber_for(token: str, purpose: str) -> Subscriber:
@@ -125,23 +143,56 @@ def _set_programs(sub: Subscriber, program_ids) -> None:
         sub.programs.append(Following(subscriber_id=sub.id, program_id=program_id))
 
 
-def update_preferences(token: str, program_ids: list[str], offsets: list[int], digest: bool) -> Subscriber:
-    """From the manage page. An empty program list keeps the address but sends nothing. Commits."""
+KEEP = object()   # "leave this preference as it is"
+
+
+def update_preferences(token: str, program_ids: list[str], offsets: list[int], digest: bool,
+                       tz: str | None = KEEP) -> Subscriber:
+    """From the manage page. An empty program list keeps the address but sends nothing. Commits.
+
+    ``tz`` is the digest's IANA zone, ``None`` for "the first program's", or
+    left out to keep the current one.
+    """
     sub = subscriber_for(token, "manage")
     program_ids = check_programs(program_ids)
+    errors = {}
     if not digest and not offsets:
-        raise ValidationProblem("Choose at least one reminder time, or the weekly digest.",
-                                errors={"offsets": ["choose at least one"]})
+        errors["offsets"] = ["Choose at least one reminder time, or the weekly digest."]
+    if tz is not KEEP and tz is not None:
+        try:
+            recurrence.zone(tz)
+        except recurrence.RuleError:
+            errors["timezone"] = ["Choose a time zone from the list."]
+    if errors:
+        raise ValidationProblem(" ".join(m for ms in errors.values() for m in ms), errors=errors)
     _set_programs(sub, program_ids)
     sub.offsets, sub.digest = sorted(set(offsets), reverse=True) or sub.offsets, digest
+    if tz is not KEEP:
+        sub.timezone = tz
     db.session.flush()
     schedule.plan_subscriber(sub, clock_now())
     db.session.commit()
     return sub
 
 
+def pause(token: str) -> Subscriber:
+    """Stop every message (reminders, digest, change notices) but keep the choices. Commits.
+
+    The same ``paused`` status as after repeated bounces; the manage page
+    tells them apart by the bounce count (reset on resume, so below the limit
+    when the person paused).
+    """
+    sub = subscriber_for(token, "manage")
+    if sub.status == "active":
+        sub.status = "paused"
+        db.session.flush()
+        schedule.plan_subscriber(sub, clock_now())   # drops what was planned
+    db.session.commit()
+    return sub
+
+
 def resume(token: str) -> Subscriber:
-    """A paused subscriber (mail bounced) asks to receive mail again. Commits."""
+    """A paused subscriber (by choice, or because mail bounced) receives mail again. Commits."""
     sub = subscriber_for(token, "manage")
     if sub.status == "paused":
         sub.status, sub.bounces = "active", 0

@@ -1,91 +1,57 @@
-"""Pages reached from links in messages: confirm, manage, unsubscribe.
+"""Faculty pages of the notifications service, on the shared look of :mod:`docbox_shared.pages`.
 
-The token in the URL is the credential (a capability): no login and no CSRF
-token, because a page elsewhere cannot know it. GET never changes anything
-(mail scanners follow links); each change is a POST from a button. The
-unsubscribe URL also takes the RFC 8058 one-click POST
-(``List-Unsubscribe=One-Click``) that mail providers send. These pages are
-``no-store``, ``noindex`` and send no Referer, so the token stays in the
-message it came in.
+Two kinds of page:
+
+- the *subscribe form* (:mod:`.subscribe`): public, so it carries a CSRF
+  token (Flask-WTF; the token lives in a small signed session cookie). It
+  goes through the same operation as ``POST /api/v1/subscribers``: same
+  limits, same answer whatever the address.
+- the *link pages* (:mod:`.links`): confirm, manage, unsubscribe, reached from
+  a message. The token in the URL is the credential (a capability): another
+  site cannot know it, so these forms need no CSRF token, and the RFC 8058
+  one-click POST that mail providers send to the unsubscribe URL must work
+  without one anyway.
+
+The JSON API (bearer tokens or nothing to steal) and the signed events inbox
+are exempt from CSRF: no cookie authorises them.
 """
 
 from __future__ import annotations
 
-from docbox_shared.problems import ValidationProblem
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+import hashlib
+import hmac
 
-from .. import operations
-from ..operations import OFFSET_CHOICES, LinkNotValid
+from docbox_shared.pages import init_pages as init_shared_pages
+from flask import Flask, current_app
+from flask_wtf.csrf import CSRFProtect
 
-bp = Blueprint("pages", __name__, template_folder="templates")
-
-
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+csrf = CSRFProtect()
 
 
-def _invalid(status: int = 404):
-    return make_response(render_template("invalid.html"), status)
+def init_pages(app: Flask, not_forms=()) -> None:
+    """Cookie settings, CSRF (except for ``not_forms`` blueprints), the shared look and the page blueprints."""
+    development = app.config.get("DOCBOX_ENV", "development") == "development"
+    # Flask's defaults (cookie "session", no SameSite, no Secure) are replaced; the cookie holds only the
+    # CSRF token and flash messages. Services on one host share cookies by name, hence our own name.
+    app.config.update(SESSION_COOKIE_NAME="docbox_notifications", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=not development)
+    if not app.config.get("SECRET_KEY"):
+        # Derived from the newest DOCBOX_SECRET_KEYS entry, so there is no extra secret to configure;
+        # a rotation only makes an open form ask to be sent again.
+        app.config["SECRET_KEY"] = hmac.new(app.config["SECRET_KEYS"][0].encode(), b"docbox-notifications pages",
+                                            hashlib.sha256).hexdigest()
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 24 * 3600)   # a form left open over lunch still works
+    csrf.init_app(app)
+    for blueprint in not_forms:
+        csrf.exempt(blueprint)
+    init_shared_pages(app, service_name="Doc Box reminders", home_url="/subscribe")
 
+    from .links import bp as links
+    from .subscribe import bp as subscribe
+    csrf.exempt(links)
+    app.register_blueprint(subscribe)
+    app.register_blueprint(links)
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-def confirm(token: str):
-    if request.method == "GET":
-        try:
-            operations.subscriber_for(token, "confirm")
-        except LinkNotValid:
-            return _invalid()
-        return render_template("confirm.html")
-    try:
-        manage_token = operations.confirm(token)
-    except LinkNotValid:
-        return _invalid()
-    return redirect(url_for("pages.manage", token=manage_token, confirmed=1), 303)
-
-
-@bp.route("/manage/<token>", methods=["GET", "POST"])
-def manage(token: str):
-    try:
-        sub = operations.subscriber_for(token, "manage")
-    except LinkNotValid:
-        return _invalid()
-    error = None
-    if request.method == "POST":
-        action = request.form.get("action", "save")
-        try:
-            if action == "delete":
-                operations.delete_subscriber(token)
-                return render_template("deleted.html")
-            if action == "resume":
-                operations.resume(token)
-            else:
-                offsets = [int(v) for v in request.form.getlist("offsets") if v.isdigit() and int(v) in OFFSET_CHOICES]
-                operations.update_preferences(token, request.form.getlist("programs"), offsets,
-                                              request.form.get("digest") == "on")
-            return redirect(url_for("pages.manage", token=token, saved=1), 303)
-        except ValidationProblem as exc:
-            error = exc.detail
-    status = 422 if error else 200
-    return make_response(render_template(
-        "manage.html", sub=sub, programs=operations.programs(), offset_choices=OFFSET_CHOICES, error=error,
-        confirmed=request.args.get("confirmed"), saved=request.args.get("saved")), status)
-
-
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-def unsubscribe(token: str):
-    if request.method == "GET":
-        try:
-            operations.subscriber_for(token, "manage")
-        except LinkNotValid:
-            return _invalid()
-        return render_template("unsubscribe.html")
-    # RFC 8058 one-click or our button: either way, and again, the answer is "no more mail".
-    try:
-        operations.delete_subscriber(token)
-    except LinkNotValid:
-        pass
-    return render_template("deleted.html")
+    @app.context_processor
+    def _nav():
+        return {"calendar_sync_url": current_app.config.get("CALENDAR_SYNC_URL", "").rstrip("/")}
