@@ -8,7 +8,8 @@ keep answering while the sessions service is down.
 Modules: ``config`` (settings), ``models`` (tables), ``operations`` (use
 cases), ``ical`` (the renderer), ``feeds`` (validators and body cache),
 ``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``crypto``
-(passwords at rest), ``api/`` (JSON API), ``web/`` (the feed URL), ``cli``.
+(passwords at rest), ``api/`` (JSON API), ``web/`` (the feed URL and the
+faculty pages), ``cli``.
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     shared_web.init_app(app, db, "calendar_sync")
     from .feeds import BodyCache
     app.extensions["docbox_feed_cache"] = BodyCache()
-    # Blueprints: the signed events inbox, the JSON API, the feed URL; then CLI commands.
+    # Blueprints: the signed events inbox, the JSON API, the feed URL and the pages; then CLI commands.
     from . import operations
     app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, operations.on_change))
     from . import api
     api.init_app(app)
-    from .web import bp as feeds_bp
-    app.register_blueprint(feeds_bp)
+    from .web import init_web
+    init_web(app)
     from . import cli
     cli.init_app(app)
     _register_gauges(app)

@@ -24,8 +24,12 @@ SETTINGS = COMMON + [
             "Public base URL of this service; feed URLs are built on it (https:// in production)."),
     Setting("DOCBOX_SESSIONS_URL", "SESSIONS_URL", "http://127.0.0.1:5001",
             "Base URL of the sessions service, asked `GET /api/v1/me` to check staff bearer tokens."),
+    Setting("DOCBOX_NOTIFICATIONS_URL", "NOTIFICATIONS_URL", "http://127.0.0.1:5003",
+            "Public base URL of the notifications service; program pages link to its "
+            "`/subscribe?programs=<id>` (email reminders)."),
     Setting("DOCBOX_SECRET_KEYS", "SECRET_KEYS", [DEV_SECRET_KEY],
-            "Fernet keys encrypting stored CalDAV passwords, comma-separated, newest first.",
+            "Fernet keys encrypting stored CalDAV passwords, comma-separated, newest first; the page cookie key "
+            "is derived from them.",
             as_list, secret=True),
     Setting("DOCBOX_FEED_REFRESH_MINUTES", "FEED_REFRESH_MINUTES", 60,
             "REFRESH-INTERVAL / X-PUBLISHED-TTL advertised in feeds, in minutes.", int),

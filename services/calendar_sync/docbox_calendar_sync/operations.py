@@ -14,11 +14,12 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
-from docbox_shared.problems import NotFound, ValidationProblem
-
 from docbox_shared import recurrence
+from docbox_shared.inbox import expand_entries
+from docbox_shared.problems import NotFound, ValidationProblem
 
 from . import crypto, ical
 from .clock import now
@@ -118,7 +119,46 @@ def resolve_programs(references: list[str]) -> list[Entry]:
     return [found[key] for key in sorted(found)]
 
 
+def open_programs() -> list[Entry]:
+    """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
+    programs = [p for p in db.session.scalars(select(Entry).where(Entry.kind == "program")) if p.data.get("open")]
+    return sorted(programs, key=lambda p: (p.data.get("name", "").casefold(), p.entry_id))
+
+
+def open_program(reference: str) -> Entry:
+    """An open program by slug or id; 404 for an unknown or closed one (a closed one is not public)."""
+    for program in open_programs():
+        if reference in (program.data.get("slug"), program.entry_id):
+            return program
+    raise NotFound("No open program has this address.")
+
+
+def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurrence.Occurrence]:
+    """The program's occurrences from now on (cancelled and moved ones included), soonest first.
+
+    An occurrence that has started but not ended is still upcoming: someone
+    may be looking for the room.
+    """
+    start = now()
+    rows = db.session.scalars(select(Entry).where(Entry.program_id == program_id, Entry.kind.in_(CALENDARED)))
+    return expand_entries(rows, start, start + timedelta(days=days))[:limit]
+
+
 # --- feeds ---------------------------------------------------------------------
+
+def feed_urls(token: str) -> tuple[str, str]:
+    """The feed's https (http in development) URL and the same as ``webcal://``."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    url = f"{base}/feeds/{token}.ics"
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+def token_from_address(text: str) -> str:
+    """The token in a pasted feed URL (https, http or webcal), or the text itself."""
+    text = (text or "").strip()
+    tail = text.rsplit("/", 1)[-1]
+    return tail[:-len(".ics")] if tail.endswith(".ics") else tail
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

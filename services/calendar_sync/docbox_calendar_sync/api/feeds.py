@@ -9,7 +9,6 @@ feed by its id.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -21,9 +20,8 @@ blp = Blueprint("feeds", __name__, url_prefix="/api/v1/feeds", description="iCal
 
 
 def _shown(feed, token: str) -> dict:
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    url = f"{base}/feeds/{token}.ics"
-    return {"id": feed.id, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1],
+    url, webcal_url = operations.feed_urls(token)
+    return {"id": feed.id, "url": url, "webcal_url": webcal_url,
             "program_ids": feed.program_ids, "hide_cancelled": feed.hide_cancelled,
             "alarm_minutes_before": feed.alarm_minutes_before, "created_at": operations.aware(feed.created_at)}
 

@@ -1,66 +1,58 @@
-"""The feed URL calendar clients poll: ``GET /feeds/<token>.ics``.
+"""What browsers and calendar clients fetch from calendar_sync (no JSON here).
 
-The token is a capability: it is hashed before lookup and never logged (the
-access log names the route, not the path). Conditional requests follow RFC
-9110: ``If-None-Match`` wins over ``If-Modified-Since``; either gives ``304``
-when nothing changed.
+- :mod:`.feed`: ``GET /feeds/<token>.ics``, the capability URL calendar clients poll.
+- :mod:`.pages`: the faculty pages, for people without an account: the open
+  programs (``/``), one program's upcoming sessions (``/programs/<slug>``),
+  and subscribing to a feed (``/subscribe``, then rotate, revoke, manage).
+  They read only this service's replica of the calendar, so they keep working
+  while the sessions service is down. They use the shared look of
+  :mod:`docbox_shared.pages` and work without JavaScript.
+
+Security of the pages: the forms carry a CSRF token (Flask-WTF) bound to a
+signed session cookie (``docbox_calendar``: HttpOnly, SameSite=Lax, Secure
+outside development). CSRF is checked only on the pages' blueprint: the events
+inbox is signed and the JSON API takes bearer tokens or nothing, so a cookie
+never authorises anything there. The cookie signing key is derived from
+``DOCBOX_SECRET_KEYS`` (already required in production), so no new secret
+has to be deployed.
 """
 
 from __future__ import annotations
 
-from email.utils import format_datetime, parsedate_to_datetime
+import hashlib
+import hmac
 
-from flask import Blueprint, Response, request
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from docbox_shared.problems import NotFound
+from docbox_shared.pages import init_pages as init_shared_pages
 
-from .. import feeds, operations
+csrf = CSRFProtect()
 
-bp = Blueprint("feeds_web", __name__)
-
-ICS = "text/calendar; charset=utf-8"
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison, as RFC 9110 13.1.2 asks for If-None-Match."""
-    if header.strip() == "*":
-        return True
-    tags = [t.strip() for t in header.split(",")]
-    return any((t[2:] if t.startswith("W/") else t) == etag for t in tags)
+COOKIE_NAME = "docbox_calendar"  # one origin serves every service: cookie names must differ
 
 
-def _not_modified_since(header: str, last_modified) -> bool:
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False  # an unreadable date is ignored, as RFC 9110 13.1.3 says
-    if since is None or since.tzinfo is None:
-        return False
-    return last_modified.replace(microsecond=0) <= since
+def derived_key(secret: str) -> str:
+    """The cookie-signing key made from one of the Fernet keys (never the key itself)."""
+    return hmac.new(secret.encode(), b"docbox calendar_sync page cookies", hashlib.sha256).hexdigest()
 
 
-@bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
-def feed(token: str):
-    found = operations.live_feed(token)
-    if found is None:
-        raise NotFound("This feed does not exist or was revoked.")
-    valid = feeds.validators(found)
-    headers = {
-        "ETag": valid.etag,
-        "Last-Modified": format_datetime(valid.last_modified, usegmt=True),
-        "Cache-Control": "private, no-cache",
-        "Referrer-Policy": "no-referrer",
-        "X-Robots-Tag": "noindex",
-    }
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None:
-        fresh = _etag_matches(if_none_match, valid.etag)
-    else:
-        since = request.headers.get("If-Modified-Since")
-        fresh = since is not None and _not_modified_since(since, valid.last_modified)
-    if fresh:
-        return Response(status=304, headers=headers)
-    data, valid = feeds.body(found, valid)
-    headers["ETag"] = valid.etag
-    headers["Last-Modified"] = format_datetime(valid.last_modified, usegmt=True)
-    return Response(data, status=200, headers=headers, content_type=ICS)
+def init_web(app: Flask) -> None:
+    """Cookie settings, CSRF, the shared look, then the feed URL and the pages."""
+    development = app.config.get("DOCBOX_ENV", "development") == "development"
+    keys = [derived_key(k) for k in app.config["SECRET_KEYS"]]
+    if not app.config.get("SECRET_KEY"):  # Flask's default is None; a test may pass its own
+        app.config["SECRET_KEY"] = keys[0]
+        app.config["SECRET_KEY_FALLBACKS"] = keys[1:]
+    app.config.update(SESSION_COOKIE_NAME=COOKIE_NAME, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=not development)
+    # A form may stay open a long while; the token lives as long as the browser session.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Checked by the pages' blueprint only (see the module docstring).
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    init_shared_pages(app, service_name="Doc Box calendar", home_url="/")
+    from .feed import bp as feed_bp
+    from .pages import bp as pages_bp
+    app.register_blueprint(feed_bp)
+    app.register_blueprint(pages_bp)
