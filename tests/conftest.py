@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # makes tests/support importable as `support`
 
 PG_URL = os.environ.get("DOCBOX_TEST_DATABASE_URL", "")
 

@@ -39,11 +39,11 @@ class ProgramOut(Schema):
     name = fields.String()
     description = fields.String()
     timezone = fields.String()
-    default_format = fields.String()
-    default_location = fields.String()
-    default_video_url = fields.String()
+    default_format = fields.String(allow_none=True)
+    default_location = fields.String(allow_none=True)
+    default_video_url = fields.String(allow_none=True)
     open = fields.Boolean()
-    email_subject = fields.String()
+    email_subject = fields.String(allow_none=True)
     version = fields.Integer()
     updated_at = fields.AwareDateTime(attribute="updated_dt")
 
@@ -101,10 +101,10 @@ class _EntryOut(Schema):
     title = fields.String()
     description = fields.String()
     format = fields.String()
-    location = fields.String()
-    video_url = fields.String()
+    location = fields.String(allow_none=True)
+    video_url = fields.String(allow_none=True)
     timezone = fields.String()
-    capacity = fields.Integer()
+    capacity = fields.Integer(allow_none=True)
     facilitator_ids = fields.Method("_facilitator_ids")
     version = fields.Integer()
     updated_at = fields.AwareDateTime(attribute="updated_dt")
@@ -128,17 +128,17 @@ class SessionOut(_EntryOut):
 class ExceptionOut(Schema):
     date = fields.Date()
     status = fields.String()
-    start = fields.AwareDateTime(attribute="start_dt")
-    end = fields.AwareDateTime(attribute="end_dt")
-    location = fields.String()
-    video_url = fields.String()
+    start = fields.AwareDateTime(attribute="start_dt", allow_none=True)
+    end = fields.AwareDateTime(attribute="end_dt", allow_none=True)
+    location = fields.String(allow_none=True)
+    video_url = fields.String(allow_none=True)
 
 
 class SeriesOut(_EntryOut):
     start_local = fields.NaiveDateTime()
     duration_minutes = fields.Integer()
     rrule = fields.String()
-    continues_series_id = fields.String()
+    continues_series_id = fields.String(allow_none=True)
     exceptions = fields.List(fields.Nested(ExceptionOut))
 
 
@@ -157,13 +157,13 @@ class OccurrenceOut(Schema):
     description = fields.String()
     start = fields.Method("_start")
     end = fields.Method("_end")
-    original_start = fields.Method("_original")
+    original_start = fields.Method("_original", allow_none=True)
     timezone = fields.String()
     status = fields.String()
     moved = fields.Boolean()
     format = fields.String()
-    location = fields.String()
-    video_url = fields.String()
+    location = fields.String(allow_none=True)
+    video_url = fields.String(allow_none=True)
 
     def _start(self, o):
         return o.start.isoformat()
@@ -199,8 +199,8 @@ class AuditOut(Schema):
 
 class AttendanceOut(Schema):
     occurrence_id = fields.String()
-    in_person = fields.Integer()
-    virtual = fields.Integer()
+    in_person = fields.Integer(allow_none=True)
+    virtual = fields.Integer(allow_none=True)
     recorded_at = fields.AwareDateTime(attribute="recorded_dt")
     history = fields.List(fields.Nested(AuditOut))
 
@@ -227,7 +227,7 @@ class StatsOut(Schema):
     group_by = fields.String()
     start = fields.AwareDateTime(data_key="from")
     end = fields.AwareDateTime(data_key="to")
-    program_id = fields.String()
+    program_id = fields.String(allow_none=True)
     exact = fields.Boolean()
     min_cell = fields.Integer()
     rows = fields.List(fields.Nested(StatsRow))
