@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python shared/pyproject.toml $(addsuffix /pyproject.toml,$(SERVICES))
+$(STAMP): $(BIN)/python shared/pyproject.toml $(addsuffix /pyproject.toml,$(SERVICES)) tests/requirements.txt
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet honcho -e shared $(foreach s,$(SERVICES),-e "$(s)[test]")
+	$(BIN)/pip install --quiet honcho -e shared $(foreach s,$(SERVICES),-e "$(s)[test]") -r tests/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
