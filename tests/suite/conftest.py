@@ -1,177 +1,20 @@
-"""The whole suite as real processes: three gunicorn services, the relay, both
-workers, an SMTP sink (aiosmtpd) and a Radicale CalDAV server, on the test
-database server (PostgreSQL in CI's second pass, SQLite files otherwise).
-
-``suite`` is module-scoped: starting everything costs a few seconds. Its
-``stop(name)``, ``kill(name)`` and ``start(name)`` let tests take processes
-away and bring them back; ``logs()`` returns everything every process wrote.
-"""
+"""Fixtures of the cross-service tests: ``suite`` (module-scoped: starting
+everything costs a few seconds) runs every Doc Box process for real; see
+``support/suite.py``."""
 
 from __future__ import annotations
 
-import email
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-from email import policy
-from pathlib import Path
-
 import pytest
-import requests
 
-BIN = Path(sys.executable).parent
-SECRET = "suite-event-secret"
-ADMIN_TOKEN = "suite-notifications-admin-token"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
-    """Poll ``condition`` until it returns something truthy; that value, or None on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
-
-
-class Suite:
-    def __init__(self, root: Path, databases):
-        self.root = root
-        self.logs_dir = root / "logs"
-        self.logs_dir.mkdir(parents=True)
-        self.mail_dir = root / "mail"
-        self.ports = {name: free_port() for name in ("sessions", "calendar_sync", "notifications", "smtp", "radicale")}
-        self.url = {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("sessions", "calendar_sync", "notifications")}
-        self.radicale_url = f"http://127.0.0.1:{self.ports['radicale']}"
-        self.calendar_url = f"{self.radicale_url}/docbox/suite/"
-        self.env = {
-            **os.environ,
-            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-            "DOCBOX_VAR_DIR": str(root / "var"),
-            "DOCBOX_EVENT_SECRET": SECRET,
-            "DOCBOX_SESSIONS_DATABASE_URL": databases("suite_sessions"),
-            "DOCBOX_CALENDAR_SYNC_DATABASE_URL": databases("suite_calendar_sync"),
-            "DOCBOX_NOTIFICATIONS_DATABASE_URL": databases("suite_notifications"),
-            "DOCBOX_SESSIONS_URL": self.url["sessions"],
-            "DOCBOX_CALENDAR_SYNC_URL": self.url["calendar_sync"],
-            "DOCBOX_NOTIFICATIONS_URL": self.url["notifications"],
-            "DOCBOX_EVENT_SUBSCRIBERS": f"{self.url['calendar_sync']}/api/v1/events,{self.url['notifications']}/api/v1/events",
-            "DOCBOX_RELAY_MAX_BACKOFF": "2",
-            "DOCBOX_WORKER_INTERVAL": "0.3",
-            "DOCBOX_NOTIFICATIONS_POLL_SECONDS": "0.3",
-            "DOCBOX_NOTIFICATIONS_ADMIN_TOKEN": ADMIN_TOKEN,
-            "DOCBOX_NOTIFICATIONS_RATE_PER_CLIENT": "1000",
-            "DOCBOX_SMTP_HOST": "127.0.0.1",
-            "DOCBOX_SMTP_PORT": str(self.ports["smtp"]),
-            "DOCBOX_NOTIFICATIONS_LEASE_SECONDS": "3",
-            "DOCBOX_CALDAV_LEASE_SECONDS": "3",
-        }
-        gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--graceful-timeout", "5", "--error-logfile", "-"]
-        flask = [str(BIN / "flask"), "--app"]
-        self.commands = {
-            "sessions": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['sessions']}", "docbox_sessions.wsgi:app"],
-            "calendar_sync": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['calendar_sync']}", "docbox_calendar_sync.wsgi:app"],
-            "notifications": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['notifications']}", "docbox_notifications.wsgi:app"],
-            "relay": [*flask, "docbox_sessions", "relay"],
-            "calendar_sync_worker": [*flask, "docbox_calendar_sync", "worker"],
-            "notifications_worker": [*flask, "docbox_notifications", "worker"],
-            "mailsink": [sys.executable, "-m", "docbox_notifications.mailsink", "--port", str(self.ports["smtp"]),
-                         "--dir", str(self.mail_dir)],
-            "radicale": [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.ports['radicale']}",
-                         "--storage-filesystem-folder", str(root / "radicale"), "--auth-type", "none",
-                         "--logging-level", "warning"],
-        }
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.http = requests.Session()
-        self.http.trust_env = False
-        self.dav = requests.Session()  # Radicale (auth "none" still wants a user name to own the calendar)
-        self.dav.trust_env, self.dav.auth = False, ("docbox", "radicale-password")
-
-    # --- processes -------------------------------------------------------------
-    def run(self, *args: str) -> str:
-        result = subprocess.run([str(BIN / "flask"), *args], env=self.env, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def start(self, name: str) -> None:
-        log = open(self.logs_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=log, stderr=log,
-                                                start_new_session=True)
-        base = self.url.get(name) or (self.radicale_url if name == "radicale" else None)
-        if base:
-            path = "/readyz" if name in self.url else "/"
-            assert wait_until(lambda: self._answers(base + path), timeout=30), f"{name} did not start"
-
-    def _answers(self, url: str) -> bool:
-        try:
-            return self.http.get(url, timeout=1).status_code < 500
-        except requests.RequestException:
-            return False
-
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name, None)
-        if process and process.poll() is None:
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-    def kill(self, name: str) -> None:
-        self.stop(name, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs_dir.glob("*.log")))
-
-    # --- the people using it ---------------------------------------------------
-    def api(self, service: str, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, self.url[service] + path, headers=headers, timeout=30, **kwargs)
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        if not self.mail_dir.exists():
-            return []
-        return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                for p in sorted(self.mail_dir.glob("*.eml"))]
+from support.suite import Suite
 
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory, module_databases):
     suite = Suite(tmp_path_factory.mktemp("suite"), module_databases)
-    for app in ("docbox_sessions", "docbox_calendar_sync", "docbox_notifications"):
-        suite.run("--app", app, "db", "upgrade")
-    suite.tokens = {}
-    for role in ("admin", "organizer", "facilitator"):
-        out = suite.run("--app", "docbox_sessions", "staff", "add", f"{role}@suite.example", "--role", role)
-        suite.tokens[role] = out.strip().splitlines()[-1]
+    suite.prepare()
     try:
-        for name in ("radicale", "mailsink", "sessions", "calendar_sync", "notifications", "relay",
-                     "calendar_sync_worker", "notifications_worker"):
-            suite.start(name)
+        suite.start_all()
         yield suite
     finally:
         suite.stop_all()
-
-
-def links(message, kind: str) -> list[str]:
-    """Links of one kind (confirm, manage, unsubscribe) found in a message's text."""
-    body = message.get_body(preferencelist=("plain", "html")).get_content()
-    return re.findall(rf"https?://[^\s\"'<>]+/{kind}/[A-Za-z0-9_\-]+", body)

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from .conftest import ADMIN_TOKEN, links, wait_until
+from support.suite import ADMIN_TOKEN, links, wait_until
 
 UTC = timezone.utc
 ZONE = ZoneInfo("America/New_York")
