@@ -1,0 +1,255 @@
+"""A faculty member finds a program, subscribes, and the feed link shown returns the calendar.
+
+calendar_sync runs on a real server with a calendar it learnt the way it does
+in production: signed event envelopes POSTed to its ``/api/v1/events`` (what
+the sessions relay does). The sessions service itself is not running at all:
+the pages read calendar_sync's own replica.
+
+``check`` here replaces the shared one for this file only: the result page
+carries one small inline script (the copy button, a shortcut: the address is
+also in a read-only field and the button stays hidden without JavaScript),
+which the shared fixture's "no script at all" rule would refuse. Everything
+else is checked the same way: screenshot, no asset from outside, axe-core,
+no sideways scrolling.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import flask_migrate
+import icalendar
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from docbox_shared import signing
+from docbox_shared.events import dump_event
+
+UTC = timezone.utc
+EVENT_SECRET = "calendar-sync-browser-secret"
+T0 = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+
+
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def check(screenshots):
+    """``check(page, name)``: screenshot, then no outside asset, no script file, axe clean, fits the width."""
+    def run(page, name: str) -> None:
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+        scripts = page.evaluate("() => [...document.scripts].filter(s => s.src).map(s => s.src)")
+        assert scripts == [], f"{name} loads script files: {scripts}"
+        external = page.evaluate("""() => [...document.querySelectorAll('link[href], img[src], script[src]')]
+            .map(e => e.href || e.src).filter(u => !u.startsWith(location.origin))""")
+        assert external == [], f"{name} loads assets from outside the project: {external}"
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        serious = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+                   for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], f"axe on {name} ({page.url}): {serious}"
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
+    return run
+
+
+# --- minimal copies from tests/calendar_sync/conftest.py -----------------------------
+
+class Publisher:
+    """Delivers entry states as the sessions relay does: signed envelopes over HTTP."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.versions: dict[tuple[str, str], int] = {}
+
+    def deliver(self, kind: str, state: dict) -> dict:
+        key = (kind, state["id"])
+        self.versions[key] = self.versions.get(key, 0) + 1
+        envelope = dump_event(event_id=uuid.uuid4(), occurred_at=T0, kind=kind, entry_id=state["id"],
+                              version=self.versions[key], state=state)
+        body = json.dumps(envelope).encode()
+        headers = {**signing.sign(body, EVENT_SECRET), "Content-Type": "application/json",
+                   "X-Request-Id": uuid.uuid4().hex}
+        answer = self.http.post(self.base_url + "/api/v1/events", data=body, headers=headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return state
+
+    @staticmethod
+    def _base(entry_id=None):
+        return {"id": entry_id or uuid.uuid4().hex[:12], "created_at": T0, "updated_at": T0}
+
+    def program(self, name, slug, open=True, timezone="America/New_York", description=""):
+        return self.deliver("program", {**self._base(), "slug": slug, "name": name, "description": description,
+                                        "timezone": timezone, "open": open})
+
+    def session(self, program, title, start, end, *, fmt="in_person", location="Room 4", video_url=None):
+        return self.deliver("session", {
+            **self._base(), "program_id": program["id"], "title": title, "description": "", "format": fmt,
+            "location": location, "video_url": video_url, "timezone": program["timezone"], "capacity": None,
+            "start": start, "end": end, "status": "scheduled"})
+
+    def series(self, program, title, start_local, rrule, *, fmt="virtual", location=None, video_url=None,
+               exceptions=()):
+        return self.deliver("series", {
+            **self._base(), "program_id": program["id"], "title": title, "description": "", "format": fmt,
+            "location": location, "video_url": video_url, "timezone": program["timezone"], "capacity": None,
+            "start_local": start_local, "duration_minutes": 60, "rrule": rrule, "exceptions": list(exceptions),
+            "continues_series_id": None})
+
+
+def exception(day, status="scheduled", start=None, end=None):
+    return {"date": day, "status": status, "start": start, "end": end, "location": None, "video_url": None,
+            "updated_at": T0}
+
+
+# --- calendar_sync on a real server -----------------------------------------------------
+
+@pytest.fixture
+def calendar_app(make_database_url):
+    from docbox_calendar_sync import create_app
+    from docbox_calendar_sync.models import db
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
+                      "EVENT_SECRETS": [EVENT_SECRET], "NOW": lambda: T0,
+                      "SESSIONS_URL": "http://127.0.0.1:9",  # sessions is down for the whole test
+                      "NOTIFICATIONS_URL": "http://notifications.example.org"})
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def calendar(calendar_app, serve):
+    """The served base URL, and a calendar: one open program with a one-off and a series, one closed program."""
+    base = serve(calendar_app)
+    calendar_app.config["PUBLIC_URL"] = base  # feed URLs must point at this server
+    publish = Publisher(base)
+    program = publish.program("Evening circle", "evening-circle",
+                              description="Peer support after a hard shift. No preparation needed.")
+    publish.session(program, "Grand rounds debrief", datetime(2027, 1, 20, 23, tzinfo=UTC),
+                     datetime(2027, 1, 21, 0, 30, tzinfo=UTC), fmt="hybrid", location="ED conference room 2",
+                     video_url="https://meet.example.org/debrief-secret")
+    publish.series(program, "Tuesday circle", datetime(2027, 1, 19, 19, 0), "FREQ=WEEKLY;BYDAY=TU;COUNT=4",
+                   video_url="https://meet.example.org/tuesday-secret", exceptions=[
+                       exception(date(2027, 1, 26), status="cancelled"),
+                       exception(date(2027, 2, 2), start=datetime(2027, 2, 4, 0, tzinfo=UTC),
+                                 end=datetime(2027, 2, 4, 1, tzinfo=UTC))])
+    publish.program("Residents only", "residents", open=False)
+    return base, program
+
+
+def _fetch_events(url: str) -> list:
+    http = requests.Session()
+    http.trust_env = False
+    answer = http.get(url, timeout=10)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/calendar")
+    return icalendar.Calendar.from_ical(answer.content).walk("VEVENT")
+
+
+def _program_page(page, base, program, check, width):
+    page.goto(f"{base}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Peer-support programs")
+    expect(page.locator("main")).not_to_contain_text("Residents only")
+    page.get_by_role("link", name="Evening circle").click()
+    main = page.locator("main")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Evening circle")
+    expect(main).to_contain_text("Wednesday 20 January 2027")
+    expect(main).to_contain_text("18:00–19:30 EST")
+    expect(main).to_contain_text("Where: ED conference room 2 or online")
+    expect(main).to_contain_text("Cancelled")
+    expect(main).to_contain_text("Moved from Tue 2 Feb, 19:00")
+    expect(main).not_to_contain_text("meet.example.org")
+    expect(page.get_by_role("link", name="Get email reminders")).to_have_attribute(
+        "href", f"http://notifications.example.org/subscribe?programs={program['id']}")
+    check(page, f"calendar-program-{width}")
+
+
+def _result_page(page, check, width, alarm: int | None):
+    result = page.locator("main")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar link is ready")
+    url = page.get_by_label("Your calendar address").input_value()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/feeds/[A-Za-z0-9_-]{43}\.ics", url), url
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    expect(page.get_by_role("link", name="Google Calendar")).to_have_attribute(
+        "href", re.compile(r"^https://calendar\.google\.com/calendar/r\?cid=webcal%3A%2F%2F127\.0\.0\.1"))
+    expect(page.get_by_role("link", name="Apple Calendar (iPhone, Mac)")).to_have_attribute(
+        "href", "webcal://" + url.split("://", 1)[1])
+    expect(result).to_contain_text("moves in your calendar at the next refresh")
+    check(page, f"calendar-result-{width}")
+    events = _fetch_events(url)
+    titles = sorted({str(e["summary"]) for e in events})
+    assert titles == ["Cancelled: Tuesday circle", "Grand rounds debrief", "Tuesday circle"], titles
+    if alarm is not None:
+        alarms = [a for e in events for a in e.walk("VALARM")]
+        assert alarms and all(a.decoded("trigger") == -timedelta(minutes=alarm) for a in alarms)
+    return url
+
+
+def test_faculty_member_subscribes_on_a_desktop_and_the_feed_returns_the_calendar(page, calendar, check):
+    base, program = calendar
+    _program_page(page, base, program, check, "desktop")
+
+    page.get_by_role("link", name="Add to my calendar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add sessions to your calendar")
+    expect(page.get_by_label("Evening circle")).to_be_checked()
+    expect(page.locator("main")).not_to_contain_text("Residents only")
+    check(page, "calendar-subscribe-desktop")
+    page.get_by_label("Remind me before each session (minutes)").fill("30")
+    page.get_by_role("button", name="Create my calendar link").click()
+    url = _result_page(page, check, "desktop", alarm=30)
+
+    # The copy button puts the address on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.get_by_role("button", name="Copy the address").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+
+    # Turning the link off from the result page kills the URL at once.
+    page.get_by_role("button", name="Turn this link off").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar link is turned off")
+    http = requests.Session()
+    http.trust_env = False
+    assert http.get(url, timeout=10).status_code == 404
+
+
+def test_faculty_member_subscribes_on_a_phone_with_the_keyboard(phone, calendar, check):
+    base, program = calendar
+    _program_page(phone, base, program, check, "375")
+
+    phone.get_by_role("link", name="Subscribe").click()
+    box = phone.get_by_label("Evening circle")
+    expect(box).not_to_be_checked()
+    # A mistake first: no program and words for minutes; the form says what is wrong and keeps the text.
+    alarm = phone.get_by_label("Remind me before each session (minutes)")
+    alarm.fill("half an hour")
+    phone.get_by_role("button", name="Create my calendar link").click()
+    expect(phone.locator("#programs-error")).to_contain_text("Choose at least one program.")
+    expect(phone.locator("#alarm_minutes_before-error")).to_contain_text("Enter a whole number of minutes")
+    expect(alarm).to_have_value("half an hour")
+    check(phone, "calendar-subscribe-errors-375")
+
+    box.focus()
+    phone.keyboard.press("Space")
+    expect(box).to_be_checked()
+    phone.get_by_label("Leave cancelled sessions out").check()
+    alarm.fill("")
+    check(phone, "calendar-subscribe-375")
+    alarm.press("Enter")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your calendar link is ready")
+    url = phone.get_by_label("Your calendar address").input_value()
+    expect(phone.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    expect(phone.locator("main")).to_contain_text("is removed from your calendar")
+    check(phone, "calendar-result-375")
+    events = _fetch_events(url)
+    assert sorted({str(e["summary"]) for e in events}) == ["Grand rounds debrief", "Tuesday circle"]
+    assert not any(e.walk("VALARM") for e in events)
