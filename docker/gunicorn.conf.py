@@ -29,7 +29,8 @@ paths' tokens, query strings and email addresses masked.
 nginx's address as the client; notifications rate-limits by client address,
 so each worker's app is wrapped in werkzeug's ``ProxyFix`` to take the client
 address and scheme from the last ``X-Forwarded-For``/``-Proto`` entry that
-this many proxies appended. Keep it 0 when clients reach gunicorn directly,
+this many proxies appended, and the path prefix nginx mounts the app under
+(``X-Forwarded-Prefix``, e.g. ``/calendar``) so its links include it. Keep it 0 when clients reach gunicorn directly,
 or they could choose their own address.
 """
 
@@ -140,5 +141,6 @@ def post_worker_init(worker) -> None:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # nginx sets (does not append) X-Forwarded-Proto, so one value is trusted for the scheme.
-        worker.wsgi = ProxyFix(worker.wsgi, x_for=hops, x_proto=1)
+        # nginx sets (does not append) X-Forwarded-Proto and X-Forwarded-Prefix (the path it mounts
+        # a service under, e.g. /calendar), so one value of each is trusted.
+        worker.wsgi = ProxyFix(worker.wsgi, x_for=hops, x_proto=1, x_prefix=1)

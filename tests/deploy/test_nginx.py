@@ -109,8 +109,23 @@ def _comparable(response: requests.Response):
     return response.status_code, response.headers.get("Content-Type"), body
 
 
+# Where nginx mounts each service (prefix stripped); sessions has the root.
+MOUNTS = {"sessions": "", "calendar_sync": "/calendar", "notifications": "/reminders"}
+# URLs of the other two services that other parties keep (calendar apps, links in emails, API
+# clients) are also at the root.
+AT_ROOT = ("/api/v1/", "/feeds/", "/confirm/", "/manage/", "/unsubscribe/")
+
+
+def _same_answer(method, direct_url, proxied_url, prefix=""):
+    kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+    headers = {"X-Forwarded-Prefix": prefix} if prefix else {}  # what nginx tells the app behind a prefix
+    direct = requests.request(method, direct_url, timeout=10, allow_redirects=False, headers=headers, **kwargs)
+    proxied = requests.request(method, proxied_url, timeout=10, allow_redirects=False, **kwargs)
+    return _comparable(proxied) == _comparable(direct), _comparable(proxied)[:2], _comparable(direct)[:2]
+
+
 def test_every_route_of_every_service_reaches_that_service_through_the_proxy(services, origin):
-    """The same request answered directly by the service owning a route and through the proxy: equal."""
+    """The same request answered by the service owning a route directly and through the proxy: equal."""
     checked = []
     for name, app in _apps().items():
         for rule in app.url_map.iter_rules():
@@ -118,14 +133,35 @@ def test_every_route_of_every_service_reaches_that_service_through_the_proxy(ser
                 continue
             path = _concrete(rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
-                direct = requests.request(method, services[name].url + path, timeout=10, allow_redirects=False,
-                                          **kwargs)
-                proxied = requests.request(method, origin.url + path, timeout=10, allow_redirects=False, **kwargs)
-                assert _comparable(proxied) == _comparable(direct), f"{method} {rule.rule} (of {name})"
-                checked.append((name, method, rule.rule))
+                places = [MOUNTS[name]]
+                if name != "sessions" and rule.rule.startswith(AT_ROOT):
+                    places.append("")
+                for prefix in places:
+                    same, got, wanted = _same_answer(method, services[name].url + path, origin.url + prefix + path,
+                                                     prefix)
+                    assert same, f"{method} {prefix}{path} (route {rule.rule} of {name}): {got} != {wanted}"
+                    checked.append((name, method, prefix + rule.rule))
     assert {n for n, _, _ in checked} == {"sessions", "calendar_sync", "notifications"}
     assert len(checked) > 20
+
+
+def test_links_behind_a_prefix_carry_it(services, origin):
+    """A page served under /calendar/ or /reminders/ links within that prefix (its static files too)."""
+    for name in ("calendar_sync", "notifications"):
+        page = requests.get(f"{origin.url}{MOUNTS[name]}/", timeout=10, allow_redirects=False)
+        if page.status_code == 404:
+            continue  # this service has no page at its root (yet)
+        links = re.findall(r'(?:href|src|action)="(/[^"]*)"', page.text)
+        assert links, f"{name}: no links on its page"
+        for link in links:
+            if link == "/":
+                continue  # the site name in the shared layout: the suite's home at the origin's root
+            assert link.startswith(MOUNTS[name] + "/") or link.startswith(AT_ROOT), f"{name} links to {link}"
+    assert requests.get(f"{origin.url}/calendar", timeout=10, allow_redirects=False).headers["Location"].endswith(
+        "/calendar/")
+    # A client cannot move an app under a prefix of its choosing.
+    forged = requests.get(f"{origin.url}/api/v1/openapi.json", headers={"X-Forwarded-Prefix": "/evil"}, timeout=10)
+    assert forged.status_code == 200 and "/evil" not in forged.text
 
 
 def test_each_openapi_document_is_published(origin):
