@@ -22,7 +22,8 @@ Rules:
   and plans afresh; nothing is sent once the occurrence has started
   (``expires_at``).
 - Planning is idempotent: every delivery has a unique key, existing keys are
-  left alone.
+  left alone, except a row dropped by a pause or a change of preferences,
+  which comes back when it is wanted again and still ahead.
 """
 
 from __future__ import annotations
@@ -75,6 +76,29 @@ def add_delivery(known_keys: set[str], *, subscriber_id: str, subject: str, kind
 
 def _keys(*conditions) -> set[str]:
     return set(db.session.scalars(select(Delivery.key).where(*conditions)))
+
+
+def _dropped(subscriber_id: str, kinds: tuple[str, ...]) -> dict[str, Delivery]:
+    return {row.key: row for row in db.session.scalars(select(Delivery).where(
+        Delivery.subscriber_id == subscriber_id, Delivery.status == "dropped", Delivery.kind.in_(kinds)))}
+
+
+def _plan(known_keys: set[str], dropped: dict[str, Delivery], now: datetime, **planned) -> None:
+    """``add_delivery``, except that a row dropped earlier under the same key comes back.
+
+    A pause, or unticking a reminder time, drops planned rows; their keys stay,
+    so without this a resume or a re-tick would never plan them again. Only
+    rows still ahead come back: a dropped overdue row stays dropped.
+    """
+    key = delivery_key(planned["subscriber_id"], planned["subject"], planned["kind"], planned["sequence"],
+                       planned.get("offset"))
+    row = dropped.pop(key, None)
+    if row is not None:
+        if planned["due"] > now:
+            row.status, row.due_at, row.expires_at = "pending", planned["due"], planned.get("expires")
+            row.attempts, row.lease_until, row.first_failure_at, row.last_error = 0, None, None, None
+        return
+    add_delivery(known_keys, **planned)
 
 
 # --- horizon -----------------------------------------------------------------
@@ -162,14 +186,15 @@ def plan_subscriber(sub: Subscriber, now: datetime) -> None:
         OccurrenceRecord.program_id.in_(followed), OccurrenceRecord.status == "scheduled",
         OccurrenceRecord.start_dt > now, OccurrenceRecord.start_dt <= until)).all()
     known = _keys(Delivery.subscriber_id == sub.id)
+    dropped = _dropped(sub.id, ("reminder",))
     for record in records:
         start = aware(record.start_dt)
         for offset in sub.offsets:
             due = start - timedelta(minutes=offset)
             if due > now:
-                add_delivery(known, subscriber_id=sub.id, subject=record.occurrence_id, kind="reminder",
-                             sequence=record.sequence, due=due, expires=start,
-                             occurrence_id=record.occurrence_id, offset=offset)
+                _plan(known, dropped, now, subscriber_id=sub.id, subject=record.occurrence_id, kind="reminder",
+                      sequence=record.sequence, due=due, expires=start, occurrence_id=record.occurrence_id,
+                      offset=offset)
 
 
 def digest_zone(sub: Subscriber) -> ZoneInfo:
@@ -202,8 +227,9 @@ def plan_digest(sub: Subscriber, now: datetime) -> None:
     at = next_digest_at(sub, now)
     week = at.astimezone(digest_zone(sub)).isocalendar()
     known = _keys(Delivery.subscriber_id == sub.id, Delivery.kind == "digest")
-    add_delivery(known, subscriber_id=sub.id, subject=f"digest-{week.year}W{week.week:02d}", kind="digest",
-                 sequence=0, due=at, expires=at + timedelta(days=1))
+    _plan(known, _dropped(sub.id, ("digest",)), now, subscriber_id=sub.id,
+          subject=f"digest-{week.year}W{week.week:02d}", kind="digest", sequence=0, due=at,
+          expires=at + timedelta(days=1))
 
 
 def plan_digests(now: datetime) -> None:
