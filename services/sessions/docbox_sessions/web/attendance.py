@@ -8,10 +8,9 @@ Counts are numbers only; nobody who came is named anywhere.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 
-from flask import g, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -21,7 +20,7 @@ from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 from .. import operations
 from ..auth import PLANNERS, require_role
 from ..clock import now
-from ..models import AttendanceCount, OneOffSession, Series, db, series_facilitators, session_facilitators
+from ..models import AttendanceCount, db, series_facilitators, session_facilitators
 from . import present
 from .forms import Reader
 

@@ -6,7 +6,7 @@ import calendar
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from docbox_shared import recurrence
 from docbox_shared.pages import FormState
-from docbox_shared.problems import Problem, ValidationProblem
+from docbox_shared.problems import Problem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
@@ -299,8 +299,6 @@ def series_end(series_id: str):
             try:
                 operations.end_series(series, day)
                 db.session.commit()
-            except ValidationProblem as exc:
-                _problem_into(form, exc)
             except Problem as exc:
                 _problem_into(form, exc)
             else:

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import render_template, request
 
 from docbox_shared import recurrence
+from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
 from ..auth import PLANNERS, STAFF_ROLES, require_role
@@ -53,7 +54,6 @@ def stats():
     table = attendance_stats.attendance_table(start, end, "month", request.args.get("program") or None,
                                               exact=exact, min_cell=present.min_cell())
     svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
-    from docbox_shared.pages import FormState
     form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}, errors)
     return render_template("sessions/stats.html", table=table, svg=svg, exact=exact, form=form, first=first, last=last,
                            min_cell=present.min_cell()), (422 if errors else 200)
