@@ -47,6 +47,9 @@ COMMON = [
             "Secret(s) signing events between services, comma-separated: the first signs, all verify.",
             as_list, secret=True),
     Setting("DOCBOX_LOG_LEVEL", "LOG_LEVEL", "INFO", "Python log level."),
+    Setting("DOCBOX_TRUSTED_PROXIES", "TRUSTED_PROXIES", 0,
+            "Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (1 behind compose's nginx); "
+            "rate limits per client address need it.", int),
 ]
 
 

@@ -18,6 +18,7 @@ import uuid
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .metrics import init_metrics
 from .problems import problem_response, register_problem_handlers
@@ -60,7 +61,10 @@ def new_request_id() -> str:
 
 
 def init_app(app: Flask, db, service: str) -> None:
-    """Problem errors, body limit, request ids, access log and health endpoints."""
+    """Problem errors, body limit, request ids, access log, health endpoints and metrics."""
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:  # only then may X-Forwarded-* name the client (rate limits per address rely on it)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     access = logging.getLogger(f"docbox.{service}.access")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 WEEKLY = {"title": "Doc Box weekly", "format": "in_person", "start": "2027-03-03T19:00:00-05:00",
@@ -229,11 +231,33 @@ def test_demo_seed_plans_the_three_kinds_of_entry(app, clock):
     runner = app.test_cli_runner()
     out = runner.invoke(args=["seed-demo"])
     assert out.exit_code == 0
-    lines = out.output.strip().splitlines()
+    lines = out.output.strip().splitlines()[1:]  # under a header line
     assert [line.split()[0] for line in lines] == ["admin", "organizer", "facilitator", "viewer"]
     organizer_token = lines[1].split()[-1]
+    organizer_password = lines[1].split()[2]
+    browser = app.test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").get_data(as_text=True)).group(1)
+    signed_in = browser.post("/login", data={"email": "organizer@docbox.example", "password": organizer_password,
+                                             "csrf_token": csrf})
+    assert signed_in.status_code in (200, 302, 303) and "docbox_staff" in signed_in.headers.get("Set-Cookie", "")
     client = app.test_client()
     listed = client.get("/api/v1/occurrences?from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z",
                         headers={"Authorization": f"Bearer {organizer_token}"}).json
     assert {o["format"] for o in listed} == {"in_person", "virtual", "hybrid"}
     assert "nothing seeded" in runner.invoke(args=["seed-demo"]).output, "a second start seeds nothing"
+
+
+def test_editing_a_one_off_session(api, program, staff_id):
+    session = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "Circle", "format": "in_person",
+        "start": "2027-02-01T17:30:00-05:00", "end": "2027-02-01T19:00:00-05:00"}).json
+    edited = api("organizer").patch(f"/api/v1/sessions/{session['id']}", json={
+        "title": "Circle after a lawsuit", "format": "hybrid", "facilitator_ids": [staff_id("facilitator")]})
+    assert edited.status_code == 200, edited.json
+    assert (edited.json["title"], edited.json["video_url"], edited.json["version"]) == (
+        "Circle after a lawsuit", "https://meet.example.org/docbox", 2)
+    occurrence = api("viewer").get(f"/api/v1/occurrences/{session['id']}").json
+    assert (occurrence["title"], occurrence["format"]) == ("Circle after a lawsuit", "hybrid")
+    assert api("viewer").patch(f"/api/v1/sessions/{session['id']}", json={"title": "x"}).status_code == 403
+    bad = api("organizer").patch(f"/api/v1/sessions/{session['id']}", json={"format": "virtual", "video_url": "http://x"})
+    assert bad.status_code == 422 and "video_url" in bad.json["errors"]

@@ -82,3 +82,22 @@ def test_a_problem_can_carry_response_headers():
     response = app.test_client().get("/limited")
     assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
     assert response.json["detail"] == "Slow down." and response.content_type == "application/problem+json"
+
+
+def test_client_address_comes_from_the_proxy_only_when_trusted():
+    from flask import Flask, request
+    from flask_sqlalchemy import SQLAlchemy
+
+    from docbox_shared import web
+
+    seen = []
+    for proxies in (0, 1):
+        app = Flask("t")
+        app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", TRUSTED_PROXIES=proxies)
+        db = SQLAlchemy()
+        db.init_app(app)
+        web.init_app(app, db, "t")
+        app.add_url_rule("/who", "who", lambda: request.remote_addr)
+        seen.append(app.test_client().get("/who", headers={"X-Forwarded-For": "203.0.113.7"},
+                                          environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_data(as_text=True))
+    assert seen == ["10.0.0.2", "203.0.113.7"]

@@ -125,12 +125,13 @@ def outbox_republish(subscriber: str):
     click.echo(f"queued {count} events for {subscriber}")
 
 
-@click.command("seed-demo", help="Demo data on an empty database; prints the demo staff tokens.")
+@click.command("seed-demo", help="Demo data on an empty database; prints the demo staff passwords and tokens.")
 @with_appcontext
 def seed_demo_command():
     tokens = seed_demo()
     if tokens is None:
         click.echo("Demo data exists already; nothing seeded.")
         return
-    for email, (role, token) in tokens.items():
-        click.echo(f"{role:<12} {email:<28} {token}")
+    click.echo(f"{'role':<12} {'email (web login)':<28} {'password':<14} API token")
+    for email, (role, token, password) in tokens.items():
+        click.echo(f"{role:<12} {email:<28} {password:<14} {token}")

@@ -226,6 +226,28 @@ def create_session(data: dict) -> OneOffSession:
     return session
 
 
+_SESSION_FIELDS = ("title", "description", "format", "location", "video_url", "capacity")
+
+
+def update_session(session: OneOffSession, data: dict) -> OneOffSession:
+    """Edit a one-off session's details (its time and place move through :func:`move_occurrence`)."""
+    values = {f: data.get(f, getattr(session, f)) for f in _SESSION_FIELDS}
+    if "format" in data:  # a new format takes the program's defaults for what it now needs
+        for field, default in (("location", session.program.default_location),
+                               ("video_url", session.program.default_video_url)):
+            values[field] = values[field] or default
+    _check_place(values["format"], values["location"], values["video_url"])
+    values["location"], values["video_url"] = _place_value(values, "location"), _place_value(values, "video_url")
+    facilitators = _facilitators(data["facilitator_ids"]) if "facilitator_ids" in data else list(session.facilitators)
+    if all(getattr(session, f) == v for f, v in values.items()) and facilitators == list(session.facilitators):
+        return session
+    for field, value in values.items():
+        setattr(session, field, value)
+    session.facilitators = facilitators
+    _publish("session", session)
+    return session
+
+
 def _place_value(data: dict, field: str) -> str | None:
     needed = {"location": ("in_person", "hybrid"), "video_url": ("virtual", "hybrid")}[field]
     return data.get(field) if data["format"] in needed else None

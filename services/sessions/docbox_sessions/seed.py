@@ -1,9 +1,10 @@
 """Demo data for a first start: a "Doc Box" program with a monthly in-person
 series, a fortnightly virtual series and a one-off hybrid session, and one
-staff member per role whose API tokens are printed once."""
+staff member per role whose API token and web password are printed once."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 
 from dateutil.rrule import MONTHLY, TU, WE, WEEKLY, rrule
@@ -21,18 +22,20 @@ STAFF = (("admin@docbox.example", "admin"), ("organizer@docbox.example", "organi
          ("facilitator@docbox.example", "facilitator"), ("viewer@docbox.example", "viewer"))
 
 
-def seed_demo() -> dict[str, tuple[str, str]] | None:
-    """Seed an empty database; returns {email: (role, token)}, or None when data exists."""
+def seed_demo() -> dict[str, tuple[str, str, str]] | None:
+    """Seed an empty database; returns {email: (role, token, password)}, or None when data exists."""
+    from .web.passwords import hash_password
     if db.session.scalar(select(Program).limit(1)) or db.session.scalar(select(Staff).limit(1)):
         return None
     tokens = {}
     members = {}
     for email, role in STAFF:
-        member = Staff(email=email, role=role, name=role.title())
+        password = secrets.token_urlsafe(9)
+        member = Staff(email=email, role=role, name=role.title(), password_hash=hash_password(password))
         db.session.add(member)
         db.session.flush()
         members[role] = member
-        tokens[email] = (role, issue_token(member))
+        tokens[email] = (role, issue_token(member), password)
     program = operations.create_program(dict(
         name="Doc Box", slug="doc-box", timezone=ZONE, open=True, default_format="in_person",
         description="Peer support for emergency physicians: bad outcomes, lawsuits, burnout, and how we cope.",

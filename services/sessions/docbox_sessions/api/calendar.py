@@ -9,7 +9,7 @@ from docbox_shared.problems import NotFound
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..models import OneOffSession, Series, db
-from .schemas import SeriesEndIn, SeriesIn, SeriesOut, SeriesPatch, SessionIn, SessionOut
+from .schemas import SeriesEndIn, SeriesIn, SeriesOut, SeriesPatch, SessionIn, SessionOut, SessionPatch
 
 sessions_blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions", description="One-off sessions")
 series_blp = Blueprint("series", __name__, url_prefix="/api/v1/series", description="Recurring series")
@@ -39,10 +39,23 @@ class SessionById(MethodView):
     def get(self, session_id):
         """Read a one-off session (move or cancel it through /occurrences/<id>)"""
         require_role(*STAFF_ROLES)
-        session = db.session.get(OneOffSession, session_id)
-        if session is None:
-            raise NotFound(f"No session {session_id!r}.")
+        return _session(session_id)
+
+    @sessions_blp.arguments(SessionPatch)
+    @sessions_blp.response(200, SessionOut)
+    def patch(self, data, session_id):
+        """Edit a one-off session's title, description, format, place, capacity or facilitators"""
+        require_role(*PLANNERS)
+        session = operations.update_session(_session(session_id), data)
+        db.session.commit()
         return session
+
+
+def _session(session_id: str) -> OneOffSession:
+    session = db.session.get(OneOffSession, session_id)
+    if session is None:
+        raise NotFound(f"No session {session_id!r}.")
+    return session
 
 
 @series_blp.route("")

@@ -65,6 +65,21 @@ class SessionIn(_EntryIn):
     end = fields.AwareDateTime(required=True)
 
 
+class SessionPatch(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = Text(5000)
+    format = fields.String(validate=validate.OneOf(FORMATS))
+    location = Text(500, allow_none=True)
+    video_url = Text(1000, allow_none=True)
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), strict=True)
+    facilitator_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change (move it through /occurrences/<id>).")
+
+
 class SeriesIn(_EntryIn):
     start = fields.DateTime(required=True, metadata={"description": "First occurrence; with an offset, or local wall time in `timezone`."})
     duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=24 * 60))
