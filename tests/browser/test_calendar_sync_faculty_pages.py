@@ -217,9 +217,18 @@ def test_faculty_member_subscribes_on_a_desktop_and_the_feed_returns_the_calenda
     # Turning the link off from the result page kills the URL at once.
     page.get_by_role("button", name="Turn this link off").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar link is turned off")
+    check(page, "calendar-revoked-desktop")
     http = requests.Session()
     http.trust_env = False
     assert http.get(url, timeout=10).status_code == 404
+
+    # Later, the same link pasted on the manage page is refused next to the field, and kept.
+    page.get_by_role("link", name="Manage a feed").click()
+    page.get_by_label("Your calendar address").fill(url)
+    page.get_by_role("button", name="Turn it off").click()
+    expect(page.locator("#feed-error")).to_contain_text("No feed has this address")
+    expect(page.get_by_label("Your calendar address")).to_have_value(url)
+    check(page, "calendar-manage-desktop")
 
 
 def test_faculty_member_subscribes_on_a_phone_with_the_keyboard(phone, calendar, check):
