@@ -12,7 +12,6 @@ variable                    default                        meaning
 ``GUNICORN_THREADS``        ``1``                          threads per worker (>1: gthread)
 ``GUNICORN_TIMEOUT``        ``30``                         seconds a request may take
 ``GUNICORN_GRACEFUL_TIMEOUT`` ``30``                       seconds to finish requests on SIGTERM
-``DOCBOX_PROXY_HOPS``       ``0``                          trusted reverse proxies in front
 ``DOCBOX_LOG_LEVEL``        ``INFO``                       also gunicorn's own log level
 =========================== ============================== =====================================
 
@@ -25,13 +24,8 @@ the duration and the request id. Gunicorn's remaining log (start, stop, worker
 timeouts, "error handling request <uri>") is written as JSON lines too, with
 paths' tokens, query strings and email addresses masked.
 
-``DOCBOX_PROXY_HOPS``: behind nginx (compose sets it to 1) the app sees
-nginx's address as the client; notifications rate-limits by client address,
-so each worker's app is wrapped in werkzeug's ``ProxyFix`` to take the client
-address and scheme from the last ``X-Forwarded-For``/``-Proto`` entry that
-this many proxies appended, and the path prefix nginx mounts the app under
-(``X-Forwarded-Prefix``, e.g. ``/calendar``) so its links include it. Keep it 0 when clients reach gunicorn directly,
-or they could choose their own address.
+Behind nginx the apps themselves trust ``DOCBOX_TRUSTED_PROXIES`` (compose sets
+1) for the client address, scheme and path prefix (``docbox_shared.web``).
 """
 
 from __future__ import annotations
@@ -133,14 +127,3 @@ logconfig_dict = {
         "alembic": {"level": "WARNING"},  # the app imports it (Flask-Migrate); its INFO lines are start-up noise
     },
 }
-
-
-def post_worker_init(worker) -> None:
-    """Trust DOCBOX_PROXY_HOPS reverse proxies for the client address and scheme (see the docstring)."""
-    hops = _int("DOCBOX_PROXY_HOPS", 0)
-    if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # nginx sets (does not append) X-Forwarded-Proto and X-Forwarded-Prefix (the path it mounts
-        # a service under, e.g. /calendar), so one value of each is trusted.
-        worker.wsgi = ProxyFix(worker.wsgi, x_for=hops, x_proto=1, x_prefix=1)

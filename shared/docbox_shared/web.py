@@ -63,8 +63,11 @@ def new_request_id() -> str:
 def init_app(app: Flask, db, service: str) -> None:
     """Problem errors, body limit, request ids, access log, health endpoints and metrics."""
     proxies = app.config.get("TRUSTED_PROXIES", 0)
-    if proxies:  # only then may X-Forwarded-* name the client (rate limits per address rely on it)
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+    if proxies:
+        # Only then may X-Forwarded-For name the client (rate limits per address rely on it). The
+        # proxy sets (does not append) X-Forwarded-Proto and X-Forwarded-Prefix (the path it mounts
+        # a service under, e.g. /calendar, so links include it): one value of each is trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1, x_prefix=1)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     access = logging.getLogger(f"docbox.{service}.access")

@@ -177,7 +177,7 @@ def services(tmp_path_factory):
         envs = {}
         for service in SERVICES:
             env = _local_env(service, databases.url(f"deploy_{service}"), folder / "var")
-            env.update({"GUNICORN_WORKERS": "1", "DOCBOX_PROXY_HOPS": "1", "DOCBOX_EVENT_SECRET": EVENT_SECRET,
+            env.update({"GUNICORN_WORKERS": "1", "DOCBOX_TRUSTED_PROXIES": "1", "DOCBOX_EVENT_SECRET": EVENT_SECRET,
                         "DOCBOX_NOTIFICATIONS_RATE_PER_CLIENT": "2"})
             envs[service] = env
         migrations = {s: subprocess.Popen([sys.executable, str(ROOT / "docker" / "migrate.py")], env=envs[s],
