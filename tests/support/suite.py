@@ -76,7 +76,7 @@ class Suite:
             "DOCBOX_NOTIFICATIONS_LEASE_SECONDS": "3",
             "DOCBOX_CALDAV_LEASE_SECONDS": "3",
         }
-        gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--graceful-timeout", "5", "--error-logfile", "-"]
+        gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--graceful-timeout", "5", "--error-logfile", "-", "--no-control-socket"]
         flask = [str(BIN / "flask"), "--app"]
         self.commands = {
             "sessions": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['sessions']}", "docbox_sessions.wsgi:app"],
