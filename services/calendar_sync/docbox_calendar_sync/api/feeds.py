@@ -59,7 +59,7 @@ class Revoke(MethodView):
         operations.revoke_feed(token=args["token"])
 
 
-@blp.route("/<feed_id>")
+@blp.route("/<string(length=32):feed_id>")  # a uuid4 hex: never "rotate" or "revoke"
 class FeedById(MethodView):
     @blp.response(204)
     def delete(self, feed_id):

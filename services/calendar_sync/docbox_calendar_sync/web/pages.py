@@ -45,7 +45,8 @@ def _csrf():
 @bp.context_processor
 def _nav():
     endpoint = request.endpoint or ""
-    return {"docbox_nav": [
+    # url_for, not "/": behind a proxy the pages may be mounted under a prefix (SCRIPT_NAME).
+    return {"docbox_home_url": url_for("pages.index"), "docbox_nav": [
         ("Programs", url_for("pages.index"), endpoint in ("pages.index", "pages.program")),
         ("Subscribe", url_for("pages.subscribe"), endpoint == "pages.subscribe"),
         ("Manage a feed", url_for("pages.manage"), endpoint in ("pages.manage", "pages.rotate", "pages.revoke")),
