@@ -17,11 +17,9 @@ from __future__ import annotations
 import os
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from flask_migrate import Migrate
 
-from docbox_shared import settings
+from docbox_shared import database, settings
 from docbox_shared import web as shared_web
 from docbox_shared.inbox import events_blueprint
 
@@ -77,23 +75,9 @@ def _register_gauges(app: Flask) -> None:
           count(select(func.count()).select_from(PushConflict)))
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    # The web app and the worker share one SQLite file in development: WAL lets
-    # one read while the other writes, busy_timeout waits instead of failing.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-
 def _check(app: Flask) -> None:
     crypto.check_keys(app.config["SECRET_KEYS"])
     if app.config.get("DOCBOX_ENV") == "production" and not app.config["PUBLIC_URL"].startswith("https://"):
         raise settings.ConfigError("Doc Box cannot start:\n  DOCBOX_CALENDAR_SYNC_URL must be an https:// URL "
                                    "in production (feed URLs are built on it)")
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
-        os.makedirs(os.path.dirname(uri[len("sqlite:///"):]) or ".", exist_ok=True)
+    database.prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])

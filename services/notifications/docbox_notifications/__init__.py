@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docbox_shared import database
 from docbox_shared import web as shared_web
 from docbox_shared.api import Api, api_config
 from docbox_shared.inbox import events_blueprint
 from flask import Flask
 from flask_migrate import Migrate
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from . import config
 from .models import Entry, ProcessedEvent, db
@@ -35,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config or {})
     shared_web.configure_logging(app.config["LOG_LEVEL"])
     # Extensions.
-    _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    database.prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     shared_web.init_app(app, db, "notifications")
@@ -52,19 +51,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register
     register(app)
     return app
-
-
-def _prepare_sqlite_folder(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets the worker read while the web process writes; foreign keys are off by default in SQLite.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()

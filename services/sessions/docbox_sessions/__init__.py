@@ -6,9 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
+from docbox_shared import database
 from docbox_shared import web as shared_web  # not "web": that name is this package's pages (docbox_sessions.web)
 from docbox_shared.api import Api, api_config
 
@@ -27,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config or {})
     shared_web.configure_logging(app.config["LOG_LEVEL"])
     # Extensions.
-    _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    database.prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     shared_web.init_app(app, db, "sessions")
@@ -53,19 +52,3 @@ def _register_gauges(app: Flask) -> None:
           lambda: relay.status()["oldest_pending_age_seconds"] or 0)
     gauge(app, "docbox_outbox_failing_subscribers", "Subscribers whose last delivery failed.",
           lambda: sum(1 for s in relay.status()["subscribers"] if s["failing"]))
-
-
-def _prepare_sqlite_folder(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets the relay read while the web process writes; foreign keys are off by default in SQLite.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
