@@ -53,6 +53,9 @@ def test_temporary_failures_retry_then_fail_visibly_after_a_day(client, calendar
     [row] = failed.get_json()
     assert row["kind"] == "reminder" and row["attempts"] > 3
     assert row["last_error"].startswith("450") and "ada@" not in row["last_error"]
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "docbox_mail_failed 1.0" in metrics and "ada@" not in metrics
+    assert "docbox_mail_due 0.0" in metrics and "docbox_mail_pending 1.0" in metrics  # the 1 h reminder waits
     smtp.rcpt_reply = None
     clock.set(datetime(2027, 4, 4, 17, 0, tzinfo=UTC))
     worker()                                                     # the 1 h one still goes out
@@ -73,6 +76,7 @@ def test_permanent_bounces_pause_the_subscriber(app, client, calendar, subscribe
         assert db.session.scalar(select(Subscriber.status)) == "paused"
     bounced = client.get("/api/v1/deliveries?status=bounced", headers=ADMIN).get_json()
     assert len(bounced) == 3 and all(b["last_error"].startswith("550") for b in bounced)
+    assert "docbox_mail_bounced 3.0" in client.get("/metrics").get_data(as_text=True)
     smtp.rcpt_reply = None
     clock.set(datetime(2027, 3, 25, 17, 0, tzinfo=UTC))
     worker()
