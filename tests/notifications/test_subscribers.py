@@ -109,6 +109,16 @@ def test_bad_input_is_a_problem_and_stores_nothing(app, client, calendar, body, 
     assert count(app, Subscriber) == count(app, Delivery) == count(app, RateHit) == 0
 
 
+def test_a_closed_program_is_refused_like_an_unknown_one(app, client, calendar):
+    closed = calendar.program("prog-closed", name="Leadership circle")
+    calendar.publish("program", {**closed, "open": False})  # the organizer closed it
+    answers = [client.post("/api/v1/subscribers", json={"email": "a@example.org", "programs": [program]})
+               for program in ("prog-closed", "prog-nonexistent")]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].get_json()["detail"] == answers[1].get_json()["detail"]
+    assert count(app, Subscriber) == count(app, Delivery) == 0
+
+
 def test_oversized_and_non_json_bodies_are_refused(app, client, calendar):
     calendar.program()
     big = client.post("/api/v1/subscribers", data=b"{" + b" " * (1024 * 1024 + 10) + b"}",

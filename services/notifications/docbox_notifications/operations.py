@@ -38,10 +38,15 @@ def programs() -> dict[str, dict]:
 
 
 def check_programs(requested: list[str]) -> list[str]:
+    """The requested programs, if each is one an organizer opened to faculty.
+
+    A closed program is refused with the same words as an unknown one, so the
+    answer does not tell that it exists (the form lists only open programs too).
+    """
     known = programs()
-    unknown = [p for p in requested if p not in known]
+    unknown = [p for p in requested if not known.get(p, {}).get("open")]
     if unknown:
-        raise ValidationProblem("Some programs do not exist.",
+        raise ValidationProblem("Some programs do not exist or are not open for subscription.",
                                 errors={"programs": [f"unknown program: {p}" for p in unknown]})
     return sorted(set(requested))
 
