@@ -48,3 +48,30 @@ def test_production_start_refuses_missing_or_weak_settings_naming_them(monkeypat
     with pytest.raises(SystemExit) as refused:
         create_app()
     assert variable in str(refused.value)
+
+
+def test_worker_outlives_a_database_outage_and_stops_cleanly_on_sigterm(tmp_path):
+    """The worker's tables vanish under it (a database in trouble): it logs, keeps trying, and ends on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    db_file = tmp_path / "calendar_sync.sqlite"
+    env = {**os.environ, "DOCBOX_CALENDAR_SYNC_DATABASE_URL": f"sqlite:///{db_file}", "DOCBOX_VAR_DIR": str(tmp_path),
+           "DOCBOX_WORKER_INTERVAL": "0.2"}
+    flask = [str(Path(sys.executable).parent / "flask"), "--app", "docbox_calendar_sync"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
+    worker = subprocess.Popen([*flask, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    import sqlite3
+    with sqlite3.connect(db_file) as conn:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            conn.execute(f'DROP TABLE "{table}"')
+    time.sleep(1.5)
+    assert worker.poll() is None, "the worker died with its database"
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(10) == 0
+    assert "push pass failed; retrying" in worker.stderr.read()
