@@ -110,6 +110,13 @@ def _from_http_exception(exc: HTTPException) -> Response:
     return problem_response(exc.code or 500, title, detail=detail, headers=headers)
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """A database that is down or cut off, as opposed to a bug: the client may retry."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/api/",)) -> None:
     """Make every error of ``app`` a problem+json body, and refuse non-JSON writes.
 
@@ -137,6 +144,10 @@ def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/ap
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _from_http_exception(exc)
+        if _database_unreachable(exc):
+            log.warning("database unreachable", extra={"error": type(exc).__name__})
+            return problem_response(503, "Service Unavailable", detail="The database is not reachable; nothing was "
+                                    "changed. Try again in a moment.", headers={"Retry-After": "5"})
         log.exception("unhandled error")
         return problem_response(500, "Internal server error",
                                 detail="Something went wrong on our side; nothing was changed.")
