@@ -1,0 +1,61 @@
+"""What every service gets from docbox_shared.web and .problems: problem+json errors,
+headers on problems, the client address behind trusted proxies, 503 when the
+database is down."""
+
+from __future__ import annotations
+
+
+def test_a_problem_can_carry_response_headers():
+    from flask import Flask
+
+    from docbox_shared.problems import TooManyRequests, register_problem_handlers
+
+    app = Flask("t")
+    register_problem_handlers(app)
+
+    @app.get("/limited")
+    def limited():
+        raise TooManyRequests("Slow down.", headers={"Retry-After": "3600"})
+
+    response = app.test_client().get("/limited")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
+    assert response.json["detail"] == "Slow down." and response.content_type == "application/problem+json"
+
+
+def test_client_address_comes_from_the_proxy_only_when_trusted():
+    from flask import Flask, request
+    from flask_sqlalchemy import SQLAlchemy
+
+    from docbox_shared import web
+
+    seen = []
+    for proxies in (0, 1):
+        app = Flask("t")
+        app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", TRUSTED_PROXIES=proxies)
+        db = SQLAlchemy()
+        db.init_app(app)
+        web.init_app(app, db, "t")
+        app.add_url_rule("/who", "who", lambda: request.remote_addr)
+        seen.append(app.test_client().get("/who", headers={"X-Forwarded-For": "203.0.113.7"},
+                                          environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_data(as_text=True))
+    assert seen == ["10.0.0.2", "203.0.113.7"]
+
+
+def test_a_database_that_is_down_is_a_503_problem_not_a_500():
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import text
+
+    from docbox_shared import web
+
+    app = Flask("t")
+    app.config.update(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:9/nothing",
+                      SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    db = SQLAlchemy()
+    db.init_app(app)
+    web.init_app(app, db, "t")
+    app.add_url_rule("/rows", "rows", lambda: str(db.session.execute(text("SELECT 1")).scalar()))
+    response = app.test_client().get("/rows")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.content_type == "application/problem+json" and "not reachable" in response.json["detail"]
+    assert app.test_client().get("/readyz").status_code == 503
