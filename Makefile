@@ -11,9 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python shared/pyproject.toml $(addsuffix /pyproject.toml,$(SERVICES)) tests/requirements.txt
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet honcho -e shared $(foreach s,$(SERVICES),-e "$(s)[test]") -r tests/requirements.txt
-	touch $(STAMP)
+	@echo "Installing Doc Box and its dependencies into $(VENV) (log: $(VENV)/install.log) ..."
+	@{ $(BIN)/pip install --upgrade pip && \
+	   $(BIN)/pip install honcho -e shared $(foreach s,$(SERVICES),-e "$(s)[test]") -r tests/requirements.txt; \
+	 } > $(VENV)/install.log 2>&1 || { tail -n 40 $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 

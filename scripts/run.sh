@@ -60,9 +60,9 @@ fi
 cat <<BANNER
 
   Doc Box is running (Ctrl-C stops everything).
-  sessions        $DOCBOX_SESSIONS_URL/        API $DOCBOX_SESSIONS_URL/api/v1/openapi.json
-  calendar_sync   $DOCBOX_CALENDAR_SYNC_URL/   API $DOCBOX_CALENDAR_SYNC_URL/api/v1/openapi.json
-  notifications   $DOCBOX_NOTIFICATIONS_URL/   API $DOCBOX_NOTIFICATIONS_URL/api/v1/openapi.json
+$(for s in "staff pages:$DOCBOX_SESSIONS_URL/" "faculty pages:$DOCBOX_CALENDAR_SYNC_URL/" \
+          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+  APIs            <service URL>/api/v1/openapi.json
   mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)
 
   Demo staff API tokens and the demo feed (development only; also in $tokens_file):
