@@ -5,7 +5,11 @@
 - ``recurrence`` the one expansion of series into occurrences.
 - ``signing``    HMAC signatures of event deliveries.
 - ``inbox``      the consumer side: verify, apply once, record processed ids.
-- ``problems``   RFC 9457 problem+json errors.
+- ``problems``   RFC 9457 problem+json errors; ``api`` the flask-smorest Api
+                 that documents and answers them.
 - ``settings``   environment variables read once, secrets checked in production.
-- ``web``        request ids, JSON logs, health endpoints.
+- ``web``        request ids, JSON logs, health endpoints, trusted proxies;
+                 ``metrics`` the /metrics endpoint.
+- ``database``   SQLite set-up; ``migrations`` the Alembic environment.
+- ``pages``      the shared look of every service's pages (templates, CSS).
 """
