@@ -148,6 +148,9 @@ def test_addresses_are_never_logged(client, calendar, subscribe, worker, clock, 
     clock.set(datetime(2027, 3, 23, 17, 5, tzinfo=UTC))
     worker()
     client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
-    logged = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    # "mail.log" is aiosmtpd, the test's stand-in for the outside mail server: not Doc Box's log.
+    ours = [r for r in caplog.records if not r.name.startswith("mail.log")]
+    assert ours, "Doc Box logged its work"
+    logged = "".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
     assert "secret.person" not in logged
     assert token not in logged
