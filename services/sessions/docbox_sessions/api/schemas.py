@@ -48,24 +48,9 @@ class ProgramOut(Schema):
     updated_at = fields.AwareDateTime(attribute="updated_dt")
 
 
-class _EntryIn(Schema):
-    program_id = fields.String(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = Text(5000)
-    format = fields.String(validate=validate.OneOf(FORMATS))
-    location = Text(500, allow_none=True)
-    video_url = Text(1000, allow_none=True)
-    timezone = fields.String()
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), strict=True)
-    facilitator_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
+class _EntryFields(Schema):
+    """What a one-off session and a series both have; every field optional, as a PATCH sends them."""
 
-
-class SessionIn(_EntryIn):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
-
-
-class SessionPatch(Schema):
     title = fields.String(validate=validate.Length(min=1, max=200))
     description = Text(5000)
     format = fields.String(validate=validate.OneOf(FORMATS))
@@ -74,10 +59,27 @@ class SessionPatch(Schema):
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), strict=True)
     facilitator_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
 
+
+class _EntryIn(_EntryFields):
+    program_id = fields.String(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    timezone = fields.String()
+
+
+class SessionIn(_EntryIn):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class _Patch(_EntryFields):
     @validates_schema
     def _not_empty(self, data, **kwargs):
         if not data:
-            raise ValidationError("Send at least one field to change (move it through /occurrences/<id>).")
+            raise ValidationError("Send at least one field to change.")
+
+
+class SessionPatch(_Patch):
+    """Details of a one-off session; its time and place move through /occurrences/<id>."""
 
 
 class SeriesIn(_EntryIn):
@@ -87,23 +89,11 @@ class SeriesIn(_EntryIn):
                           metadata={"description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10. Needs COUNT or UNTIL."})
 
 
-class SeriesPatch(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = Text(5000)
-    format = fields.String(validate=validate.OneOf(FORMATS))
-    location = Text(500, allow_none=True)
-    video_url = Text(1000, allow_none=True)
+class SeriesPatch(_Patch):
     timezone = fields.String()
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), strict=True)
-    facilitator_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
     start = fields.DateTime()
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
     rrule = fields.String(validate=validate.Length(min=1, max=500))
-
-    @validates_schema
-    def _not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Send at least one field to change.")
 
 
 class SeriesEndIn(Schema):
