@@ -22,26 +22,28 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import GaugeMetricFamily
 
 GaugeFn = Callable[[], float | int | None]
+GaugesFn = Callable[[], dict[str, float | int | None]]
 
 
 class _DatabaseGauges:
-    """Collects the gauges registered with :func:`gauge`, inside an app context."""
+    """Collects the gauges registered with :func:`gauge` and :func:`gauges`, inside an app context."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.gauges: list[tuple[str, str, GaugeFn]] = []
+        self.sources: list[tuple[GaugesFn, dict[str, str]]] = []
 
     def collect(self):
         with self.app.app_context():
-            for name, help_text, fn in self.gauges:
+            for fn, helps in self.sources:
                 try:
-                    value = fn()
+                    values = fn()
                 except Exception:  # noqa: BLE001 - a database outage must not break /metrics
-                    value = None
-                family = GaugeMetricFamily(name, help_text)
-                if value is not None:
-                    family.add_metric([], float(value))
-                yield family
+                    values = {}
+                for name, help_text in helps.items():
+                    family = GaugeMetricFamily(name, help_text)
+                    if values.get(name) is not None:
+                        family.add_metric([], float(values[name]))
+                    yield family
 
 
 def init_metrics(app: Flask, service: str) -> None:
@@ -78,4 +80,10 @@ def init_metrics(app: Flask, service: str) -> None:
 
 def gauge(app: Flask, name: str, help_text: str, fn: GaugeFn) -> None:
     """Publish ``fn()`` (run in an app context at each scrape) as gauge ``name``."""
-    app.extensions["docbox_metrics"].gauges.append((name, help_text, fn))
+    gauges(app, lambda: {name: fn()}, {name: help_text})
+
+
+def gauges(app: Flask, fn: GaugesFn, helps: dict[str, str]) -> None:
+    """Publish several gauges computed together: ``fn()`` runs once a scrape and returns
+    ``{name: value}`` for the names in ``helps`` (``{name: help text}``)."""
+    app.extensions["docbox_metrics"].sources.append((fn, helps))

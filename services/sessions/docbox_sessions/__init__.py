@@ -44,11 +44,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_gauges(app: Flask) -> None:
-    from docbox_shared.metrics import gauge
+    from docbox_shared.metrics import gauges
 
     from . import relay
-    gauge(app, "docbox_outbox_pending", "Event deliveries not yet acknowledged.", lambda: relay.status()["pending"])
-    gauge(app, "docbox_outbox_oldest_pending_seconds", "Age of the oldest undelivered event.",
-          lambda: relay.status()["oldest_pending_age_seconds"] or 0)
-    gauge(app, "docbox_outbox_failing_subscribers", "Subscribers whose last delivery failed.",
-          lambda: sum(1 for s in relay.status()["subscribers"] if s["failing"]))
+
+    def outbox() -> dict:
+        status = relay.status()  # one computation a scrape serves all three gauges
+        return {"docbox_outbox_pending": status["pending"],
+                "docbox_outbox_oldest_pending_seconds": status["oldest_pending_age_seconds"] or 0,
+                "docbox_outbox_failing_subscribers": sum(1 for s in status["subscribers"] if s["failing"])}
+
+    gauges(app, outbox, {
+        "docbox_outbox_pending": "Event deliveries not yet acknowledged.",
+        "docbox_outbox_oldest_pending_seconds": "Age of the oldest undelivered event.",
+        "docbox_outbox_failing_subscribers": "Subscribers whose last delivery failed.",
+    })
