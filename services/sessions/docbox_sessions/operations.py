@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
@@ -245,6 +245,13 @@ def update_session(session: OneOffSession, data: dict) -> OneOffSession:
         setattr(session, field, value)
     session.facilitators = facilitators
     _publish("session", session)
+    return session
+
+
+def get_session(session_id: str) -> OneOffSession:
+    session = db.session.get(OneOffSession, session_id)
+    if session is None:
+        raise NotFound(f"No session {session_id!r}.")
     return session
 
 

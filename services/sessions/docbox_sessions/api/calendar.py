@@ -4,8 +4,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from docbox_shared.problems import NotFound
-
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..models import OneOffSession, Series, db
@@ -39,23 +37,17 @@ class SessionById(MethodView):
     def get(self, session_id):
         """Read a one-off session (move or cancel it through /occurrences/<id>)"""
         require_role(*STAFF_ROLES)
-        return _session(session_id)
+        return operations.get_session(session_id)
 
     @sessions_blp.arguments(SessionPatch)
     @sessions_blp.response(200, SessionOut)
     def patch(self, data, session_id):
         """Edit a one-off session's title, description, format, place, capacity or facilitators"""
         require_role(*PLANNERS)
-        session = operations.update_session(_session(session_id), data)
+        session = operations.update_session(operations.get_session(session_id), data)
         db.session.commit()
         return session
 
-
-def _session(session_id: str) -> OneOffSession:
-    session = db.session.get(OneOffSession, session_id)
-    if session is None:
-        raise NotFound(f"No session {session_id!r}.")
-    return session
 
 
 @series_blp.route("")
