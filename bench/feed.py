@@ -20,7 +20,6 @@ Needs ``nginx`` and ``wrk`` on PATH (Debian: ``apt-get install -y nginx wrk``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil

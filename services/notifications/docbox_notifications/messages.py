@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from docbox_shared import recurrence
 from flask import current_app
