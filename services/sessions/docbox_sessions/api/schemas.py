@@ -13,7 +13,13 @@ from docbox_shared.recurrence import zone
 
 from ..auth import STAFF_ROLES
 
-Format = fields.String(validate=validate.OneOf(FORMATS))
+
+
+def plausible_year(value) -> None:
+    """Dates from 1970 to 2199: windows and rules near year 1 or 9999 overflow date arithmetic."""
+    if not 1970 <= value.year <= 2199:
+        raise ValidationError("Use a date between 1970 and 2199.")
+
 Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
 
 
@@ -67,8 +73,8 @@ class _EntryIn(_EntryFields):
 
 
 class SessionIn(_EntryIn):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = fields.AwareDateTime(validate=plausible_year, required=True)
+    end = fields.AwareDateTime(validate=plausible_year, required=True)
 
 
 class _Patch(_EntryFields):
@@ -83,7 +89,7 @@ class SessionPatch(_Patch):
 
 
 class SeriesIn(_EntryIn):
-    start = fields.DateTime(required=True, metadata={"description": "First occurrence; with an offset, or local wall time in `timezone`."})
+    start = fields.DateTime(validate=plausible_year, required=True, metadata={"description": "First occurrence; with an offset, or local wall time in `timezone`."})
     duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=24 * 60))
     rrule = fields.String(required=True, validate=validate.Length(min=1, max=500),
                           metadata={"description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10. Needs COUNT or UNTIL."})
@@ -91,13 +97,13 @@ class SeriesIn(_EntryIn):
 
 class SeriesPatch(_Patch):
     timezone = fields.String()
-    start = fields.DateTime()
+    start = fields.DateTime(validate=plausible_year)
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
     rrule = fields.String(validate=validate.Length(min=1, max=500))
 
 
 class SeriesEndIn(Schema):
-    on = fields.Date(required=True, metadata={"description": "Local date from which the series has no occurrence."})
+    on = fields.Date(validate=plausible_year, required=True, metadata={"description": "Local date from which the series has no occurrence."})
 
 
 class _EntryOut(Schema):
@@ -148,8 +154,8 @@ class SeriesOut(_EntryOut):
 
 
 class OccurrenceQuery(Schema):
-    start = fields.AwareDateTime(data_key="from", metadata={"description": "Window start (default: now)."})
-    end = fields.AwareDateTime(data_key="to", metadata={"description": "Window end (default: 31 days after from)."})
+    start = fields.AwareDateTime(validate=plausible_year, data_key="from", metadata={"description": "Window start (default: now)."})
+    end = fields.AwareDateTime(validate=plausible_year, data_key="to", metadata={"description": "Window end (default: 31 days after from)."})
     program = fields.String()
 
 
@@ -181,8 +187,8 @@ class OccurrenceOut(Schema):
 
 
 class OccurrencePatch(Schema):
-    start = fields.AwareDateTime()
-    end = fields.AwareDateTime()
+    start = fields.AwareDateTime(validate=plausible_year)
+    end = fields.AwareDateTime(validate=plausible_year)
     location = Text(500, allow_none=True)
     video_url = Text(1000, allow_none=True)
 
@@ -211,8 +217,8 @@ class AttendanceOut(Schema):
 
 
 class StatsQuery(Schema):
-    start = fields.AwareDateTime(data_key="from", metadata={"description": "Window start (default: a year before to)."})
-    end = fields.AwareDateTime(data_key="to", metadata={"description": "Window end (default: now)."})
+    start = fields.AwareDateTime(validate=plausible_year, data_key="from", metadata={"description": "Window start (default: a year before to)."})
+    end = fields.AwareDateTime(validate=plausible_year, data_key="to", metadata={"description": "Window end (default: now)."})
     group_by = fields.String(load_default="month", validate=validate.OneOf(("month", "quarter", "program", "format")))
     program = fields.String()
 
