@@ -154,9 +154,9 @@ def _build(name: str, first_year: int, last_year: int) -> bytes:
     return component.to_ical()
 
 
-def vtimezone(name: str, first: datetime, last: datetime) -> icalendar.Timezone:
-    """The VTIMEZONE of IANA zone ``name`` for events from ``first`` to ``last``."""
-    return icalendar.Timezone.from_ical(_build(name, first.year, max(last.year, first.year)))
+def vtimezone(name: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """The VTIMEZONE of IANA zone ``name`` for events from ``first_year`` to ``last_year``."""
+    return icalendar.Timezone.from_ical(_build(name, first_year, max(last_year, first_year)))
 
 
 def plain(wall: datetime, tz: ZoneInfo) -> bool:

@@ -83,7 +83,9 @@ def by_vobject(body: bytes, window=YEARS) -> list[tuple]:
     cal = vobject.readOne(body.decode())
     masters, overrides = [], {}
     for event in cal.contents.get("vevent", []):
-        for line in ("dtstart", "dtend"):
+        for line in ("dtstart", "dtend", "recurrence_id"):
+            if line.replace("_", "-") not in event.contents:
+                continue
             tz = getattr(event, line).value.tzinfo
             assert tz is vobject.icalendar.utc or type(tz).__module__.startswith("dateutil"), \
                 f"{event.uid.value} {line} read with {tz!r}, not the embedded VTIMEZONE"
@@ -100,15 +102,16 @@ def by_vobject(body: bytes, window=YEARS) -> list[tuple]:
 
     for event in masters:
         start = event.dtstart.value
-        length = event.dtend.value - start  # same zone: wall-clock difference, as vobject users compute it
+        # DURATION, or DTEND - DTSTART in one zone: a wall-clock difference, as vobject users compute it.
+        length = event.duration.value if "duration" in event.contents else event.dtend.value - start
         if "rrule" not in event.contents:
-            add(event, start, event.dtend.value)
+            add(event, start, start + length)
             continue
         for instance in event.getrruleset(addRDate=True):
             key = (event.uid.value, instance.astimezone(UTC))
             if key in overrides:
                 override = overrides.pop(key)
-                add(override, override.dtstart.value, override.dtend.value)
+                add(override, override.dtstart.value, override.dtend.value)  # Doc Box writes DTEND there
             else:
                 add(event, instance, instance + length)
     assert not overrides, f"overrides that match no occurrence: {sorted(overrides)}"
