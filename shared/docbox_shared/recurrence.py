@@ -290,7 +290,9 @@ def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
         status = exc["status"]
         if exc.get("start"):
             start, end = exc["start"].astimezone(tz), exc["end"].astimezone(tz)
-            moved = start != original or end != after(original, duration)
+            # In UTC: aware datetimes of one zone compare by wall time, blind to a repeated hour.
+            moved = (start.astimezone(UTC), end.astimezone(UTC)) != (
+                original.astimezone(UTC), after(original, duration).astimezone(UTC))
         if exc.get("location") is not None:
             location, moved = exc["location"], moved or exc["location"] != state.get("location")
         if exc.get("video_url") is not None:
