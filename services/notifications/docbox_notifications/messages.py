@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from docbox_shared import recurrence
+from docbox_shared import recurrence, vtimezone
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
@@ -102,7 +102,13 @@ def shown(record: OccurrenceRecord) -> Shown:
 
 
 def when_text(s: Shown) -> str:
-    return f"{format_day(s.start)}, {s.start:%H:%M}–{s.end:%H:%M} ({s.timezone})"
+    """``Sunday 7 November 2027, 01:30–02:30 (America/New_York)``; with zone abbreviations
+    (``01:30 EDT–01:30 EST``) when a clock change makes a wall time name two instants or none."""
+    clock = "%H:%M"
+    if s.start.utcoffset() != s.end.utcoffset() or vtimezone.unambiguous(s.start) is not s.start \
+            or vtimezone.unambiguous(s.end) is not s.end:
+        clock = "%H:%M %Z"
+    return f"{format_day(s.start)}, {s.start.strftime(clock)}–{s.end.strftime(clock)} ({s.timezone})"
 
 
 def where_lines(s: Shown) -> list[str]:
@@ -123,8 +129,8 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     event.add("uid", f"{s.occurrence_id}@{UID_DOMAIN}")
     event.add("sequence", s.sequence)
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", s.start)
-    event.add("dtend", s.end)
+    event.add("dtstart", vtimezone.unambiguous(s.start))  # UTC where a clock change repeats the wall time
+    event.add("dtend", vtimezone.unambiguous(s.end))
     event.add("summary", s.title)
     if s.location:
         event.add("location", s.location)
@@ -143,17 +149,12 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     attendee.params["role"] = "OPT-PARTICIPANT"
     event.add("attendee", attendee)
     cal.add_component(event)
-    # VTIMEZONE: costly to build, the same for every recipient of the occurrence.
+    # VTIMEZONE: the one builder of feeds and CalDAV objects (yearly rules; see docbox_shared.vtimezone).
     cache = {} if cache is None else cache
-    zone_key = ("vtimezone", s.timezone, s.start.year)
+    zone_key = ("vtimezone", s.timezone, s.start.year, s.end.year)
     if zone_key not in cache:
-        probe = Calendar()
-        probe.add_component(event)
-        probe.add_missing_timezones(first_date=(s.start - timedelta(days=400)).date(),
-                                    last_date=(s.end + timedelta(days=400)).date())
-        cache[zone_key] = probe.timezones
-    for tz_component in cache[zone_key]:
-        cal.subcomponents.insert(0, tz_component)
+        cache[zone_key] = vtimezone.vtimezone(s.timezone, s.start.year, s.end.year)
+    cal.subcomponents.insert(0, cache[zone_key])
     return cal.to_ical().decode()
 
 
