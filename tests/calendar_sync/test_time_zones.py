@@ -13,7 +13,9 @@ the feed's bytes and from what Radicale and Xandikos store after a push.
 import json
 from datetime import date, datetime, timedelta, timezone
 
+import icalendar
 import pytest
+import recurring_ical_events
 import vobject
 import vobject.icalendar
 
@@ -118,6 +120,13 @@ def by_vobject(body: bytes, window=YEARS) -> list[tuple]:
     return sorted(found)
 
 
+def by_recurring_ical_events(body: bytes, window=YEARS) -> list[tuple]:
+    """A third reader (icalendar's; it maps TZIDs to the system zone database)."""
+    found = recurring_ical_events.of(icalendar.Calendar.from_ical(body)).between(*window)
+    return sorted((str(e["UID"]), e.decoded("DTSTART").astimezone(UTC), e.decoded("DTEND").astimezone(UTC),
+                   str(e["SUMMARY"])) for e in found)
+
+
 def feed_body(client, program) -> bytes:
     feed = client.post("/api/v1/feeds", json={"programs": [program["id"]]}).get_json()
     return client.get(feed["url"].split("calendar.example.org", 1)[1]).data
@@ -143,6 +152,7 @@ def test_feed_read_by_ical_js_and_vobject_with_its_own_zones(client, sessions, z
     expected = listed(sessions)
     assert by_ical_js(ical_js, body) == expected
     assert by_vobject(body) == expected
+    assert by_recurring_ical_events(body) == expected
 
 
 def test_every_observance_is_one_value_a_line(client, sessions, zones_calendar):
@@ -188,3 +198,19 @@ def test_calendar_names_are_escaped_text(client, sessions):
     assert b"\r\nCATEGORIES:" + escaped + b"\r\n" in unfolded
     cal = vobject.readOne(body.decode())
     assert cal.contents["x-wr-calname"][0].value == "Doc Box: " + name
+
+
+def test_upgrading_pushes_objects_written_by_the_old_renderer_again(app, client, runner, sessions, radicale):
+    from flask_migrate import downgrade, upgrade
+
+    program = sessions.program(name="Circle")
+    sessions.series(program, "NY 01:30", datetime(2027, 1, 3, 1, 30), tz="America/New_York",
+                    rrule="FREQ=WEEKLY;COUNT=60")
+    register(client, radicale, [program])
+    work(runner)
+    assert work(runner).get("pushed", 0) == 0  # nothing due any more
+    with app.app_context():
+        downgrade(revision="0001")
+        upgrade()
+    assert work(runner)["pushed"] == 1
+    assert sorted(by_vobject(next(iter(radicale.objects().values())).encode())) == listed(sessions)
