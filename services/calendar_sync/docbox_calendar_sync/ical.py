@@ -5,7 +5,12 @@ Vocabulary:
 - *master*: the VEVENT of a series, with its RRULE; a one-off session is a
   single VEVENT.
 - *override*: a VEVENT with the series' UID and a RECURRENCE-ID, for each
-  occurrence the organizer moved or cancelled (an *exception*).
+  occurrence the organizer moved or cancelled (an *exception*), and for each
+  occurrence on a clock change (its start or end skipped or repeated, or the
+  change inside it), with its exact instants, so no client has to guess.
+  RECURRENCE-ID, EXDATE and the master's DTSTART carry the rule's wall time.
+- *VTIMEZONE*: from :mod:`docbox_shared.vtimezone`, the builder the mailed
+  invitations use too.
 - *UID*: ``docbox-<kind>-<entry id>`` with every character outside
   ``[A-Za-z0-9._-]`` escaped, so it is stable forever and safe as a CalDAV
   resource name on any server (no ``/``).
