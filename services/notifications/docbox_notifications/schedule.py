@@ -278,24 +278,30 @@ def refresh_series(entry: Entry, now: datetime) -> None:
     chain = splits.chain(entry)
     if chain is None:
         return   # a continuation whose predecessor has not arrived: planned when it does
-    seen, before = {}, None
-    for link, state in chain:
-        handed = splits.handed_down(before, state, now) if before else []
-        seen[link.entry_id] = _refresh("series", link.entry_id, state, handed, now)
-        before = link.entry_id
+    seen: dict[str, set[str]] = {}
+    for index, (link, state) in enumerate(chain):
+        handed = splits.handed_down(seen, now)
+        # A state from before the split still lists what its continuation holds now: the
+        # occurrences whose rule start was still ahead when the continuation was created.
+        following = chain[index + 1][1] if index + 1 < len(chain) else None
+        split_at = following["created_at"] if following and not state.get("continued_by_series_id") else None
+        seen[link.entry_id] = _refresh("series", link.entry_id, state, handed, now, split_at)
     for index, (link, state) in enumerate(chain):
         continued = index == len(chain) - 1 and bool(state.get("continued_by_series_id"))
         _gone("series", link.entry_id, seen[link.entry_id], now, continued)
 
 
-def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecord], now: datetime) -> set[str]:
+def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecord], now: datetime,
+             split_at: datetime | None = None) -> set[str]:
     """Compare the entry's upcoming occurrences with the records and plan what changed; returns their ids.
 
     ``handed``: records of the series this one continues that it may take
     over: an occurrence without a record of its own takes one of them
-    (:func:`.splits.pair`).
+    (:func:`.splits.pair`). ``split_at``: only occurrences whose rule start
+    came before it count (the rest went to the continuation).
     """
-    occurrences = [o for o in recurrence.expand(kind, state, now, now + FAR) if o.end > now]
+    occurrences = [o for o in recurrence.expand(kind, state, now, now + FAR) if o.end > now
+                   and (split_at is None or o.original_start is None or o.original_start <= split_at)]
     records = {r.live_id: r for r in db.session.scalars(select(OccurrenceRecord).where(
         OccurrenceRecord.entry_kind == kind, OccurrenceRecord.entry_id == entry_id))}
     until = planned_until(now)

@@ -14,10 +14,11 @@ Vocabulary:
   not known yet waits (nothing planned for it), and the records a split
   series no longer holds are *continued* (their pending messages ``held``)
   until its continuation arrives.
-- *handed down*: the records of the series before in the chain that are
-  still ahead, from the continuation's first date on; the continuation takes
-  them over (:func:`pair`). What no series of the chain holds any more is
-  cancelled (it no longer takes place).
+- *handed down*: the records still ahead that the series before in the
+  chain no longer hold (a state from before the split: whose rule start was
+  still ahead when the continuation was created); the continuation takes them
+  over (:func:`pair`). What no series of the chain holds any more is
+  cancelled: it no longer takes place.
 
 Pairing (decided here, told in the README): an occurrence of the
 continuation takes the record of the same local recurrence date; what is
@@ -79,17 +80,18 @@ def _continuation(entry: Entry, state: dict) -> Entry | None:
     return None
 
 
-def handed_down(before_id: str, state: dict, now: datetime) -> list[OccurrenceRecord]:
-    """Records of series ``before_id`` that its continuation (``state``) may take over, by start.
+def handed_down(earlier: dict[str, set[str]], now: datetime) -> list[OccurrenceRecord]:
+    """Records of the earlier series of the chain that the next one may take over, by start.
 
-    Those still ahead from the continuation's first date on: an occurrence
-    before it (one moved to a later day, say) stays in the series it is in.
+    ``earlier``: series id -> the occurrence ids it still holds (one moved to
+    a later day before the split, say, stays where it is).
     """
-    first_day = state["start_local"].date()
+    if not earlier:
+        return []
     records = db.session.scalars(select(OccurrenceRecord).where(
-        OccurrenceRecord.entry_kind == "series", OccurrenceRecord.entry_id == before_id,
+        OccurrenceRecord.entry_kind == "series", OccurrenceRecord.entry_id.in_(list(earlier)),
         OccurrenceRecord.start_dt > now).order_by(OccurrenceRecord.start_dt, OccurrenceRecord.occurrence_id))
-    return [r for r in records if (recurrence.split_occurrence_id(r.live_id)[1] or first_day) >= first_day]
+    return [r for r in records if r.live_id not in earlier[r.entry_id]]
 
 
 def pair(occurrences: list[recurrence.Occurrence], records: list[OccurrenceRecord]) -> dict[str, OccurrenceRecord]:
