@@ -311,7 +311,8 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
     for occ in occurrences:
         fp = fingerprint(occ)
         record = records.get(occ.id)
-        if record is None and occ.id in pairs:
+        adopted = record is None and occ.id in pairs
+        if adopted:
             record = pairs[occ.id]
             splits.adopt(record, entry_id, occ.id)
         if record is None:
@@ -324,6 +325,8 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
             _plan_reminders(record, now, until, _followers(record.program_id))
             continue
         if record.fingerprint == fp:
+            if adopted:   # what the horizon or a new follower missed while it waited
+                _plan_reminders(record, now, until, _followers(record.program_id))
             continue
         old_start, old_where = aware(record.start_dt), record.fingerprint.split(":")[0]
         old_status = "scheduled" if record.status == "continued" else record.status
