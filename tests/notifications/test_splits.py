@@ -15,7 +15,7 @@ TUE = datetime(2027, 3, 23, 19, 0)          # weekly at 19:00 Berlin (18:00 UTC,
 
 
 def split(calendar, series, continuation_id, *, until, **continuation):
-    """Publish the old series' end and its continuation (``order``: which arrives first)."""
+    """Publish the old series' end, then its continuation."""
     old = calendar.update("series", series, rrule=f"FREQ=WEEKLY;UNTIL={until}",
                           continued_by_series_id=continuation_id)
     new = {**series, "id": continuation_id, "continues_series_id": series["id"], "continued_by_series_id": None,
