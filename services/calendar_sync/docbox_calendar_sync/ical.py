@@ -11,9 +11,9 @@ Vocabulary:
   RECURRENCE-ID, EXDATE and the master's DTSTART carry the rule's wall time.
 - *VTIMEZONE*: from :mod:`docbox_shared.vtimezone`, the builder the mailed
   invitations use too.
-- *UID*: ``docbox-<kind>-<entry id>`` with every character outside
-  ``[A-Za-z0-9._-]`` escaped, so it is stable forever and safe as a CalDAV
-  resource name on any server (no ``/``).
+- *UID*: ``docbox-<kind>-<entry id>`` (:func:`docbox_shared.uids.uid_for`,
+  shared with the invitations notifications mails), stable forever and safe
+  as a CalDAV resource name on any server.
 - *SEQUENCE*: the entry's version, which grows on every change and never goes down.
 
 Rendering is deterministic: the same entries and options give the same bytes
@@ -31,10 +31,10 @@ from datetime import datetime, timedelta, timezone
 import icalendar
 
 from docbox_shared import recurrence, vtimezone
+from docbox_shared.uids import uid_for
 
 PRODID = "-//Doc Box//calendar_sync//EN"
 RENDER_VERSION = "2"  # part of every feed ETag: bump when the output format changes
-_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_")
 # Wide enough for any series the rules allow (ten years at most).
 _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzinfo=timezone.utc))
 
@@ -43,11 +43,6 @@ _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzi
 class Options:
     hide_cancelled: bool = False
     alarm_minutes_before: int | None = None
-
-
-def uid_for(kind: str, entry_id: str) -> str:
-    escaped = "".join(c if c in _SAFE else "".join(f"~{b:02X}" for b in c.encode()) for c in entry_id)
-    return f"docbox-{kind}-{escaped}"
 
 
 def _summary(title: str, status: str) -> str:
