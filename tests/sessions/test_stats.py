@@ -13,8 +13,9 @@ from functools import lru_cache
 
 import pytest
 
-from docbox_sessions.domain.suppression import MEASURES, suppress
+from docbox_sessions.domain.suppression import suppress
 
+MEASURES = ("in_person", "virtual", "total")
 K = 5
 BOUND = 20  # the attacker also 'knows' every count is below this: a stronger attacker
 
@@ -70,8 +71,17 @@ def feasible_values(rows, totals, hidden_rows):
     return result
 
 
+def one_table(rows, totals):
+    """A single table as the suppression sees it: numbers (row, measure), the totals row -1, and its sums."""
+    values = {(r, m): row[m] for r, row in enumerate(rows) for m in MEASURES}
+    values.update({(-1, m): totals[m] for m in MEASURES})
+    equations = [((r, "total"), [(r, "in_person"), (r, "virtual")]) for r in [*range(len(rows)), -1]]
+    equations += [((-1, m), [(r, m) for r in range(len(rows))]) for m in MEASURES]
+    return values, equations
+
+
 def publish(rows, totals, k=K):
-    hidden = suppress(rows, totals, k)
+    hidden = suppress(*one_table(rows, totals), k)
     shown = [{m: (None if (r, m) in hidden else row[m]) for m in MEASURES} for r, row in enumerate(rows)]
     shown_totals = {m: (None if (-1, m) in hidden else totals[m]) for m in MEASURES}
     return hidden, shown, shown_totals
