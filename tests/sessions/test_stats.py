@@ -78,16 +78,16 @@ def feasible_values(rows, totals, hidden_rows):
 
 
 def one_table(rows, totals):
-    """A single table as the suppression sees it: numbers (row, measure), the totals row -1, and its sums."""
-    values = {(r, m): row[m] for r, row in enumerate(rows) for m in MEASURES}
-    values.update({(-1, m): totals[m] for m in MEASURES})
-    equations = [((r, "total"), [(r, "in_person"), (r, "virtual")]) for r in [*range(len(rows)), -1]]
-    equations += [((-1, m), [(r, m) for r in range(len(rows))]) for m in MEASURES]
-    return values, equations
+    """A single table as the suppression sees it: numbers (row, measure), the totals row -1, as sums of unknowns."""
+    parts = {"in_person": ("in_person",), "virtual": ("virtual",), "total": ("in_person", "virtual")}
+    numbers = {(r, m): (row[m], frozenset((r, p) for p in parts[m])) for r, row in enumerate(rows) for m in MEASURES}
+    numbers.update({(-1, m): (totals[m], frozenset((r, p) for r in range(len(rows)) for p in parts[m]))
+                    for m in MEASURES})
+    return numbers
 
 
 def publish(rows, totals, k=K):
-    hidden = suppress(*one_table(rows, totals), k)
+    hidden = suppress(one_table(rows, totals), k)
     shown = [{m: (None if (r, m) in hidden else row[m]) for m in MEASURES} for r, row in enumerate(rows)]
     shown_totals = {m: (None if (-1, m) in hidden else totals[m]) for m in MEASURES}
     return hidden, shown, shown_totals

@@ -21,7 +21,8 @@ added to a past month, reaches organizers and admins but not the release.
 How much is withheld is decided for a month's rows, and its quarter's and
 year's, jointly with every row they are linked to by a sum (the rest of the
 quarter or year, already published and frozen), by
-:func:`.domain.suppression.suppress`.
+:func:`.domain.suppression.suppress`; each count is the sum of the in-person
+and virtual counts of the cells it covers.
 """
 
 from __future__ import annotations
@@ -131,22 +132,18 @@ def rollup(cells: dict[tuple[str, str, str], Counts], period_of) -> dict[tuple[s
     return rows
 
 
-def equations(rows) -> list:
-    """Every sum linking the rows, one per measure: parts and whole of a row, and over programs, formats, time."""
-    result = []
-    for (period, program, fmt) in sorted(rows):
-        row = (period, program, fmt)
-        result.append(((*row, "total"), [(*row, "in_person"), (*row, "virtual")]))
-        groups = []
-        if program == ALL:
-            groups.append([(period, p, fmt) for (q, p, f) in rows if q == period and f == fmt and p != ALL])
-        if fmt == ALL:
-            groups.append([(period, program, f) for (q, p, f) in rows if q == period and p == program and f != ALL])
-        groups.append([(child, program, fmt) for child in children(period) if (child, program, fmt) in rows])
-        for parts in groups:
-            if parts:
-                result.extend(((*row, m), [(*part, m) for part in sorted(parts)]) for m in MEASURES)
-    return result
+def numbers(rows: dict[tuple[str, str, str], Counts], cells) -> dict:
+    """Each row's three counts as ``(value, scope)``: the in-person and virtual counts of the cells it sums."""
+    members: dict[tuple[str, str, str], list] = {}
+    for cell in sorted(cells):
+        month, program, fmt = cell
+        for period in (month, quarter_key(date(int(month[:4]), int(month[5:]), 1)), month[:4]):
+            for key in ((period, program, fmt), (period, program, ALL), (period, ALL, fmt), (period, ALL, ALL)):
+                if key in rows:
+                    members.setdefault(key, []).append(cell)
+    parts = {"in_person": ("in_person",), "virtual": ("virtual",), "total": ("in_person", "virtual")}
+    return {(*key, m): (getattr(counts, m), frozenset((cell, p) for cell in members.get(key, ()) for p in parts[m]))
+            for key, counts in rows.items() for m in MEASURES}
 
 
 # --- releasing ---------------------------------------------------------------
@@ -199,10 +196,9 @@ def _release(month: date, min_cell: int) -> None:
         new.update(rollup(cells, lambda m: year))
     rows = {**{k: Counts(r.sessions_held, r.sessions_counted, r.in_person, r.virtual) for k, r in stored.items()},
             **new}
-    values = {(*key, m): getattr(counts, m) for key, counts in rows.items() for m in MEASURES}
     frozen = {(*key, m) for key in stored for m in MEASURES}
     frozen_hidden = {(*key, m) for key, r in stored.items() for m in MEASURES if getattr(r, f"{m}_withheld")}
-    hidden = suppress(values, equations(rows), min_cell, frozen_hidden, frozen)
+    hidden = suppress(numbers(rows, cells), min_cell, frozen_hidden, frozen)
     db.session.add(ReleasedMonth(month=month, released_dt=now(), min_cell=min_cell))
     db.session.flush()  # a concurrent release of the same month fails here, before any row is written
     for (period, program, fmt), counts in sorted(new.items()):
