@@ -34,15 +34,16 @@ def test_viewer_sees_suppressed_statistics_and_an_organizer_the_exact_ones(page,
     assert page.url.endswith("/stats")
     expect(page.locator("main")).to_contain_text("fewer than 5")
     expect(page.locator("main")).to_contain_text("released statistics, through December 2026")
-    # held, counted, in person, virtual, total. September's 3 is withheld, and with it every number that
-    # would give it away jointly with the quarter's and the year's sums; December (15 of 15 in person) too.
-    expect(_row(page, "September 2026")).to_have_text(["1", "1", "withheld", "withheld", "withheld"])
+    # held, counted, in person, virtual, total: 3 is withheld, and 12 with it (else 15 - 12 gives it away);
+    # December's 15 too, else the year's and quarters' sums would give September's parts away.
+    expect(_row(page, "September 2026")).to_have_text(["1", "1", "withheld", "withheld", "15"])
     expect(_row(page, "October 2026")).to_have_text(["1", "1", "20", "10", "30"])
     expect(_row(page, "December 2026")).to_have_text(["1", "1", "withheld", "0", "withheld"])
     expect(page.locator("table tbody tr", has=page.locator("th", has_text="January 2027"))).to_have_count(0)
     chart = page.locator("figure.chart svg[role=img]")
     expect(chart).to_have_count(1)
     expect(chart.locator("title").first).to_have_text("Attendance per month, February 2026 to January 2027")
+    expect(chart).to_contain_text("September 2026: 15 in total")  # one plain bar: its parts are withheld
     expect(chart).to_contain_text("October 2026: 20 in person")
     assert "3 virtual" not in chart.inner_html() and "12 in person" not in chart.inner_html()
     check(page, "stats-viewer")
