@@ -230,3 +230,9 @@ def test_a_window_snaps_to_whole_months_read_in_its_own_offset(api, year):
     assert (stats["first_month"], stats["last_month"]) == ("2026-11", "2026-12")
     assert [r["key"] for r in stats["rows"]] == ["2026-11", "2026-12"]
     assert api("viewer").get("/api/v1/stats/attendance?from=2026-11-20T00:00:00Z&to=2026-11-01T00:00:00Z").status_code == 422
+
+
+def test_the_release_command_releases_what_is_due_and_viewers_read_it(app, api, year):
+    out = app.test_cli_runner().invoke(args=["stats", "release"])
+    assert out.exit_code == 0 and "Released through 2026-12." in out.output, out.output
+    assert api("viewer").get(VIEWER_Q4).json["released_through"] == "2026-12"

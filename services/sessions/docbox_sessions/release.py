@@ -165,8 +165,11 @@ def _first_month() -> date | None:
     return (min(starts) - timedelta(days=1)).date().replace(day=1) if starts else None
 
 
-def release_due(min_cell: int, grace_days: int) -> None:
-    """Release every month that is due and not released yet, oldest first, each in its own transaction."""
+def release_due(min_cell: int, grace_days: int) -> date | None:
+    """Release every month that is due and not released yet, oldest first, each in its own transaction.
+
+    Returns the last released month.
+    """
     latest = db.session.scalar(select(func.max(ReleasedMonth.month)))
     month = add_months(latest, 1) if latest else _first_month()
     through = _due_through(grace_days)
@@ -177,6 +180,7 @@ def release_due(min_cell: int, grace_days: int) -> None:
         except IntegrityError:
             db.session.rollback()  # another process released this month first: its numbers stand
         month = add_months(month, 1)
+    return db.session.scalar(select(func.max(ReleasedMonth.month)))
 
 
 def _release(month: date, min_cell: int) -> None:
