@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
