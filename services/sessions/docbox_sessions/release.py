@@ -12,7 +12,7 @@ time anyone reads statistics after that. A month that completes a quarter
 brings the quarter's rows with it, December brings the year's, and nothing
 spans more than a year: a total that grew with each month would give each
 month away by subtraction. The release starts with the first month that had a
-session.
+session, ten years back at most.
 
 Never again. Released rows keep the counts of the moment they were released
 and are never rewritten: a count recorded or corrected later, or a session
@@ -171,8 +171,10 @@ def release_due(min_cell: int, grace_days: int) -> date | None:
     Returns the last released month.
     """
     latest = db.session.scalar(select(func.max(ReleasedMonth.month)))
-    month = add_months(latest, 1) if latest else _first_month()
     through = _due_through(grace_days)
+    month = add_months(latest, 1) if latest else _first_month()
+    if latest is None and month is not None:
+        month = max(month, add_months(through, -119))  # a first release reaches ten years back at most
     while month is not None and month <= through:
         try:
             _release(month, min_cell)
