@@ -3,7 +3,8 @@
 ``Browser`` keeps cookies and fills forms the way a browser submits them (hidden fields such as
 the CSRF token included). The stack runs in production mode, so its cookies are ``Secure``: the
 test talks plain HTTP to nginx's port, standing where the TLS-terminating load balancer of a real
-deployment stands, and its cookie policy returns ``Secure`` cookies over that hop.
+deployment stands, and returns ``Secure`` cookies over that hop (while it sends a request only:
+requests copies the session's cookies into jars of the default policy, redirects included).
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import email.policy
 import http.cookiejar
 import re
 import time
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from unittest import mock
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 
-class _BehindTLS(http.cookiejar.DefaultCookiePolicy):
-    def return_ok_secure(self, cookie, request):
-        return True
+@contextmanager
+def _behind_tls():
+    with mock.patch.object(http.cookiejar.DefaultCookiePolicy, "return_ok_secure", lambda *args: True):
+        yield
 
 
 class _Forms(HTMLParser):
@@ -48,7 +52,6 @@ class Browser:
     def __init__(self, origin: str):
         self.origin = origin.rstrip("/")
         self.http = requests.Session()
-        self.http.cookies.set_policy(_BehindTLS())
 
     def url(self, link: str) -> str:
         """A path, or a link built on DOCBOX_PUBLIC_URL, as a URL at nginx's port."""
@@ -56,10 +59,12 @@ class Browser:
         return self.origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     def get(self, link: str, **kwargs) -> requests.Response:
-        return self.http.get(self.url(link), timeout=30, **kwargs)
+        with _behind_tls():
+            return self.http.get(self.url(link), timeout=30, **kwargs)
 
     def post(self, link: str, **kwargs) -> requests.Response:
-        return self.http.post(self.url(link), timeout=30, **kwargs)
+        with _behind_tls():
+            return self.http.post(self.url(link), timeout=30, **kwargs)
 
     def submit(self, link: str, values: dict[str, str], form_index: int = -1, **kwargs) -> requests.Response:
         """Open the page at ``link``, fill its form (the last one by default: the first is the header's
