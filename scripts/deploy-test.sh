@@ -12,4 +12,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || make install >/dev/null
 export DOCBOX_STACK_TEST=1
-exec bash scripts/docker-engine.sh .venv/bin/python -m pytest tests/deploy/stack -x -p no:randomly -v "$@"
+exec bash scripts/docker-engine.sh .venv/bin/python -m pytest tests/deploy/stack -x -p no:randomly -v --durations=0 "$@"
