@@ -111,6 +111,7 @@ ADMIN_COMMANDS = {
     "sessions": [
         ["flask", "--app", "docbox_sessions", "db", "upgrade"],
         ["flask", "--app", "docbox_sessions", "staff", "add", "ada@example.org", "--role", "admin"],
+        ["flask", "--app", "docbox_sessions", "staff", "set-password", "ada@example.org"],
         ["flask", "--app", "docbox_sessions", "seed-demo"],
         ["flask", "--app", "docbox_sessions", "outbox", "republish", "http://calendar-sync:5002/api/v1/events"],
     ],
