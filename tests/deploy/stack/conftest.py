@@ -115,11 +115,18 @@ class Stack:
             return json.loads(out)
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
-    def wait_until_healthy(self, services: list[str], timeout: float = 300) -> None:
-        """For a compose file whose containers may lack health checks: healthy, or running without one."""
+    def up_until_healthy(self, services: list[str], timeout: float = 420) -> None:
+        """``up --detach`` for a compose file whose containers may lack health checks (no ``--wait``):
+        until each is healthy, or running without a check. A container left "created" because its
+        dependency was not healthy in time (a busy host) is started again by another ``up``."""
         deadline = time.monotonic() + timeout
+        self.compose("up", "--detach", *services, timeout=timeout, check=False)
         while True:
             states = {c["Service"]: (c.get("State"), c.get("Health") or "") for c in self.containers()}
+            if any(states.get(s, ("missing", ""))[0] in ("created", "missing") for s in services) and all(
+                    health != "starting" for _, health in states.values()):
+                self.compose("up", "--detach", *services, timeout=timeout, check=False)
+                states = {c["Service"]: (c.get("State"), c.get("Health") or "") for c in self.containers()}
             waiting = [s for s in services if states.get(s, ("missing", ""))[0] != "running"
                        or states[s][1] not in ("", "healthy")]
             if not waiting:

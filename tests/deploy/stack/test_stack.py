@@ -95,8 +95,7 @@ def test_previous_commit_builds_runs_and_takes_data(stacks):
         pytest.skip(f"no previous commit {stacks['previous']!r} to upgrade from (shallow clone?)")
     base = os.environ.get("DOCBOX_PYTHON_IMAGE", "python:3.11-slim-bookworm")
     old.compose("build", "--build-arg", f"PYTHON_IMAGE={base}", *SERVICES_BUILT, timeout=1800)
-    old.compose("up", "--detach", *CORE, timeout=600)
-    old.wait_until_healthy(CORE)
+    old.up_until_healthy(CORE)
 
     browser = Browser(_origin(old))
     password = secrets.token_urlsafe(18)
