@@ -67,9 +67,23 @@ def _feed_has(browser: Browser, feed_url: str, *titles: str):
     return check
 
 
-def _subscribe_and_confirm(browser: Browser, mailpit: Mailpit, address: str, program_id: str) -> str:
+def _listed(browser: Browser, page: str, name: str) -> None:
+    """Wait until ``page`` lists the program ``name``: a new program reaches calendar_sync and
+    notifications through the relay a moment after sessions has it (faculty see it appear)."""
+    wait_until(lambda: name in browser.get(page).text, f"{name!r} on {page}", timeout=120, every=2)
+
+
+def _new_feed(browser: Browser, program: dict) -> str:
+    _listed(browser, "/calendar/", program["name"])
+    feed = browser.post("/api/v1/feeds", json={"programs": [program["slug"]]})
+    assert feed.status_code == 201, feed.text
+    return feed.json()["url"]
+
+
+def _subscribe_and_confirm(browser: Browser, mailpit: Mailpit, address: str, program: dict) -> str:
     """Subscribe ``address``, read the confirmation in the catcher, confirm it; returns the manage link."""
-    answer = browser.post("/api/v1/subscribers", json={"email": address, "programs": [program_id]})
+    _listed(browser, "/reminders/subscribe", program["name"])
+    answer = browser.post("/api/v1/subscribers", json={"email": address, "programs": [program["id"]]})
     assert answer.status_code == 202, answer.text
     message = mailpit.wait_for(address, "confirm")
     assert message["To"] == address
@@ -111,11 +125,9 @@ def test_previous_commit_builds_runs_and_takes_data(stacks):
         "program_id": program["id"], "title": "Session planned before the upgrade", "timezone": ZONE,
         "start": f"{day.isoformat()}T19:00:00-05:00", "end": f"{day.isoformat()}T20:30:00-05:00"})
     assert session.status_code == 201, session.text
-    feed = browser.post("/api/v1/feeds", json={"programs": [program["slug"]]})
-    assert feed.status_code == 201, feed.text
-    feed_url = feed.json()["url"]
+    feed_url = _new_feed(browser, program)
     wait_until(_feed_has(browser, feed_url, "Session planned before the upgrade"), "the session in the old feed")
-    manage = _subscribe_and_confirm(browser, _mailpit(old), "before@hospital.example", program["id"])
+    manage = _subscribe_and_confirm(browser, _mailpit(old), "before@hospital.example", program)
     STATE["before"] = {"password": password, "token": token, "program": program, "session": session.json(),
                        "feed_url": feed_url, "manage": manage}
     old.compose("down", timeout=300)   # volumes kept; the new commit's containers take them over
@@ -180,9 +192,7 @@ def test_organizer_signs_in_and_plans_a_session_on_the_pages(stacks):
 def test_a_feed_is_subscribed_and_shows_the_session(stacks):
     now = STATE["now"]
     browser = Browser(_origin(stacks["new"]))   # faculty: no account, no cookie
-    feed = browser.post("/api/v1/feeds", json={"programs": [now["program"]["slug"]]})
-    assert feed.status_code == 201, feed.text
-    now["feed_url"] = feed.json()["url"]
+    now["feed_url"] = _new_feed(browser, now["program"])
     assert now["feed_url"].startswith("https://docbox.stack-test.example/feeds/")
     body = wait_until(_feed_has(browser, now["feed_url"], "Stack test session"), "the planned session in the feed")
     assert "BEGIN:VCALENDAR" in body and f"DTSTART;TZID={ZONE}:{now['day'].strftime('%Y%m%d')}T190000" in body
@@ -192,7 +202,7 @@ def test_an_email_is_subscribed_and_its_confirmation_arrives_in_the_mail_catcher
     now = STATE["now"]
     new = stacks["new"]
     now["manage"] = _subscribe_and_confirm(Browser(_origin(new)), _mailpit(new), "faculty@hospital.example",
-                                           now["program"]["id"])
+                                           now["program"])
     assert "Residents circle" in Browser(_origin(new)).get(now["manage"]).text
 
 
