@@ -4,8 +4,10 @@ A *failed attempt* is recorded twice, once under the account's key and once
 under the client address's key (see :mod:`.models`); while either key has
 too many failures in the window, sign-in is refused before the password is
 checked. Limits live in the database so they hold across gunicorn workers.
-The signed session cookie holds the staff id and a *stamp* derived from the
-password hash, so setting a new password signs out every other browser.
+The signed session cookie holds the staff id and the staff member's *login
+stamp*, a random value stored with the account and replaced on a new password
+or deactivation, so either signs out every browser; a leaked signing key alone
+cannot forge anyone's cookie.
 """
 
 from __future__ import annotations
@@ -43,10 +45,6 @@ def _failures(key: str) -> int:
         LoginAttempt.key_hash == key, LoginAttempt.attempted_dt > now() - _window())) or 0
 
 
-def stamp(staff: Staff) -> str:
-    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
-
-
 def sign_in(email: str, password: str, address: str) -> Staff:
     """The staff member with this email and password; commits what it records.
 
@@ -80,7 +78,7 @@ def remember(staff: Staff) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
     session["staff_id"] = staff.id
-    session["stamp"] = stamp(staff)
+    session["stamp"] = staff.login_stamp
 
 
 def signed_in_staff() -> Staff | None:
@@ -89,7 +87,9 @@ def signed_in_staff() -> Staff | None:
     if staff_id is None:
         return None
     staff = db.session.get(Staff, staff_id)
-    if staff is None or not staff.active or session.get("stamp") != stamp(staff):
+    stamp = session.get("stamp")
+    if staff is None or not staff.active or not isinstance(stamp, str) \
+            or not hmac.compare_digest(stamp.encode(), staff.login_stamp.encode()):
         session.clear()
         return None
     return staff
