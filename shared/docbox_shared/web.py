@@ -2,7 +2,10 @@
 
 Log lines are JSON objects, one a line. The access line names the *route*
 (``/feeds/<token>.ics``), never the raw path or query string, so capability
-tokens and email addresses cannot reach a log. The request id comes from an
+tokens and email addresses cannot reach a log. A database error is logged with
+its statement and type only: its parameters are hidden by the engine (see
+:mod:`.database`) and its message, which the server may fill with the values
+it refused (``Key (email)=(...) already exists``), is left out. The request id comes from an
 incoming ``X-Request-Id`` (the relay forwards the one of the change that made
 an event) or is made here, and is returned in the response.
 """
@@ -14,10 +17,12 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .metrics import init_metrics
@@ -44,6 +49,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+    def formatException(self, exc_info) -> str:
+        """The traceback, with every database error in its chain reduced to its type, SQLSTATE and statement."""
+        formatted = traceback.TracebackException(*exc_info)
+        shown, exc = formatted, exc_info[1]
+        while shown is not None and exc is not None:
+            if _database_error(exc):
+                shown._str = _database_error_text(exc)
+            if shown.__cause__ is not None:
+                shown, exc = shown.__cause__, exc.__cause__
+            else:
+                shown, exc = shown.__context__, exc.__context__
+        return "".join(formatted.format()).rstrip("\n")
+
+
+def _database_error(exc: BaseException) -> bool:
+    return isinstance(exc, StatementError) or type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3")
+
+
+def _database_error_text(exc: BaseException) -> str:
+    driver_error = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    text = f"{type(driver_error).__name__}{f' (SQLSTATE {sqlstate})' if sqlstate else ''}: message not logged, " \
+           "it may quote the values"
+    statement = getattr(exc, "statement", None)
+    return f"{text}\n[SQL: {statement}]" if statement else text
 
 
 def configure_logging(level: str = "INFO") -> None:
