@@ -45,12 +45,23 @@ def test_open_program_feed_needs_no_account_and_gives_https_and_webcal_urls(clie
 def test_feed_of_closed_program_needs_a_staff_token(client, sessions, staff_server):
     closed = sessions.program(name="Residents only", open=False)
     refused = client.post("/api/v1/feeds", json={"programs": [closed["id"]]})
-    assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     wrong = client.post("/api/v1/feeds", json={"programs": [closed["id"]]},
                         headers={"Authorization": "Bearer not-a-token"})
     assert wrong.status_code == 401
     feed = new_feed(client, [closed], headers=ORGANIZER)
     assert client.get(path_of(feed["url"])).status_code == 200
+
+
+def test_without_a_token_a_closed_program_is_answered_exactly_like_an_unknown_one(client, sessions):
+    sessions.program(name="Residents only", slug="residents", open=False)
+    sessions.program(name="Evening circle", slug="evening-circle", open=True)
+    closed = client.post("/api/v1/feeds", json={"programs": ["evening-circle", "residents"]})
+    unknown = client.post("/api/v1/feeds", json={"programs": ["evening-circle", "nonexistent"]})
+    assert closed.status_code == unknown.status_code == 422
+    assert closed.headers["Content-Type"] == unknown.headers["Content-Type"]
+    assert closed.get_json() == {**unknown.get_json(), "errors": {"programs": ["unknown program: residents"]}}
+    assert unknown.get_json()["errors"] == {"programs": ["unknown program: nonexistent"]}
 
 
 def test_closed_program_feed_answers_503_while_sessions_is_down_and_feeds_keep_working(client, sessions,

@@ -104,9 +104,11 @@ def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
 
 # --- programs ------------------------------------------------------------------
 
-def resolve_programs(references: list[str]) -> list[Entry]:
-    """Program entries named by id or slug; 422 naming the unknown ones."""
+def resolve_programs(references: list[str], open_only: bool = False) -> list[Entry]:
+    """Program entries named by id or slug; 422 naming the unknown ones (closed ones too with ``open_only``)."""
     programs = list(db.session.scalars(select(Entry).where(Entry.kind == "program")))
+    if open_only:
+        programs = [p for p in programs if p.data.get("open")]
     by_ref = {}
     for program in programs:
         by_ref[program.entry_id] = program
