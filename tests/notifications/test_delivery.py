@@ -133,3 +133,22 @@ def test_a_message_that_cannot_be_built_fails_visibly_at_once_and_is_not_retried
     worker()
     assert smtp.messages == []
     assert [row["attempts"] for row in client.get("/api/v1/deliveries?status=failed", headers=ADMIN).get_json()] == [1]
+
+
+def test_closing_a_program_stops_its_mail_to_subscribers_and_reopening_resumes_it(calendar, subscribe, smtp,
+                                                                                   worker, clock):
+    program = calendar.program()
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title="Before closing")
+    calendar.session("s2", datetime(2027, 3, 30, 18, 0, tzinfo=UTC), title="After reopening")
+    subscribe()
+    smtp.clear()
+    program = calendar.update("program", program, open=False)
+    clock.set(datetime(2027, 3, 22, 18, 5, tzinfo=UTC))          # s1's 24 h reminder is due
+    worker()
+    clock.set(datetime(2027, 3, 23, 17, 5, tzinfo=UTC))          # and its 1 h one
+    worker()
+    assert smtp.messages == []
+    calendar.update("program", program, open=True)
+    clock.set(datetime(2027, 3, 29, 18, 5, tzinfo=UTC))
+    worker()
+    assert [m.text.splitlines()[0] for m in smtp.messages] == ["After reopening"]

@@ -20,7 +20,8 @@ Vocabulary and guarantees:
 - *bounce*: a 5xx for the recipient (RCPT or DATA): the row is ``bounced``;
   ``MAX_BOUNCES`` in a row pause the subscriber.
 - *dropped*: no longer useful (the occurrence started, a later reminder is
-  also due, the subscriber left or paused, a newer sequence replaced it).
+  also due, the subscriber left or paused, a newer sequence replaced it, its
+  program was closed: subscriptions stay, and mail resumes when it reopens).
 
 Recorded errors have addresses removed; nothing here logs an address.
 """
@@ -182,6 +183,8 @@ def _obsolete(row: Delivery, sub: Subscriber | None, now: datetime) -> str | Non
         record = db.session.get(OccurrenceRecord, row.occurrence_id)
         if record is None or record.sequence != row.sequence:
             return "the occurrence changed since"
+        if not messages.program_state(record.program_id).get("open"):
+            return "the program is closed"  # closed: nothing reaches people without an account (README)
         if row.kind == "reminder":
             if record.status != "scheduled":
                 return "the occurrence is cancelled"
