@@ -303,3 +303,21 @@ def test_uid_is_safe_for_every_server_whatever_the_entry_id(client, sessions):
     uids = [str(e["UID"]) for e in events_of(client.get(path_of(feed["url"])).data)]
     assert uids == ["docbox-session-a~2Fb~20c~40d"]
     assert odd["id"] == "a/b c@d"
+
+
+def test_closing_a_program_empties_it_from_anonymous_feeds_but_not_from_staff_feeds(client, sessions,
+                                                                                        staff_server):
+    program = sessions.program(name="Evening circle", open=True)
+    sessions.session(program, "Circle", datetime(2027, 3, 3, 18, tzinfo=UTC), datetime(2027, 3, 3, 19, tzinfo=UTC))
+    anonymous = new_feed(client, [program])
+    staff = new_feed(client, [program], headers=ORGANIZER)
+    before = client.get(path_of(anonymous["url"]))
+    assert [str(e["summary"]) for e in events_of(before.data)] == ["Circle"]
+
+    sessions.deliver("program", {**program, "open": False})          # the organizer closes it
+    after = client.get(path_of(anonymous["url"]), headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and events_of(after.data) == []  # calendar clients remove the sessions
+    assert [str(e["summary"]) for e in events_of(client.get(path_of(staff["url"])).data)] == ["Circle"]
+
+    sessions.deliver("program", {**program, "open": True})           # reopened: back in the same feed
+    assert [str(e["summary"]) for e in events_of(client.get(path_of(anonymous["url"])).data)] == ["Circle"]

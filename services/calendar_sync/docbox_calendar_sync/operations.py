@@ -171,10 +171,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None) -> tuple[Feed, str]:
+def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None,
+                staff_created: bool = False) -> tuple[Feed, str]:
     token = new_token()
     feed = Feed(id=uuid.uuid4().hex, token_hash=hash_token(token), program_ids=sorted(set(program_ids)),
-                hide_cancelled=hide_cancelled, alarm_minutes_before=alarm_minutes_before,
+                hide_cancelled=hide_cancelled, alarm_minutes_before=alarm_minutes_before, staff_created=staff_created,
                 created_at=now().replace(microsecond=0))
     db.session.add(feed)
     db.session.commit()

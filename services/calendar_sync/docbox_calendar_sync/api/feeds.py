@@ -34,13 +34,14 @@ class Feeds(MethodView):
     @blp.response(201, FeedOut)
     def post(self, args):
         """Create a feed for a set of programs; the answer holds its secret URL"""
-        if request.headers.get("Authorization"):
+        staff = bool(request.headers.get("Authorization"))
+        if staff:
             current_staff()  # a staff member may name any program
             programs = operations.resolve_programs(args["programs"])
         else:  # anyone else sees only open programs: a closed one is refused exactly like an unknown one
             programs = operations.resolve_programs(args["programs"], open_only=True)
         feed, token = operations.create_feed([p.entry_id for p in programs], args["hide_cancelled"],
-                                             args["alarm_minutes_before"])
+                                             args["alarm_minutes_before"], staff_created=staff)
         return _shown(feed, token)
 
 
