@@ -4,16 +4,16 @@ Feeds made before this revision count as made without an account (false):
 privacy first, so a program closed before the upgrade leaves them too; staff
 who need such a feed make it again with their token.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30 05:00:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
