@@ -59,7 +59,8 @@ def validators(feed: Feed) -> Validators:
     revisions = {row.program_id: row for row in db.session.scalars(
         select(ProgramRevision).where(ProgramRevision.program_id.in_(feed.program_ids)))}
     parts = [ical.RENDER_VERSION, str(current_app.config["FEED_REFRESH_MINUTES"]),
-             f"hide={int(feed.hide_cancelled)}", f"alarm={feed.alarm_minutes_before}"]
+             f"hide={int(feed.hide_cancelled)}", f"alarm={feed.alarm_minutes_before}",
+             f"staff={int(feed.staff_created)}"]  # the cached body differs: closed programs shown or not
     parts += [f"{pid}:{revisions[pid].revision if pid in revisions else 0}" for pid in feed.program_ids]
     key = "|".join(parts)
     last = max([aware(feed.created_at)] + [aware(r.changed_at) for r in revisions.values()])
@@ -86,9 +87,11 @@ def body(feed: Feed, found: Validators) -> tuple[bytes, Validators]:
 def render(feed: Feed) -> bytes:
     rows = list(db.session.scalars(select(Entry).where(Entry.program_id.in_(feed.program_ids))))
     programs = {row.entry_id: row.data for row in rows if row.kind == "program"}
+    # A closed program is left out of feeds made without an account (README: what "closed" means).
+    programs = {pid: data for pid, data in programs.items() if feed.staff_created or data.get("open")}
     names = [programs[pid]["name"] for pid in feed.program_ids if pid in programs]
-    items = [(row.kind, row.state, row.version, programs.get(row.program_id, {}).get("name"))
-             for row in rows if row.kind in ("session", "series")]
+    items = [(row.kind, row.state, row.version, programs[row.program_id].get("name"))
+             for row in rows if row.kind in ("session", "series") and row.program_id in programs]
     return ical.calendar(items, name="Doc Box: " + ", ".join(names), options=ical.Options(
         hide_cancelled=feed.hide_cancelled, alarm_minutes_before=feed.alarm_minutes_before),
         refresh_minutes=current_app.config["FEED_REFRESH_MINUTES"])
