@@ -277,6 +277,8 @@ class StaffCreatedOut(StaffOut):
 class SubscriberStatus(Schema):
     subscriber = fields.String()
     pending = fields.Integer()
+    parked = fields.Integer(metadata={"description": "Events the subscriber refused as invalid; not retried "
+                                                     "until `flask outbox retry-parked`."})
     oldest_pending_age_seconds = fields.Float(allow_none=True)
     failing = fields.Boolean()
     max_attempts = fields.Integer()
@@ -285,5 +287,6 @@ class SubscriberStatus(Schema):
 
 class OutboxOut(Schema):
     pending = fields.Integer()
+    parked = fields.Integer()
     oldest_pending_age_seconds = fields.Float(allow_none=True)
     subscribers = fields.List(fields.Nested(SubscriberStatus))
