@@ -36,7 +36,7 @@ ENTRY_KINDS = ("program", "session", "series")
 EVENT_TYPES = tuple(f"{kind}.changed" for kind in ENTRY_KINDS)
 
 # Longest text of each field (characters); the producer's API and columns use the same numbers.
-LIMITS = {"id": 64, "slug": 80, "name": 200, "title": 200, "description": 5000, "location": 500,
+LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "slug": 80, "name": 200, "title": 200, "description": 5000, "location": 500,
           "video_url": 1000, "email_subject": 200, "rrule": 500, "timezone": 64}
 MULTI_LINE = {"description"}
 
@@ -127,8 +127,8 @@ class Envelope(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     occurred_at = fields.AwareDateTime(required=True)
     entry_kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
-    entry_id = fields.String(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    entry_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2 ** 31 - 1))
     data = fields.Dict(required=True)
 
 
