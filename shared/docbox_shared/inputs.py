@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from datetime import date, datetime
 
 from marshmallow import ValidationError, fields, validate
@@ -79,11 +78,6 @@ def text_errors(value: str, max_length: int | None = None) -> list[str]:
     if not _TEXT.fullmatch(value) and not errors:
         errors.append("Must not contain control characters.")
     return errors
-
-
-def safe_line(value: str) -> str:
-    """``value`` with every control character or line break replaced by a space (for output only)."""
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in value)
 
 
 class _FullMatch(validate.Regexp):
