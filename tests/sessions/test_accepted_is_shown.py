@@ -9,7 +9,6 @@ consumers in-process, each on its own database.
 
 from __future__ import annotations
 
-
 import flask_migrate
 import pytest
 
