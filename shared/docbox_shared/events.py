@@ -36,8 +36,9 @@ ENTRY_KINDS = ("program", "session", "series")
 EVENT_TYPES = tuple(f"{kind}.changed" for kind in ENTRY_KINDS)
 
 # Longest text of each field (characters); the producer's API and columns use the same numbers.
-LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "continued_by_series_id": 64, "slug": 80, "name": 200, "title": 200, "description": 5000, "location": 500,
-          "video_url": 1000, "email_subject": 200, "rrule": 500, "timezone": 64}
+LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "continued_by_series_id": 64, "slug": 80,
+          "name": 200, "title": 200, "description": 5000, "location": 500, "video_url": 1000,
+          "email_subject": 200, "rrule": 500, "timezone": 64}
 MULTI_LINE = {"description"}
 
 
