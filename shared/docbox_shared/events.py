@@ -12,15 +12,34 @@ Vocabulary:
 
 Event types are past-tense records: ``program.changed``, ``session.changed``,
 ``series.changed``. Nothing in an event names an attendee or a facilitator.
+
+*Checked* state: :func:`check_state` is the one validation of an entry, run
+by the producer before an event enters its outbox (a change that fails it is
+refused with 422 and nothing is written) and by every consumer before it
+applies one. Texts follow :mod:`.inputs` (one line for names and titles, so
+they are safe in mail headers and calendar properties) within ``LIMITS``,
+zones are IANA names, dates fall in 1970-2199, and a series' rule is one
+:func:`.recurrence.normalize_rule` accepts for its start. The API schemas of
+the producer take their limits from here, so what it accepts every consumer
+can store and show. :func:`load_state` only converts types: state stored
+before a rule was tightened stays readable.
 """
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from . import inputs, recurrence
 
 FORMATS = ("virtual", "in_person", "hybrid")
 ENTRY_KINDS = ("program", "session", "series")
 EVENT_TYPES = tuple(f"{kind}.changed" for kind in ENTRY_KINDS)
+
+# Longest text of each field (characters); the producer's API and columns use the same numbers.
+LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "continued_by_series_id": 64, "slug": 80,
+          "name": 200, "title": 200, "description": 5000, "location": 500, "video_url": 1000,
+          "email_subject": 200, "rrule": 500, "timezone": 64}
+MULTI_LINE = {"description"}
 
 
 class _State(Schema):
@@ -113,20 +132,65 @@ class Envelope(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     occurred_at = fields.AwareDateTime(required=True)
     entry_kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
-    entry_id = fields.String(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    entry_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2 ** 31 - 1))
     data = fields.Dict(required=True)
 
 
 def dump_event(*, event_id, occurred_at, kind: str, entry_id: str, version: int, state: dict) -> dict:
-    """Build the JSON-ready envelope for ``state`` (given as Python values)."""
+    """Build the JSON-ready envelope for ``state`` (given as Python values).
+
+    Raises marshmallow's ``ValidationError`` (messages by field) when the state
+    fails :func:`check_state`: such an event would be refused by its consumers.
+    """
+    data = STATE_SCHEMAS[kind]().dump(state)
+    errors = check_state(kind, data)
+    if errors:
+        raise ValidationError(errors)
     return Envelope().dump({
         "event_id": event_id, "type": f"{kind}.changed", "occurred_at": occurred_at,
-        "entry_kind": kind, "entry_id": entry_id, "version": version,
-        "data": STATE_SCHEMAS[kind]().dump(state),
+        "entry_kind": kind, "entry_id": entry_id, "version": version, "data": data,
     })
 
 
 def load_state(kind: str, data: dict) -> dict:
     """Load an entry's JSON state into Python values (aware datetimes, dates ...)."""
     return STATE_SCHEMAS[kind]().load(data)
+
+
+def check_state(kind: str, data: dict) -> dict[str, list[str]]:
+    """Everything wrong with an entry's JSON state, by field; empty when every consumer can show it."""
+    try:
+        state = load_state(kind, data)
+    except ValidationError as exc:
+        return {k: v if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}
+    errors: dict[str, list[str]] = {}
+
+    def add(field, messages):
+        if messages:
+            errors.setdefault(field, []).extend(messages)
+
+    def texts(values: dict, prefix: str = ""):
+        for field, value in values.items():
+            if isinstance(value, str):
+                check = inputs.text_errors if field in MULTI_LINE else inputs.line_errors
+                add(prefix + field, check(value, LIMITS.get(field, 5000)))
+
+    texts(state)
+    for field in ("start", "end", "start_local", "created_at", "updated_at"):
+        add(field, inputs.year_errors(state.get(field)))
+    if "timezone" in state:
+        try:
+            recurrence.zone(state["timezone"])
+        except recurrence.RuleError as exc:
+            add("timezone", [str(exc)])
+    for i, exc in enumerate(state.get("exceptions", [])):
+        texts(exc, f"exceptions.{i}.")
+        for field in ("date", "start", "end"):
+            add(f"exceptions.{i}.{field}", inputs.year_errors(exc.get(field)))
+    if kind == "series" and not errors:
+        try:
+            recurrence.normalize_rule(state["rrule"], state["start_local"], state["timezone"])
+        except recurrence.RuleError as exc:
+            add("rrule", [str(exc)])
+    return errors

@@ -7,7 +7,8 @@ processed event ids. Both tables come from the mixins below, so every consumer
 applies events the same way:
 
 1. the signature and its timestamp are checked (:mod:`docbox_shared.signing`);
-2. the envelope and the entry state are validated (:mod:`docbox_shared.events`);
+2. the envelope and the entry state are validated (:mod:`docbox_shared.events`,
+   :func:`~docbox_shared.events.check_state`: the producer's own check);
 3. in one transaction: a known event id is acknowledged and ignored; an older
    or equal version is recorded as processed and ignored; a newer one replaces
    the stored state, the consumer's ``on_change`` hook runs, and the event id
@@ -116,9 +117,11 @@ def events_blueprint(db, entry_model, processed_model, on_change: OnChange | Non
             raise Unauthorized(f"event delivery refused: {exc}")
         try:
             envelope = events.Envelope().load(request.get_json(silent=False))
-            events.load_state(envelope["entry_kind"], envelope["data"])
         except ValidationError as exc:
             raise ValidationProblem("the event does not match the schema", errors=exc.messages)
+        errors = events.check_state(envelope["entry_kind"], envelope["data"])
+        if errors:
+            raise ValidationProblem("the event's entry is not valid", errors={"data": errors})
         outcome = apply_envelope(db, entry_model, processed_model, envelope, on_change)
         log.info("event %s", outcome, extra={"event_id": str(envelope["event_id"]),
                                            "entry_kind": envelope["entry_kind"], "version": envelope["version"]})

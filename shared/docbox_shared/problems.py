@@ -118,11 +118,13 @@ def _database_unreachable(exc: Exception) -> bool:
 
 
 def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/api/",)) -> None:
-    """Make every error of ``app`` a problem+json body, and refuse non-JSON writes.
+    """Make every error of ``app`` a problem+json body, and refuse non-JSON writes and unreadable input.
 
     ``json_prefixes`` are the URL prefixes whose POST/PUT/PATCH bodies must be
     JSON (415 otherwise); pages and feeds outside them are left alone.
     """
+
+    from .inputs import guard_request
 
     @app.before_request
     def _require_json_body():
@@ -130,6 +132,7 @@ def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/ap
             has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
             if has_body and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
                 raise UnsupportedMediaType("Send the body as application/json.")
+        guard_request(request, json_prefixes)  # NUL, lone surrogates, deep nesting, huge numbers: 4xx, never 500
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):

@@ -30,6 +30,7 @@ UTC = timezone.utc
 ALLOWED_FREQS = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 ALLOWED_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYMONTH", "WKST"}
 MAX_OCCURRENCES = 1000
+MAX_INTERVAL = 999  # every 999 days/weeks/... is already beyond the ten years a series may span
 MAX_SPAN = timedelta(days=366 * 10)
 
 
@@ -175,6 +176,8 @@ def normalize_rule(rule_text: str, start_local: datetime, tz_name: str) -> str:
             raise RuleError(f"{name} must be a whole number of at least 1")
     if "COUNT" in parts and int(parts["COUNT"]) > MAX_OCCURRENCES:
         raise RuleError(f"at most {MAX_OCCURRENCES} occurrences")
+    if "INTERVAL" in parts and int(parts["INTERVAL"]) > MAX_INTERVAL:
+        raise RuleError(f"INTERVAL must be at most {MAX_INTERVAL}")
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_utc(parts["UNTIL"], tz).strftime("%Y%m%dT%H%M%SZ")
     rule = _build(parts, start_local, tz)
@@ -188,6 +191,9 @@ def normalize_rule(rule_text: str, start_local: datetime, tz_name: str) -> str:
         raise RuleError(f"the first occurrence must match the rule; the rule's first is {first[0].isoformat()}")
     if len(first) > MAX_OCCURRENCES:
         raise RuleError(f"the rule gives more than {MAX_OCCURRENCES} occurrences")
+    if "COUNT" in parts and len(first) < int(parts["COUNT"]):
+        # The rule would run past the year 9999: clients disagree about what it means.
+        raise RuleError(f"the rule cannot give its {parts['COUNT']} occurrences")
     if first[-1] - start_local > MAX_SPAN:
         raise RuleError("a series may span at most ten years")
     return _format(parts)

@@ -61,9 +61,10 @@ def test_series_whose_rule_cannot_be_expanded_is_refused_and_feeds_stay_intact(c
     good = sessions.series(program, "Good series", dt.datetime(2026, 3, 3, 19), "FREQ=WEEKLY;COUNT=4")
     path = _feed_text(client, sessions, program)
     before = client.get(path)
-    state = {**good, "id": "broken", "rrule": "FREQ=WEEKLY;BYDAY=XX;COUNT=2"}
+    # As an older sessions (before the shared check) would have sent it: dump_event refuses such a rule now.
     envelope = dump_event(event_id=uuid.uuid4(), occurred_at=sessions.clock(), kind="series", entry_id="broken",
-                          version=1, state=state)
+                          version=1, state={**good, "id": "broken"})
+    envelope["data"]["rrule"] = "FREQ=WEEKLY;BYDAY=XX;COUNT=2"
     body = json.dumps(envelope).encode()
     answer = client.post("/api/v1/events", data=body, headers={
         **signing.sign(body, EVENT_SECRET), "Content-Type": "application/json"})

@@ -7,6 +7,7 @@ inbox over its own database, served on a free port. The relay is the real
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import time
 import pytest
 
 from docbox_sessions import relay
-from docbox_sessions.models import OneOffSession, OutboxDelivery, Program, Series, db
+from docbox_sessions.models import OneOffSession, OutboxDelivery, OutboxEvent, Program, Series, db
 
 
 @pytest.fixture
@@ -130,3 +131,40 @@ def test_two_relays_at_once_deliver_everything(app, api, program, consumer, star
     start_relay(), start_relay()
     assert wait_until(lambda: pending(app) == 0)
     assert consumer.entries() == source_versions(app)
+
+
+def _poison(app, api, program) -> str:
+    """An outbox event as a sessions release before the shared check wrote it: a rule no calendar can show."""
+    series = api("organizer").post("/api/v1/series", json={
+        "program_id": program["id"], "title": "Circle", "format": "in_person", "start": "2027-03-03T19:00:00",
+        "duration_minutes": 60, "rrule": "FREQ=WEEKLY;COUNT=2"}).json
+    with app.app_context():
+        event = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.entry_id == series["id"])).one()
+        body = json.loads(event.body)
+        body["data"]["rrule"] = "FREQ=WEEKLY;INTERVAL=99999999999999999999;COUNT=2"
+        event.body = json.dumps(body)
+        db.session.commit()
+        return event.event_id
+
+
+def test_an_event_the_consumer_refuses_is_parked_visible_and_not_retried(app, api, program, consumer):
+    poisoned = _poison(app, api, program)
+    with app.app_context():
+        relay.deliver_due()
+        relay.deliver_due()  # a second pass does not try it again
+        row = db.session.scalars(db.select(OutboxDelivery).join(OutboxEvent)
+                                 .where(OutboxEvent.event_id == poisoned)).one()
+        assert row.parked_dt is not None and row.delivered_dt is None and row.attempts == 1
+        assert "422" in row.last_error and "rrule" in row.last_error
+    status = api("admin").get("/api/v1/outbox").json
+    assert status["parked"] == 1 and status["pending"] == 0
+    assert status["subscribers"][0]["parked"] == 1 and "INTERVAL" in status["subscribers"][0]["last_error"]
+    assert "docbox_outbox_parked 1.0" in app.test_client().get("/metrics").get_data(as_text=True)
+    # Later changes still arrive; an admin can send the parked one again once the consumer was fixed.
+    api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"description": "later"})
+    with app.app_context():
+        relay.deliver_due()
+    assert consumer.entries()[("program", program["id"])] == 2
+    out = app.test_cli_runner().invoke(args=["outbox", "retry-parked"])
+    assert "1 parked deliveries are due again" in out.output
+    assert api("admin").get("/api/v1/outbox").json["pending"] == 1

@@ -49,13 +49,14 @@ def _register_gauges(app: Flask) -> None:
     from . import relay
 
     def outbox() -> dict:
-        status = relay.status()  # one computation a scrape serves all three gauges
-        return {"docbox_outbox_pending": status["pending"],
+        status = relay.status()  # one computation a scrape serves all four gauges
+        return {"docbox_outbox_pending": status["pending"], "docbox_outbox_parked": status["parked"],
                 "docbox_outbox_oldest_pending_seconds": status["oldest_pending_age_seconds"] or 0,
                 "docbox_outbox_failing_subscribers": sum(1 for s in status["subscribers"] if s["failing"])}
 
     gauges(app, outbox, {
         "docbox_outbox_pending": "Event deliveries not yet acknowledged.",
+        "docbox_outbox_parked": "Event deliveries a subscriber refused as invalid, kept but not retried.",
         "docbox_outbox_oldest_pending_seconds": "Age of the oldest undelivered event.",
         "docbox_outbox_failing_subscribers": "Subscribers whose last delivery failed.",
     })

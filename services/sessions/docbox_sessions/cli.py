@@ -7,6 +7,7 @@
 - ``staff deactivate EMAIL``        ends access: no sign-in, browsers signed out, tokens revoked.
 - ``relay``                         delivers outbox events until stopped.
 - ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
+- ``outbox retry-parked [URL]``      delivers again the events a subscriber refused as invalid.
 - ``seed-demo``                     demo program, series, session and staff on an empty database.
 - ``stats release``                 releases the months that are due (else the first statistics read does it).
 """
@@ -138,6 +139,15 @@ def outbox_republish(subscriber: str):
     count = operations.republish_all(subscriber)
     db.session.commit()
     click.echo(f"queued {count} events for {subscriber}")
+
+
+@outbox.command("retry-parked")
+@click.argument("subscriber", required=False)
+def outbox_retry_parked(subscriber: str | None):
+    """Deliver again the events SUBSCRIBER (default: every one) refused as invalid, once it was fixed."""
+    count = relay.retry_parked(subscriber)
+    db.session.commit()
+    click.echo(f"{count} parked deliveries are due again")
 
 
 @click.command("seed-demo", help="Demo data on an empty database; prints the demo staff passwords and tokens.")

@@ -239,6 +239,8 @@ class OutboxDelivery(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     delivered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set when the subscriber refused the event as invalid (4xx): not retried until an admin says so.
+    parked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     event: Mapped[OutboxEvent] = relationship()

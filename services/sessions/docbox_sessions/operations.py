@@ -15,6 +15,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from flask import current_app, g, has_request_context
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from docbox_shared import events, recurrence, text
@@ -80,8 +81,11 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
         entry.created_dt = moment
     db.session.flush()
     event_id = uuid.uuid4()
-    body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
-                             version=entry.version, state=STATES[kind](entry))
+    try:  # the consumers' own check: what they would refuse is refused here, before anything is written
+        body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
+                                 version=entry.version, state=STATES[kind](entry))
+    except ValidationError as exc:
+        raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
     event = OutboxEvent(event_id=str(event_id), entry_kind=kind, entry_id=entry.id, version=entry.version,
                         body=json.dumps(body, separators=(",", ":")), created_dt=moment,
                         request_id=g.get("request_id") if has_request_context() else None)

@@ -1,10 +1,12 @@
-"""Input and output shapes of the API. Inputs refuse unknown fields."""
+"""Input and output shapes of the API. Inputs refuse unknown fields; texts follow :mod:`docbox_shared.inputs`."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from docbox_shared.inputs import Line, Whole
 
 
 class _In(Schema):
@@ -12,7 +14,7 @@ class _In(Schema):
         unknown = RAISE
 
 
-_programs = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+_programs = fields.List(Line(64, min_length=1), required=True,
                         validate=validate.Length(min=1, max=50),
                         metadata={"description": "Program ids or slugs."})
 
@@ -22,13 +24,12 @@ class FeedCreate(_In):
     hide_cancelled = fields.Boolean(load_default=False,
                                     metadata={"description": "Drop cancelled occurrences instead of "
                                                              "showing them as cancelled."})
-    alarm_minutes_before = fields.Integer(load_default=None, allow_none=True,
-                                          validate=validate.Range(min=0, max=40320),
-                                          metadata={"description": "Add a reminder this many minutes before."})
+    alarm_minutes_before = Whole(0, 40320, load_default=None, allow_none=True,
+                                 metadata={"description": "Add a reminder this many minutes before."})
 
 
 class FeedToken(_In):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    token = Line(100, min_length=1, required=True)
 
 
 class FeedOut(Schema):
@@ -48,22 +49,26 @@ def _http_url(value: str) -> None:
 
 
 class TargetCreate(_In):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    server_url = fields.String(required=True, validate=[validate.Length(max=2000), _http_url])
-    calendar_url = fields.String(required=True, validate=[validate.Length(max=2000), _http_url])
-    username = fields.String(required=True, validate=validate.Length(max=200))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1000))
+    name = Line(200, min_length=1, required=True)
+    server_url = Line(2000, required=True, validate=[_http_url])
+    calendar_url = Line(2000, required=True, validate=[_http_url])
+    username = Line(200, required=True)
+    password = Line(1000, required=True, load_only=True)
     programs = _programs
 
 
 class TargetUpdate(_In):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    server_url = fields.String(validate=[validate.Length(max=2000), _http_url])
-    calendar_url = fields.String(validate=[validate.Length(max=2000), _http_url])
-    username = fields.String(validate=validate.Length(max=200))
-    password = fields.String(load_only=True, validate=validate.Length(max=1000))
-    programs = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                           validate=validate.Length(min=1, max=50))
+    name = Line(200, min_length=1)
+    server_url = Line(2000, validate=[_http_url])
+    calendar_url = Line(2000, validate=[_http_url])
+    username = Line(200)
+    password = Line(1000, load_only=True)
+    programs = fields.List(Line(64, min_length=1), validate=validate.Length(min=1, max=50))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change.")
 
 
 class ConflictOut(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from docbox_shared import recurrence
+from docbox_shared.inputs import Line, Whole
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -23,13 +24,12 @@ class SubscribeSchema(Schema):
         unknown = RAISE
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    programs = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                           validate=validate.Length(min=1, max=50))
-    offsets_minutes = fields.List(fields.Integer(validate=validate.Range(min=5, max=20160)),
+    programs = fields.List(Line(64, min_length=1), required=True, validate=validate.Length(min=1, max=50))
+    offsets_minutes = fields.List(Whole(5, 20160),
                                   validate=validate.Length(min=1, max=5), load_default=None,
                                   metadata={"description": "Minutes before the start; default 1440 and 60."})
     digest = fields.Boolean(load_default=None, metadata={"description": "A weekly digest instead of reminders."})
-    timezone = fields.String(load_default=None, validate=validate.Length(max=64),
+    timezone = Line(64, load_default=None,
                              metadata={"description": "IANA zone of the digest; default the first program's."})
 
     @validates("timezone")

@@ -61,7 +61,7 @@ def read_offsets(values: list[str]) -> tuple[list[int], list[str]]:
     """Chosen offsets (minutes) and the values that are not one of the choices."""
     good, bad = [], []
     for value in values:
-        if value.isdigit() and int(value) in OFFSET_CHOICES:
+        if value.isascii() and value.isdigit() and len(value) <= 6 and int(value) in OFFSET_CHOICES:
             good.append(int(value))
         else:
             bad.append(value)

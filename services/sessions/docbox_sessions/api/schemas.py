@@ -1,42 +1,52 @@
 """Marshmallow schemas of the sessions API: what comes in, what goes out.
 
 Input schemas refuse unknown fields. Instants go in and out as ISO 8601 with
-an offset, next to the IANA zone they are shown in.
+an offset, next to the IANA zone they are shown in. Texts, numbers and dates
+are checked by the shared rules of :mod:`docbox_shared.inputs`, within the
+limits of :data:`docbox_shared.events.LIMITS`: what the API accepts, the
+events carry to every consumer.
 """
 
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from docbox_shared.events import FORMATS
-from docbox_shared.recurrence import zone
+from docbox_shared.events import FORMATS, LIMITS
+from docbox_shared.inputs import Id, Line, Text, Whole, plausible_year
+from docbox_shared.recurrence import MAX_OCCURRENCES, zone
 
 from ..auth import STAFF_ROLES
 
 
+class _NotEmpty(Schema):
+    """A PATCH: every field optional, at least one sent (an empty body is a 422, not a silent 200)."""
 
-def plausible_year(value) -> None:
-    """Dates from 1970 to 2199: windows and rules near year 1 or 9999 overflow date arithmetic."""
-    if not 1970 <= value.year <= 2199:
-        raise ValidationError("Use a date between 1970 and 2199.")
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change.")
 
-Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
+
+def _zone_name(**kwargs):
+    return Line(LIMITS["timezone"], min_length=1, metadata={"description": "IANA time zone, e.g. America/New_York."},
+                **kwargs)
 
 
 class ProgramIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Lowercase letters, digits and dashes."))
-    description = Text(5000)
-    timezone = fields.String(required=True)
+    name = Line(LIMITS["name"], min_length=1, required=True)
+    slug = fields.String(validate=[validate.Length(min=1, max=LIMITS["slug"]),
+                                   validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Lowercase letters, digits and dashes.")])
+    description = Text(LIMITS["description"])
+    timezone = _zone_name(required=True)
     default_format = fields.String(validate=validate.OneOf(FORMATS), allow_none=True)
-    default_location = Text(500, allow_none=True)
-    default_video_url = Text(1000, allow_none=True)
+    default_location = Line(LIMITS["location"], allow_none=True)
+    default_video_url = Line(LIMITS["video_url"], allow_none=True)
     open = fields.Boolean()
-    email_subject = Text(200, allow_none=True)
+    email_subject = Line(LIMITS["email_subject"], allow_none=True)
 
 
-class ProgramPatch(ProgramIn):
-    """Like ProgramIn, every field optional (used with partial=True)."""
+class ProgramPatch(ProgramIn, _NotEmpty):
+    """Like ProgramIn, every field optional (used with partial=True), at least one sent."""
 
 
 class ProgramOut(Schema):
@@ -57,19 +67,19 @@ class ProgramOut(Schema):
 class _EntryFields(Schema):
     """What a one-off session and a series both have; every field optional, as a PATCH sends them."""
 
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = Text(5000)
+    title = Line(LIMITS["title"], min_length=1)
+    description = Text(LIMITS["description"])
     format = fields.String(validate=validate.OneOf(FORMATS))
-    location = Text(500, allow_none=True)
-    video_url = Text(1000, allow_none=True)
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), strict=True)
-    facilitator_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
+    location = Line(LIMITS["location"], allow_none=True)
+    video_url = Line(LIMITS["video_url"], allow_none=True)
+    capacity = Whole(1, 10000, allow_none=True)
+    facilitator_ids = fields.List(Id(), validate=validate.Length(max=50))
 
 
 class _EntryIn(_EntryFields):
-    program_id = fields.String(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    timezone = fields.String()
+    program_id = Line(LIMITS["id"], min_length=1, required=True)
+    title = Line(LIMITS["title"], min_length=1, required=True)
+    timezone = _zone_name()
 
 
 class SessionIn(_EntryIn):
@@ -77,11 +87,8 @@ class SessionIn(_EntryIn):
     end = fields.AwareDateTime(validate=plausible_year, required=True)
 
 
-class _Patch(_EntryFields):
-    @validates_schema
-    def _not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Send at least one field to change.")
+class _Patch(_EntryFields, _NotEmpty):
+    pass
 
 
 class SessionPatch(_Patch):
@@ -90,16 +97,17 @@ class SessionPatch(_Patch):
 
 class SeriesIn(_EntryIn):
     start = fields.DateTime(validate=plausible_year, required=True, metadata={"description": "First occurrence; with an offset, or local wall time in `timezone`."})
-    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=24 * 60))
-    rrule = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                          metadata={"description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10. Needs COUNT or UNTIL."})
+    duration_minutes = Whole(1, 24 * 60, required=True)
+    rrule = Line(LIMITS["rrule"], min_length=1, required=True,
+                 metadata={"description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10. Needs COUNT or UNTIL; "
+                                          f"at most {MAX_OCCURRENCES} occurrences within ten years."})
 
 
 class SeriesPatch(_Patch):
-    timezone = fields.String()
+    timezone = _zone_name()
     start = fields.DateTime(validate=plausible_year)
-    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
-    rrule = fields.String(validate=validate.Length(min=1, max=500))
+    duration_minutes = Whole(1, 24 * 60)
+    rrule = Line(LIMITS["rrule"], min_length=1)
 
 
 class SeriesEndIn(Schema):
@@ -146,7 +154,10 @@ class ExceptionOut(Schema):
 
 
 class SeriesOut(_EntryOut):
-    start_local = fields.NaiveDateTime()
+    # Wall time without an offset, so not an OpenAPI date-time (RFC 3339 requires one).
+    start_local = fields.NaiveDateTime(metadata={
+        "format": "local-date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+        "description": "First occurrence as local wall time in `timezone`, without an offset (YYYY-MM-DDTHH:MM:SS)."})
     duration_minutes = fields.Integer()
     rrule = fields.String()
     continues_series_id = fields.String(allow_none=True)
@@ -156,7 +167,7 @@ class SeriesOut(_EntryOut):
 class OccurrenceQuery(Schema):
     start = fields.AwareDateTime(validate=plausible_year, data_key="from", metadata={"description": "Window start (default: now)."})
     end = fields.AwareDateTime(validate=plausible_year, data_key="to", metadata={"description": "Window end (default: 31 days after from)."})
-    program = fields.String()
+    program = Line(LIMITS["id"])
 
 
 class OccurrenceOut(Schema):
@@ -189,8 +200,8 @@ class OccurrenceOut(Schema):
 class OccurrencePatch(Schema):
     start = fields.AwareDateTime(validate=plausible_year)
     end = fields.AwareDateTime(validate=plausible_year)
-    location = Text(500, allow_none=True)
-    video_url = Text(1000, allow_none=True)
+    location = Line(LIMITS["location"], allow_none=True)
+    video_url = Line(LIMITS["video_url"], allow_none=True)
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -199,8 +210,8 @@ class OccurrencePatch(Schema):
 
 
 class AttendanceIn(Schema):
-    in_person = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=100000))
-    virtual = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=100000))
+    in_person = Whole(0, 100000, allow_none=True)
+    virtual = Whole(0, 100000, allow_none=True)
 
 
 class AuditOut(Schema):
@@ -224,7 +235,7 @@ class StatsQuery(Schema):
         "description": "Window end (exclusive); the window ends with the month of the last instant before it "
                        "(default: now)."})
     group_by = fields.String(load_default="month", validate=validate.OneOf(("month", "quarter", "program", "format")))
-    program = fields.String()
+    program = Line(LIMITS["id"])
 
 
 class StatsRow(Schema):
@@ -254,8 +265,8 @@ class StatsOut(Schema):
 
 
 class StaffIn(Schema):
-    email = fields.Email(required=True)
-    name = Text(200)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Line(200)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
 
 
@@ -274,6 +285,8 @@ class StaffCreatedOut(StaffOut):
 class SubscriberStatus(Schema):
     subscriber = fields.String()
     pending = fields.Integer()
+    parked = fields.Integer(metadata={"description": "Events the subscriber refused as invalid; not retried "
+                                                     "until `flask outbox retry-parked`."})
     oldest_pending_age_seconds = fields.Float(allow_none=True)
     failing = fields.Boolean()
     max_attempts = fields.Integer()
@@ -282,5 +295,6 @@ class SubscriberStatus(Schema):
 
 class OutboxOut(Schema):
     pending = fields.Integer()
+    parked = fields.Integer()
     oldest_pending_age_seconds = fields.Float(allow_none=True)
     subscribers = fields.List(fields.Nested(SubscriberStatus))

@@ -5,14 +5,18 @@ A :class:`Reader` reads one field at a time from a
 message to that field (the page shows it next to the field, with what the
 person typed kept). Operations then check the rules that need the database;
 their ``ValidationProblem.errors`` use the API's field names, which
-``FormState.merge(errors, rename)`` maps onto the form's.
+``FormState.merge(errors, rename)`` maps onto the form's. Texts, dates and
+numbers follow the same rules as the API (:mod:`docbox_shared.inputs`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from docbox_shared.inputs import MAX_ID, line_errors, text_errors, year_errors
 from docbox_shared.pages import FormState
+
+MULTI_LINE = {"description"}
 
 
 class Reader:
@@ -29,8 +33,9 @@ class Reader:
             if required:
                 self.form.add(name, f"Enter {what}.")
             return None
-        if len(value) > max_length:
-            self.form.add(name, f"Use at most {max_length} characters.")
+        check = text_errors if name in MULTI_LINE else line_errors
+        for message in check(value, max_length):
+            self.form.add(name, message)
         return value
 
     def whole(self, name: str, lo: int, hi: int, required: bool = False, what: str = "a number") -> int | None:
@@ -39,7 +44,7 @@ class Reader:
             if required:
                 self.form.add(name, f"Enter {what}.")
             return None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit() and len(value) <= 12):  # int() refuses "²" and 5,000 digits
             self.form.add(name, f"Enter a whole number, like {max(lo, min(hi, 12))}.")
             return None
         number = int(value)
@@ -55,10 +60,13 @@ class Reader:
                 self.form.add(name, "Enter a date.")
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.form.add(name, "Enter a real date, like 2027-03-17.")
             return None
+        for message in year_errors(day):
+            self.form.add(name, message)
+        return day
 
     def clock_time(self, name: str, required: bool = True) -> time | None:
         value = self._raw(name)
@@ -91,7 +99,8 @@ class Reader:
     def ids(self, name: str) -> list[int]:
         result = []
         for value in self.form.getlist(name):
-            if value.strip().isdigit():
+            value = value.strip()
+            if value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID:
                 result.append(int(value))
             else:
                 self.form.add(name, "Choose from the list.")

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
 
@@ -39,10 +40,10 @@ def upcoming():
     staff = require_role(*STAFF_ROLES)
     tz = recurrence.zone(present.home_zone())
     today = now().astimezone(tz).date()
-    try:
-        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today
-    except ValueError:
-        first = today
+    first = parse_day(request.args.get("from")) if request.args.get("from") else today
+    if first is None:
+        raise ValidationProblem(f"Choose a day like {today:%Y-%m-%d}, between {FIRST_YEAR} and {LAST_YEAR}.",
+                                errors={"from": ["Not a day Doc Box can show."]})
     start = recurrence.localize(datetime.combine(first, time()), tz)
     end = start + timedelta(weeks=UPCOMING_WEEKS)
     program_id = request.args.get("program") or None
@@ -61,11 +62,10 @@ def month():
     require_role(*STAFF_ROLES)
     tz = recurrence.zone(present.home_zone())
     today = now().astimezone(tz).date()
-    try:
-        year, number = (int(p) for p in request.args.get("month", "").split("-"))
-        first = date(year, number, 1)
-    except ValueError:
-        first = today.replace(day=1)
+    first = parse_month(request.args.get("month")) if request.args.get("month") else today.replace(day=1)
+    if first is None:
+        raise ValidationProblem(f"Choose a month like {today:%Y-%m}, between {FIRST_YEAR} and {LAST_YEAR}.",
+                                errors={"month": ["Not a month Doc Box can show."]})
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     lo = recurrence.localize(datetime.combine(weeks[0][0], time()), tz) - timedelta(days=1)
     hi = recurrence.localize(datetime.combine(weeks[-1][-1] + timedelta(days=1), time()), tz) + timedelta(days=1)

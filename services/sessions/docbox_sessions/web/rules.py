@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
+from docbox_shared.inputs import parse_day
 from docbox_shared.recurrence import zone
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -183,17 +184,14 @@ def _is_nth_weekday(day: date, ordinal: str, weekday: str) -> bool:
 
 def _whole(value, lo: int, hi: int) -> int | None:
     text = str(value or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):  # int() refuses "²" and 5,000 digits
         return None
     number = int(text)
     return number if lo <= number <= hi else None
 
 
 def _date(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
+    return parse_day(str(value or ""))
 
 
 def _long(day: date) -> str:

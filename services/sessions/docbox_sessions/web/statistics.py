@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import current_app, render_template, request
 
 from docbox_shared import recurrence
+from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
 from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
@@ -23,11 +24,8 @@ MAX_MONTHS = 60
 
 
 def _month(value: str | None) -> date | None:
-    try:
-        year, month = (int(p) for p in (value or "").split("-"))
-        return date(year, month, 1) if 1970 <= year <= 2199 else None  # as the API: no overflow near year 1 or 9999
-    except ValueError:
-        return None
+    """``YYYY-MM`` from 1970 to 2199 (the API's range), else None."""
+    return parse_month(value)
 
 
 def stats():
@@ -38,15 +36,15 @@ def stats():
     last = _month(request.args.get("to")) or this_month
     first = _month(request.args.get("from")) or (last - timedelta(days=330)).replace(day=1)
     if request.args.get("from") and _month(request.args.get("from")) is None:
-        errors["from"] = ["Enter a month like 2027-01."]
+        errors["from"] = [f"Enter a month like 2027-01, between {FIRST_YEAR} and {LAST_YEAR}."]
     if request.args.get("to") and _month(request.args.get("to")) is None:
-        errors["to"] = ["Enter a month like 2027-06."]
+        errors["to"] = [f"Enter a month like 2027-06, between {FIRST_YEAR} and {LAST_YEAR}."]
     if first > last:
         errors["from"] = ["The first month must not come after the last."]
         first = last
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         errors["from"] = [f"Show at most {MAX_MONTHS} months at a time."]
-        first = date(last.year - MAX_MONTHS // 12, last.month, 1)
+        first = date(max(FIRST_YEAR, last.year - MAX_MONTHS // 12), last.month, 1)
     exact = staff.role in PLANNERS
     table = attendance_stats.attendance_table(first, last, "month", request.args.get("program") or None, exact=exact)
     svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
