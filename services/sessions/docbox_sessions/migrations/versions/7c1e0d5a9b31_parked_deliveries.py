@@ -1,7 +1,7 @@
 """parked deliveries: an event a subscriber refused as invalid is kept but not retried
 
 Revision ID: 7c1e0d5a9b31
-Revises: 559e89bf2ecc
+Revises: b5e2c0a9d871
 Create Date: 2026-11-30 04:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1e0d5a9b31'
-down_revision = '559e89bf2ecc'
+down_revision = 'b5e2c0a9d871'
 branch_labels = None
 depends_on = None
 
