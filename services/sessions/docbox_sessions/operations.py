@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from docbox_shared import events, recurrence
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
@@ -27,6 +28,7 @@ from .models import (AttendanceAudit, AttendanceCount, OneOffSession, OutboxDeli
                      SeriesException, Staff, db)
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
+UTC = timezone.utc
 
 
 class NotStarted(Conflict):
@@ -76,6 +78,8 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
     entry.updated_dt = moment
     if new:
         entry.created_dt = moment
+    if kind == "series":  # every change of a series is published: its span is kept here
+        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry))
     db.session.flush()
     event_id = uuid.uuid4()
     body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
@@ -89,6 +93,23 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
         db.session.add(OutboxDelivery(outbox_event_id=event.id, subscriber=url, next_attempt_dt=moment,
                                       created_dt=moment))
     return event
+
+
+def series_span(state: dict) -> tuple[datetime, datetime]:
+    """The earliest start and latest end of a series' occurrences, moved and cancelled ones included.
+
+    Every occurrence lies within it, so a window this span does not overlap holds none of them.
+    """
+    tz = recurrence.zone(state["timezone"])
+    duration = timedelta(minutes=state["duration_minutes"])
+    dates = recurrence.rule_dates(state) or [state["start_local"]]
+    starts = [recurrence.localize(dates[0], tz)]
+    ends = [recurrence.localize(dates[-1], tz) + duration]
+    for exc in state.get("exceptions", []):
+        if exc.get("start") and exc.get("end"):
+            starts.append(exc["start"])
+            ends.append(exc["end"])
+    return min(starts).astimezone(UTC), max(ends).astimezone(UTC)
 
 
 def republish_all(subscriber: str) -> int:
@@ -422,8 +443,11 @@ def find_occurrence(occurrence_id: str):
 
 
 def list_occurrences(start: datetime, end: datetime, program_id: str | None = None) -> list[recurrence.Occurrence]:
+    """Occurrences overlapping [start, end), soonest first, in three statements whatever the data:
+    the one-off sessions, the series whose span overlaps the window, and those series' exceptions."""
     sessions = select(OneOffSession).where(OneOffSession.start_dt < end, OneOffSession.end_dt > start)
-    series = select(Series)
+    series = (select(Series).where(Series.span_start_dt < end, Series.span_end_dt > start)
+              .options(selectinload(Series.exceptions)))
     if program_id:
         sessions = sessions.where(OneOffSession.program_id == program_id)
         series = series.where(Series.program_id == program_id)
