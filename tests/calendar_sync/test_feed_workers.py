@@ -94,7 +94,7 @@ def test_a_change_is_rendered_once_for_all_workers(app, client, other_worker, se
     with statements(other_worker.application) as twin_seen:
         again = other_worker.get(path_of(feed["url"]))
     assert again.data == answer.data
-    assert len(twin_seen) == 1 and "FROM entries" not in twin_seen[0]  # one query, no rendering
+    assert not any("FROM entries" in s for s in twin_seen)  # no rendering
 
 
 def test_feeds_sharing_programs_and_options_share_one_stored_body(app, client, sessions, program_feed):

@@ -23,17 +23,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import time
 import uuid
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy import case, select
 
 from docbox_shared.problems import NotFound
 
 from .. import feeds, operations
-from ..models import Feed, FeedBody, aware, db
+from ..models import aware, db
 
 bp = Blueprint("feeds_web", __name__)
 
@@ -88,21 +89,34 @@ def feed(token: str):
     return Response(served.body, status=200, headers=headers, content_type=ICS)
 
 
+# The one query of a stored answer: the body only when the client's ETag does not match.
+LOOKUP = ("SELECT f.created_at, b.etag, b.changed_at, b.render_key,"
+          " CASE WHEN b.etag = :tag THEN NULL ELSE b.body END"
+          " FROM feeds f JOIN feed_bodies b ON b.variant = f.variant"
+          " WHERE f.token_hash = :token_hash AND f.revoked_at IS NULL")
+
+
+def _instant(value):
+    """A stored instant from the driver: PostgreSQL gives datetimes, SQLite the text SQLAlchemy wrote."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 class FastFeeds:
-    """WSGI layer answering stored feeds and their 304s before Flask (see the module docstring)."""
+    """WSGI layer answering stored feeds and their 304s before Flask (see the module docstring).
+
+    It runs its query on a driver connection of its own per thread (from the
+    app's engine, in autocommit), without the ORM or a pool checkout: a stored
+    answer is one indexed lookup. The connection holds no data between
+    requests, so every request sees the database as it is.
+    """
 
     def __init__(self, app: Flask, inner):
         self.app, self.inner = app, inner
         self.access = logging.getLogger("docbox.calendar_sync.access")
         self.metrics = app.extensions.get("docbox_http_metrics")
         self.counters: dict[tuple[str, str], object] = {}
-        self.engine = None
-        self.render_key = None
-        tag = case((FeedBody.etag == db.bindparam("tag"), None), else_=FeedBody.body)
-        self.statement = (select(Feed.created_at, FeedBody.etag, FeedBody.changed_at, FeedBody.render_key,
-                                 tag.label("body"))
-                          .join(FeedBody, FeedBody.variant == Feed.variant)
-                          .where(Feed.token_hash == db.bindparam("token_hash"), Feed.revoked_at.is_(None)))
+        self.local = threading.local()
+        self.render_key = self.sql = None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -112,7 +126,8 @@ class FastFeeds:
         started = time.perf_counter()
         try:
             answer = self._answer(path[7:-4], environ)
-        except Exception:  # noqa: BLE001 - the Flask view gives the proper problem answer
+        except Exception:  # noqa: BLE001 - a fresh connection next time; the Flask view answers this one
+            self._drop_connection()
             answer = None
         if answer is None:
             return self.inner(environ, start_response)
@@ -124,30 +139,54 @@ class FastFeeds:
         self._record(method, status[:3], started, request_id)
         return [] if method == "HEAD" or body is None else [body]
 
+    def _connection(self):
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            with self.app.app_context():
+                engine = db.engine
+                self.render_key = feeds.render_key()
+            proxied = engine.raw_connection()
+            connection = proxied.driver_connection
+            if hasattr(connection, "autocommit"):  # PostgreSQL: no transaction left open between polls
+                connection.autocommit = True
+            self.sql = LOOKUP if engine.dialect.paramstyle in ("qmark", "named") else \
+                LOOKUP.replace(":tag", "%(tag)s").replace(":token_hash", "%(token_hash)s")
+            self.local.proxied, self.local.connection = proxied, connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        proxied = getattr(self.local, "proxied", None)
+        self.local.proxied = self.local.connection = None
+        if proxied is not None:
+            try:
+                proxied.invalidate()
+            except Exception:  # noqa: BLE001 - it is gone either way
+                pass
+
     def _answer(self, token: str, environ):
         if not token or len(token) > 100 or "/" in token:
             return None
-        if self.engine is None:
-            with self.app.app_context():
-                self.engine, self.render_key = db.engine, feeds.render_key()
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match is None and "HTTP_IF_MODIFIED_SINCE" in environ:
             return None
         single = if_none_match.strip() if if_none_match and "," not in if_none_match else ""
         tag = single[2:] if single.startswith("W/") else single
-        with self.engine.connect() as connection:
-            row = connection.execute(self.statement, {
-                "tag": tag, "token_hash": hashlib.sha256(token.encode()).hexdigest()}).first()
-            connection.rollback()
-        if row is None or row.etag is None or row.render_key != self.render_key:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(self.sql, {"tag": tag, "token_hash": hashlib.sha256(token.encode()).hexdigest()})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None or row[1] is None or row[3] != self.render_key:
             return None  # unknown, revoked, not yet rendered or from another renderer: the view decides
         created_at, etag, changed_at, _key, body = row
-        headers = [("ETag", etag), ("Last-Modified", format_datetime(_last_modified(created_at, changed_at),
-                                                                     usegmt=True)), *COMMON]
+        last_modified = _last_modified(_instant(created_at), _instant(changed_at) if changed_at else None)
+        headers = [("ETag", etag), ("Last-Modified", format_datetime(last_modified, usegmt=True)), *COMMON]
         if if_none_match is not None and (etag == tag or _etag_matches(if_none_match, etag)):
             return "304 Not Modified", headers, None
         if body is None:
             return None  # cleared by an event: the view renders it
+        body = bytes(body)
         headers += [("Content-Type", ICS), ("Content-Length", str(len(body)))]
         return "200 OK", headers, body
 
