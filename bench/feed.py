@@ -10,6 +10,9 @@ the same run:
   issue's 0.9x goal is measured against),
 - the same bytes as a static file from nginx (no application at all),
 - the same calendar from Radicale (GET of the calendar collection),
+- the feed through nginx caching it for 5 seconds in front of calendar_sync
+  (``bench/nginx-feed-cache.conf``), against nginx's static file: at the end
+  the token is revoked and the seconds until the cache refuses it are printed,
 
 loads each with ``wrk`` on loopback, for full responses and with
 ``If-None-Match`` (304 answers), ``--repeat`` times each, and prints requests
@@ -241,7 +244,8 @@ def main() -> None:
         bare_port = free_port()
         procs.append(subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{bare_port}", "--chdir", str(workdir), "bare:app"],
                                       stdout=log, stderr=log))
-        nginx_port = free_port()
+        nginx_port, cache_port = free_port(), free_port()
+        cache_conf = Path(__file__).with_name("nginx-feed-cache.conf")
         (workdir / "nginx.conf").write_text(f"""
 worker_processes 2;
 daemon off;
@@ -255,6 +259,11 @@ http {{
   charset utf-8;
   charset_types text/calendar;
   server {{ listen 127.0.0.1:{nginx_port}; root {www}; }}
+  proxy_temp_path {workdir}/nginx-proxy-tmp;
+  proxy_cache_path {workdir}/nginx-cache levels=1:2 keys_zone=docbox_feeds:10m max_size=256m inactive=1m
+                   use_temp_path=off;
+  upstream calendar_sync {{ server 127.0.0.1:{app_port}; keepalive 16; }}
+  server {{ listen 127.0.0.1:{cache_port}; include {cache_conf}; }}
 }}
 """)
         procs.append(subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir)],
@@ -269,6 +278,7 @@ http {{
         bare_url = f"http://127.0.0.1:{bare_port}/feed.ics"
         nginx_url = f"http://127.0.0.1:{nginx_port}/feed.ics"
         radicale_url = f"http://127.0.0.1:{radicale_port}/bench/calendar/"
+        cache_url = f"http://127.0.0.1:{cache_port}{feed_path}"
         wait_for(app_url, procs[0])
         wait_for(bare_url, procs[1])
         wait_for(nginx_url, procs[2])
@@ -283,7 +293,8 @@ http {{
         servers = [("calendar_sync (gunicorn)", app_url, None, procs[0]),
                    ("bare Flask (gunicorn)", bare_url, None, procs[1]),
                    ("nginx static file", nginx_url, None, procs[2]),
-                   ("Radicale collection GET", radicale_url, "bench", procs[3])]
+                   ("Radicale collection GET", radicale_url, "bench", procs[3]),
+                   ("nginx cache -> cal_sync", cache_url, None, procs[2])]
         results = {}
         for label, url, auth, proc in servers:
             headers = {"Authorization": "Basic YmVuY2g6eA=="} if auth else {}
@@ -302,6 +313,14 @@ http {{
             result["rss"] = worker_rss_mb(proc.pid) if "gunicorn" in label else []
             results[label] = result
         load_after = os.getloadavg()
+        # Revoke the token: how long does the cache go on serving it?
+        token = feed_path.rsplit("/", 1)[1][:-len(".ics")]
+        http.get(cache_url)
+        http.post(f"http://127.0.0.1:{app_port}/api/v1/feeds/revoke", json={"token": token}).raise_for_status()
+        revoked_at = time.monotonic()
+        while http.get(cache_url).status_code != 404 and time.monotonic() - revoked_at < 60:
+            time.sleep(0.1)
+        refused_after = time.monotonic() - revoked_at
 
         ours, bare = results["calendar_sync (gunicorn)"], results["bare Flask (gunicorn)"]
         nginx, radicale = results["nginx static file"], results["Radicale collection GET"]
@@ -326,6 +345,10 @@ http {{
               if radicale["status"] != 304 else
               f"{'Radicale (goal >= 300)':<28}{ratio(ours['full'], radicale['full']):>20}"
               f"{ratio(ours['cond'], radicale['cond']):>20}")
+        cached = results["nginx cache -> cal_sync"]
+        print(f"{'nginx cache -> cal_sync, against nginx static (moonshot >= 0.5)':<64}"
+              f"{ratio(cached['full'], nginx['full'])} full, {ratio(cached['cond'], nginx['cond'])} 304")
+        print(f"revoked token refused through the nginx cache after {refused_after:.1f} s")
         print()
         for label in ("calendar_sync (gunicorn)", "bare Flask (gunicorn)"):
             sizes = results[label]["rss"]
