@@ -88,7 +88,8 @@ class SeriesState(_Calendared):
 
     ``start_local`` is the first occurrence in local time; ``rrule`` is the
     rule without the ``RRULE:`` prefix, its UNTIL (if any) in UTC as RFC 5545
-    requires for a DTSTART with TZID.
+    requires for a DTSTART with TZID. ``continues_series_id`` and
+    ``continued_by_series_id`` link the two halves of a split series.
     """
 
     start_local = fields.NaiveDateTime(required=True)
@@ -96,6 +97,9 @@ class SeriesState(_Calendared):
     rrule = fields.String(required=True)
     exceptions = fields.List(fields.Nested(ExceptionState), load_default=list)
     continues_series_id = fields.String(allow_none=True, load_default=None)
+    # The series that carries this one's edit after a split (its occurrences
+    # from the split on continue there); None for a series ended or never split.
+    continued_by_series_id = fields.String(allow_none=True, load_default=None)
 
 
 STATE_SCHEMAS = {"program": ProgramState, "session": SessionState, "series": SeriesState}

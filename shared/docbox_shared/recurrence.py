@@ -11,7 +11,11 @@ Vocabulary:
 - *exception*: an occurrence that was moved or cancelled.
 
 A local time that does not exist (skipped by a spring-forward change) is read
-with the offset before the change, as RFC 5545 says: 02:30 becomes 03:30.
+with the offset before the change, as RFC 5545 says: 02:30 becomes 03:30; one
+that happens twice (a fall-back change) is the first of the two. A session's
+length is elapsed time, as the organizer entered it: a 60-minute session that
+starts at 01:30 on a fall-back day ends sixty minutes later (01:30 the second
+time), not at 02:30.
 """
 
 from __future__ import annotations
@@ -76,6 +80,11 @@ def _zone_names() -> set[str]:
 def localize(naive: datetime, tz: ZoneInfo) -> datetime:
     """Wall time in ``tz`` to an aware datetime; skipped times move forward."""
     return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def after(start: datetime, length: timedelta) -> datetime:
+    """The instant ``length`` of elapsed time after ``start``, in ``start``'s zone."""
+    return (start.astimezone(UTC) + length).astimezone(start.tzinfo)
 
 
 def series_occurrence_id(series_id: str, day: date) -> str:
@@ -275,13 +284,15 @@ def _session_occurrence(state: dict) -> Occurrence:
 
 def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
     original = localize(local_start, tz)
-    start, end = original, original + duration
+    start, end = original, after(original, duration)
     status, location, video_url, moved = "scheduled", state.get("location"), state.get("video_url"), False
     if exc:
         status = exc["status"]
         if exc.get("start"):
             start, end = exc["start"].astimezone(tz), exc["end"].astimezone(tz)
-            moved = start != original or end != original + duration
+            # In UTC: aware datetimes of one zone compare by wall time, blind to a repeated hour.
+            moved = (start.astimezone(UTC), end.astimezone(UTC)) != (
+                original.astimezone(UTC), after(original, duration).astimezone(UTC))
         if exc.get("location") is not None:
             location, moved = exc["location"], moved or exc["location"] != state.get("location")
         if exc.get("video_url") is not None:

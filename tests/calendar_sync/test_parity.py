@@ -77,8 +77,8 @@ def listed_by_sessions(sessions, hide_cancelled: bool) -> list[dict]:
     return sorted(found, key=lambda o: (o["start"], o["uid"]))
 
 
-def expanded_by_ical_js(script, body: bytes) -> list[dict]:
-    result = subprocess.run(["node", str(script), WINDOW[0].isoformat(), WINDOW[1].isoformat()], input=body,
+def expanded_by_ical_js(script, body: bytes, window=WINDOW) -> list[dict]:
+    result = subprocess.run(["node", str(script), window[0].isoformat(), window[1].isoformat()], input=body,
                             capture_output=True, check=True)
     occurrences = json.loads(result.stdout)
     for occ in occurrences:

@@ -139,6 +139,7 @@ def smtp(port):
 def app_config(make_database_url, clock, smtp):
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"), "CLOCK": clock,
             "EVENT_SECRETS": [SECRET], "PUBLIC_URL": PUBLIC_URL, "SECRET_KEYS": ["test-key"],
+            "CALENDAR_SYNC_URL": "https://calendar.docbox.test",
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "MAIL_FROM": "Doc Box <reminders@docbox.test>",
             "ADMIN_TOKEN": "test-admin-token", "LEASE_SECONDS": 300}
 

@@ -119,3 +119,29 @@ def test_links_are_stored_only_as_hashes(app, calendar, subscribe, smtp):
         stored = " ".join(str(v) for link in db.session.scalars(select(Link)) for v in vars(link).values())
     assert token not in stored and confirm_token not in stored
     assert len(token) >= 43   # 256 random bits
+
+
+def test_one_click_unsubscribe_header_is_a_literal_url_of_any_length(app_config, request, smtp):
+    """RFC 2369/8058: ``<https://...>`` as written, never an RFC 2047 encoded-word, whatever its length."""
+    from docbox_notifications.secrets import new_token
+
+    base = "https://docbox.test/"
+    base += "p" * (200 - len(base) - len("/unsubscribe/") - len(new_token()))
+    app_config["PUBLIC_URL"] = base
+    calendar, worker = request.getfixturevalue("calendar"), request.getfixturevalue("worker")
+    client = request.getfixturevalue("client")
+    calendar.program()
+    assert client.post("/api/v1/subscribers", json={"email": "ada@example.org", "programs": ["prog-1"]}).status_code == 202
+    worker()
+    [message] = smtp.messages
+    head = message.raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    fields = re.findall(r"^List-Unsubscribe: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.MULTILINE)
+    assert len(fields) == 1 and "=?" not in fields[0]
+    [url] = re.fullmatch(r"<(https://\S+)>", re.sub(r"\r\n[ \t]+", "", fields[0])).groups()
+    assert len(url) == 200 and url.startswith(base + "/unsubscribe/")
+    assert f"Unsubscribe from all Doc Box email: {url}" in message.text
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in head + "\r\n"
+    assert all(len(line) <= 998 for line in head.split("\r\n"))
+    done = client.post(url.removeprefix(base), data="List-Unsubscribe=One-Click",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200

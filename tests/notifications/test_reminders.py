@@ -43,9 +43,10 @@ def test_reminders_fire_at_their_offsets_across_a_daylight_saving_change(calenda
         assert before == []
         assert len(at) == 1, instant
         assert at[0]["Subject"] == "Balint group — Tuesday " + ("23" if instant.day < 25 else "30") + " March 2027"
-    _, _, event = invitation(smtp.messages[-1])
-    assert event.decoded("dtstart") == datetime(2027, 3, 30, 17, 0, tzinfo=UTC)
-    assert "19:00–20:30 (Europe/Berlin)" in smtp.messages[-1].text
+    assert "Tuesday 30 March 2027, 19:00–20:30 (Europe/Berlin)" in smtp.messages[-1].text
+    # A series occurrence has no invitation of its own: the program's feed holds it, one entry per session.
+    assert all(m.calendar_parts() == [] for m in smtp.messages)
+    assert "https://calendar.docbox.test/subscribe?programs=prog-1" in smtp.messages[-1].text
 
 
 def test_moved_occurrence_sends_a_notice_and_moves_its_reminders(calendar, subscribe, smtp, worker, clock):
@@ -56,31 +57,51 @@ def test_moved_occurrence_sends_a_notice_and_moves_its_reminders(calendar, subsc
     clock.set(datetime(2027, 3, 29, 17, 0, tzinfo=UTC))           # 24 h before 30 March
     worker()
     [reminder] = smtp.messages
-    _, _, first = invitation(reminder)
 
     clock.set(datetime(2027, 3, 29, 18, 0, tzinfo=UTC))
     moved = {"date": date(2027, 3, 30), "status": "scheduled", "start": datetime(2027, 3, 31, 17, 0, tzinfo=UTC),
-             "end": datetime(2027, 3, 31, 18, 30, tzinfo=UTC), "updated_at": clock()}
+             "end": datetime(2027, 3, 31, 18, 30, tzinfo=UTC), "updated_at": clock(), "location": "Room 9"}
     calendar.update("series", series, exceptions=[moved])
     worker()
     [notice] = smtp.messages[1:]
-    part, cal, event = invitation(notice)
-    assert notice["Subject"].startswith("Changed: ")
-    assert cal["method"] == "REQUEST" and part.get_param("method") == "REQUEST"
-    assert event["uid"] == first["uid"]
-    assert int(event["sequence"]) > int(first["sequence"])
-    assert event.decoded("dtstart") == datetime(2027, 3, 31, 17, 0, tzinfo=UTC)
-    assert "Wednesday 31 March 2027, 19:00–20:30" in notice.text
+    assert notice["Subject"] == "Changed: Balint group — Wednesday 31 March 2027"
+    assert notice.calendar_parts() == []
+    lines = notice.text.splitlines()
+    assert lines[2:7] == ["New time: Wednesday 31 March 2027, 19:00–20:30 (Europe/Berlin)",
+                          "Was: Tuesday 30 March 2027, 19:00–20:30 (Europe/Berlin)",
+                          "Where: Room 9", "Was: none", "Video link: https://video.example/room"]
 
-    # Old instants stay quiet; the new ones remind, with the same UID and the new sequence.
+    # Old instants stay quiet; the new ones remind.
     before, at = step_to(clock, worker, smtp, datetime(2027, 3, 30, 17, 0, tzinfo=UTC))
-    assert len(at) == 1 and invitation(at[0])[2]["uid"] == first["uid"]
+    assert len(at) == 1 and "Wednesday 31 March 2027, 19:00–20:30" in at[0].text
     before, at = step_to(clock, worker, smtp, datetime(2027, 3, 31, 16, 0, tzinfo=UTC))
     assert before == [] and len(at) == 1
-    assert int(invitation(at[0])[2]["sequence"]) == int(event["sequence"])
     clock.set(datetime(2027, 3, 31, 17, 30, tzinfo=UTC))
     worker()
     assert len(smtp.messages) == 4
+
+
+def test_moved_one_off_session_updates_the_feeds_entry(calendar, subscribe, smtp, worker, clock):
+    calendar.program()
+    session = calendar.session("s1/ä", datetime(2027, 3, 25, 9, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 24, 9, 0, tzinfo=UTC))
+    worker()
+    [reminder] = smtp.messages
+    _, _, first = invitation(reminder)
+    # The feed's UID and SEQUENCE (the entry's version): a calendar holding both shows it once.
+    assert first["uid"] == "docbox-session-s1~2F~C3~A4" and int(first["sequence"]) == 1
+    calendar.update("session", session, start=datetime(2027, 3, 25, 10, 0, tzinfo=UTC),
+                    end=datetime(2027, 3, 25, 11, 0, tzinfo=UTC))
+    worker()
+    [notice] = smtp.messages[1:]
+    part, cal, event = invitation(notice)
+    assert cal["method"] == "REQUEST" and part.get_param("method") == "REQUEST"
+    assert event["uid"] == first["uid"] and int(event["sequence"]) == 2
+    assert event.decoded("dtstart") == datetime(2027, 3, 25, 10, 0, tzinfo=UTC)
+    assert "New time: Thursday 25 March 2027, 11:00–12:00" in notice.text
+    assert "Was: Thursday 25 March 2027, 10:00–11:00" in notice.text
 
 
 def test_cancelled_occurrence_sends_cancel_and_drops_its_reminders(calendar, subscribe, smtp, worker, clock):
@@ -93,13 +114,14 @@ def test_cancelled_occurrence_sends_cancel_and_drops_its_reminders(calendar, sub
                                                    "updated_at": clock()}])
     calendar.update("session", one_off, status="cancelled")
     worker()
-    assert len(smtp.messages) == 2
-    for message in smtp.messages:
-        part, cal, event = invitation(message)
-        assert message["Subject"].startswith("Cancelled: ")
-        assert cal["method"] == "CANCEL" and part.get_param("method") == "CANCEL"
-        assert event["status"] == "CANCELLED" and int(event["sequence"]) == 1
-    assert {str(invitation(m)[2]["uid"]) for m in smtp.messages} == {"ser_20270330@docbox", "s1@docbox"}
+    assert sorted(m["Subject"] for m in smtp.messages) == ["Cancelled: Balint group — Thursday 25 March 2027",
+                                                          "Cancelled: Balint group — Tuesday 30 March 2027"]
+    of_series, of_session = sorted(smtp.messages, key=lambda m: "Thursday" in m["Subject"])
+    assert of_series.calendar_parts() == []   # the feed's override cancels it
+    part, cal, event = invitation(of_session)
+    assert cal["method"] == "CANCEL" and part.get_param("method") == "CANCEL"
+    assert event["status"] == "CANCELLED" and int(event["sequence"]) == 2
+    assert event["uid"] == "docbox-session-s1"
     smtp.clear()
     # Walk through the whole period: only the reminders of 23 March (not cancelled) arrive.
     clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC)); worker()

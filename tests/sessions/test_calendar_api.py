@@ -261,3 +261,16 @@ def test_editing_a_one_off_session(api, program, staff_id):
     assert api("viewer").patch(f"/api/v1/sessions/{session['id']}", json={"title": "x"}).status_code == 403
     bad = api("organizer").patch(f"/api/v1/sessions/{session['id']}", json={"format": "virtual", "video_url": "http://x"})
     assert bad.status_code == 422 and "video_url" in bad.json["errors"]
+
+
+def test_a_session_lasts_what_the_organizer_entered_on_clock_change_days(api, program):
+    """Length is elapsed time: sixty minutes on the fall-back night too; a skipped start moves forward."""
+    new_series(api, program, start="2027-10-31T01:30:00-04:00", duration_minutes=60, rrule="FREQ=WEEKLY;COUNT=2")
+    new_series(api, program, start="2028-03-05T02:30:00-05:00", duration_minutes=60, rrule="FREQ=WEEKLY;COUNT=2")
+    listed = occurrences(api, "2027-10-01T00:00:00Z", "2028-04-01T00:00:00Z")
+    assert [(o["start"], o["end"]) for o in listed] == [
+        ("2027-10-31T01:30:00-04:00", "2027-10-31T02:30:00-04:00"),
+        ("2027-11-07T01:30:00-04:00", "2027-11-07T01:30:00-05:00"),  # the first 01:30, and an hour later the second
+        ("2028-03-05T02:30:00-05:00", "2028-03-05T03:30:00-05:00"),
+        ("2028-03-12T03:30:00-04:00", "2028-03-12T04:30:00-04:00"),  # 02:30 does not exist: read as 02:30 EST
+    ]

@@ -85,3 +85,18 @@ def test_moved_occurrence_found_in_its_new_window_only():
 def test_rules_refused(rule, message):
     with pytest.raises(recurrence.RuleError, match=message):
         recurrence.normalize_rule(rule, datetime(2027, 3, 3, 19), "UTC")
+
+
+@pytest.mark.parametrize("tz_name, start_local, minutes, first_end", [
+    ("America/New_York", datetime(2027, 11, 7, 1, 30), 60, datetime(2027, 11, 7, 6, 30, tzinfo=UTC)),   # fall back
+    ("America/New_York", datetime(2027, 11, 7, 0, 30), 90, datetime(2027, 11, 7, 6, 0, tzinfo=UTC)),
+    ("America/New_York", datetime(2027, 3, 14, 1, 30), 60, datetime(2027, 3, 14, 7, 30, tzinfo=UTC)),   # 02:30 skipped
+    ("Australia/Sydney", datetime(2027, 4, 4, 2, 30), 60, datetime(2027, 4, 3, 16, 30, tzinfo=UTC)),    # fall back
+    ("Europe/London", datetime(2027, 3, 28, 0, 45), 30, datetime(2027, 3, 28, 1, 15, tzinfo=UTC)),
+])
+def test_length_is_elapsed_time_across_a_clock_change(tz_name, start_local, minutes, first_end):
+    state = dict(id="s", program_id="p", title="t", format="virtual", video_url="https://v", timezone=tz_name,
+                 start_local=start_local, duration_minutes=minutes, rrule="FREQ=DAILY;COUNT=1", exceptions=[])
+    (occ,) = recurrence.expand("series", state, datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    assert occ.end.astimezone(UTC) == first_end
+    assert occ.end.astimezone(UTC) - occ.start.astimezone(UTC) == timedelta(minutes=minutes)

@@ -5,10 +5,15 @@ Vocabulary:
 - *master*: the VEVENT of a series, with its RRULE; a one-off session is a
   single VEVENT.
 - *override*: a VEVENT with the series' UID and a RECURRENCE-ID, for each
-  occurrence the organizer moved or cancelled (an *exception*).
-- *UID*: ``docbox-<kind>-<entry id>`` with every character outside
-  ``[A-Za-z0-9._-]`` escaped, so it is stable forever and safe as a CalDAV
-  resource name on any server (no ``/``).
+  occurrence the organizer moved or cancelled (an *exception*), and for each
+  occurrence on a clock change (its start or end skipped or repeated, or the
+  change inside it), with its exact instants, so no client has to guess.
+  RECURRENCE-ID, EXDATE and the master's DTSTART carry the rule's wall time.
+- *VTIMEZONE*: from :mod:`docbox_shared.vtimezone`, the builder the mailed
+  invitations use too.
+- *UID*: ``docbox-<kind>-<entry id>`` (:func:`docbox_shared.uids.uid_for`,
+  shared with the invitations notifications mails), stable forever and safe
+  as a CalDAV resource name on any server.
 - *SEQUENCE*: the entry's version, which grows on every change and never goes down.
 
 Rendering is deterministic: the same entries and options give the same bytes
@@ -21,15 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import icalendar
 
-from docbox_shared import recurrence
+from docbox_shared import recurrence, vtimezone
+from docbox_shared.uids import uid_for
 
 PRODID = "-//Doc Box//calendar_sync//EN"
-RENDER_VERSION = "1"  # part of every feed ETag: bump when the output format changes
-_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_")
+RENDER_VERSION = "2"  # part of every feed ETag: bump when the output format changes
 # Wide enough for any series the rules allow (ten years at most).
 _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzinfo=timezone.utc))
 
@@ -38,11 +43,6 @@ _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzi
 class Options:
     hide_cancelled: bool = False
     alarm_minutes_before: int | None = None
-
-
-def uid_for(kind: str, entry_id: str) -> str:
-    escaped = "".join(c if c in _SAFE else "".join(f"~{b:02X}" for b in c.encode()) for c in entry_id)
-    return f"docbox-{kind}-{escaped}"
 
 
 def _summary(title: str, status: str) -> str:
@@ -57,14 +57,16 @@ def _description(text: str, video_url: str | None) -> str:
 
 
 def _vevent(uid: str, occ: recurrence.Occurrence, *, version: int, stamp: datetime,
-            program_name: str | None, options: Options) -> icalendar.Event:
+            program_name: str | None, options: Options, times: dict | None = None) -> icalendar.Event:
+    """One VEVENT; ``times`` replaces DTSTART/DTEND (a master's rule times)."""
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(timezone.utc))
     event.add("last-modified", stamp.astimezone(timezone.utc))
     event.add("sequence", version)
-    event.add("dtstart", occ.start)
-    event.add("dtend", occ.end)
+    for name, value in (times or {"dtstart": vtimezone.unambiguous(occ.start),
+                                  "dtend": vtimezone.unambiguous(occ.end)}).items():
+        event.add(name, value)
     event.add("summary", _summary(occ.title, occ.status))
     event.add("status", "CANCELLED" if occ.status == "cancelled" else "CONFIRMED")
     if occ.location:
@@ -99,15 +101,25 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
     if kind != "series":
         return []
     tz = recurrence.zone(state["timezone"])
+    duration = timedelta(minutes=state["duration_minutes"])
     first_start = recurrence.localize(state["start_local"], tz)
     master_occ = recurrence.Occurrence(
         id=state["id"], entry_kind="series", entry_id=state["id"], program_id=state["program_id"],
         recurrence_date=None, original_start=None, start=first_start,
-        end=first_start + timedelta(minutes=state["duration_minutes"]), timezone=state["timezone"],
+        end=recurrence.after(first_start, duration), timezone=state["timezone"],
         status="scheduled", moved=False, title=state["title"], description=state.get("description", ""),
         format=state["format"], location=state.get("location"), video_url=state.get("video_url"))
+    # The master carries the rule's wall time, even one a clock change skips or repeats:
+    # clients expand the RRULE from it. Its length is DTEND's wall time unless the first
+    # occurrence itself is on a change (then an exact DURATION).
+    wall = state["start_local"]
+    times = {"dtstart": wall.replace(tzinfo=tz)}
+    if _on_a_change(wall, duration, tz):
+        times["duration"] = duration
+    else:
+        times["dtend"] = (wall + duration).replace(tzinfo=tz)
     master = _vevent(uid, master_occ, version=version, stamp=state["updated_at"], program_name=program_name,
-                     options=options)
+                     options=options, times=times)
     master.add("rrule", icalendar.vRecur.from_ical(state["rrule"]))
     exceptions = {e["date"]: e for e in state.get("exceptions", [])}
     overrides, excluded = [], []
@@ -115,28 +127,38 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
     # (an exception past a shortened UNTIL is no occurrence at all).
     for occ in recurrence.expand("series", state, *_ALL_TIME):
         exc = exceptions.get(occ.recurrence_date)
-        if exc is None:
+        wall = datetime.combine(occ.recurrence_date, state["start_local"].time())
+        if exc is None and not _on_a_change(wall, duration, tz):
             continue
         if occ.status == "cancelled" and options.hide_cancelled:
-            excluded.append(occ.original_start)
+            excluded.append(wall.replace(tzinfo=tz))
             continue
-        override = _vevent(uid, occ, version=version, stamp=max(exc["updated_at"], state["updated_at"]),
-                           program_name=program_name, options=options)
-        override.add("recurrence-id", occ.original_start)
+        stamp = max(exc["updated_at"], state["updated_at"]) if exc else state["updated_at"]
+        override = _vevent(uid, occ, version=version, stamp=stamp, program_name=program_name, options=options)
+        override.add("recurrence-id", wall.replace(tzinfo=tz))
         overrides.append(override)
     if excluded:
         master.add("exdate", excluded)
     return [master, *overrides]
 
 
-def _add_timezones(cal: icalendar.Calendar, events: list[icalendar.Event], zones: set[str]) -> None:
-    """One VTIMEZONE per zone used, covering the years the events span."""
-    if not zones:
-        return
-    years = [c.decoded("dtstart").year for c in events]
-    first, last = date(min(years) - 1, 1, 1), date(max(years) + 11, 1, 1)
-    for name in sorted(zones):
-        cal.add_component(icalendar.Timezone.from_tzid(name, first_date=first, last_date=last))
+def _on_a_change(wall: datetime, duration: timedelta, tz) -> bool:
+    """Whether clients could disagree about an occurrence at rule wall time ``wall``.
+
+    True when its start or end wall time is skipped or repeated by a clock change,
+    or a change falls inside it (wall-clock and elapsed length differ). Such an
+    occurrence gets an override with its exact instants, so no client has to guess.
+    """
+    end_wall = wall + duration
+    if not (vtimezone.plain(wall, tz) and vtimezone.plain(end_wall, tz)):
+        return True
+    return recurrence.after(wall.replace(tzinfo=tz), duration).replace(tzinfo=None) != end_wall
+
+
+def _add_timezones(cal: icalendar.Calendar, spans: dict[str, list[int]]) -> None:
+    """One VTIMEZONE per zone used (see docbox_shared.vtimezone), covering its events."""
+    for name in sorted(spans):
+        cal.add_component(vtimezone.vtimezone(name, min(spans[name]), max(spans[name])))
 
 
 def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | None = None,
@@ -152,18 +174,20 @@ def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | 
     cal.add("calscale", "GREGORIAN")
     if name is not None:
         cal.add("method", "PUBLISH")
-        cal.add("name", name)
-        cal.add("x-wr-calname", name)
+        cal.add("name", icalendar.vText(name))  # TEXT: escaped like any other
+        cal.add("x-wr-calname", icalendar.vText(name))
     if refresh_minutes:
         cal.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", icalendar.vDuration(timedelta(minutes=refresh_minutes)))
-    events, zones = [], set()
+    events, spans = [], {}
     for kind, state, version, program_name in sorted(items, key=lambda i: (i[0], i[1]["id"])):
         entry = entry_events(kind, state, version, program_name, options)
         if entry:
-            zones.add(state["timezone"])
+            span = spans.setdefault(state["timezone"], [])
+            span.append((state["start"] if kind == "session" else state["start_local"]).year)
+            span.append((state["end"] if kind == "session" else recurrence.rule_dates(state)[-1]).year)
         events.extend(entry)
-    _add_timezones(cal, events, zones)
+    _add_timezones(cal, spans)
     for event in events:
         cal.add_component(event)
     return cal.to_ical()

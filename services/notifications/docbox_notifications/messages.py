@@ -7,21 +7,32 @@ one-click unsubscribe headers. The subject is neutral and set per program
 ``<program name> — <date>``); the body gives time in the program's zone,
 place or video link. No names, no list of who else follows, no images.
 
-Invitations: reminders and change notices attach an iTIP ``METHOD:REQUEST``
-(cancellations ``METHOD:CANCEL``) with ``UID = <occurrence id>@docbox`` and
-the occurrence's ``SEQUENCE``, so an entry the subscriber added to a calendar
-from an earlier message updates itself. The MIME ``method`` parameter repeats
-the iCalendar METHOD, as iTIP over email (RFC 6047) asks.
+Invitations: one identity per session in every calendar. A message about a
+one-off session attaches an iTIP ``METHOD:REQUEST`` (cancellations
+``METHOD:CANCEL``) with the feed's own UID and SEQUENCE (``docbox-session-<id>``,
+:mod:`docbox_shared.uids`, and the entry's version), so a calendar holding
+the feed and the invitation shows the session once and an accepted
+invitation updates itself. A series occurrence gets no invitation: the feed
+has it under the series' UID, and a split gives the continuation a new one,
+so no per-occurrence invitation could stay one entry with it; the message
+links to the program's calendar (subscribe page) instead. The MIME ``method``
+parameter repeats the iCalendar METHOD, as iTIP over email (RFC 6047) asks.
+
+Change notices show the new time and place and, where they changed, what
+they were (``previous`` of the occurrence record).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from urllib.parse import quote
 
-from docbox_shared import recurrence
+from docbox_shared import recurrence, vtimezone
+from docbox_shared.uids import uid_for
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
@@ -30,8 +41,9 @@ from .clock import UTC, aware
 from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db
 from .secrets import new_token, token_hash
 
-UID_DOMAIN = "docbox"
 CONFIRM_DAYS = 7
+# Headers set with ``set_raw`` are written as they are (never refolded); all others fold as usual.
+MAIL_POLICY = email_policy.default.clone(refold_source="none")
 
 
 @dataclasses.dataclass
@@ -39,6 +51,10 @@ class Shown:
     """One occurrence as a message shows it."""
 
     occurrence_id: str
+    entry_kind: str            # "session" or "series"
+    entry_id: str
+    version: int               # the entry's version: the feed's SEQUENCE
+    program_slug: str
     title: str
     program_name: str
     subject: str
@@ -49,6 +65,7 @@ class Shown:
     video_url: str | None
     description: str
     sequence: int
+    previous: Shown | None = None   # time and place before the change a notice is about
 
 
 def url(path: str) -> str:
@@ -86,23 +103,49 @@ def shown(record: OccurrenceRecord) -> Shown:
     state = entry.state
     start = aware(record.start_dt)
     match = [o for o in recurrence.expand(entry.kind, state, start - timedelta(days=1), start + timedelta(days=1))
-             if o.id == record.occurrence_id]
+             if o.id == record.live_id]
     tz = recurrence.zone(state["timezone"])
     if match:
         occ = match[0]
         start, end, location, video = occ.start, occ.end, occ.location, occ.video_url
-    else:  # gone from the series: show what was announced
+    elif record.announced:  # gone from the series: show what was announced
+        start, end, location, video = _place(record.announced, tz)
+    else:
         start, end = start.astimezone(tz), aware(record.end_dt).astimezone(tz)
         location, video = state.get("location"), state.get("video_url")
     program = program_state(record.program_id)
-    return Shown(occurrence_id=record.occurrence_id, title=state["title"], program_name=program.get("name", ""),
-                 subject=subject_for(program, start), start=start, end=end, timezone=state["timezone"],
-                 location=location, video_url=video, description=state.get("description", ""),
-                 sequence=record.sequence)
+    result = Shown(occurrence_id=record.occurrence_id, entry_kind=entry.kind, entry_id=entry.entry_id,
+                   version=entry.version, program_slug=program.get("slug") or record.program_id,
+                   title=state["title"], program_name=program.get("name", ""), subject=subject_for(program, start),
+                   start=start, end=end, timezone=state["timezone"], location=location, video_url=video,
+                   description=state.get("description", ""), sequence=record.sequence)
+    if record.previous:
+        before_start, before_end, before_location, before_video = _place(record.previous, tz)
+        result.previous = dataclasses.replace(result, start=before_start, end=before_end,
+                                              location=before_location, video_url=before_video)
+    return result
+
+
+def _place(values: dict, tz) -> tuple[datetime, datetime, str | None, str | None]:
+    """``(start, end, location, video_url)`` of an occurrence record's ``announced``/``previous``."""
+    return (datetime.fromisoformat(values["start"]).astimezone(tz), datetime.fromisoformat(values["end"]).astimezone(tz),
+            values.get("location"), values.get("video_url"))
+
+
+def calendar_url(s: Shown) -> str:
+    """The program's subscribe page in calendar_sync: its feed holds every session of the series."""
+    return (current_app.config["CALENDAR_SYNC_URL"].rstrip("/") + "/subscribe?programs="
+            + quote(s.program_slug, safe=""))
 
 
 def when_text(s: Shown) -> str:
-    return f"{format_day(s.start)}, {s.start:%H:%M}–{s.end:%H:%M} ({s.timezone})"
+    """``Sunday 7 November 2027, 01:30–02:30 (America/New_York)``; with zone abbreviations
+    (``01:30 EDT–01:30 EST``) when a clock change makes a wall time name two instants or none."""
+    clock = "%H:%M"
+    if s.start.utcoffset() != s.end.utcoffset() or vtimezone.unambiguous(s.start) is not s.start \
+            or vtimezone.unambiguous(s.end) is not s.end:
+        clock = "%H:%M %Z"
+    return f"{format_day(s.start)}, {s.start.strftime(clock)}–{s.end.strftime(clock)} ({s.timezone})"
 
 
 def where_lines(s: Shown) -> list[str]:
@@ -120,11 +163,11 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     cal.add("version", "2.0")
     cal.add("method", method)
     event = Event()
-    event.add("uid", f"{s.occurrence_id}@{UID_DOMAIN}")
-    event.add("sequence", s.sequence)
+    event.add("uid", uid_for(s.entry_kind, s.entry_id))   # the feed's entry: one identity
+    event.add("sequence", s.version)
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", s.start)
-    event.add("dtend", s.end)
+    event.add("dtstart", vtimezone.unambiguous(s.start))  # UTC where a clock change repeats the wall time
+    event.add("dtend", vtimezone.unambiguous(s.end))
     event.add("summary", s.title)
     if s.location:
         event.add("location", s.location)
@@ -143,17 +186,12 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     attendee.params["role"] = "OPT-PARTICIPANT"
     event.add("attendee", attendee)
     cal.add_component(event)
-    # VTIMEZONE: costly to build, the same for every recipient of the occurrence.
+    # VTIMEZONE: the one builder of feeds and CalDAV objects (yearly rules; see docbox_shared.vtimezone).
     cache = {} if cache is None else cache
-    zone_key = ("vtimezone", s.timezone, s.start.year)
+    zone_key = ("vtimezone", s.timezone, s.start.year, s.end.year)
     if zone_key not in cache:
-        probe = Calendar()
-        probe.add_component(event)
-        probe.add_missing_timezones(first_date=(s.start - timedelta(days=400)).date(),
-                                    last_date=(s.end + timedelta(days=400)).date())
-        cache[zone_key] = probe.timezones
-    for tz_component in cache[zone_key]:
-        cal.subcomponents.insert(0, tz_component)
+        cache[zone_key] = vtimezone.vtimezone(s.timezone, s.start.year, s.end.year)
+    cal.subcomponents.insert(0, cache[zone_key])
     return cal.to_ical().decode()
 
 
@@ -175,20 +213,21 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
         subject, lines = digest_text(sub, now)
     else:
         record = db.session.get(OccurrenceRecord, row.occurrence_id)
-        key = (record.occurrence_id, record.sequence)
+        key = (record.occurrence_id, record.sequence, record.entry_id)
         if key not in cache:
             cache[key] = shown(record)
         s = cache[key]
         subject, lines, method = occurrence_text(row, s)
-        attachment = (invitation(s, method, sub.email, now, cache), method)
-    msg = EmailMessage()
+        if s.entry_kind == "session":
+            attachment = (invitation(s, method, sub.email, now, cache), method)
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = sub.email
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now.astimezone(UTC))
     msg["Message-ID"] = row.message_id
     msg["Auto-Submitted"] = "auto-generated"
-    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    msg.set_raw("List-Unsubscribe", list_unsubscribe(unsubscribe_url))
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content("\n".join(lines + footer) + "\n")
     if attachment:
@@ -196,6 +235,20 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
         msg.add_attachment(ics, subtype="calendar", filename="invite.ics" if method == "REQUEST" else "cancel.ics",
                            params={"method": method})
     return msg
+
+
+def list_unsubscribe(unsubscribe_url: str) -> str:
+    """The RFC 2369/8058 value: the URL as it is, in angle brackets, for any length.
+
+    The email package folds a header line longer than 78 characters, and a
+    URL has no whitespace to fold at, so it would become an RFC 2047
+    encoded-word that no mail provider reads as a URL. Set raw, it stays one
+    line (a URL with a 43-character token and any sane base URL is far below
+    RFC 5322's 998).
+    """
+    if len(unsubscribe_url) > 900 or any(c in unsubscribe_url for c in "\r\n\t <>"):
+        raise ValueError("the unsubscribe URL cannot be written into a List-Unsubscribe header")
+    return f"<{unsubscribe_url}>"
 
 
 def confirm_text(sub: Subscriber, now: datetime) -> tuple[str, list[str]]:
@@ -210,19 +263,43 @@ def confirm_text(sub: Subscriber, now: datetime) -> tuple[str, list[str]]:
     return "Please confirm your Doc Box reminders", lines
 
 
+def changed_lines(s: Shown) -> list[str]:
+    """The new time and place, each followed by what it was when it changed."""
+    old = s.previous
+    if old is None or (old.start, old.end) == (s.start, s.end):
+        lines = [f"When: {when_text(s)}"]
+    else:
+        lines = [f"New time: {when_text(s)}", f"Was: {when_text(old)}"]
+    for label, new, was in (("Where", s.location, old and old.location),
+                            ("Video link", s.video_url, old and old.video_url)):
+        if old is None or new == was:
+            lines += [f"{label}: {new}"] if new else []
+        else:
+            lines += [f"{label}: {new or 'none any more'}", f"Was: {was or 'none'}"]
+    return lines
+
+
+def calendar_lines(s: Shown, attached: str) -> list[str]:
+    if s.entry_kind == "session":
+        return ["", attached]
+    return ["", "Every session of this series is in the program's calendar, which your calendar can "
+                f"subscribe to: {calendar_url(s)}"]
+
+
 def occurrence_text(row: Delivery, s: Shown) -> tuple[str, list[str], str]:
     where = where_lines(s)
     if row.kind == "cancelled":
-        lines = [f"Cancelled: {s.title}", "", f"This session will not take place: {when_text(s)}.", *where]
+        lines = [f"Cancelled: {s.title}", "", f"This session will not take place: {when_text(s)}.", *where,
+                 *calendar_lines(s, "The attached cancellation removes it from your calendar.")]
         return f"Cancelled: {s.subject}", lines, "CANCEL"
     if row.kind == "moved":
-        lines = [f"Changed: {s.title}", "", f"New time: {when_text(s)}", *where, "",
-                 "The attached invitation updates the entry in your calendar."]
+        lines = [f"Changed: {s.title}", "", *changed_lines(s),
+                 *calendar_lines(s, "The attached invitation updates the entry in your calendar.")]
         return f"Changed: {s.subject}", lines, "REQUEST"
     lines = [s.title, "", f"When: {when_text(s)}", *where]
     if s.description:
         lines += ["", s.description]
-    lines += ["", "Add it to your calendar with the attached invitation."]
+    lines += calendar_lines(s, "Add it to your calendar with the attached invitation.")
     return s.subject, lines, "REQUEST"
 
 

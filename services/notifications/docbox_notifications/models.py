@@ -5,8 +5,12 @@ Vocabulary:
 - *entry* / *processed event*: the replica of the sessions calendar and the
   inbox of applied event ids (from :mod:`docbox_shared.inbox`).
 - *occurrence record*: what this service last planned for one occurrence
-  (start, end, place, status) and its iTIP ``sequence``, raised each time the
-  occurrence moves or is cancelled, so invitations update the same entry.
+  (start, end, place, status) and its ``sequence``, raised each time the
+  occurrence changes. Keyed by the occurrence's first id: when a split hands
+  the occurrence to the continuing series, ``entry_id`` and ``live_id`` (its
+  id there) follow, and the record with its planned messages stays.
+  ``announced`` holds the time and place last seen, ``previous`` what they
+  were before the change a notice is about (the notice shows both).
 - *subscriber*: one email address (stored because mail must reach it, never
   logged) with the programs it follows, its reminder offsets and whether it
   wants a weekly digest instead. ``email_hash`` is an HMAC of the normalised
@@ -19,7 +23,8 @@ Vocabulary:
   sequence) so planning twice never sends twice, with a deterministic
   Message-ID; the worker moves it from ``pending`` to ``sent`` (or ``failed``
   after a day of temporary errors, ``bounced`` on a permanent one, ``dropped``
-  when it is no longer useful).
+  when it is no longer useful, ``held`` while its occurrence waits for the
+  continuation of a split series to arrive).
 - *rate hit*: one counted request under an HMAC'd key (client or email), so
   limits hold across processes.
 """
@@ -61,14 +66,17 @@ class ProcessedEvent(ProcessedEventMixin, db.Model):
 
 class OccurrenceRecord(db.Model):
     __tablename__ = "occurrences"
-    occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True)   # the first id, kept
+    live_id: Mapped[str] = mapped_column(String(80), index=True)               # its id in entry_id now
     entry_kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     program_id: Mapped[str] = mapped_column(String(64), index=True)
     start_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     end_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled
+    status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled | continued
     fingerprint: Mapped[str] = mapped_column(String(80))     # "<when and where>:<the rest>" hashes
+    announced: Mapped[dict | None] = mapped_column(JSON)     # start, end, location, video_url, format
+    previous: Mapped[dict | None] = mapped_column(JSON)      # the same before the change being noticed
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 

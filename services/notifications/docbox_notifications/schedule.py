@@ -40,6 +40,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .clock import UTC, aware, now as clock_now
+from . import splits
 from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
 
 FAR = timedelta(days=366 * 11)
@@ -250,38 +251,90 @@ def fingerprint(occ: recurrence.Occurrence) -> str:
     return ":".join(hashlib.sha256(json.dumps(part).encode()).hexdigest()[:32] for part in (where, rest))
 
 
+def announced(occ: recurrence.Occurrence) -> dict:
+    """What a message says of an occurrence's time and place (kept on its record)."""
+    return {"start": occ.start.astimezone(UTC).isoformat(), "end": occ.end.astimezone(UTC).isoformat(),
+            "location": occ.location, "video_url": occ.video_url, "format": occ.format}
+
+
 def on_entry_changed(entry: Entry, previous: dict | None) -> None:
     """The events inbox hook: runs inside the transaction that stores the new state."""
-    if entry.kind in ("session", "series"):
-        refresh_entry(entry, clock_now())
+    now = clock_now()
+    if entry.kind == "session":
+        seen = _refresh(entry.kind, entry.entry_id, entry.state, [], now)
+        _gone(entry.kind, entry.entry_id, seen, now, continued=False)
+    elif entry.kind == "series":
+        refresh_series(entry, now)
 
 
-def refresh_entry(entry: Entry, now: datetime) -> None:
-    """Compare the entry's upcoming occurrences with the records and plan what changed."""
-    occurrences = [o for o in recurrence.expand(entry.kind, entry.state, now, now + FAR) if o.end > now]
-    records = {r.occurrence_id: r for r in db.session.scalars(select(OccurrenceRecord).where(
-        OccurrenceRecord.entry_kind == entry.kind, OccurrenceRecord.entry_id == entry.entry_id))}
+def refresh_series(entry: Entry, now: datetime) -> None:
+    """Plan what changed in the split chain ``entry`` belongs to (see :mod:`.splits`).
+
+    Each series of the chain, first to last, takes over what it continues of
+    the one before; then what no series holds any more is cancelled, or
+    waits when the last series was split and its continuation is not known yet.
+    """
+    splits.lock_program(entry.program_id)
+    chain = splits.chain(entry)
+    if chain is None:
+        return   # a continuation whose predecessor has not arrived: planned when it does
+    seen: dict[str, set[str]] = {}
+    for index, (link, state) in enumerate(chain):
+        handed = splits.handed_down(seen, now)
+        # A state from before the split still lists what its continuation holds now: the
+        # occurrences whose rule start was still ahead when the continuation was created.
+        following = chain[index + 1][1] if index + 1 < len(chain) else None
+        split_at = following["created_at"] if following and not state.get("continued_by_series_id") else None
+        seen[link.entry_id] = _refresh("series", link.entry_id, state, handed, now, split_at)
+    for index, (link, state) in enumerate(chain):
+        continued = index == len(chain) - 1 and bool(state.get("continued_by_series_id"))
+        _gone("series", link.entry_id, seen[link.entry_id], now, continued)
+
+
+def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecord], now: datetime,
+             split_at: datetime | None = None) -> set[str]:
+    """Compare the entry's upcoming occurrences with the records and plan what changed; returns their ids.
+
+    ``handed``: records of the series this one continues that it may take
+    over: an occurrence without a record of its own takes one of them
+    (:func:`.splits.pair`). ``split_at``: only occurrences whose rule start
+    came before it count (the rest went to the continuation).
+    """
+    occurrences = [o for o in recurrence.expand(kind, state, now, now + FAR) if o.end > now
+                   and (split_at is None or o.original_start is None or o.original_start <= split_at)]
+    records = {r.live_id: r for r in db.session.scalars(select(OccurrenceRecord).where(
+        OccurrenceRecord.entry_kind == kind, OccurrenceRecord.entry_id == entry_id))}
     until = planned_until(now)
     notice_until = now + timedelta(days=current_app.config["NOTICE_DAYS"])
-    seen = set()
+    unmatched = [o for o in occurrences if o.id not in records]
+    pairs = splits.pair(unmatched, handed)
     for occ in occurrences:
-        seen.add(occ.id)
         fp = fingerprint(occ)
         record = records.get(occ.id)
+        adopted = record is None and occ.id in pairs
+        if adopted:
+            record = pairs[occ.id]
+            splits.adopt(record, entry_id, occ.id)
         if record is None:
-            record = OccurrenceRecord(occurrence_id=occ.id, entry_kind=entry.kind, entry_id=entry.entry_id,
+            record = OccurrenceRecord(occurrence_id=occ.id, live_id=occ.id, entry_kind=kind, entry_id=entry_id,
                                       program_id=occ.program_id, start_dt=occ.start.astimezone(UTC),
                                       end_dt=occ.end.astimezone(UTC), status=occ.status, fingerprint=fp,
-                                      sequence=0, updated_at=now)
+                                      announced=announced(occ), sequence=0, updated_at=now)
             db.session.add(record)
             db.session.flush()
             _plan_reminders(record, now, until, _followers(record.program_id))
             continue
         if record.fingerprint == fp:
+            if adopted:   # what the horizon or a new follower missed while it waited
+                _plan_reminders(record, now, until, _followers(record.program_id))
             continue
-        old_start, old_status, old_where = aware(record.start_dt), record.status, record.fingerprint.split(":")[0]
+        old_start, old_where = aware(record.start_dt), record.fingerprint.split(":")[0]
+        old_status = "scheduled" if record.status == "continued" else record.status
+        if not _notice_pending(record):
+            record.previous = record.announced   # what the person was last told
         record.start_dt, record.end_dt = occ.start.astimezone(UTC), occ.end.astimezone(UTC)
         record.status, record.program_id, record.fingerprint = occ.status, occ.program_id, fp
+        record.announced = announced(occ)
         record.sequence += 1
         record.updated_at = now
         if occ.status == "cancelled":
@@ -290,20 +343,43 @@ def refresh_entry(entry: Entry, now: datetime) -> None:
             change = "moved"
         else:
             change = "updated"
+        if change == "moved" and old_status != "cancelled" and record.previous == record.announced:
+            change = "updated"   # changed back before the notice went out: nothing to tell
         _replan(record, change, now, until, notice_until, old_start)
-    for occurrence_id, record in records.items():
+    return {o.id for o in occurrences}
+
+
+def _gone(kind: str, entry_id: str, seen: set[str], now: datetime, continued: bool) -> None:
+    """Records the entry holds whose occurrence it no longer has: cancelled, or held while ``continued``."""
+    until = planned_until(now)
+    notice_until = now + timedelta(days=current_app.config["NOTICE_DAYS"])
+    for record in db.session.scalars(select(OccurrenceRecord).where(
+            OccurrenceRecord.entry_kind == kind, OccurrenceRecord.entry_id == entry_id,
+            OccurrenceRecord.start_dt > now, OccurrenceRecord.status != "cancelled")).all():
+        if record.live_id in seen:
+            continue
         start = aware(record.start_dt)
-        if occurrence_id not in seen and record.status == "scheduled" and start > now:
-            # Gone from the series (shortened or replaced): to calendars, a cancellation.
+        if continued:
+            splits.hold(record, now)
+        elif record.status in ("scheduled", "continued"):
+            # Gone from the series (ended, or not carried on by its continuation): a cancellation.
+            splits.release(record)
+            record.previous = record.announced
             record.status, record.sequence, record.updated_at = "cancelled", record.sequence + 1, now
             record.fingerprint = "gone"
             _replan(record, "cancelled", now, until, notice_until, start)
 
 
+def _notice_pending(record: OccurrenceRecord) -> bool:
+    return db.session.scalar(select(Delivery.id).where(
+        Delivery.occurrence_id == record.occurrence_id, Delivery.kind.in_(("moved", "cancelled")),
+        Delivery.status == "pending").limit(1)) is not None
+
+
 def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetime,
             notice_until: datetime, old_start: datetime) -> None:
     db.session.execute(update(Delivery).where(
-        Delivery.occurrence_id == record.occurrence_id, Delivery.status == "pending",
+        Delivery.occurrence_id == record.occurrence_id, Delivery.status.in_(("pending", "held")),
         Delivery.sequence < record.sequence).values(status="dropped"))
     db.session.flush()
     followers = _followers(record.program_id)

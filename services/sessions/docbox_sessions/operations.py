@@ -64,6 +64,8 @@ def series_state(s: Series) -> dict:
     return _calendared(s) | dict(
         start_local=s.start_local, duration_minutes=s.duration_minutes, rrule=s.rrule,
         continues_series_id=s.continues_series_id,
+        # Consumers tell a split ("continued by") from an end: see update_series.
+        continued_by_series_id=db.session.scalar(select(Series.id).where(Series.continues_series_id == s.id)),
         exceptions=[dict(date=x.date, status=x.status, start=x.start_dt, end=x.end_dt, location=x.location,
                          video_url=x.video_url, updated_at=x.updated_dt) for x in s.exceptions])
 

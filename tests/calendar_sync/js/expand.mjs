@@ -14,7 +14,9 @@ for (const vtimezone of root.getAllSubcomponents("vtimezone")) {
 const masters = new Map();
 const exceptions = [];
 for (const vevent of root.getAllSubcomponents("vevent")) {
-  const event = new ICAL.Event(vevent);
+  // Related by UID below, as calendar clients do: left alone, ICAL.Event relates every
+  // RECURRENCE-ID component of the whole calendar to each master, whatever its UID.
+  const event = new ICAL.Event(vevent, { strictExceptions: true, exceptions: [] });
   if (event.isRecurrenceException()) exceptions.push(event);
   else masters.set(event.uid, event);
 }
