@@ -1,7 +1,7 @@
 """feed bodies: each feed variant's rendered body and validators, stored once for all workers
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30 04:20:00
 
 Existing feeds get their variant on their first request; nothing to fill here.
@@ -9,8 +9,8 @@ Existing feeds get their variant on their first request; nothing to fill here.
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
