@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from . import ical
 from .models import Entry, Feed, FeedBody, FeedBodyProgram, ProgramRevision, aware, db
 
-LEASE = timedelta(seconds=30)  # longest a renderer may hold a body's claim (2,000 entries take ~1 s)
+LEASE = timedelta(seconds=10)  # a renderer's claim (2,000 entries take ~1 s); waiters stay under gunicorn's 30 s timeout
 POLL = 0.05                    # seconds between looks while another process renders
 
 
