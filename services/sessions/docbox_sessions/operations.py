@@ -60,12 +60,15 @@ def session_state(s: OneOffSession) -> dict:
     return _calendared(s) | dict(start=s.start_dt, end=s.end_dt, status=s.status)
 
 
-def series_state(s: Series) -> dict:
+def series_state(s: Series, continuation: bool = True) -> dict:
+    """The series as events carry it; ``continuation=False`` skips the query for the series that
+    continues it (expanding occurrences does not need it: a listing stays one statement)."""
     return _calendared(s) | dict(
         start_local=s.start_local, duration_minutes=s.duration_minutes, rrule=s.rrule,
         continues_series_id=s.continues_series_id,
         # Consumers tell a split ("continued by") from an end: see update_series.
-        continued_by_series_id=db.session.scalar(select(Series.id).where(Series.continues_series_id == s.id)),
+        continued_by_series_id=db.session.scalar(select(Series.id).where(Series.continues_series_id == s.id))
+        if continuation else None,
         exceptions=[dict(date=x.date, status=x.status, start=x.start_dt, end=x.end_dt, location=x.location,
                          video_url=x.video_url, updated_at=x.updated_dt) for x in s.exceptions])
 
@@ -81,7 +84,7 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
     if new:
         entry.created_dt = moment
     if kind == "series":  # every change of a series is published: its span is kept here
-        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry))
+        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry, continuation=False))
     db.session.flush()
     event_id = uuid.uuid4()
     body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
@@ -456,7 +459,7 @@ def list_occurrences(start: datetime, end: datetime, program_id: str | None = No
         series = series.where(Series.program_id == program_id)
     result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
     for s in db.session.scalars(series).unique():
-        result.extend(recurrence.expand("series", series_state(s), start, end))
+        result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
     result.sort(key=lambda o: (o.start, o.id))
     return result
 
