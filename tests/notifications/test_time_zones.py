@@ -1,6 +1,6 @@
 """Mailed invitations put a session at the same instants in every calendar, on clock-change nights too.
 
-The invitation of a 60-minute 01:30 session on New York's fall-back night is
+The invitation of a 60-minute one-off 01:30 session on New York's fall-back night is
 read by vobject (with only the VTIMEZONE in the message: Radicale's parser)
 and by Mozilla's ical.js (Thunderbird's): 05:30-06:30 UTC, sixty elapsed
 minutes, as the sessions service lists it. The zone is written with the
@@ -42,8 +42,8 @@ def read_by_ical_js(text: str) -> tuple[datetime, datetime]:
 
 def test_invitation_on_the_fall_back_night_is_sixty_minutes_everywhere(calendar, subscribe, smtp, worker, clock):
     calendar.program(tz="America/New_York")
-    calendar.series("night", datetime(2027, 10, 31, 1, 30), rrule="FREQ=WEEKLY;COUNT=2", minutes=60,
-                    tz="America/New_York")
+    # A one-off session: only those carry an invitation (series occurrences link to the feed).
+    calendar.session("night", datetime(2027, 11, 7, 5, 30, tzinfo=UTC), minutes=60, tz="America/New_York")
     subscribe()
     smtp.clear()
     clock.set(datetime(2027, 11, 1, tzinfo=UTC))  # the worker plans reminders a few weeks ahead

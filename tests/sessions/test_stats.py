@@ -1,4 +1,8 @@
-"""Attendance statistics, exact for organizers and suppressed for viewers.
+"""Attendance statistics, exact for organizers and the statistics release for viewers.
+
+The attack on the release as a whole, through every answer a viewer can get,
+is ``test_stats_attacker.py``; here the suppression is also checked table by
+table against a second, exhaustive attacker, and the release's timing.
 
 The suppression tests attack the published tables with an exhaustive solver
 written here, independently of the service's interval reasoning: for every
@@ -9,12 +13,15 @@ published, and fails if only one is left.
 from __future__ import annotations
 
 import random
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import pytest
 
-from docbox_sessions.domain.suppression import MEASURES, suppress
+from docbox_sessions.domain.suppression import suppress
+from docbox_sessions.stats import GROUPINGS
 
+MEASURES = ("in_person", "virtual", "total")
 K = 5
 BOUND = 20  # the attacker also 'knows' every count is below this: a stronger attacker
 
@@ -70,8 +77,17 @@ def feasible_values(rows, totals, hidden_rows):
     return result
 
 
+def one_table(rows, totals):
+    """A single table as the suppression sees it: numbers (row, measure), the totals row -1, as sums of unknowns."""
+    parts = {"in_person": ("in_person",), "virtual": ("virtual",), "total": ("in_person", "virtual")}
+    numbers = {(r, m): (row[m], frozenset((r, p) for p in parts[m])) for r, row in enumerate(rows) for m in MEASURES}
+    numbers.update({(-1, m): (totals[m], frozenset((r, p) for r in range(len(rows)) for p in parts[m]))
+                    for m in MEASURES})
+    return numbers
+
+
 def publish(rows, totals, k=K):
-    hidden = suppress(rows, totals, k)
+    hidden = suppress(one_table(rows, totals), k)
     shown = [{m: (None if (r, m) in hidden else row[m]) for m in MEASURES} for r, row in enumerate(rows)]
     shown_totals = {m: (None if (-1, m) in hidden else totals[m]) for m in MEASURES}
     return hidden, shown, shown_totals
@@ -177,3 +193,46 @@ def test_cancelled_and_future_occurrences_are_not_held(api, program):
         "start": "2027-01-20T19:00:00-05:00", "end": "2027-01-20T20:00:00-05:00"})
     stats = api("organizer").get("/api/v1/stats/attendance?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z").json
     assert stats["rows"] == [] and stats["totals"]["sessions_held"] == 0
+
+
+VIEWER_Q4 = "/api/v1/stats/attendance?from=2026-10-01T00:00:00Z&to=2027-01-01T00:00:00Z"
+
+
+def test_a_month_enters_the_release_only_once_its_counts_were_due(api, year, clock):
+    clock.set(datetime(2027, 1, 7, 23, 59, tzinfo=timezone.utc))  # December ended, its 7 days of grace have not
+    early = api("viewer").get(VIEWER_Q4).json
+    assert early["released_through"] == "2026-11"
+    assert [r["key"] for r in early["rows"]] == ["2026-10", "2026-11"], "December is not released yet"
+    clock.set(datetime(2027, 1, 8, 0, 0, tzinfo=timezone.utc))
+    due = api("viewer").get(VIEWER_Q4).json
+    assert due["released_through"] == "2026-12"
+    assert [r["key"] for r in due["rows"]] == ["2026-10", "2026-11", "2026-12"]
+    assert [r["key"] for r in api("organizer").get(VIEWER_Q4).json["rows"]] == ["2026-10", "2026-11", "2026-12"]
+
+
+def test_released_numbers_never_change_and_late_counts_reach_organizers_only(api, year):
+    before = {g: api("viewer").get(f"{VIEWER_Q4}&group_by={g}").json for g in GROUPINGS}
+    october = next(o for o in api("organizer").get(
+        "/api/v1/occurrences?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z").json)
+    assert api("organizer").put(f"/api/v1/occurrences/{october['id']}/attendance",
+                                json={"in_person": 5, "virtual": 10}).status_code == 200
+    _record(api, year, "12-16", 2, 0, "organizer")
+    after = {g: api("viewer").get(f"{VIEWER_Q4}&group_by={g}").json for g in GROUPINGS}
+    assert after == before
+    exact = api("organizer").get(VIEWER_Q4).json
+    assert [(r["key"], r["in_person"], r["total"]) for r in exact["rows"]] == [
+        ("2026-10", 5, 15), ("2026-11", 12, 24), ("2026-12", 11, 17)]
+
+
+def test_a_window_snaps_to_whole_months_read_in_its_own_offset(api, year):
+    stats = api("viewer").get("/api/v1/stats/attendance?from=2026-11-20T23:30:00-05:00"
+                              "&to=2026-12-01T00:00:00.000001-05:00").json
+    assert (stats["first_month"], stats["last_month"]) == ("2026-11", "2026-12")
+    assert [r["key"] for r in stats["rows"]] == ["2026-11", "2026-12"]
+    assert api("viewer").get("/api/v1/stats/attendance?from=2026-11-20T00:00:00Z&to=2026-11-01T00:00:00Z").status_code == 422
+
+
+def test_the_release_command_releases_what_is_due_and_viewers_read_it(app, api, year):
+    out = app.test_cli_runner().invoke(args=["stats", "release"])
+    assert out.exit_code == 0 and "Released through 2026-12." in out.output, out.output
+    assert api("viewer").get(VIEWER_Q4).json["released_through"] == "2026-12"

@@ -7,6 +7,7 @@
 - ``relay``                         delivers outbox events until stopped.
 - ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
 - ``seed-demo``                     demo program, series, session and staff on an empty database.
+- ``stats release``                 releases the months that are due (else the first statistics read does it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(relay_command)
     app.cli.add_command(outbox)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(stats_group)
 
 
 staff = AppGroup("staff", help="Staff accounts and API tokens.")
@@ -135,3 +137,16 @@ def seed_demo_command():
     click.echo(f"{'role':<12} {'email (web login)':<28} {'password':<14} API token")
     for email, (role, token, password) in tokens.items():
         click.echo(f"{role:<12} {email:<28} {password:<14} {token}")
+
+
+stats_group = AppGroup("stats", help="The statistics release.")
+
+
+@stats_group.command("release")
+def stats_release():
+    """Release every month that is due (run it daily: the first viewer then waits for nothing)."""
+    from flask import current_app
+
+    from .release import release_due
+    through = release_due(current_app.config["MIN_CELL"], current_app.config["STATS_GRACE_DAYS"])
+    click.echo(f"Released through {through:%Y-%m}." if through else "Nothing released yet.")

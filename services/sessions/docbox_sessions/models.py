@@ -230,3 +230,35 @@ class OutboxDelivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     event: Mapped[OutboxEvent] = relationship()
+
+
+class ReleasedMonth(db.Model):
+    """A month that entered the statistics release (:mod:`.release`); its numbers never change."""
+
+    __tablename__ = "released_months"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day
+    released_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    min_cell: Mapped[int] = mapped_column(Integer)
+
+
+class ReleasedNumber(db.Model):
+    """One row of a released table: a month, quarter or year, by program and format or all ("*").
+
+    The counts are as they were when the row was released (a later correction
+    reaches organizers, not the release); ``*_withheld`` says which of them
+    people without exact access see as withheld.
+    """
+
+    __tablename__ = "released_numbers"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-03, 2026-Q1 or 2026
+    program_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # a program's id or "*"
+    format: Mapped[str] = mapped_column(String(20), primary_key=True)  # a format or "*"
+    release_month: Mapped[date] = mapped_column(ForeignKey("released_months.month"), index=True)
+    sessions_held: Mapped[int] = mapped_column(Integer)
+    sessions_counted: Mapped[int] = mapped_column(Integer)
+    in_person: Mapped[int] = mapped_column(Integer)
+    virtual: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    in_person_withheld: Mapped[bool] = mapped_column(Boolean)
+    virtual_withheld: Mapped[bool] = mapped_column(Boolean)
+    total_withheld: Mapped[bool] = mapped_column(Boolean)

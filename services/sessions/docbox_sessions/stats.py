@@ -1,63 +1,98 @@
-"""Attendance statistics: sessions held and people counted, grouped over a window.
+"""Attendance statistics over a window of whole months, grouped by month, quarter, program or format.
 
-A session is *held* when it was not cancelled and has started. Organizers and
-admins get exact numbers; everyone else gets the table after small-cell
-suppression (:mod:`.domain.suppression`): withheld cells are ``null`` and named
-in the row's ``withheld`` list.
+A session is *held* when it was not cancelled and has started; it counts in
+the month of its local start. Organizers and admins get exact numbers, live.
+Everyone else reads the statistics release (:mod:`.release`): every number
+in their answer is a released number or a sum of published released numbers,
+so no choice of window or grouping tells more than the release itself.
+Withheld numbers are ``null`` and named in the row's ``withheld`` list.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timezone
 
+from flask import current_app
 from sqlalchemy import select
 
-from .clock import now
-from .domain.suppression import MEASURES, suppress
-from .models import AttendanceCount, Program, db
-from .operations import list_occurrences
+from . import release
+from .models import Program, db
+from .release import ALL, MEASURES, Release, add_months, live_cells, month_key, quarter_key
 
 GROUPINGS = ("month", "quarter", "program", "format")
 
 
-def _key(occ, group_by: str, programs: dict[str, str]) -> tuple[str, str]:
-    local = occ.start
+def _label(group_by: str, key: str, programs: dict[str, str]) -> str:
     if group_by == "month":
-        return f"{local:%Y-%m}", f"{local:%B %Y}"
+        return f"{date(int(key[:4]), int(key[5:]), 1):%B %Y}"
     if group_by == "quarter":
-        quarter = (local.month - 1) // 3 + 1
-        return f"{local.year}-Q{quarter}", f"Q{quarter} {local.year}"
+        return f"{key[5:]} {key[:4]}"
     if group_by == "program":
-        return occ.program_id, programs.get(occ.program_id, occ.program_id)
-    return occ.format, occ.format.replace("_", " ")
+        return programs.get(key, key)
+    return key.replace("_", " ")
 
 
-def attendance_table(start: datetime, end: datetime, group_by: str, program_id: str | None,
-                     exact: bool, min_cell: int) -> dict:
-    moment = now()
-    held = [o for o in list_occurrences(start, end, program_id) if o.status != "cancelled" and o.start <= moment]
-    counts = {c.occurrence_id: c for c in db.session.scalars(
-        select(AttendanceCount).where(AttendanceCount.occurrence_id.in_([o.id for o in held])))} if held else {}
+def _row(key: str, label: str, numbers: dict) -> dict:
+    row = dict(key=key, label=label, **numbers)
+    row["withheld"] = [m for m in MEASURES if row[m] is None]
+    return row
+
+
+def attendance_table(first: date, last: date, group_by: str, program_id: str | None, exact: bool) -> dict:
+    """The table of months ``first`` to ``last`` (first days): rows, a totals row, and what it was read from."""
     programs = dict(db.session.execute(select(Program.id, Program.name)).all())
-    rows: dict[str, dict] = {}
-    for occ in held:
-        key, label = _key(occ, group_by, programs)
-        row = rows.setdefault(key, dict(key=key, label=label, sessions_held=0, sessions_counted=0,
-                                        in_person=0, virtual=0, total=0))
-        row["sessions_held"] += 1
-        count = counts.get(occ.id)
-        if count is not None:
-            row["sessions_counted"] += 1
-            row["in_person"] += count.in_person or 0
-            row["virtual"] += count.virtual or 0
-            row["total"] += (count.in_person or 0) + (count.virtual or 0)
-    ordered = [rows[k] for k in sorted(rows)]
-    totals = dict(key="total", label="Total", **{m: sum(r[m] for r in ordered)
-                                                 for m in ("sessions_held", "sessions_counted", *MEASURES)})
-    withheld = set() if exact else suppress(ordered, totals, min_cell)
-    for index, row in [*enumerate(ordered), (-1, totals)]:
-        row["withheld"] = sorted(m for m in MEASURES if (index, m) in withheld)
-        for measure in row["withheld"]:
-            row[measure] = None
-    return dict(group_by=group_by, start=start, end=end, program_id=program_id, exact=exact,
-                min_cell=min_cell, rows=ordered, totals=totals)
+    if exact:
+        rows, totals, through = _exact(first, last, group_by, program_id)
+    else:
+        config = current_app.config
+        release.release_due(config["MIN_CELL"], config["STATS_GRACE_DAYS"])
+        rows, totals, through = _released(first, last, group_by, program_id)
+    return dict(group_by=group_by, start=_instant(first), end=_instant(add_months(last, 1)),
+                first_month=month_key(first), last_month=month_key(last),
+                released_through=month_key(through) if through else None,
+                program_id=program_id, exact=exact, min_cell=current_app.config["MIN_CELL"],
+                rows=[_row(key, _label(group_by, key, programs), numbers) for key, numbers in rows],
+                totals=_row("total", "Total", totals))
+
+
+def _instant(month: date) -> datetime:
+    return datetime.combine(month, time(), timezone.utc)
+
+
+def _exact(first, last, group_by, program_id):
+    """Live numbers for organizers and admins."""
+    key_of = {"month": lambda m, p, f: m, "quarter": lambda m, p, f: quarter_key(date(int(m[:4]), int(m[5:]), 1)),
+              "program": lambda m, p, f: p, "format": lambda m, p, f: f}[group_by]
+    groups: dict[str, release.Counts] = {}
+    totals = release.Counts()
+    for (m, p, f), counts in live_cells(first, last, program_id).items():
+        groups.setdefault(key_of(m, p, f), release.Counts()).add(counts)
+        totals.add(counts)
+    return [(k, _numbers(groups[k])) for k in sorted(groups)], _numbers(totals), None
+
+
+def _numbers(counts: release.Counts) -> dict:
+    return dict(sessions_held=counts.sessions_held, sessions_counted=counts.sessions_counted,
+                in_person=counts.in_person, virtual=counts.virtual, total=counts.total)
+
+
+def _released(first, last, group_by, program_id):
+    """The release's numbers: each row covered by the coarsest released periods it spans."""
+    rel = Release(first, last)
+    months = rel.months(first, last)
+    program = program_id or ALL
+    rows = []
+    if group_by in ("month", "quarter"):
+        key_of = month_key if group_by == "month" else quarter_key
+        for key in dict.fromkeys(key_of(m) for m in months):
+            rows.append((key, rel.total(rel.cover([m for m in months if key_of(m) == key]), program, ALL)))
+    elif group_by == "program":
+        periods = rel.cover(months)
+        keys = {p for (period, p, f) in rel.rows if period in periods and p != ALL and program in (ALL, p)}
+        rows = [(key, rel.total(periods, key, ALL)) for key in sorted(keys)]
+    else:
+        periods = rel.cover(months)
+        keys = {f for (period, p, f) in rel.rows if period in periods and f != ALL and p == program}
+        rows = [(key, rel.total(periods, program, key)) for key in sorted(keys)]
+    rows = [(key, numbers) for key, numbers in rows if numbers["sessions_held"] > 0]
+    return rows, rel.total(rel.cover(months), program, ALL), rel.through

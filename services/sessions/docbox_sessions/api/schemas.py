@@ -217,8 +217,12 @@ class AttendanceOut(Schema):
 
 
 class StatsQuery(Schema):
-    start = fields.AwareDateTime(validate=plausible_year, data_key="from", metadata={"description": "Window start (default: a year before to)."})
-    end = fields.AwareDateTime(validate=plausible_year, data_key="to", metadata={"description": "Window end (default: now)."})
+    start = fields.AwareDateTime(validate=plausible_year, data_key="from", metadata={
+        "description": "Window start; the window starts with the month of this date, read in its own offset "
+                       "(default: eleven months before the last)."})
+    end = fields.AwareDateTime(validate=plausible_year, data_key="to", metadata={
+        "description": "Window end (exclusive); the window ends with the month of the last instant before it "
+                       "(default: now)."})
     group_by = fields.String(load_default="month", validate=validate.OneOf(("month", "quarter", "program", "format")))
     program = fields.String()
 
@@ -236,8 +240,12 @@ class StatsRow(Schema):
 
 class StatsOut(Schema):
     group_by = fields.String()
-    start = fields.AwareDateTime(data_key="from")
-    end = fields.AwareDateTime(data_key="to")
+    start = fields.AwareDateTime(data_key="from", metadata={"description": "Start of the first month (UTC)."})
+    end = fields.AwareDateTime(data_key="to", metadata={"description": "Start of the month after the last (UTC)."})
+    first_month = fields.String(metadata={"description": "First month of the window, YYYY-MM."})
+    last_month = fields.String(metadata={"description": "Last month of the window, YYYY-MM."})
+    released_through = fields.String(allow_none=True, metadata={
+        "description": "Last month in the statistics release (null for exact answers, or before any release)."})
     program_id = fields.String(allow_none=True)
     exact = fields.Boolean()
     min_cell = fields.Integer()

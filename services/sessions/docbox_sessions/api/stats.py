@@ -1,8 +1,7 @@
-"""Attendance statistics: exact for organizers and admins, suppressed for everyone else."""
+"""Attendance statistics: exact for organizers and admins, the statistics release for everyone else."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,9 +10,11 @@ from docbox_shared.problems import ValidationProblem
 from .. import stats
 from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
+from ..release import add_months
 from .schemas import StatsOut, StatsQuery
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Attendance statistics")
+MAX_MONTHS = 120
 
 
 @blp.route("/attendance")
@@ -21,12 +22,33 @@ class AttendanceStats(MethodView):
     @blp.arguments(StatsQuery, location="query")
     @blp.response(200, StatsOut)
     def get(self, args):
-        """Sessions held and attendance per month, quarter, program or format"""
+        """Sessions held and attendance per month, quarter, program or format
+
+        The window is made of whole months: from the month of `from` to the
+        month of the last instant before `to`, each read in its own offset;
+        a session counts in the month of its local start. Organizers and
+        admins get exact, live numbers. Everyone else reads the statistics
+        release: a month enters it `DOCBOX_STATS_GRACE_DAYS` days after it
+        ended (quarters and years with their last month), and its numbers
+        never change afterwards. Counts from 1 to K-1 (`min_cell`) are
+        withheld, and further numbers with them, jointly across every month,
+        quarter, year, program and format, so that no combination of answers
+        narrows a withheld count to fewer than K possible values. Withheld
+        numbers are `null` and listed in `withheld`; zeros and sessions held
+        are always shown.
+        """
         staff = require_role(*STAFF_ROLES)
-        end = args.get("end") or now()
-        start = args.get("start") or end - timedelta(days=365)
-        if end <= start or end - start > timedelta(days=3660):
+        start, end = args.get("start"), args.get("end")
+        if start and end and end <= start:
+            raise ValidationProblem("The window must end after it starts.", errors={"to": ["After 'from'."]})
+        last = _month(end - timedelta(microseconds=1)) if end else _month(now())
+        first = _month(start) if start else add_months(last, -11)
+        if first > last or (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             raise ValidationProblem("The window must end after it starts and span at most ten years.",
                                     errors={"to": ["After 'from', at most ten years later."]})
-        return stats.attendance_table(start, end, args["group_by"], args.get("program"),
-                                      exact=staff.role in PLANNERS, min_cell=current_app.config["MIN_CELL"])
+        return stats.attendance_table(first, last, args["group_by"], args.get("program"),
+                                      exact=staff.role in PLANNERS)
+
+
+def _month(moment) -> date:
+    return moment.date().replace(day=1)

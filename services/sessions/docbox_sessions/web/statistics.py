@@ -1,15 +1,15 @@
 """The statistics page: attendance per month as a chart and as a table.
 
-Planners see exact numbers; everyone else sees the suppressed table of
-:mod:`..stats` (withheld cells say "withheld", with a note on why), which is
-also what the chart draws.
+Planners see exact numbers; everyone else sees the statistics release through
+:mod:`..stats`, the same numbers the API gives (withheld cells say
+"withheld", with a note on why), which is also what the chart draws.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from docbox_shared import recurrence
 from docbox_shared.pages import FormState
@@ -25,7 +25,7 @@ MAX_MONTHS = 60
 def _month(value: str | None) -> date | None:
     try:
         year, month = (int(p) for p in (value or "").split("-"))
-        return date(year, month, 1)
+        return date(year, month, 1) if 1970 <= year <= 2199 else None  # as the API: no overflow near year 1 or 9999
     except ValueError:
         return None
 
@@ -47,13 +47,11 @@ def stats():
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         errors["from"] = [f"Show at most {MAX_MONTHS} months at a time."]
         first = date(last.year - MAX_MONTHS // 12, last.month, 1)
-    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
-    after = (last + timedelta(days=32)).replace(day=1)
-    end = min(recurrence.localize(datetime.combine(after, time()), tz).astimezone(timezone.utc), max(now(), start + timedelta(seconds=1)))
     exact = staff.role in PLANNERS
-    table = attendance_stats.attendance_table(start, end, "month", request.args.get("program") or None,
-                                              exact=exact, min_cell=present.min_cell())
+    table = attendance_stats.attendance_table(first, last, "month", request.args.get("program") or None, exact=exact)
     svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
     form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}, errors)
+    through = table["released_through"]
+    table["released_through_label"] = f"{_month(through):%B %Y}" if through else None
     return render_template("sessions/stats.html", table=table, svg=svg, exact=exact, form=form, first=first, last=last,
-                           min_cell=present.min_cell()), (422 if errors else 200)
+                           min_cell=present.min_cell(), grace_days=current_app.config["STATS_GRACE_DAYS"]), (422 if errors else 200)
