@@ -2,7 +2,7 @@
 the series overlapping its window (one query whatever the number of series)
 
 Revision ID: 5e6a0c1d2b7f
-Revises: 44d84a1e4f84
+Revises: 559e89bf2ecc
 Create Date: 2026-11-30 04:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '5e6a0c1d2b7f'
-down_revision = '44d84a1e4f84'
+down_revision = '559e89bf2ecc'
 branch_labels = None
 depends_on = None
 
