@@ -10,6 +10,10 @@
 - ``settings``   environment variables read once, secrets checked in production.
 - ``web``        request ids, JSON logs, health endpoints, trusted proxies;
                  ``metrics`` the /metrics endpoint.
-- ``database``   SQLite set-up; ``migrations`` the Alembic environment.
+- ``database``   engine options (pre-ping, hidden parameters), SQLite set-up;
+                 ``migrations`` the Alembic environment.
+- ``loop``       the relay and worker loop: passes until SIGTERM, recovering
+                 from any database error.
+- ``text``       one-line text for headers (names, titles, subjects).
 - ``pages``      the shared look of every service's pages (templates, CSS).
 """

@@ -5,7 +5,14 @@ every connection gets WAL (a worker reads while the web process writes),
 foreign keys (off by default in SQLite), a busy timeout (wait for a writer
 instead of failing) and ``synchronous=NORMAL``, which in WAL mode still
 survives a process crash (only a power cut can lose the last commits) and
-makes each commit an order of magnitude cheaper. PostgreSQL needs nothing here.
+makes each commit an order of magnitude cheaper.
+
+Every engine (both databases) checks a pooled connection before lending it
+(``pool_pre_ping``: a server restart, a failover or an idle timeout costs a
+reconnect, never a failed request) and keeps statement parameters out of its
+error messages (``hide_parameters``: an email address in a failing INSERT
+never reaches a log). :func:`configure` sets both; call it before
+``db.init_app``.
 """
 
 from __future__ import annotations
@@ -14,6 +21,15 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+
+ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+
+
+def configure(app) -> None:
+    """Engine options every service shares, and the SQLite folder; before ``db.init_app(app)``."""
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**ENGINE_OPTIONS, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def prepare_sqlite_folder(url: str) -> None:

@@ -2,7 +2,11 @@
 
 Log lines are JSON objects, one a line. The access line names the *route*
 (``/feeds/<token>.ics``), never the raw path or query string, so capability
-tokens and email addresses cannot reach a log. The request id comes from an
+tokens and email addresses cannot reach a log. Every answer carries
+:data:`SECURITY_HEADERS` (CSP without inline script, nosniff, no framing). A database error is logged with
+its statement and type only: its parameters are hidden by the engine (see
+:mod:`.database`) and its message, which the server may fill with the values
+it refused (``Key (email)=(...) already exists``), is left out. The request id comes from an
 incoming ``X-Request-Id`` (the relay forwards the one of the change that made
 an event) or is made here, and is returned in the response.
 """
@@ -14,16 +18,28 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .metrics import init_metrics
 from .problems import problem_response, register_problem_handlers
 
 MAX_BODY = 1024 * 1024
+# Every answer of every service. Pages run no inline script and no inline style (the one script, the copy
+# button, is a file under /_docbox/static), load nothing from elsewhere, post forms only to Doc Box, and are
+# never framed (clickjacking). Referrers leave only within Doc Box: capability links must not reach other sites.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -44,6 +60,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+    def formatException(self, exc_info) -> str:
+        """The traceback, with every database error in its chain reduced to its type, SQLSTATE and statement."""
+        formatted = traceback.TracebackException(*exc_info)
+        shown, exc = formatted, exc_info[1]
+        while shown is not None and exc is not None:
+            if _database_error(exc):
+                shown._str = _database_error_text(exc)
+            if shown.__cause__ is not None:
+                shown, exc = shown.__cause__, exc.__cause__
+            else:
+                shown, exc = shown.__context__, exc.__context__
+        return "".join(formatted.format()).rstrip("\n")
+
+
+def _database_error(exc: BaseException) -> bool:
+    return isinstance(exc, StatementError) or type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3")
+
+
+def _database_error_text(exc: BaseException) -> str:
+    driver_error = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    text = f"{type(driver_error).__name__}{f' (SQLSTATE {sqlstate})' if sqlstate else ''}: message not logged, " \
+           "it may quote the values"
+    statement = getattr(exc, "statement", None)
+    return f"{text}\n[SQL: {statement}]" if statement else text
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -84,6 +126,8 @@ def init_app(app: Flask, db, service: str) -> None:
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         route = request.url_rule.rule if request.url_rule else "<unmatched>"
         access.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
                                       "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})

@@ -95,7 +95,9 @@ def browser():
 
 
 def _page(browser, **options):
-    context = browser.new_context(**options)
+    # bypass_csp: axe-core is injected as an inline script, which the pages' CSP forbids (test_security_headers
+    # checks the CSP in a context without this).
+    context = browser.new_context(bypass_csp=True, **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     return context, page

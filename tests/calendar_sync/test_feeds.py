@@ -45,12 +45,23 @@ def test_open_program_feed_needs_no_account_and_gives_https_and_webcal_urls(clie
 def test_feed_of_closed_program_needs_a_staff_token(client, sessions, staff_server):
     closed = sessions.program(name="Residents only", open=False)
     refused = client.post("/api/v1/feeds", json={"programs": [closed["id"]]})
-    assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     wrong = client.post("/api/v1/feeds", json={"programs": [closed["id"]]},
                         headers={"Authorization": "Bearer not-a-token"})
     assert wrong.status_code == 401
     feed = new_feed(client, [closed], headers=ORGANIZER)
     assert client.get(path_of(feed["url"])).status_code == 200
+
+
+def test_without_a_token_a_closed_program_is_answered_exactly_like_an_unknown_one(client, sessions):
+    sessions.program(name="Residents only", slug="residents", open=False)
+    sessions.program(name="Evening circle", slug="evening-circle", open=True)
+    closed = client.post("/api/v1/feeds", json={"programs": ["evening-circle", "residents"]})
+    unknown = client.post("/api/v1/feeds", json={"programs": ["evening-circle", "nonexistent"]})
+    assert closed.status_code == unknown.status_code == 422
+    assert closed.headers["Content-Type"] == unknown.headers["Content-Type"]
+    assert closed.get_json() == {**unknown.get_json(), "errors": {"programs": ["unknown program: residents"]}}
+    assert unknown.get_json()["errors"] == {"programs": ["unknown program: nonexistent"]}
 
 
 def test_closed_program_feed_answers_503_while_sessions_is_down_and_feeds_keep_working(client, sessions,
@@ -292,3 +303,21 @@ def test_uid_is_safe_for_every_server_whatever_the_entry_id(client, sessions):
     uids = [str(e["UID"]) for e in events_of(client.get(path_of(feed["url"])).data)]
     assert uids == ["docbox-session-a~2Fb~20c~40d"]
     assert odd["id"] == "a/b c@d"
+
+
+def test_closing_a_program_empties_it_from_anonymous_feeds_but_not_from_staff_feeds(client, sessions,
+                                                                                        staff_server):
+    program = sessions.program(name="Evening circle", open=True)
+    sessions.session(program, "Circle", datetime(2027, 3, 3, 18, tzinfo=UTC), datetime(2027, 3, 3, 19, tzinfo=UTC))
+    anonymous = new_feed(client, [program])
+    staff = new_feed(client, [program], headers=ORGANIZER)
+    before = client.get(path_of(anonymous["url"]))
+    assert [str(e["summary"]) for e in events_of(before.data)] == ["Circle"]
+
+    sessions.deliver("program", {**program, "open": False})          # the organizer closes it
+    after = client.get(path_of(anonymous["url"]), headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and events_of(after.data) == []  # calendar clients remove the sessions
+    assert [str(e["summary"]) for e in events_of(client.get(path_of(staff["url"])).data)] == ["Circle"]
+
+    sessions.deliver("program", {**program, "open": True})           # reopened: back in the same feed
+    assert [str(e["summary"]) for e in events_of(client.get(path_of(anonymous["url"])).data)] == ["Circle"]

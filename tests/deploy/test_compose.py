@@ -111,6 +111,7 @@ ADMIN_COMMANDS = {
     "sessions": [
         ["flask", "--app", "docbox_sessions", "db", "upgrade"],
         ["flask", "--app", "docbox_sessions", "staff", "add", "ada@example.org", "--role", "admin"],
+        ["flask", "--app", "docbox_sessions", "staff", "set-password", "ada@example.org"],
         ["flask", "--app", "docbox_sessions", "seed-demo"],
         ["flask", "--app", "docbox_sessions", "outbox", "republish", "http://calendar-sync:5002/api/v1/events"],
     ],
@@ -327,7 +328,9 @@ def test_web_health_checks_ports_and_event_subscribers_match_the_services(kit):
     for name, package in _docbox_services(kit).items():
         spec = kit.compose["services"][name]
         if spec["command"][0] != "gunicorn":
-            assert spec["healthcheck"] == {"disable": True}, f"{name}: the image's web check cannot pass here"
+            # Relays and workers answer no HTTP: their own check, so that `up --wait` waits for them too.
+            assert spec["healthcheck"]["test"] == ["CMD", "python", "/app/healthcheck.py"], name
+            assert "/app/healthcheck.py" in _copied_files(kit), "docker/healthcheck.py is not copied into the image"
             continue
         port = kit.environment(name)["PORT"]
         ports[name] = (port, package)
@@ -370,3 +373,65 @@ def test_every_runtime_dependency_is_pinned_for_the_images():
         walk(name, extras)
     unpinned = sorted(n for n in seen if not n.startswith("docbox-") and n not in pins)
     assert not unpinned, f"add to docker/constraints.txt: {unpinned}"
+
+
+def test_the_dockerfile_builds_without_fetching_a_frontend_image(kit):
+    """A `# syntax=` line makes BuildKit pull a frontend image before line 2: fatal without a registry."""
+    assert not re.search(r"^#\s*syntax\s*=", kit.dockerfile, re.MULTILINE | re.IGNORECASE)
+    for folder in (ROOT / "tests" / "deploy" / "stack" / "standins").iterdir():
+        assert not re.search(r"^#\s*syntax\s*=", (folder / "Dockerfile").read_text(), re.MULTILINE)
+
+
+TESTED_IMAGES = {  # the images compose.yaml was written and tested with: the settings' defaults
+    "postgres": ("DOCBOX_POSTGRES_IMAGE", "postgres:16-alpine"),
+    "proxy": ("DOCBOX_NGINX_IMAGE", "nginxinc/nginx-unprivileged:1.27-alpine"),
+    "mailpit": ("DOCBOX_MAILPIT_IMAGE", "axllent/mailpit:v1.20.0"),
+    "radicale": ("DOCBOX_RADICALE_IMAGE", "docbox-radicale-demo:latest"),
+}
+
+
+def test_images_from_a_registry_are_named_by_settings_with_the_tested_defaults(kit):
+    """A site whose registry is a mirror names its own images in .env, without editing compose.yaml."""
+    for service, spec in kit.compose["services"].items():
+        if service in TESTED_IMAGES:
+            setting, default = TESTED_IMAGES[service]
+            assert spec["image"] == f"${{{setting}:-{default}}}", service
+            assert kit.interpolate(spec["image"], {}) == default
+            assert kit.interpolate(spec["image"], {setting: "mirror.example/x:1"}) == "mirror.example/x:1"
+        else:
+            assert spec["image"].startswith("docbox-"), f"{service}: a third-party image without a setting"
+        if "build" in spec:  # every image built here starts from the base the setting names
+            assert spec["build"]["args"]["PYTHON_IMAGE"] == "${DOCBOX_PYTHON_IMAGE:-python:3.11-slim-bookworm}", service
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3.11-slim-bookworm$", kit.dockerfile, re.MULTILINE)
+
+
+def test_every_long_running_container_has_a_health_check(kit):
+    """`docker compose up --wait` fails while any started container has none."""
+    for service, spec in kit.compose["services"].items():
+        check = spec.get("healthcheck")
+        assert check and not check.get("disable") and check.get("test"), f"{service} has no health check"
+
+
+def _healthcheck(kit, service, url, tmp_path):
+    env = {**_child_env(kit, service, tmp_path), f"DOCBOX_{kit.environment(service)['DOCBOX_SERVICE'].upper()}_DATABASE_URL": url}
+    return subprocess.run([sys.executable, str(ROOT / "docker" / "healthcheck.py")], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_worker_health_check_passes_while_the_database_answers_and_fails_when_it_does_not(
+        kit, tmp_path, make_database_url):
+    url = make_database_url("health")
+    ok = _healthcheck(kit, "notifications-worker", url, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    closed = f"postgresql+psycopg://docbox:s3cret-password@127.0.0.1:{_closed_port()}/docbox"
+    down = _healthcheck(kit, "relay", closed, tmp_path)
+    assert down.returncode == 1 and "does not answer" in down.stderr
+    assert "s3cret-password" not in down.stdout + down.stderr
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

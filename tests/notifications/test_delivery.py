@@ -108,3 +108,47 @@ def test_bad_event_signature_is_refused(client):
     response = client.post("/api/v1/events", json={"event_id": "x"})
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_message_that_cannot_be_built_fails_visibly_at_once_and_is_not_retried(app, client, calendar, subscribe,
+                                                                                   smtp, worker, clock):
+    """A subject with a line break, stored before input refused it (an upgrade): failed at once, counted, shown."""
+    from docbox_notifications.models import Entry, db
+
+    calendar.program(email_subject="Peer support {date}")
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    with app.app_context():
+        entry = db.session.get(Entry, ("program", "prog-1"))
+        entry.data = {**entry.data, "email_subject": "Peer support\r\nBcc: everyone@hospital.example {date}"}
+        db.session.commit()
+    clock.set(datetime(2027, 3, 22, 18, 5, tzinfo=UTC))          # the 24 h reminder is due
+    worker()
+    failed = client.get("/api/v1/deliveries?status=failed", headers=ADMIN).get_json()
+    assert [(row["kind"], row["last_error"]) for row in failed] == [
+        ("reminder", "the message could not be built (ValueError)")]
+    assert "docbox_mail_failed 1.0" in client.get("/metrics").get_data(as_text=True)
+    clock.advance(minutes=30)
+    worker()
+    assert smtp.messages == []
+    assert [row["attempts"] for row in client.get("/api/v1/deliveries?status=failed", headers=ADMIN).get_json()] == [1]
+
+
+def test_closing_a_program_stops_its_mail_to_subscribers_and_reopening_resumes_it(calendar, subscribe, smtp,
+                                                                                   worker, clock):
+    program = calendar.program()
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title="Before closing")
+    calendar.session("s2", datetime(2027, 3, 30, 18, 0, tzinfo=UTC), title="After reopening")
+    subscribe()
+    smtp.clear()
+    program = calendar.update("program", program, open=False)
+    clock.set(datetime(2027, 3, 22, 18, 5, tzinfo=UTC))          # s1's 24 h reminder is due
+    worker()
+    clock.set(datetime(2027, 3, 23, 17, 5, tzinfo=UTC))          # and its 1 h one
+    worker()
+    assert smtp.messages == []
+    calendar.update("program", program, open=True)
+    clock.set(datetime(2027, 3, 29, 18, 5, tzinfo=UTC))
+    worker()
+    assert [m.text.splitlines()[0] for m in smtp.messages] == ["After reopening"]

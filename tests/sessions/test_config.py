@@ -25,11 +25,36 @@ def test_production_refuses_missing_or_development_secrets(tmp_path, env, missin
     assert missing in result.stderr and "started" not in result.stdout
 
 
+GOOD = {"DOCBOX_ENV": "production", "DOCBOX_EVENT_SECRET": "kY3-u0Qv9ZrT1pWm7sLx2NbA5cHd8eFg4JiO6",
+        "DOCBOX_SESSIONS_SECRET_KEY": "Rz8fW2qLm5tYv1XcN7bK3pJh9sDg4AeU0iO6", "DOCBOX_SESSIONS_URL": "https://docbox.example.org"}
+
+
 def test_production_starts_with_its_secrets(tmp_path):
-    result = start({"DOCBOX_ENV": "production", "DOCBOX_VAR_DIR": str(tmp_path),
-                    "DOCBOX_EVENT_SECRET": "a-real-secret-1", "DOCBOX_SESSIONS_SECRET_KEY": "a-real-secret-2"})
+    result = start({**GOOD, "DOCBOX_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("DOCBOX_SESSIONS_SECRET_KEY", " "),                                  # a single space
+    ("DOCBOX_EVENT_SECRET", ","),                                         # a comma: no event secret at all
+    ("DOCBOX_EVENT_SECRET", " , ,"),
+    ("DOCBOX_SESSIONS_SECRET_KEY", "x"),                                  # one character
+    ("DOCBOX_SESSIONS_SECRET_KEY", "changeme"),
+    ("DOCBOX_SESSIONS_SECRET_KEY", "Change-Me"),
+    ("DOCBOX_SESSIONS_SECRET_KEY", "dev-session-key-not-for-production"),  # the development default
+    ("DOCBOX_EVENT_SECRET", "kY3-u0Qv9ZrT1pWm7sLx2NbA5cHd8eFg4JiO6,short"),  # every secret of a list counts
+    ("DOCBOX_SESSIONS_SECRET_KEY", "changemechangemechangemechangeme"),   # long, still well known
+    ("DOCBOX_SESSIONS_SECRET_KEY", "abababababababababababababababab"),   # long, not random
+    ("DOCBOX_SESSIONS_URL", "http://docbox.example.org"),                  # links people open
+    ("DOCBOX_SESSIONS_URL", "https://"),
+])
+def test_production_refuses_weak_secrets_and_http_public_urls_naming_the_setting(tmp_path, variable, value):
+    result = start({**GOOD, "DOCBOX_VAR_DIR": str(tmp_path), variable: value})
+    assert result.returncode != 0 and "started" not in result.stdout
+    assert variable in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "DOCBOX_" in line]
+    assert all(variable in line for line in lines), lines  # only the weak setting is named
 
 
 def test_development_starts_with_defaults(tmp_path):

@@ -84,7 +84,7 @@ def test_upgrading_a_database_with_series_fills_their_spans(app, api, program):
     before = occurrences(api)
     with app.app_context():
         db.session.remove()
-        flask_migrate.downgrade(directory=MIGRATIONS, revision="559e89bf2ecc")
+        flask_migrate.downgrade(directory=MIGRATIONS, revision="b5e2c0a9d871")
         flask_migrate.upgrade(directory=MIGRATIONS)
         db.session.remove()
     assert occurrences(api) == before

@@ -75,7 +75,4 @@ def _register_gauges(app: Flask) -> None:
 
 def _check(app: Flask) -> None:
     crypto.check_keys(app.config["SECRET_KEYS"])
-    if app.config.get("DOCBOX_ENV") == "production" and not app.config["PUBLIC_URL"].startswith("https://"):
-        raise settings.ConfigError("Doc Box cannot start:\n  DOCBOX_CALENDAR_SYNC_URL must be an https:// URL "
-                                   "in production (feed URLs are built on it)")
-    database.prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    database.configure(app)  # pooled connections checked before use, no parameters in errors

@@ -6,12 +6,12 @@ The schema comes from ``flask --app docbox_calendar_sync db upgrade`` (Flask-Mig
 from __future__ import annotations
 
 import logging
-import signal
-import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from docbox_shared import loop
 
 from . import operations, push
 from .models import db
@@ -34,20 +34,15 @@ def worker(once: bool) -> None:
         click.echo(f"pushed={report.pushed} failed={report.failed} conflicts={report.conflicts} "
                    f"requests={report.requests}")
         return
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    interval = current_app.config["WORKER_INTERVAL"]
-    while not stopping:
-        try:
-            report = push.run_pass()
-            if report.pushed or report.failed or report.conflicts:
-                log.info("push pass", extra=vars(report))
-        except Exception:  # noqa: BLE001 - a database outage delays pushes; the worker keeps trying
-            log.exception("push pass failed; retrying")
-            db.session.rollback()
-        deadline = time.monotonic() + interval
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(min(0.2, interval))
+
+    def one_pass(_stopped) -> bool:
+        report = push.run_pass()
+        if report.pushed or report.failed or report.conflicts:
+            log.info("push pass", extra=vars(report))
+        return False  # the next pass after the interval
+
+    # Any error (the database restarted, a connection was cut) is logged and only delays pushes.
+    loop.run(one_pass, db, current_app.config["WORKER_INTERVAL"], log, "push")
 
 
 @click.command("rotate-secrets")

@@ -21,12 +21,12 @@ SETTINGS = COMMON + [
             f"sqlite:///{os.path.abspath(os.path.join(VAR_DIR, 'calendar_sync.sqlite'))}",
             "SQLAlchemy URL of this service's database (SQLite file under DOCBOX_VAR_DIR by default)."),
     Setting("DOCBOX_CALENDAR_SYNC_URL", "PUBLIC_URL", "http://127.0.0.1:5002",
-            "Public base URL of this service; feed URLs are built on it (https:// in production)."),
+            "Public base URL of this service; feed URLs are built on it (https:// in production).", public_url=True),
     Setting("DOCBOX_SESSIONS_URL", "SESSIONS_URL", "http://127.0.0.1:5001",
             "Base URL of the sessions service, asked `GET /api/v1/me` to check staff bearer tokens."),
     Setting("DOCBOX_NOTIFICATIONS_URL", "NOTIFICATIONS_URL", "http://127.0.0.1:5003",
             "Public base URL of the notifications service; program pages link to its "
-            "`/subscribe?programs=<id>` (email reminders)."),
+            "`/subscribe?programs=<id>` (email reminders).", public_url=True),
     Setting("DOCBOX_SECRET_KEYS", "SECRET_KEYS", [DEV_SECRET_KEY],
             "Fernet keys encrypting stored CalDAV passwords, comma-separated, newest first; the page cookie key "
             "is derived from them.",

@@ -53,6 +53,8 @@ def render_key() -> str:
 
 def variant_of(feed: Feed) -> str:
     options = [sorted(feed.program_ids), bool(feed.hide_cancelled), feed.alarm_minutes_before]
+    if feed.staff_created:  # closed programs shown: another body (kept apart from older variants' ids)
+        options.append("staff")
     return hashlib.sha256(json.dumps(options).encode()).hexdigest()
 
 
@@ -61,7 +63,8 @@ def _reset(row: FeedBody) -> None:
     revisions = {r.program_id: r for r in db.session.scalars(
         select(ProgramRevision).where(ProgramRevision.program_id.in_(row.program_ids)).with_for_update())}
     key = render_key()
-    parts = [key, f"hide={int(row.hide_cancelled)}", f"alarm={row.alarm_minutes_before}"]
+    parts = [key, f"hide={int(row.hide_cancelled)}", f"alarm={row.alarm_minutes_before}",
+             f"staff={int(row.staff_created)}"]
     parts += [f"{pid}:{revisions[pid].revision if pid in revisions else 0}" for pid in row.program_ids]
     row.render_key = key
     row.etag = '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40] + '"'
@@ -87,7 +90,7 @@ def _ensure_variant(feed: Feed) -> str:
         return feed.variant
     feed_id, variant = feed.id, variant_of(feed)
     options = dict(program_ids=sorted(feed.program_ids), hide_cancelled=bool(feed.hide_cancelled),
-                   alarm_minutes_before=feed.alarm_minutes_before)
+                   alarm_minutes_before=feed.alarm_minutes_before, staff_created=bool(feed.staff_created))
     for _ in range(2):
         try:
             if db.session.get(FeedBody, variant) is None:
@@ -181,9 +184,11 @@ def render(row) -> bytes:
     """The calendar of a variant, from the replica as it is now."""
     rows = list(db.session.scalars(select(Entry).where(Entry.program_id.in_(row.program_ids))))
     programs = {entry.entry_id: entry.data for entry in rows if entry.kind == "program"}
+    # A closed program is left out of feeds made without an account (README: what "closed" means).
+    programs = {pid: data for pid, data in programs.items() if row.staff_created or data.get("open")}
     names = [programs[pid]["name"] for pid in row.program_ids if pid in programs]
-    items = [(entry.kind, entry.state, entry.version, programs.get(entry.program_id, {}).get("name"))
-             for entry in rows if entry.kind in ("session", "series")]
+    items = [(entry.kind, entry.state, entry.version, programs[entry.program_id].get("name"))
+             for entry in rows if entry.kind in ("session", "series") and entry.program_id in programs]
     return ical.calendar(items, name="Doc Box: " + ", ".join(names), options=ical.Options(
         hide_cancelled=row.hide_cancelled, alarm_minutes_before=row.alarm_minutes_before),
         refresh_minutes=current_app.config["FEED_REFRESH_MINUTES"])

@@ -32,7 +32,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
@@ -73,6 +73,7 @@ class FeedBody(db.Model):
     program_ids: Mapped[list] = mapped_column(JSON)
     hide_cancelled: Mapped[bool] = mapped_column(Boolean)
     alarm_minutes_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff_created: Mapped[bool] = mapped_column(Boolean, default=False)
     render_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # renderer version and settings
     generation: Mapped[int] = mapped_column(Integer, default=0)  # moves with every change of what it shows
     etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -96,6 +97,8 @@ class Feed(db.Model):
     program_ids: Mapped[list] = mapped_column(JSON)
     hide_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     alarm_minutes_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Made with a staff token: keeps showing closed programs. Otherwise a closed program is left out of it.
+    staff_created: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

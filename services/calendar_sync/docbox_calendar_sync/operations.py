@@ -105,9 +105,11 @@ def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
 
 # --- programs ------------------------------------------------------------------
 
-def resolve_programs(references: list[str]) -> list[Entry]:
-    """Program entries named by id or slug; 422 naming the unknown ones."""
+def resolve_programs(references: list[str], open_only: bool = False) -> list[Entry]:
+    """Program entries named by id or slug; 422 naming the unknown ones (closed ones too with ``open_only``)."""
     programs = list(db.session.scalars(select(Entry).where(Entry.kind == "program")))
+    if open_only:
+        programs = [p for p in programs if p.data.get("open")]
     by_ref = {}
     for program in programs:
         by_ref[program.entry_id] = program
@@ -170,10 +172,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None) -> tuple[Feed, str]:
+def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None,
+                staff_created: bool = False) -> tuple[Feed, str]:
     token = new_token()
     feed = Feed(id=uuid.uuid4().hex, token_hash=hash_token(token), program_ids=sorted(set(program_ids)),
-                hide_cancelled=hide_cancelled, alarm_minutes_before=alarm_minutes_before,
+                hide_cancelled=hide_cancelled, alarm_minutes_before=alarm_minutes_before, staff_created=staff_created,
                 created_at=now().replace(microsecond=0))
     db.session.add(feed)
     db.session.commit()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-import signal
-import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+
+from docbox_shared import loop
+
+from .models import db
 
 log = logging.getLogger(__name__)
 
@@ -24,28 +26,17 @@ def worker(once: bool) -> None:
     """Send due reminders and notices until stopped (SIGTERM/Ctrl-C finish the current message)."""
     from .delivery import run_pass
 
-    stopping = {"flag": False}
-
-    def _stop(*_):
-        stopping["flag"] = True
-
-    if not once:
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-    poll = current_app.config["POLL_SECONDS"]
-    while True:
-        try:
-            counts = run_pass(should_stop=lambda: stopping["flag"])
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-            log.exception("worker pass failed; retrying")
-            counts = {}
-            if once:
-                raise
+    if once:
+        counts = run_pass()
         if counts:
             log.info("worker pass", extra={"counts": counts})
-        if once or stopping["flag"]:
-            break
-        if not counts.get("sent"):
-            deadline = time.monotonic() + poll
-            while time.monotonic() < deadline and not stopping["flag"]:
-                time.sleep(0.2)
+        return
+
+    def one_pass(stopped) -> bool:
+        counts = run_pass(should_stop=stopped)
+        if counts:
+            log.info("worker pass", extra={"counts": counts})
+        return bool(counts.get("sent"))  # more may be due at once
+
+    # Any error (the database restarted, a connection was cut) is logged and only delays mail.
+    loop.run(one_pass, db, current_app.config["POLL_SECONDS"], log, "worker")

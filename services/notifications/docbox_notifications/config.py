@@ -24,9 +24,10 @@ SETTINGS = COMMON + [
             f"sqlite:///{VAR_DIR / 'notifications.sqlite'}",
             "SQLAlchemy URL of the notifications database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_NOTIFICATIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5003",
-            "Public base URL of this service, used in confirm/manage/unsubscribe links (https in production)."),
+            "Public base URL of this service, used in confirm/manage/unsubscribe links (https in production).",
+            public_url=True),
     Setting("DOCBOX_CALENDAR_SYNC_URL", "CALENDAR_SYNC_URL", "http://127.0.0.1:5002",
-            "Public base URL of calendar_sync: the reminder pages link to its calendar feeds."),
+            "Public base URL of calendar_sync: the reminder pages link to its calendar feeds.", public_url=True),
     Setting("DOCBOX_SECRET_KEYS", "SECRET_KEYS", ["dev-secret-key-not-for-production"],
             "Keys (newest first, comma-separated) for the HMAC that turns email and client addresses into "
             "lookup keys; older keys still match, so a key can be rotated. The newest also signs the "

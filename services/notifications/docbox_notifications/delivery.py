@@ -14,10 +14,14 @@ Vocabulary and guarantees:
   that is not about the recipient: the row goes back to ``pending`` with an
   exponential backoff, and becomes ``failed`` (see ``GET
   /api/v1/deliveries``) once it has failed for ``RETRY_HOURS``.
+- *unbuildable*: the message cannot be built from what is stored (a line
+  break in a subject accepted before input refused it): ``failed`` at once,
+  with the reason, never retried.
 - *bounce*: a 5xx for the recipient (RCPT or DATA): the row is ``bounced``;
   ``MAX_BOUNCES`` in a row pause the subscriber.
 - *dropped*: no longer useful (the occurrence started, a later reminder is
-  also due, the subscriber left or paused, a newer sequence replaced it).
+  also due, the subscriber left or paused, a newer sequence replaced it, its
+  program was closed: subscriptions stay, and mail resumes when it reopens).
 
 Recorded errors have addresses removed; nothing here logs an address.
 """
@@ -56,6 +60,10 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     pass
+
+
+class Unbuildable(Exception):
+    """The message cannot be built from what is stored: retrying would fail the same way."""
 
 
 class Mailer:
@@ -175,6 +183,8 @@ def _obsolete(row: Delivery, sub: Subscriber | None, now: datetime) -> str | Non
         record = db.session.get(OccurrenceRecord, row.occurrence_id)
         if record is None or record.sequence != row.sequence:
             return "the occurrence changed since"
+        if not messages.program_state(record.program_id).get("open"):
+            return "the program is closed"  # closed: nothing reaches people without an account (README)
         if row.kind == "reminder":
             if record.status != "scheduled":
                 return "the occurrence is cancelled"
@@ -203,7 +213,10 @@ def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = N
     if reason:
         row.status, row.lease_until, row.last_error = "dropped", None, reason
         return row.status
-    msg = messages.build(row, sub, now, cache)
+    try:
+        msg = messages.build(row, sub, now, cache)
+    except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject from before input refused it
+        raise Unbuildable(exc) from exc
     recipient = sub.email
     try:
         mailer.send(msg, recipient)
@@ -233,6 +246,19 @@ def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = N
     sub.bounces = 0
     log.info("delivery sent", extra={"delivery_id": row.id, "kind": row.kind})
     return row.status
+
+
+def _fail_unbuildable(row_id: int, exc: Unbuildable) -> None:
+    """Marked failed at once (GET /api/v1/deliveries?status=failed, docbox_mail_failed), never retried for a day."""
+    db.session.rollback()
+    row = db.session.get(Delivery, row_id)
+    if row is None:
+        return
+    cause = type(exc.__cause__).__name__
+    row.status, row.lease_until, row.last_error = "failed", None, f"the message could not be built ({cause})"
+    db.session.commit()
+    log.error("delivery failed: message could not be built", extra={"delivery_id": row_id, "kind": row.kind,
+                                                                     "error": cause})
 
 
 def _defer_after_crash(row_id: int, exc: Exception, now: datetime) -> None:
@@ -273,6 +299,9 @@ def run_pass(limit: int | None = None, should_stop=lambda: False) -> dict[str, i
             except TemporaryFailure:
                 counts["pending"] = counts.get("pending", 0) + 1
                 break   # the server is down: the rest waits for the next pass
+            except Unbuildable as exc:
+                _fail_unbuildable(row_id, exc)
+                status = "failed"
             except Exception as exc:  # noqa: BLE001 - see _defer_after_crash
                 mailer.close()
                 _defer_after_crash(row_id, exc, now)

@@ -304,8 +304,9 @@ def occurrence_text(row: Delivery, s: Shown) -> tuple[str, list[str], str]:
 
 
 def digest_occurrences(sub: Subscriber, now: datetime) -> list[Shown]:
+    open_ids = [pid for pid in sub.program_ids if program_state(pid).get("open")]  # closed: left out
     records = db.session.scalars(select(OccurrenceRecord).where(
-        OccurrenceRecord.program_id.in_(sub.program_ids), OccurrenceRecord.status == "scheduled",
+        OccurrenceRecord.program_id.in_(open_ids), OccurrenceRecord.status == "scheduled",
         OccurrenceRecord.start_dt > now, OccurrenceRecord.start_dt <= now + timedelta(days=7),
     ).order_by(OccurrenceRecord.start_dt)).all()
     return [shown(r) for r in records]

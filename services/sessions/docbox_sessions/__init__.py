@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config or {})
     shared_web.configure_logging(app.config["LOG_LEVEL"])
     # Extensions.
-    database.prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    database.configure(app)  # pooled connections checked before use, no parameters in errors
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     shared_web.init_app(app, db, "sessions")

@@ -4,6 +4,7 @@
 - ``staff token EMAIL``             issues another token for a staff member.
 - ``staff revoke-tokens EMAIL``     revokes every token of a staff member.
 - ``staff set-password EMAIL``      sets the web login password (prompted twice, hidden; or --password-stdin).
+- ``staff deactivate EMAIL``        ends access: no sign-in, browsers signed out, tokens revoked.
 - ``relay``                         delivers outbox events until stopped.
 - ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
 - ``seed-demo``                     demo program, series, session and staff on an empty database.
@@ -81,6 +82,18 @@ def staff_revoke(email: str):
     click.echo(f"Revoked the tokens of {member.email}.")
 
 
+@staff.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email: str):
+    """End a staff member's access: no sign-in, every browser signed out, every API token revoked."""
+    member = _staff(email)
+    member.deactivate()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_dt.is_(None))):
+        token.revoked_dt = operations.now()
+    db.session.commit()
+    click.echo(f"Deactivated {member.email}: signed out everywhere, API tokens revoked.")
+
+
 @staff.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
@@ -95,7 +108,7 @@ def staff_set_password(email: str, password_stdin: bool):
     problem = password_problem(password)
     if problem:
         raise click.ClickException(problem)
-    member.password_hash = hash_password(password)
+    member.set_password_hash(hash_password(password))
     db.session.commit()
     click.echo(f"Password set for {member.email}.")
 

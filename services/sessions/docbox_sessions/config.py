@@ -17,7 +17,8 @@ VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 SETTINGS = COMMON + [
     Setting("DOCBOX_SESSIONS_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", f"sqlite:///{VAR_DIR / 'sessions.sqlite'}",
             "SQLAlchemy URL of the sessions database (postgresql+psycopg://... in production)."),
-    Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service."),
+    Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service.",
+            public_url=True),
     Setting("DOCBOX_EVENT_SUBSCRIBERS", "EVENT_SUBSCRIBERS", [],
             "Comma-separated URLs the relay delivers events to (each consumer's /api/v1/events).", as_list),
     Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.", int),

@@ -15,6 +15,7 @@ that grows by one with each change and travels in its events.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime, timezone
 
@@ -69,6 +70,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def new_login_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class Staff(db.Model):
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +83,18 @@ class Staff(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Random, bound into the web login cookie: a new one (new password, deactivation) signs out every browser.
+    login_stamp: Mapped[str] = mapped_column(String(32), default=new_login_stamp)
+
+    def set_password_hash(self, password_hash: str) -> None:
+        """A new password: every browser signed in with the old one is signed out."""
+        self.password_hash = password_hash
+        self.login_stamp = new_login_stamp()
+
+    def deactivate(self) -> None:
+        """No more sign-in: browsers are signed out (the cookie's stamp no longer matches)."""
+        self.active = False
+        self.login_stamp = new_login_stamp()
 
 
 class ApiToken(db.Model):

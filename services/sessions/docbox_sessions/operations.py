@@ -18,7 +18,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from docbox_shared import events, recurrence
+from docbox_shared import events, recurrence, text
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
@@ -137,6 +137,13 @@ def republish_all(subscriber: str) -> int:
 
 # --- programs ----------------------------------------------------------------
 
+def _check_header_text(data: dict) -> None:
+    """Names, titles and subjects go into email headers and calendar entries: one line each."""
+    errors = text.header_errors(data)
+    if errors:
+        raise ValidationProblem("Names, titles and subjects must be one line.", errors=errors)
+
+
 def _check_zone(name: str, field: str = "timezone") -> None:
     try:
         recurrence.zone(name)
@@ -149,6 +156,7 @@ def _slugify(text: str) -> str:
 
 
 def create_program(data: dict) -> Program:
+    _check_header_text(data)
     _check_zone(data["timezone"])
     data.setdefault("slug", _slugify(data["name"]))
     _check_program_defaults(data)
@@ -161,6 +169,7 @@ def create_program(data: dict) -> Program:
 
 
 def update_program(program: Program, data: dict) -> Program:
+    _check_header_text(data)
     if "timezone" in data:
         _check_zone(data["timezone"])
     if "slug" in data and data["slug"] != program.slug and db.session.scalar(select(Program).where(Program.slug == data["slug"])):
@@ -236,6 +245,7 @@ def _facilitators(ids: list[int]) -> list[Staff]:
 # --- one-off sessions --------------------------------------------------------
 
 def create_session(data: dict) -> OneOffSession:
+    _check_header_text(data)
     program = _program_for(data)
     _apply_defaults(data, program)
     _check_zone(data["timezone"])
@@ -257,6 +267,7 @@ _SESSION_FIELDS = ("title", "description", "format", "location", "video_url", "c
 
 def update_session(session: OneOffSession, data: dict) -> OneOffSession:
     """Edit a one-off session's details (its time and place move through :func:`move_occurrence`)."""
+    _check_header_text(data)
     values = {f: data.get(f, getattr(session, f)) for f in _SESSION_FIELDS}
     if "format" in data:  # a new format takes the program's defaults for what it now needs
         for field, default in (("location", session.program.default_location),
@@ -302,6 +313,7 @@ def _normalized_rule(rule: str, start_local: datetime, tz_name: str) -> str:
 
 
 def create_series(data: dict) -> Series:
+    _check_header_text(data)
     program = _program_for(data)
     _apply_defaults(data, program)
     _check_zone(data["timezone"])
@@ -348,6 +360,7 @@ def update_series(series: Series, data: dict) -> Series:
     Past occurrences keep their ids, attendance and details; the returned
     series is the one holding the future.
     """
+    _check_header_text(data)
     moment = now()
     tz_name = data.get("timezone", series.timezone)
     _check_zone(tz_name)

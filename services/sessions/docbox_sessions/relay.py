@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from datetime import timedelta
 
 import requests
 from flask import current_app
 from sqlalchemy import func, select
 
-from docbox_shared import signing
+from docbox_shared import loop, signing
 
 from .clock import now
 from .models import OutboxDelivery, db
@@ -90,16 +89,9 @@ def deliver_due(limit: int | None = None, http: requests.Session | None = None) 
 
 
 def run(poll_interval: float = 0.5, stop=lambda: False) -> None:
-    """Deliver forever (until ``stop()``), sleeping briefly when nothing is due."""
+    """Deliver forever (until ``stop()``), sleeping briefly when nothing is due; any error only delays it."""
     http = requests.Session()
-    while not stop():
-        try:
-            if deliver_due(limit=100, http=http) == 0:
-                time.sleep(poll_interval)
-        except Exception:  # noqa: BLE001 - a database outage delays delivery; the relay keeps trying
-            log.exception("relay pass failed; retrying")
-            db.session.rollback()
-            time.sleep(min(5.0, poll_interval * 4))
+    loop.run(lambda _stopped: deliver_due(limit=100, http=http) > 0, db, poll_interval, log, "relay", stop=stop)
 
 
 def status() -> dict:

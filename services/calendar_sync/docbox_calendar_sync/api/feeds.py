@@ -2,13 +2,15 @@
 
 Who may create a feed: anyone, when every program asked for is marked open by
 its organizer; a staff member (bearer token checked by the sessions service)
-otherwise. Rotating or revoking needs the feed's token, sent in the JSON body
+for any program. Without a token a closed program gets the same 422 as an
+unknown one, so nobody learns which slugs exist. Rotating or revoking needs the feed's token, sent in the JSON body
 (never in a URL, so it cannot reach an access log); an admin may also revoke a
 feed by its id.
 """
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -32,11 +34,14 @@ class Feeds(MethodView):
     @blp.response(201, FeedOut)
     def post(self, args):
         """Create a feed for a set of programs; the answer holds its secret URL"""
-        programs = operations.resolve_programs(args["programs"])
-        if not all(p.data.get("open") for p in programs):
-            current_staff()
+        staff = bool(request.headers.get("Authorization"))
+        if staff:
+            current_staff()  # a staff member may name any program
+            programs = operations.resolve_programs(args["programs"])
+        else:  # anyone else sees only open programs: a closed one is refused exactly like an unknown one
+            programs = operations.resolve_programs(args["programs"], open_only=True)
         feed, token = operations.create_feed([p.entry_id for p in programs], args["hide_cancelled"],
-                                             args["alarm_minutes_before"])
+                                             args["alarm_minutes_before"], staff_created=staff)
         return _shown(feed, token)
 
 

@@ -35,7 +35,8 @@ def init_pages(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session: planning takes a while
     app.config.setdefault("LOGIN_WINDOW_MINUTES", 15)
     app.config.setdefault("LOGIN_MAX_PER_ACCOUNT", 5)
-    app.config.setdefault("LOGIN_MAX_PER_ADDRESS", 20)
+    app.config.setdefault("LOGIN_MAX_PER_ADDRESS", 20)      # then each attempt from it waits 1, 2, 4 ... seconds
+    app.config.setdefault("LOGIN_ADDRESS_MAX_DELAY", 30)    # ... at most this many after the last failure
     csrf.init_app(app)
     from ..api import BLUEPRINTS
     for blueprint in BLUEPRINTS:  # bearer tokens, no cookies: nothing for CSRF to protect

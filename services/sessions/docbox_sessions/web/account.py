@@ -26,7 +26,7 @@ def login():
     if g.get("staff") is not None and request.method == "GET":
         return redirect(next_path or url_for("pages.home"))
     form = FormState({"email": request.form.get("email", ""), "next": next_path or ""})
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         email, password = request.form.get("email", "").strip(), request.form.get("password", "")
         if not email:
@@ -38,7 +38,7 @@ def login():
                 staff = sign_in(email, password, request.remote_addr or "")
             except TooManyRequests as exc:
                 form.add("_form", exc.detail)
-                status = 429
+                status, headers = 429, exc.headers
             except LoginRefused:
                 form.add("password", "The email address or the password is not right.")
                 status = 401
@@ -48,7 +48,7 @@ def login():
                 return redirect(next_path or url_for("pages.home"))
         else:
             status = 422
-    return render_template("sessions/login.html", form=form), status
+    return render_template("sessions/login.html", form=form), status, headers
 
 
 def logout():

@@ -1,7 +1,7 @@
 """feed bodies: each feed variant's rendered body and validators, stored once for all workers
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 04:20:00
 
 Existing feeds get their variant on their first request; nothing to fill here.
@@ -9,8 +9,8 @@ Existing feeds get their variant on their first request; nothing to fill here.
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
@@ -21,6 +21,7 @@ def upgrade():
     sa.Column('program_ids', sa.JSON(), nullable=False),
     sa.Column('hide_cancelled', sa.Boolean(), nullable=False),
     sa.Column('alarm_minutes_before', sa.Integer(), nullable=True),
+    sa.Column('staff_created', sa.Boolean(), nullable=False),
     sa.Column('render_key', sa.String(length=100), nullable=True),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('etag', sa.String(length=64), nullable=True),
