@@ -1,19 +1,31 @@
-"""Benchmark: how cheap is a Doc Box feed next to nginx and Radicale?
+"""Benchmark: how cheap is a Doc Box feed next to its floor, nginx and Radicale?
 
 Builds a calendar of 500 entries (one-off sessions and weekly series with
 moved and cancelled occurrences) in a fresh SQLite database, then serves in
 the same run:
 
-- its feed from calendar_sync under gunicorn (2 sync workers, as deployed),
-- the very same bytes as a static file from nginx (the floor: no application),
+- its feed from calendar_sync under gunicorn (2 sync workers),
+- the very same bytes from a bare Flask app under the same gunicorn settings,
+  with an ETag and ``make_conditional`` (the framework's floor: the peer the
+  issue's 0.9x goal is measured against),
+- the same bytes as a static file from nginx (no application at all),
 - the same calendar from Radicale (GET of the calendar collection),
+- the feed through nginx caching it for 5 seconds in front of calendar_sync
+  (``bench/nginx-feed-cache.conf``), against nginx's static file: at the end
+  the token is revoked and the seconds until the cache refuses it are printed,
 
-loads each with ``wrk`` on loopback, once for full responses and once with
-``If-None-Match`` (304 answers), and prints requests per second with the
-ratios to nginx and to Radicale. It prints; it asserts nothing.
+loads each with ``wrk`` on loopback, for full responses and with
+``If-None-Match`` (304 answers), ``--repeat`` times each, and prints requests
+per second (median and min-max), server CPU per request (all its processes,
+from /proc), the ratios to the bare Flask app, to nginx and to Radicale, each
+gunicorn worker's RSS after the load, and the load average before and after.
+The machine is usually shared: compare the ratios within one run, not the
+absolute numbers between runs. It prints; it asserts nothing.
 
-    .venv/bin/python bench/feed.py [--duration 5] [--connections 16]
+    .venv/bin/python bench/feed.py [--duration 5] [--connections 16] [--repeat 3]
 
+Access lines are off (``DOCBOX_LOG_LEVEL=WARNING``) as the bare app has none;
+``--log-level INFO`` measures with them.
 Needs ``nginx`` and ``wrk`` on PATH (Debian: ``apt-get install -y nginx wrk``).
 """
 
@@ -24,6 +36,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,25 +128,99 @@ def build(workdir: Path, database_url: str) -> tuple[str, bytes, list[tuple[str,
     return f"/feeds/{token}.ics", body, objects
 
 
-def wrk(url: str, duration: int, connections: int, headers: dict | None = None) -> tuple[float, str]:
+BARE_APP = """
+from pathlib import Path
+from flask import Flask, Response, request
+
+BODY = Path(__file__).with_name("www").joinpath("feed.ics").read_bytes()
+app = Flask(__name__)
+
+
+@app.get("/feed.ics")
+def feed():
+    answer = Response(BODY, content_type="text/calendar; charset=utf-8")
+    answer.set_etag("bench-etag")
+    return answer.make_conditional(request)
+"""
+
+
+def wrk(url: str, duration: int, connections: int, headers: dict | None = None) -> tuple[float, int, str]:
+    """(requests per second, requests, a note on errors)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    count = re.search(r"(\d+) requests in", output)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return float(match.group(1)) if match else 0.0, (f"{errors.group(1)} non-2xx/3xx" if errors else "")
+    return (float(match.group(1)) if match else 0.0, int(count.group(1)) if count else 0,
+            f"{errors.group(1)} non-2xx/3xx" if errors else "")
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (gunicorn's master and workers, nginx's)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process tree so far."""
+    total = 0
+    for each in tree(pid):
+        try:
+            with open(f"/proc/{each}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    """Resident memory of each child (gunicorn worker) of pid, in MB."""
+    sizes = []
+    for each in tree(pid)[1:]:
+        try:
+            with open(f"/proc/{each}/status") as f:
+                sizes += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")]
+        except OSError:
+            pass
+    return sizes
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
+
+
+def ratio(ours: list[float], peer: list[float]) -> str:
+    """Median ratio and its range over the repeats, each repeat against the peer's same repeat."""
+    each = [a / b for a, b in zip(ours, peer) if b]
+    if not each:
+        return "-"
+    return f"{statistics.median(each):.2f} ({min(each):.2f}-{max(each):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per server and kind of request")
+    parser.add_argument("--log-level", default="WARNING", help="calendar_sync's DOCBOX_LOG_LEVEL")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed: apt-get install -y nginx wrk")
 
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
     workdir.chmod(0o755)  # nginx workers run as an unprivileged user and must read the static file
     database_url = f"sqlite:///{workdir / 'calendar_sync.sqlite'}"
@@ -142,16 +229,23 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     log = open(workdir / "servers.log", "ab")
     try:
+        gunicorn = [str(BIN / "gunicorn"), "-w", "2", "--worker-class", "sync", "--keep-alive", "5",
+                    "--no-control-socket"]
         # calendar_sync under gunicorn.
         app_port = free_port()
-        env = {**os.environ, "DOCBOX_CALENDAR_SYNC_DATABASE_URL": database_url, "DOCBOX_LOG_LEVEL": "WARNING"}
-        procs.append(subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{app_port}",
-                                       "docbox_calendar_sync.wsgi:app"], env=env, stdout=log, stderr=log))
-        # nginx serving the same bytes.
+        env = {**os.environ, "DOCBOX_CALENDAR_SYNC_DATABASE_URL": database_url, "DOCBOX_LOG_LEVEL": args.log_level}
+        procs.append(subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{app_port}", "docbox_calendar_sync.wsgi:app"],
+                                      env=env, stdout=log, stderr=log))
+        # The same bytes from nginx, and from a bare Flask app under the same gunicorn settings.
         www = workdir / "www"
         www.mkdir()
         (www / "feed.ics").write_bytes(body)
-        nginx_port = free_port()
+        (workdir / "bare.py").write_text(BARE_APP)
+        bare_port = free_port()
+        procs.append(subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{bare_port}", "--chdir", str(workdir), "bare:app"],
+                                      stdout=log, stderr=log))
+        nginx_port, cache_port = free_port(), free_port()
+        cache_conf = Path(__file__).with_name("nginx-feed-cache.conf")
         (workdir / "nginx.conf").write_text(f"""
 worker_processes 2;
 daemon off;
@@ -165,6 +259,11 @@ http {{
   charset utf-8;
   charset_types text/calendar;
   server {{ listen 127.0.0.1:{nginx_port}; root {www}; }}
+  proxy_temp_path {workdir}/nginx-proxy-tmp;
+  proxy_cache_path {workdir}/nginx-cache levels=1:2 keys_zone=docbox_feeds:10m max_size=256m inactive=1m
+                   use_temp_path=off;
+  upstream calendar_sync {{ server 127.0.0.1:{app_port}; keepalive 16; }}
+  server {{ listen 127.0.0.1:{cache_port}; include {cache_conf}; }}
 }}
 """)
         procs.append(subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir)],
@@ -176,11 +275,14 @@ http {{
                                        str(workdir / "radicale"), "--auth-type", "none",
                                        "--logging-level", "warning"], stdout=log, stderr=log))
         app_url = f"http://127.0.0.1:{app_port}{feed_path}"
+        bare_url = f"http://127.0.0.1:{bare_port}/feed.ics"
         nginx_url = f"http://127.0.0.1:{nginx_port}/feed.ics"
         radicale_url = f"http://127.0.0.1:{radicale_port}/bench/calendar/"
+        cache_url = f"http://127.0.0.1:{cache_port}{feed_path}"
         wait_for(app_url, procs[0])
-        wait_for(nginx_url, procs[1])
-        wait_for(f"http://127.0.0.1:{radicale_port}/", procs[2])
+        wait_for(bare_url, procs[1])
+        wait_for(nginx_url, procs[2])
+        wait_for(f"http://127.0.0.1:{radicale_port}/", procs[3])
         http = requests.Session()
         http.trust_env = False
         assert http.request("MKCALENDAR", radicale_url, auth=("bench", "x")).status_code == 201
@@ -188,28 +290,70 @@ http {{
             http.put(radicale_url + name, data=data, auth=("bench", "x"),
                      headers={"Content-Type": "text/calendar; charset=utf-8"}).raise_for_status()
 
-        rows = []
-        for label, url, auth in (("calendar_sync (gunicorn)", app_url, None), ("nginx static file", nginx_url, None),
-                                 ("Radicale collection GET", radicale_url, "bench")):
+        servers = [("calendar_sync (gunicorn)", app_url, None, procs[0]),
+                   ("bare Flask (gunicorn)", bare_url, None, procs[1]),
+                   ("nginx static file", nginx_url, None, procs[2]),
+                   ("Radicale collection GET", radicale_url, "bench", procs[3]),
+                   ("nginx cache -> cal_sync", cache_url, None, procs[2])]
+        results = {}
+        for label, url, auth, proc in servers:
             headers = {"Authorization": "Basic YmVuY2g6eA=="} if auth else {}
             first = http.get(url, headers=headers)
             etag = first.headers.get("ETag")
             conditional = http.get(url, headers={**headers, "If-None-Match": etag or '"none"'})
-            full, full_note = wrk(url, args.duration, args.connections, headers)
-            cond, cond_note = wrk(url, args.duration, args.connections, {**headers, "If-None-Match": etag or '"none"'})
-            rows.append((label, len(first.content), full, cond, conditional.status_code, full_note or cond_note))
-        nginx_full, nginx_cond = rows[1][2], rows[1][3]
-        radicale_full, radicale_cond = rows[2][2], rows[2][3]
-        print(f"wrk: 2 threads, {args.connections} connections, {args.duration}s per run, loopback, "
-              f"{os.cpu_count()} CPUs")
-        print(f"{'server':<26}{'bytes':>9}{'full req/s':>12}{'304 req/s':>12}{'cond. status':>14}"
-              f"{'full/nginx':>12}{'304/nginx':>11}{'full/Radicale':>15}{'304/Radicale':>14}")
-        for label, size, full, cond, status, note in rows:
-            print(f"{label:<26}{size:>9}{full:>12.0f}{cond:>12.0f}{status:>14}"
-                  f"{full / nginx_full:>12.3f}{cond / nginx_cond:>11.3f}"
-                  f"{full / radicale_full:>15.2f}{cond / radicale_cond:>14.2f}  {note}")
-        print("(cond. status: what each server answers to If-None-Match with its own ETag; "
-              "a 200 there means it does not do 304)")
+            result = {"bytes": len(first.content), "status": conditional.status_code, "note": "",
+                      "full": [], "cond": [], "cpu_full": [], "cpu_cond": []}
+            for _ in range(args.repeat):
+                for kind, extra in (("full", {}), ("cond", {"If-None-Match": etag or '"none"'})):
+                    cpu = cpu_seconds(proc.pid)
+                    rate, count, note = wrk(url, args.duration, args.connections, {**headers, **extra})
+                    result[kind].append(rate)
+                    result["cpu_" + kind].append((cpu_seconds(proc.pid) - cpu) / max(count, 1) * 1e6)
+                    result["note"] = result["note"] or note
+            result["rss"] = worker_rss_mb(proc.pid) if "gunicorn" in label else []
+            results[label] = result
+        load_after = os.getloadavg()
+        # Revoke the token: how long does the cache go on serving it?
+        token = feed_path.rsplit("/", 1)[1][:-len(".ics")]
+        http.get(cache_url)
+        http.post(f"http://127.0.0.1:{app_port}/api/v1/feeds/revoke", json={"token": token}).raise_for_status()
+        revoked_at = time.monotonic()
+        while http.get(cache_url).status_code != 404 and time.monotonic() - revoked_at < 60:
+            time.sleep(0.1)
+        refused_after = time.monotonic() - revoked_at
+
+        ours, bare = results["calendar_sync (gunicorn)"], results["bare Flask (gunicorn)"]
+        nginx, radicale = results["nginx static file"], results["Radicale collection GET"]
+        print(f"wrk: 2 threads, {args.connections} connections, {args.duration}s per run, {args.repeat} runs, "
+              f"loopback, {os.cpu_count()} CPUs; median (min-max)")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, "
+              f"after: {' '.join(f'{x:.2f}' for x in load_after)}")
+        print(f"{'server':<26}{'bytes':>8}{'full req/s':>20}{'304 req/s':>20}{'cond.':>6}"
+              f"{'CPU us/full':>13}{'CPU us/304':>12}  notes")
+        for label, r in results.items():
+            print(f"{label:<26}{r['bytes']:>8}{spread(r['full']):>20}{spread(r['cond']):>20}{r['status']:>6}"
+                  f"{statistics.median(r['cpu_full']):>13.0f}{statistics.median(r['cpu_cond']):>12.0f}  {r['note']}")
+        print("(cond.: what each server answers to If-None-Match with its own ETag; 200 means it does not do 304;"
+              " CPU: user+system of all the server's processes per request)")
+        print()
+        print(f"{'calendar_sync against':<28}{'full':>20}{'304':>20}")
+        print(f"{'bare Flask (goal >= 0.9)':<28}{ratio(ours['full'], bare['full']):>20}"
+              f"{ratio(ours['cond'], bare['cond']):>20}")
+        print(f"{'nginx static file':<28}{ratio(ours['full'], nginx['full']):>20}{ratio(ours['cond'], nginx['cond']):>20}")
+        print(f"{'Radicale (goal >= 300)':<28}{ratio(ours['full'], radicale['full']):>20}"
+              f"{ratio(ours['cond'], radicale['full']):>20}   (304 against Radicale's full GET: it has no 304)"
+              if radicale["status"] != 304 else
+              f"{'Radicale (goal >= 300)':<28}{ratio(ours['full'], radicale['full']):>20}"
+              f"{ratio(ours['cond'], radicale['cond']):>20}")
+        cached = results["nginx cache -> cal_sync"]
+        print(f"{'nginx cache -> cal_sync, against nginx static (moonshot >= 0.5)':<64}"
+              f"{ratio(cached['full'], nginx['full'])} full, {ratio(cached['cond'], nginx['cond'])} 304")
+        print(f"revoked token refused through the nginx cache after {refused_after:.1f} s")
+        print()
+        for label in ("calendar_sync (gunicorn)", "bare Flask (gunicorn)"):
+            sizes = results[label]["rss"]
+            print(f"worker RSS after the load, {label}: "
+                  f"{', '.join(f'{x:.0f} MB' for x in sizes)} (goal <= 100 MB per worker)")
     finally:
         for proc in procs:
             proc.terminate()

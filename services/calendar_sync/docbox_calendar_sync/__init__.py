@@ -6,7 +6,7 @@ a worker pushes every change to the CalDAV calendars admins registered. Feeds
 keep answering while the sessions service is down.
 
 Modules: ``config`` (settings), ``models`` (tables), ``operations`` (use
-cases), ``ical`` (the renderer), ``feeds`` (validators and body cache),
+cases), ``ical`` (the renderer), ``feeds`` (stored feed bodies and their validators),
 ``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``crypto``
 (passwords at rest), ``api/`` (JSON API), ``web/`` (the feed URL and the
 faculty pages), ``cli``.
@@ -42,8 +42,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     shared_web.init_app(app, db, "calendar_sync")
-    from .feeds import BodyCache
-    app.extensions["docbox_feed_cache"] = BodyCache()
     # Blueprints: the signed events inbox, the JSON API, the feed URL and the pages; then CLI commands.
     from . import operations
     app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, operations.on_change))

@@ -10,6 +10,12 @@ Vocabulary:
   feed can answer ``304`` without reading a single entry.
 - *feed*: a capability URL for a set of programs; only the sha256 of its token
   is stored.
+- *feed body*: one rendered calendar per *variant* (a set of programs and the
+  feed options), shared by every feed with that variant, with its ETag and
+  Last-Modified. Each applied event moves the ETag and clears the body of the
+  variants it touches in its own transaction; the first request after that
+  renders the body once and stores it for every worker and replica
+  (:mod:`.feeds`).
 - *target*: a CalDAV calendar an admin asked us to push to; its password is
   stored encrypted (:mod:`.secrets`).
 - *push item*: one entry as it should be on one target. ``wanted_seq`` grows on
@@ -61,6 +67,29 @@ class ProgramRevision(db.Model):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class FeedBody(db.Model):
+    __tablename__ = "feed_bodies"
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    program_ids: Mapped[list] = mapped_column(JSON)
+    hide_cancelled: Mapped[bool] = mapped_column(Boolean)
+    alarm_minutes_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff_created: Mapped[bool] = mapped_column(Boolean, default=False)
+    render_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # renderer version and settings
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # moves with every change of what it shows
+    etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: to be rendered
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # a renderer's claim
+
+
+class FeedBodyProgram(db.Model):
+    """Which variants show a program: an event finds the bodies it makes stale here."""
+
+    __tablename__ = "feed_body_programs"
+    program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variant: Mapped[str] = mapped_column(ForeignKey("feed_bodies.variant", ondelete="CASCADE"), primary_key=True)
+
+
 class Feed(db.Model):
     __tablename__ = "feeds"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -73,6 +102,7 @@ class Feed(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    variant: Mapped[str | None] = mapped_column(String(64), nullable=True)  # set on its first request
 
 
 class CaldavTarget(db.Model):

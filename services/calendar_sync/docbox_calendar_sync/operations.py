@@ -21,7 +21,7 @@ from docbox_shared import recurrence
 from docbox_shared.inbox import expand_entries
 from docbox_shared.problems import NotFound, ValidationProblem
 
-from . import crypto, ical
+from . import crypto, feeds, ical
 from .clock import now
 from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db
 
@@ -61,6 +61,7 @@ def on_change(entry: Entry, previous: dict | None) -> None:
     programs = {entry.program_id, old_program} - {None}
     for program_id in sorted(programs):
         bump_program(program_id)
+    feeds.programs_changed(programs)  # their feeds' new ETags, and their stored bodies cleared
     if entry.kind in CALENDARED:
         queue_push(entry.kind, entry.entry_id, programs)
     elif previous is not None and previous.get("name") != entry.data.get("name"):

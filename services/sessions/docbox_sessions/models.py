@@ -172,6 +172,11 @@ class Series(_CalendarEntry, db.Model):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     rrule: Mapped[str] = mapped_column(String(500))
     continues_series_id: Mapped[str | None] = mapped_column(String(32))
+    # The instants from the earliest start to the latest end of all its occurrences (moved and
+    # cancelled ones included), kept by every change: listings read only series overlapping a window.
+    # Nullable only for the migration's sake (see 5e6a0c1d2b7f); always set.
+    span_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    span_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     program: Mapped[Program] = relationship()
     facilitators: Mapped[list[Staff]] = relationship(secondary=series_facilitators)
     exceptions: Mapped[list[SeriesException]] = relationship(

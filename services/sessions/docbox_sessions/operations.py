@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, g, has_request_context
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from docbox_shared import events, recurrence, text
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
@@ -28,6 +29,7 @@ from .models import (AttendanceAudit, AttendanceCount, OneOffSession, OutboxDeli
                      SeriesException, Staff, db)
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
+UTC = timezone.utc
 
 
 class NotStarted(Conflict):
@@ -59,12 +61,15 @@ def session_state(s: OneOffSession) -> dict:
     return _calendared(s) | dict(start=s.start_dt, end=s.end_dt, status=s.status)
 
 
-def series_state(s: Series) -> dict:
+def series_state(s: Series, continuation: bool = True) -> dict:
+    """The series as events carry it; ``continuation=False`` skips the query for the series that
+    continues it (expanding occurrences does not need it: a listing stays one statement)."""
     return _calendared(s) | dict(
         start_local=s.start_local, duration_minutes=s.duration_minutes, rrule=s.rrule,
         continues_series_id=s.continues_series_id,
         # Consumers tell a split ("continued by") from an end: see update_series.
-        continued_by_series_id=db.session.scalar(select(Series.id).where(Series.continues_series_id == s.id)),
+        continued_by_series_id=db.session.scalar(select(Series.id).where(Series.continues_series_id == s.id))
+        if continuation else None,
         exceptions=[dict(date=x.date, status=x.status, start=x.start_dt, end=x.end_dt, location=x.location,
                          video_url=x.video_url, updated_at=x.updated_dt) for x in s.exceptions])
 
@@ -79,6 +84,8 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
     entry.updated_dt = moment
     if new:
         entry.created_dt = moment
+    if kind == "series":  # every change of a series is published: its span is kept here
+        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry, continuation=False))
     db.session.flush()
     event_id = uuid.uuid4()
     try:  # the consumers' own check: what they would refuse is refused here, before anything is written
@@ -95,6 +102,23 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
         db.session.add(OutboxDelivery(outbox_event_id=event.id, subscriber=url, next_attempt_dt=moment,
                                       created_dt=moment))
     return event
+
+
+def series_span(state: dict) -> tuple[datetime, datetime]:
+    """The earliest start and latest end of a series' occurrences, moved and cancelled ones included.
+
+    Every occurrence lies within it, so a window this span does not overlap holds none of them.
+    """
+    tz = recurrence.zone(state["timezone"])
+    duration = timedelta(minutes=state["duration_minutes"])
+    dates = recurrence.rule_dates(state) or [state["start_local"]]
+    starts = [recurrence.localize(dates[0], tz)]
+    ends = [recurrence.localize(dates[-1], tz) + duration]
+    for exc in state.get("exceptions", []):
+        if exc.get("start") and exc.get("end"):
+            starts.append(exc["start"])
+            ends.append(exc["end"])
+    return min(starts).astimezone(UTC), max(ends).astimezone(UTC)
 
 
 def republish_all(subscriber: str) -> int:
@@ -441,14 +465,18 @@ def find_occurrence(occurrence_id: str):
 
 
 def list_occurrences(start: datetime, end: datetime, program_id: str | None = None) -> list[recurrence.Occurrence]:
+    """Occurrences overlapping [start, end), soonest first, in two statements whatever the data:
+    the one-off sessions, and the series whose span overlaps the window joined with their exceptions
+    (a selectin load would split into batches of 500 series)."""
     sessions = select(OneOffSession).where(OneOffSession.start_dt < end, OneOffSession.end_dt > start)
-    series = select(Series)
+    series = (select(Series).where(Series.span_start_dt < end, Series.span_end_dt > start)
+              .options(joinedload(Series.exceptions)))
     if program_id:
         sessions = sessions.where(OneOffSession.program_id == program_id)
         series = series.where(Series.program_id == program_id)
     result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
-    for s in db.session.scalars(series):
-        result.extend(recurrence.expand("series", series_state(s), start, end))
+    for s in db.session.scalars(series).unique():
+        result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
     result.sort(key=lambda o: (o.start, o.id))
     return result
 

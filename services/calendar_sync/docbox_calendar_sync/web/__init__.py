@@ -52,7 +52,9 @@ def init_web(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     init_shared_pages(app, service_name="Doc Box calendar", home_url="/")
+    from .feed import FastFeeds
     from .feed import bp as feed_bp
     from .pages import bp as pages_bp
     app.register_blueprint(feed_bp)
     app.register_blueprint(pages_bp)
+    app.wsgi_app = FastFeeds(app, app.wsgi_app)  # outermost: stored feeds are answered before Flask

@@ -1,0 +1,128 @@
+"""Feeds served by several workers or replicas over one database: nothing per process.
+
+Two apps on the same database stand for two gunicorn workers (or two replicas):
+whatever one learns (a change, a revoke, a rendered body) the other answers
+from the database on its very next request.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event
+
+from .test_feeds import new_feed, path_of
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def other_worker(app):
+    from docbox_calendar_sync import create_app
+    from docbox_calendar_sync.models import db
+
+    twin = create_app({key: app.config[key] for key in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "EVENT_SECRETS", "NOW", "PUBLIC_URL", "SESSIONS_URL")})
+    yield twin.test_client()
+    with twin.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def statements(app):
+    from docbox_calendar_sync.models import db
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def program_feed(client, sessions):
+    program = sessions.program(name="Peer support")
+    session = sessions.session(program, "Grand rounds", datetime(2026, 3, 5, 17, tzinfo=UTC),
+                               datetime(2026, 3, 5, 18, tzinfo=UTC))
+    feed = new_feed(client, [program])
+    return program, session, feed
+
+
+def test_a_change_is_served_by_every_worker_on_its_next_request(client, other_worker, sessions, program_feed):
+    _program, session, feed = program_feed
+    first = client.get(path_of(feed["url"]))
+    assert other_worker.get(path_of(feed["url"])).data == first.data
+    sessions.change("session", session, title="Moved to the library")
+    for worker in (other_worker, client):
+        answer = worker.get(path_of(feed["url"]), headers={"If-None-Match": first.headers["ETag"]})
+        assert answer.status_code == 200 and b"Moved to the library" in answer.data
+        assert answer.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_revoked_token_is_refused_by_every_worker_at_once(client, other_worker, program_feed):
+    _program, _session, feed = program_feed
+    etag = client.get(path_of(feed["url"])).headers["ETag"]
+    assert other_worker.get(path_of(feed["url"]), headers={"If-None-Match": etag}).status_code == 304
+    token = feed["url"].rsplit("/", 1)[1][:-4]
+    assert client.post("/api/v1/feeds/revoke", json={"token": token}).status_code == 204
+    for worker in (other_worker, client):
+        for headers in ({}, {"If-None-Match": etag}):
+            answer = worker.get(path_of(feed["url"]), headers=headers)
+            assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+
+
+def test_a_change_is_rendered_once_for_all_workers(app, client, other_worker, sessions, program_feed):
+    _program, session, feed = program_feed
+    client.get(path_of(feed["url"]))
+    sessions.change("session", session, title="Rendered once")
+    with statements(app) as seen:
+        assert b"Rendered once" in client.get(path_of(feed["url"])).data
+    assert any("FROM entries" in s for s in seen)  # this worker rendered it
+    with statements(other_worker.application) as seen:
+        answer = other_worker.get(path_of(feed["url"]))
+    assert b"Rendered once" in answer.data and not any("FROM entries" in s for s in seen)  # the other did not
+    with statements(other_worker.application) as twin_seen:
+        again = other_worker.get(path_of(feed["url"]))
+    assert again.data == answer.data
+    assert not any("FROM entries" in s for s in twin_seen)  # no rendering
+
+
+def test_feeds_sharing_programs_and_options_share_one_stored_body(app, client, sessions, program_feed):
+    program, _session, feed = program_feed
+    other = new_feed(client, [program])
+    assert client.get(path_of(feed["url"])).status_code == 200
+    with statements(app) as seen:
+        answer = client.get(path_of(other["url"]))
+    assert answer.status_code == 200 and not any("FROM entries" in s for s in seen)
+    different = new_feed(client, [program], hide_cancelled=True)
+    with statements(app) as seen:
+        assert client.get(path_of(different["url"])).status_code == 200
+    assert any("FROM entries" in s for s in seen)
+
+
+def test_stored_answers_are_still_counted_and_logged_without_the_token(app, client, program_feed, caplog):
+    _program, _session, feed = program_feed
+    token = feed["url"].rsplit("/", 1)[1][:-4]
+    etag = client.get(path_of(feed["url"])).headers["ETag"]
+    caplog.set_level(logging.INFO)
+    caplog.clear()  # only the two requests below (an earlier test may have left INFO on)
+    full = client.get(path_of(feed["url"]), headers={"X-Request-Id": "poll-request-0001"})
+    not_modified = client.get(path_of(feed["url"]), headers={"If-None-Match": etag})
+    assert full.status_code == 200 and not_modified.status_code == 304
+    assert full.headers["X-Request-Id"] == "poll-request-0001" and not_modified.headers["X-Request-Id"]
+    lines = [r for r in caplog.records if getattr(r, "route", None) == "/feeds/<token>.ics"]
+    assert [r.status for r in lines] == [200, 304] and lines[0].request_id == "poll-request-0001"
+    assert token not in caplog.text
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'route="/feeds/<token>.ics",service="calendar_sync",status="304"' in metrics
+    assert token not in metrics
