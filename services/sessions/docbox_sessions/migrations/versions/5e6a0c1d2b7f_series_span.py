@@ -2,7 +2,7 @@
 the series overlapping its window (one query whatever the number of series)
 
 Revision ID: 5e6a0c1d2b7f
-Revises: b5e2c0a9d871
+Revises: 7c1e0d5a9b31
 Create Date: 2026-11-30 04:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '5e6a0c1d2b7f'
-down_revision = 'b5e2c0a9d871'
+down_revision = '7c1e0d5a9b31'
 branch_labels = None
 depends_on = None
 
