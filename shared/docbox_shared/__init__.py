@@ -14,6 +14,8 @@
                  ``migrations`` the Alembic environment.
 - ``loop``       the relay and worker loop: passes until SIGTERM, recovering
                  from any database error.
-- ``text``       one-line text for headers (names, titles, subjects).
+- ``inputs``     the one input validation: texts (one line for names, titles,
+                 subjects), numbers, dates, ids, JSON shape; ``vtimezone`` and
+                 ``uids`` the time zones and UIDs every calendar object carries.
 - ``pages``      the shared look of every service's pages (templates, CSS).
 """

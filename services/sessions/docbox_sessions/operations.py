@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from docbox_shared import events, recurrence, text
+from docbox_shared import events, inputs, recurrence
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
@@ -143,7 +143,8 @@ def republish_all(subscriber: str) -> int:
 
 def _check_header_text(data: dict) -> None:
     """Names, titles and subjects go into email headers and calendar entries: one line each."""
-    errors = text.header_errors(data)
+    errors = {field: messages for field in ("name", "title", "email_subject")
+              if isinstance(data.get(field), str) and (messages := inputs.line_errors(data[field]))}
     if errors:
         raise ValidationProblem("Names, titles and subjects must be one line.", errors=errors)
 
