@@ -8,11 +8,10 @@ from the database on its very next request.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
+from support.statements import statements
 
 from .test_feeds import new_feed, path_of
 
@@ -32,21 +31,6 @@ def other_worker(app):
         db.engine.dispose()
 
 
-@contextmanager
-def statements(app):
-    from docbox_calendar_sync.models import db
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

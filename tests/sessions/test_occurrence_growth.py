@@ -3,30 +3,14 @@ grow with the number of series (behaviour, not timing: statements are counted, n
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 
-from sqlalchemy import event
+from support.statements import statements
 
 from docbox_sessions.models import db
 
 from .test_calendar_api import new_series, occurrences
 
 
-@contextmanager
-def statements(app):
-    """The SQL statements run meanwhile on the app's engine."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def listing_statements(app, api, start, end) -> tuple[int, list]:
