@@ -24,16 +24,11 @@ from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, Met
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from docbox_shared.clock import UTCDateTime
+from docbox_shared.database import NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
