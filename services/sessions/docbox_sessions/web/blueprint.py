@@ -48,6 +48,7 @@ rules = [
     ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
     ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
     ("/stats", statistics.stats, ["GET"]),
+    ("/stats.csv", statistics.stats_csv, ["GET"]),
 ]
 for rule, view, methods in rules:
     bp.add_url_rule(rule, view_func=view, methods=methods)
