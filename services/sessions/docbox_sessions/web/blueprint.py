@@ -32,6 +32,7 @@ rules = [
     ("/logout", account.logout, ["POST"]),
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
+    ("/occurrences.csv", occurrences.export_csv, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
