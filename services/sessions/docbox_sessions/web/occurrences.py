@@ -21,7 +21,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, Program, db
 from . import present
-from .forms import Reader
+from .forms import Reader, confirm_past
 
 UPCOMING_WEEKS = 8
 
@@ -159,6 +159,7 @@ def move(occurrence_id: str):
             tz = recurrence.zone(occ.timezone)
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+        if not form.has_errors and confirm_past(form, data["start"], now()):
             try:
                 moved = operations.move_occurrence(occurrence_id, data)
                 db.session.commit()

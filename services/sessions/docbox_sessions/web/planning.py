@@ -17,7 +17,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
 from ..models import Program, Series, db
 from . import present, rules
-from .forms import Reader
+from .forms import Reader, confirm_past
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -156,6 +156,7 @@ def session_new():
             tz = recurrence.zone(data["timezone"])
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+        if not form.has_errors and confirm_past(form, data["start"], now()):
             try:
                 session = operations.create_session(data)
                 db.session.commit()
