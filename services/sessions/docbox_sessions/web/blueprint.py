@@ -43,6 +43,7 @@ rules = [
     ("/programs/new", planning.program_new, ["GET", "POST"]),
     ("/programs/<program_id>/edit", planning.program_edit, ["GET", "POST"]),
     ("/sessions/new", planning.session_new, ["GET", "POST"]),
+    ("/sessions/<session_id>/edit", planning.session_edit, ["GET", "POST"]),
     ("/series", planning.series_list, ["GET"]),
     ("/series/new", planning.series_new, ["GET", "POST"]),
     ("/series/<series_id>", planning.series_detail, ["GET"]),
