@@ -21,10 +21,9 @@ from flask_migrate import Migrate
 
 from docbox_shared import database, settings
 from docbox_shared import web as shared_web
-from docbox_shared.inbox import events_blueprint
 
 from . import config, crypto
-from .models import Entry, ProcessedEvent, db
+from .models import db, inbox
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 migrate = Migrate()
@@ -44,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     shared_web.init_app(app, db, "calendar_sync")
     # Blueprints: the signed events inbox, the JSON API, the feed URL and the pages; then CLI commands.
     from . import operations
-    app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, operations.on_change))
+    inbox.init_app(app, operations.on_change)
     from . import api
     api.init_app(app)
     from .web import init_web

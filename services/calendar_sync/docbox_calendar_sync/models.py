@@ -35,7 +35,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 
 
 class Base(DeclarativeBase):
@@ -58,6 +58,9 @@ class Entry(ReplicaEntryMixin, db.Model):
 
 class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
+
+
+inbox = Inbox(db, Entry, ProcessedEvent)
 
 
 class ProgramRevision(db.Model):

@@ -18,12 +18,11 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from docbox_shared import recurrence
-from docbox_shared.inbox import expand_entries
 from docbox_shared.problems import NotFound, ValidationProblem
 
 from . import crypto, feeds, ical
 from .clock import now
-from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db
+from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db, inbox
 
 CALENDARED = ("session", "series")
 
@@ -107,11 +106,8 @@ def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
 
 def resolve_programs(references: list[str], open_only: bool = False) -> list[Entry]:
     """Program entries named by id or slug; 422 naming the unknown ones (closed ones too with ``open_only``)."""
-    programs = list(db.session.scalars(select(Entry).where(Entry.kind == "program")))
-    if open_only:
-        programs = [p for p in programs if p.data.get("open")]
     by_ref = {}
-    for program in programs:
+    for program in inbox.programs(open_only):
         by_ref[program.entry_id] = program
         by_ref.setdefault(program.data.get("slug"), program)
     unknown = [ref for ref in references if ref not in by_ref]
@@ -124,8 +120,7 @@ def resolve_programs(references: list[str], open_only: bool = False) -> list[Ent
 
 def open_programs() -> list[Entry]:
     """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
-    programs = [p for p in db.session.scalars(select(Entry).where(Entry.kind == "program")) if p.data.get("open")]
-    return sorted(programs, key=lambda p: (p.data.get("name", "").casefold(), p.entry_id))
+    return inbox.programs(open_only=True)
 
 
 def open_program(reference: str) -> Entry:
@@ -143,8 +138,7 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
     may be looking for the room.
     """
     start = now()
-    rows = db.session.scalars(select(Entry).where(Entry.program_id == program_id, Entry.kind.in_(CALENDARED)))
-    return expand_entries(rows, start, start + timedelta(days=days))[:limit]
+    return inbox.occurrences([program_id], start, start + timedelta(days=days))[:limit]
 
 
 # --- feeds ---------------------------------------------------------------------

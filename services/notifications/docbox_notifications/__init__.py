@@ -15,12 +15,11 @@ from pathlib import Path
 from docbox_shared import database
 from docbox_shared import web as shared_web
 from docbox_shared.api import Api, api_config
-from docbox_shared.inbox import events_blueprint
 from flask import Flask
 from flask_migrate import Migrate
 
 from . import config
-from .models import Entry, ProcessedEvent, db
+from .models import db, inbox
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 migrate = Migrate()
@@ -44,10 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     from .schedule import on_entry_changed
-    inbox = events_blueprint(db, Entry, ProcessedEvent, on_entry_changed)
-    app.register_blueprint(inbox)
+    events = inbox.init_app(app, on_entry_changed)
     from .web import init_pages
-    init_pages(app, not_forms=(*BLUEPRINTS, inbox))
+    init_pages(app, not_forms=(*BLUEPRINTS, events))
     from .cli import register
     register(app)
     _register_gauges(app)

@@ -38,7 +38,7 @@ from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
 
 from .clock import UTC, aware
-from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db
+from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
 from .secrets import new_token, token_hash
 
 CONFIRM_DAYS = 7
@@ -82,8 +82,7 @@ def new_link(sub: Subscriber, purpose: str, now: datetime) -> str:
 
 
 def program_state(program_id: str) -> dict:
-    entry = db.session.get(Entry, ("program", program_id))
-    return entry.data if entry is not None else {}
+    return inbox.program_data(program_id)
 
 
 def format_day(start: datetime) -> str:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -62,6 +62,9 @@ class Entry(ReplicaEntryMixin, db.Model):
 
 class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
+
+
+inbox = Inbox(db, Entry, ProcessedEvent)
 
 
 class OccurrenceRecord(db.Model):

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 
 from . import schedule
 from .clock import aware, now as clock_now
-from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db
+from .models import Delivery, Following, Link, RateHit, Subscriber, db, inbox
 from .secrets import keyed_hash, keyed_hashes, normalise_email, token_hash
 
 OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
@@ -34,7 +34,7 @@ class LinkNotValid(NotFound):
 
 def programs() -> dict[str, dict]:
     """Programs known from events, by id."""
-    return {e.entry_id: e.data for e in db.session.scalars(select(Entry).where(Entry.kind == "program"))}
+    return {p.entry_id: p.data for p in inbox.programs()}
 
 
 def check_programs(requested: list[str]) -> list[str]:
