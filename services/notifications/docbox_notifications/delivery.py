@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 
 from . import messages, schedule
 from .clock import now as clock_now
-from .models import Delivery, Link, OccurrenceRecord, RateHit, Subscriber, db
+from .models import Delivery, Entry, Link, OccurrenceRecord, RateHit, Subscriber, db
 
 
 def housekeeping(now: datetime) -> None:
@@ -54,14 +54,23 @@ class Reminders(Composer):
     def __init__(self):
         self.cache: dict = {}
         self.later_due: set[tuple[str, str, int]] = set()
+        self.loaded: list = []
 
     def prepare(self, rows: list[Delivery], now: datetime) -> None:
-        """Subscribers and occurrences of the batch in two queries, and which reminders have a later one due."""
+        """The batch's subscribers, occurrences and programs in three queries, and which reminders have a later one due.
+
+        ``loaded`` holds them for the batch: the session's identity map keeps
+        objects only while something refers to them, and ``db.session.get``
+        then finds them without a query.
+        """
         sub_ids = {row.subscriber_id for row in rows}
         occurrence_ids = {row.occurrence_id for row in rows if row.occurrence_id}
-        db.session.scalars(select(Subscriber).where(Subscriber.id.in_(sub_ids))).all()
+        self.loaded = db.session.scalars(select(Subscriber).where(Subscriber.id.in_(sub_ids))).all()
         if occurrence_ids:
-            db.session.scalars(select(OccurrenceRecord).where(OccurrenceRecord.occurrence_id.in_(occurrence_ids))).all()
+            records = db.session.scalars(select(OccurrenceRecord).where(
+                OccurrenceRecord.occurrence_id.in_(occurrence_ids))).all()
+            self.loaded += records + db.session.scalars(select(Entry).where(
+                Entry.kind == "program", Entry.entry_id.in_({r.program_id for r in records}))).all()
         reminders = {row.occurrence_id for row in rows if row.kind == "reminder"}
         # A due reminder, also one claimed in this very batch ("sending"), makes every earlier one useless.
         self.later_due = set(db.session.execute(select(
