@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from docbox_shared.mail import Composer, MailQueue
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from . import messages, schedule
 from .clock import now as clock_now
@@ -53,7 +54,8 @@ class Reminders(Composer):
 
     def __init__(self):
         self.cache: dict = {}
-        self.later_due: set[tuple[str, str, int]] = set()
+        self.latest_due: dict[tuple[str, str], int] = {}
+        self.tokens: dict[int, str] = {}
         self.loaded: list = []
 
     def prepare(self, rows: list[Delivery], now: datetime) -> None:
@@ -73,10 +75,34 @@ class Reminders(Composer):
                 Entry.kind == "program", Entry.entry_id.in_({r.program_id for r in records}))).all()
         reminders = {row.occurrence_id for row in rows if row.kind == "reminder"}
         # A due reminder, also one claimed in this very batch ("sending"), makes every earlier one useless.
-        self.later_due = set(db.session.execute(select(
-            Delivery.subscriber_id, Delivery.occurrence_id, Delivery.offset_minutes).where(
-            Delivery.occurrence_id.in_(reminders), Delivery.kind == "reminder",
-            Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now)).all()) if reminders else set()
+        self.latest_due = {}   # (subscriber, occurrence) -> the smallest offset due: the latest reminder
+        if reminders:
+            for sub_id, occurrence_id, offset in db.session.execute(select(
+                    Delivery.subscriber_id, Delivery.occurrence_id, Delivery.offset_minutes).where(
+                    Delivery.occurrence_id.in_(reminders), Delivery.kind == "reminder",
+                    Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now)):
+                key = (sub_id, occurrence_id)
+                self.latest_due[key] = min(offset, self.latest_due.get(key, offset))
+        self.reserve_links(rows, now)
+
+    def reserve_links(self, rows: list[Delivery], now: datetime) -> None:
+        """A manage token for each message of the batch still worth sending, stored (hashed) before it is sent.
+
+        Committed with the batch, so a message is then marked sent in one
+        statement. A token whose message is not sent after all (dropped,
+        deferred, a crash) is held by nobody; the next attempt gets its own. If
+        a subscriber was deleted meanwhile (the insert fails), the batch's
+        messages store their tokens one by one instead.
+        """
+        self.tokens = {}
+        for row in rows:
+            if self.obsolete(row, now) is None:
+                self.tokens[row.id] = messages.new_link(db.session.get(Subscriber, row.subscriber_id), "manage", now)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            self.tokens = {}
 
     def obsolete(self, row: Delivery, now: datetime) -> str | None:
         sub = db.session.get(Subscriber, row.subscriber_id)
@@ -95,8 +121,7 @@ class Reminders(Composer):
             if row.kind == "reminder":
                 if record.status != "scheduled":
                     return "the occurrence is cancelled"
-                if any(key[:2] == (row.subscriber_id, row.occurrence_id) and key[2] < row.offset_minutes
-                       for key in self.later_due):
+                if self.latest_due.get((row.subscriber_id, row.occurrence_id), row.offset_minutes) < row.offset_minutes:
                     return "a later reminder is due as well"
         if row.kind == "digest" and not messages.digest_occurrences(sub, now):
             return "no session this week"
@@ -104,7 +129,7 @@ class Reminders(Composer):
 
     def build(self, row: Delivery, now: datetime):
         sub = db.session.get(Subscriber, row.subscriber_id)
-        return messages.build(row, sub, now, self.cache), sub.email
+        return messages.build(row, sub, now, self.cache, self.tokens.pop(row.id, None)), sub.email
 
     def sent(self, row: Delivery, now: datetime) -> None:
         sub = db.session.get(Subscriber, row.subscriber_id)

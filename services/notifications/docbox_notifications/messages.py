@@ -217,14 +217,16 @@ def _calendar(s: Shown, method: str, now: datetime, cache: dict) -> str:
     return cal.to_ical().decode()
 
 
-def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = None) -> bytes:
+def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = None,
+          manage_token: str | None = None) -> bytes:
     """The message for one delivery row, as sent (:mod:`.mime`); adds the link rows its tokens need (not committed).
 
     ``cache`` (one worker pass) keeps what every recipient of an occurrence
     shares, keyed by occurrence and sequence, so a change is never missed.
+    ``manage_token``: one the worker stored for this message already (else one is made here).
     """
     cache = {} if cache is None else cache
-    manage_token = new_link(sub, "manage", now)
+    manage_token = manage_token or new_link(sub, "manage", now)
     manage_url, unsubscribe_url = url(f"/manage/{manage_token}"), url(f"/unsubscribe/{manage_token}")
     footer = ["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
               f"Unsubscribe from all Doc Box email: {unsubscribe_url}"]

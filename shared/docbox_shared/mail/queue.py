@@ -9,10 +9,15 @@ Commit policy (why a crash duplicates at most one message):
   a conditional UPDATE that returns the ids it changed, so two workers never
   hold the same row. One commit per batch instead of one per message is what
   makes batches cheap.
-- *send*: one SMTP connection for the pass. Each outcome (``sent`` and what
-  the service writes with it, e.g. the hash of a token in the message) is
-  committed right after the server's answer, before the next message is
-  sent. A worker killed at any point has therefore sent at most one message
+- *prepare*: what the service writes for the whole batch before sending
+  (notifications: the hashes of the tokens its messages will carry) is
+  committed once, before the first message goes out, so no message carries
+  a token that is not stored.
+- *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
+  right after the server's answer, before the next message is sent: one
+  autocommitted UPDATE on a connection held for the pass (one round trip),
+  or, when building the message wrote something, one transaction holding
+  both. A worker killed at any point has therefore sent at most one message
   whose outcome is not stored: it is sent again after the lease, with the
   same Message-ID. The rest of its batch is still ``sending`` and unsent, and
   goes out once after the lease. Marking several messages sent in one commit
@@ -46,6 +51,7 @@ from email.utils import getaddresses, parseaddr
 
 from flask import Flask, current_app
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import FINAL, aware
 from .smtp import Mailer, PermanentFailure, TemporaryFailure
@@ -70,7 +76,10 @@ class Composer:
     """
 
     def prepare(self, rows: list, now: datetime) -> None:
-        """Load in bulk what the rows of one claimed batch need (one query per batch, not per row)."""
+        """Load in bulk what the rows of one claimed batch need (one query per batch, not per row).
+
+        What it adds to the session is committed before the batch is sent.
+        """
 
     def obsolete(self, row, now: datetime) -> str | None:
         """Why ``row`` should not be sent any more, or None."""
@@ -179,6 +188,9 @@ class MailQueue:
         session = self.db.session()
         expire = session.expire_on_commit
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
+        # "sent" marks go through one connection held for the pass, each UPDATE its own committed transaction:
+        # one round trip a message, where a session commit also pays BEGIN, the pool's reset and its pre-ping.
+        marks = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             down = False
             while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
@@ -188,16 +200,18 @@ class MailQueue:
                     break
                 claimed_at = time.monotonic()
                 self.composer.prepare(rows, now)
+                session.commit()   # what prepare wrote for the batch, before anything is sent
                 for i, row in enumerate(rows):
                     if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
                         self.release(rows[i:])
                         break
-                    status = self._send_one(row, mailer)
+                    status = self._send_one(row, mailer, marks)
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
         finally:
             mailer.close()
+            marks.close()
             session.expire_on_commit = expire
             try:
                 session.commit()
@@ -205,7 +219,7 @@ class MailQueue:
                 self.db.session.remove()
         return counts
 
-    def _send_one(self, row, mailer: Mailer) -> str:
+    def _send_one(self, row, mailer: Mailer, marks) -> str:
         """Build, send and record one claimed row; commits its outcome. ``"down"``: the server is unreachable."""
         row_id, now = row.id, self.now()
         try:
@@ -218,7 +232,7 @@ class MailQueue:
                 except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject stored before input refused it
                     raise Unbuildable(exc) from exc
                 mailer.send(msg, recipient)
-                self._finish(row, "sent", None, sent_at=now)
+                self._mark_sent(row, now, marks)
                 self.composer.sent(row, now)
                 log.info("delivery sent", extra={"delivery_id": row_id})
             self.db.session.commit()
@@ -248,6 +262,27 @@ class MailQueue:
             # The exception text may quote message content; log only its type.
             log.error("delivery crashed", extra={"delivery_id": row_id, "error": type(exc).__name__})
             return self._defer(row_id, f"internal error: {type(exc).__name__}", now, MAX_BACKOFF)
+
+    def _mark_sent(self, row, now: datetime, marks) -> None:
+        """Record ``row`` sent, durably, before the next message goes out.
+
+        What building the message wrote (e.g. a token's hash) is committed with
+        the mark in one transaction; a message built without touching the
+        database (the session holds no transaction: nothing was read or
+        written, so no lock is held either) is marked with one autocommitted
+        UPDATE.
+        """
+        session = self.db.session()
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            self._finish(row, "sent", None, sent_at=now)
+            session.commit()
+            return
+        values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": None}
+        if hasattr(row, "body"):
+            values["body"] = None
+        marks.execute(update(self.model).where(self.model.id == row.id).values(**values))
+        for name, value in values.items():
+            set_committed_value(row, name, value)
 
     def _obsolete(self, row, now: datetime) -> str | None:
         if row.expires_at is not None and aware(row.expires_at) <= now:
