@@ -45,6 +45,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
@@ -94,6 +95,54 @@ class Composer:
 
     def bounced(self, row, now: datetime) -> None:
         """``row`` was refused for good."""
+
+
+class MarkFailed(Exception):
+    """A "sent" mark could not be committed: the pass stops, so no further message goes out unrecorded."""
+
+
+class Marks:
+    """Writes "sent" marks: one autocommitted UPDATE each, on a connection held for the pass.
+
+    One round trip a message, where a session commit also pays BEGIN, the
+    pool's reset and its pre-ping. On PostgreSQL the UPDATE runs in a thread,
+    so its flush to disk overlaps building the next message and its MAIL and
+    RCPT; :meth:`wait` (called before that message's DATA) makes sure it is
+    durable before anything more is delivered. SQLite commits are cheap
+    (``synchronous=NORMAL``) and its connections stay in their thread.
+    """
+
+    def __init__(self, db):
+        self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.pool = ThreadPoolExecutor(1) if db.engine.dialect.name == "postgresql" else None
+        self.pending: Future | None = None
+
+    def mark(self, statement) -> None:
+        self.wait()
+        if self.pool is None:
+            try:
+                self.conn.execute(statement)
+            except Exception as exc:
+                raise MarkFailed() from exc
+        else:
+            self.pending = self.pool.submit(self.conn.execute, statement)
+
+    def wait(self) -> None:
+        """Return once the last mark is committed; :class:`MarkFailed` if it could not be."""
+        pending, self.pending = self.pending, None
+        try:
+            if pending is not None:
+                pending.result()
+        except Exception as exc:
+            raise MarkFailed() from exc
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.conn.close()
 
 
 class MailQueue:
@@ -188,9 +237,7 @@ class MailQueue:
         session = self.db.session()
         expire = session.expire_on_commit
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
-        # "sent" marks go through one connection held for the pass, each UPDATE its own committed transaction:
-        # one round trip a message, where a session commit also pays BEGIN, the pool's reset and its pre-ping.
-        marks = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        marks = Marks(self.db)
         try:
             down = False
             while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
@@ -209,6 +256,7 @@ class MailQueue:
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
+                marks.wait()
         finally:
             mailer.close()
             marks.close()
@@ -231,7 +279,7 @@ class MailQueue:
                     msg, recipient = self.composer.build(row, now)
                 except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject stored before input refused it
                     raise Unbuildable(exc) from exc
-                mailer.send(msg, recipient)
+                mailer.send(msg, recipient, ready=marks.wait)
                 self._mark_sent(row, now, marks)
                 self.composer.sent(row, now)
                 log.info("delivery sent", extra={"delivery_id": row_id})
@@ -248,6 +296,8 @@ class MailQueue:
             log.warning("delivery deferred" if status == "pending" else "delivery failed",
                         extra={"delivery_id": row_id})
             return "down" if exc.server_down else status
+        except MarkFailed:
+            raise   # the database is failing: the loop retries later; this row is sent again after its lease
         except Unbuildable as exc:
             cause = type(exc.__cause__).__name__
             self.db.session.rollback()
@@ -280,7 +330,7 @@ class MailQueue:
         values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": None}
         if hasattr(row, "body"):
             values["body"] = None
-        marks.execute(update(self.model).where(self.model.id == row.id).values(**values))
+        marks.mark(update(self.model).where(self.model.id == row.id).values(**values))
         for name, value in values.items():
             set_committed_value(row, name, value)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import Message
 from email.utils import parseaddr
 
@@ -71,15 +72,18 @@ class Mailer:
             conn.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"])
         return conn
 
-    def send(self, msg: Message | bytes, recipient: str) -> None:
-        """Send ``msg`` to ``recipient`` alone, whatever its headers say; raises one of the failures."""
+    def send(self, msg: Message | bytes, recipient: str, ready: Callable[[], None] = lambda: None) -> None:
+        """Send ``msg`` to ``recipient`` alone, whatever its headers say; raises one of the failures.
+
+        ``ready()`` is called after the server accepted sender and recipient
+        and before ``DATA``, the command that delivers: the worker waits there
+        for the previous message's "sent" mark (see :mod:`.queue`).
+        """
+        data = msg if isinstance(msg, bytes) else msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
         try:
             if self.conn is None:
                 self.conn = self._connect()
-            if isinstance(msg, bytes):
-                self.conn.sendmail(self.sender, [recipient], msg)
-            else:
-                self.conn.send_message(msg, from_addr=self.sender, to_addrs=[recipient])
+            self._transaction(self.conn, data, recipient, ready)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._classify(code, text)
@@ -92,6 +96,27 @@ class Mailer:
             self.close()
             down = isinstance(exc, (ConnectionRefusedError, smtplib.SMTPConnectError, TimeoutError))
             raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=down)
+
+    def _transaction(self, conn: smtplib.SMTP, data: bytes, recipient: str, ready: Callable[[], None]) -> None:
+        """``smtplib.SMTP.sendmail`` for one recipient, with ``ready()`` between RCPT and DATA."""
+        conn.ehlo_or_helo_if_needed()
+        code, text = conn.mail(self.sender)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPSenderRefused(code, text, self.sender)
+        code, text = conn.rcpt(recipient)
+        if code not in (250, 251):
+            conn.rset()
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, text)})
+        try:
+            ready()
+        except BaseException:
+            conn.rset()
+            raise
+        code, text = conn.data(data)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPDataError(code, text)
 
     def _classify(self, code: int, text) -> None:
         detail = scrub(f"{code} {_text(text)}")
