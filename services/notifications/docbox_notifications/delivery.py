@@ -56,6 +56,7 @@ class Reminders(Composer):
         self.cache: dict = {}
         self.latest_due: dict[tuple[str, str], int] = {}
         self.tokens: dict[int, str] = {}
+        self.verdicts: dict[int, str | None] = {}
         self.loaded: list = []
 
     def prepare(self, rows: list[Delivery], now: datetime) -> None:
@@ -95,8 +96,9 @@ class Reminders(Composer):
         messages store their tokens one by one instead.
         """
         self.tokens = {}
+        self.verdicts = {row.id: self._obsolete(row, now) for row in rows}
         for row in rows:
-            if self.obsolete(row, now) is None:
+            if self.verdicts[row.id] is None:
                 self.tokens[row.id] = messages.new_link(db.session.get(Subscriber, row.subscriber_id), "manage", now)
         try:
             db.session.commit()
@@ -105,6 +107,12 @@ class Reminders(Composer):
             self.tokens = {}
 
     def obsolete(self, row: Delivery, now: datetime) -> str | None:
+        """The verdict of :meth:`prepare` (it read the same state, loaded once for the batch)."""
+        if row.id in self.verdicts:
+            return self.verdicts.pop(row.id)
+        return self._obsolete(row, now)
+
+    def _obsolete(self, row: Delivery, now: datetime) -> str | None:
         sub = db.session.get(Subscriber, row.subscriber_id)
         if sub is None:
             return "subscriber gone"

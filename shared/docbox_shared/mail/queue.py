@@ -40,6 +40,7 @@ commit. Recorded errors have addresses removed; nothing here logs one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -51,7 +52,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
 from flask import Flask, current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import FINAL, aware
@@ -117,15 +118,15 @@ class Marks:
         self.pool = ThreadPoolExecutor(1) if db.engine.dialect.name == "postgresql" else None
         self.pending: Future | None = None
 
-    def mark(self, statement) -> None:
+    def mark(self, statement, parameters: dict) -> None:
         self.wait()
         if self.pool is None:
             try:
-                self.conn.execute(statement)
+                self.conn.execute(statement, parameters)
             except Exception as exc:
                 raise MarkFailed() from exc
         else:
-            self.pending = self.pool.submit(self.conn.execute, statement)
+            self.pending = self.pool.submit(self.conn.execute, statement, parameters)
 
     def wait(self) -> None:
         """Return once the last mark is committed; :class:`MarkFailed` if it could not be."""
@@ -237,8 +238,9 @@ class MailQueue:
         session = self.db.session()
         expire = session.expire_on_commit
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
-        marks = Marks(self.db)
+        marks: Marks | None = None
         try:
+            marks = Marks(self.db)
             down = False
             while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
                 now = self.now()
@@ -259,9 +261,10 @@ class MailQueue:
                 marks.wait()
         finally:
             mailer.close()
-            marks.close()
             session.expire_on_commit = expire
             try:
+                if marks is not None:
+                    marks.close()
                 session.commit()
             finally:
                 self.db.session.remove()
@@ -327,12 +330,18 @@ class MailQueue:
             self._finish(row, "sent", None, sent_at=now)
             session.commit()
             return
-        values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": None}
-        if hasattr(row, "body"):
-            values["body"] = None
-        marks.mark(update(self.model).where(self.model.id == row.id).values(**values))
-        for name, value in values.items():
+        marks.mark(self._sent_statement, {"mark_id": row.id, "sent_at": now})
+        for name, value in (("status", "sent"), ("sent_at", now), ("lease_until", None), ("last_error", None)):
             set_committed_value(row, name, value)
+
+    @functools.cached_property
+    def _sent_statement(self):
+        """The one UPDATE of every "sent" mark, built once (SQLAlchemy then reuses its compiled form)."""
+        table = self.model.__table__
+        values = {"status": "sent", "sent_at": bindparam("sent_at"), "lease_until": None, "last_error": None}
+        if "body" in table.c:
+            values["body"] = None
+        return update(table).where(table.c.id == bindparam("mark_id")).values(**values)
 
     def _obsolete(self, row, now: datetime) -> str | None:
         if row.expires_at is not None and aware(row.expires_at) <= now:
