@@ -28,6 +28,9 @@ A service is made from it as ``docs/new-service.md`` shows.
                  ``migrations`` the Alembic environment.
 - ``loop``       the relay and worker loop: passes until SIGTERM, recovering
                  from any database error.
+- ``mail``       mail delivery: a queue in the sending service's own database,
+                 claimed in batches, one recipient per message, retries, at
+                 most one duplicate per crash.
 - ``inputs``     the one input validation: texts (one line for names, titles,
                  subjects), numbers, dates, ids, JSON shape; ``vtimezone`` and
                  ``uids`` the time zones and UIDs every calendar object carries.

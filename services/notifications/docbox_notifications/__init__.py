@@ -40,18 +40,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_gauges(app: Flask) -> None:
     """Worker queue depth and delivery failures on /metrics (counts only, never an address)."""
-    from sqlalchemy import func, select
+    from .delivery import mail_queue
 
-    from docbox_shared.metrics import gauge
-
-    from docbox_shared.clock import now
-    from .models import Delivery
-
-    def count(*conditions):
-        return lambda: db.session.scalar(select(func.count()).select_from(Delivery).where(*conditions))
-
-    gauge(app, "docbox_mail_due", "Messages due now and not yet sent (the worker's queue).",
-          lambda: count(Delivery.status == "pending", Delivery.due_at <= now())())
-    gauge(app, "docbox_mail_pending", "Messages planned and not yet sent, due or not.", count(Delivery.status == "pending"))
-    gauge(app, "docbox_mail_failed", "Messages given up after a day of temporary failures.", count(Delivery.status == "failed"))
-    gauge(app, "docbox_mail_bounced", "Messages refused for good by the recipient's server.", count(Delivery.status == "bounced"))
+    mail_queue().register_gauges(app)

@@ -19,12 +19,14 @@ Vocabulary:
   email act for the subscriber: ``confirm`` (double opt-in, expires) or
   ``manage`` (manage page and one-click unsubscribe). Every message gets a
   fresh one, so the raw token exists only in that message.
-- *delivery*: one message to send, keyed by (subscriber, occurrence, kind,
+- *delivery*: one message to send, a row of the kit's mail queue
+  (:mod:`docbox_shared.mail`), keyed by (subscriber, occurrence, kind,
   sequence) so planning twice never sends twice, with a deterministic
   Message-ID; the worker moves it from ``pending`` to ``sent`` (or ``failed``
   after a day of temporary errors, ``bounced`` on a permanent one, ``dropped``
-  when it is no longer useful, ``held`` while its occurrence waits for the
-  continuation of a split series to arrive).
+  when it is no longer useful). ``held`` is this service's own: the worker
+  leaves the row alone while its occurrence waits for the continuation of a
+  split series to arrive.
 - *rate hit*: one counted request under an HMAC'd key (client or email), so
   limits hold across processes.
 """
@@ -36,6 +38,7 @@ from datetime import datetime
 from docbox_shared.clock import UTCDateTime, now
 from docbox_shared.database import NAMING_CONVENTION
 from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.mail import MailMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -116,29 +119,18 @@ class Link(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Delivery(db.Model):
+class Delivery(MailMixin, db.Model):
+    """One message (:mod:`docbox_shared.mail`), built when it is sent: it carries a fresh token."""
+
     __tablename__ = "deliveries"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200))
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | cancelled | digest
     occurrence_id: Mapped[str | None] = mapped_column(String(80))
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # useless from then on
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)   # SMTP code and text, addresses removed
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     __table_args__ = (
-        Index("ix_deliveries_status_due", "status", "due_at"),
-        Index("ix_deliveries_status_lease", "status", "lease_until"),
+        *MailMixin.queue_indexes("deliveries"),
         Index("ix_deliveries_occurrence_subscriber", "occurrence_id", "subscriber_id"),
     )
 
