@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from sqlalchemy import inspect
+
 from docbox_shared import recurrence
 from docbox_shared.problems import Conflict, NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
@@ -127,12 +129,17 @@ def update_series(series: Series, data: dict) -> Series:
     else:
         for x in kept_exceptions:
             if x.date in valid_days:
-                target.exceptions.append(SeriesException(date=x.date, status=x.status, start_dt=x.start_dt,
-                                                         end_dt=x.end_dt, location=x.location,
-                                                         video_url=x.video_url, updated_dt=moment))
+                target.exceptions.append(_copy_exception(x, moment))
         _publish("series", series)
     _publish("series", target, new=target is not series)
     return target
+
+
+def _copy_exception(exception: SeriesException, moment: datetime) -> SeriesException:
+    """The exception for the series that continues: every mapped column but its series, so a column
+    added to exceptions later comes along without anyone remembering to name it here."""
+    values = {c.key: getattr(exception, c.key) for c in inspect(SeriesException).column_attrs if c.key != "series_id"}
+    return SeriesException(**values | {"updated_dt": moment})
 
 
 def _remaining_rule(series: Series, split_day: date) -> str:
