@@ -3,10 +3,14 @@ The audit line names the staff member who recorded, never anyone who attended.""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, cast, func, select, union_all
+
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
 from ..clock import now
-from ..models import AttendanceAudit, AttendanceCount, Staff, db
+from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Series, SeriesException, Staff, db
 from .occurrences import Cancelled, find_occurrence
 
 
@@ -42,3 +46,31 @@ def record_attendance(occurrence_id: str, staff: Staff, counts: dict) -> Attenda
     db.session.add(row)
     db.session.add(AttendanceAudit(occurrence_id=occurrence_id, recorded_by_staff_id=staff.id, recorded_dt=row.recorded_dt))
     return row
+
+
+def counts_between(start: datetime, end: datetime, program_id: str | None = None) -> dict[str, AttendanceCount]:
+    """``occurrence id -> count`` for (at least) every occurrence :func:`.list_occurrences` gives for the window.
+
+    One statement however much is held: the counts are joined in SQL with the entries that overlap the
+    window, never asked for by a list of ids (PostgreSQL refuses more than 65,535 parameters). A series'
+    occurrence id is ``<series id>_<rule date>``, so its counts are a range of the counts' primary key: rule
+    dates within two days of the window (a zone is at most a day from UTC, an occurrence at most a day
+    long), plus the occurrences moved into the window from elsewhere, found through their exceptions.
+    """
+    low, high = f"{start - timedelta(days=2):%Y%m%d}", f"{end + timedelta(days=2):%Y%m%d}"
+    sessions = (select(AttendanceCount).join(OneOffSession, AttendanceCount.occurrence_id == OneOffSession.id)
+                .where(OneOffSession.start_dt < end, OneOffSession.end_dt > start))
+    by_rule = (select(AttendanceCount)
+               .join(Series, AttendanceCount.occurrence_id.between(Series.id + "_" + low, Series.id + "_" + high))
+               .where(Series.span_start_dt < end, Series.span_end_dt > start))
+    rule_day = func.replace(cast(SeriesException.date, String), "-", "")
+    moved = (select(AttendanceCount)
+             .join(SeriesException, AttendanceCount.occurrence_id == SeriesException.series_id + "_" + rule_day)
+             .join(Series, Series.id == SeriesException.series_id)
+             .where(SeriesException.start_dt < end, SeriesException.end_dt > start))
+    if program_id:
+        sessions = sessions.where(OneOffSession.program_id == program_id)
+        by_rule = by_rule.where(Series.program_id == program_id)
+        moved = moved.where(Series.program_id == program_id)
+    query = select(AttendanceCount).from_statement(union_all(sessions, by_rule, moved))
+    return {c.occurrence_id: c for c in db.session.scalars(query)}

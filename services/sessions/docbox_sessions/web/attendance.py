@@ -50,8 +50,7 @@ def my_sessions():
         elif occ.start.date() < local_today and occ.start.date() >= local_today - timedelta(days=RECENT_DAYS):
             recent.append(occ)
     recent.reverse()  # most recent first
-    counts = {c.occurrence_id: c for c in db.session.scalars(
-        select(AttendanceCount).where(AttendanceCount.occurrence_id.in_([o.id for o in mine])))} if mine else {}
+    counts = operations.counts_between(start, end) if mine else {}
     return render_template("sessions/my.html", today=today, recent=recent, counts=counts, moment=moment,
                            recent_days=RECENT_DAYS)
 
