@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, Setting, as_list, load
+from docbox_shared.settings import COMMON, Setting, as_list, at_least, load
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -21,7 +21,8 @@ SETTINGS = COMMON + [
             public_url=True),
     Setting("DOCBOX_EVENT_SUBSCRIBERS", "EVENT_SUBSCRIBERS", [],
             "Comma-separated URLs the relay delivers events to (each consumer's /api/v1/events).", as_list),
-    Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.", int),
+    Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.",
+            at_least(2, "below 2 nothing would be withheld")),
     Setting("DOCBOX_STATS_GRACE_DAYS", "STATS_GRACE_DAYS", 7,
             "Days after a month ends (UTC) before it enters the statistics release; later counts reach organizers only.",
             int),

@@ -16,7 +16,7 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
 from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
-from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..auth import STAFF_ROLES, require_role
 from ..clock import now
 from . import chart, present
 
@@ -45,8 +45,8 @@ def stats():
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         errors["from"] = [f"Show at most {MAX_MONTHS} months at a time."]
         first = date(max(FIRST_YEAR, last.year - MAX_MONTHS // 12), last.month, 1)
-    exact = staff.role in PLANNERS
-    table = attendance_stats.attendance_table(first, last, "month", request.args.get("program") or None, exact=exact)
+    table = attendance_stats.attendance_table(first, last, "month", request.args.get("program") or None, staff)
+    exact = table["exact"]
     svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
     form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}, errors)
     through = table["released_through"]
