@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, select, union_all
+from sqlalchemy import String, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
@@ -63,7 +65,7 @@ def counts_between(start: datetime, end: datetime, program_id: str | None = None
     by_rule = (select(AttendanceCount)
                .join(Series, AttendanceCount.occurrence_id.between(Series.id + "_" + low, Series.id + "_" + high))
                .where(Series.span_start_dt < end, Series.span_end_dt > start))
-    rule_day = func.replace(cast(SeriesException.date, String), "-", "")
+    rule_day = _Digits(SeriesException.date)
     moved = (select(AttendanceCount)
              .join(SeriesException, AttendanceCount.occurrence_id == SeriesException.series_id + "_" + rule_day)
              .join(Series, Series.id == SeriesException.series_id)
@@ -74,3 +76,20 @@ def counts_between(start: datetime, end: datetime, program_id: str | None = None
         moved = moved.where(Series.program_id == program_id)
     query = select(AttendanceCount).from_statement(union_all(sessions, by_rule, moved))
     return {c.occurrence_id: c for c in db.session.scalars(query)}
+
+
+class _Digits(FunctionElement):
+    """A date as ``YYYYMMDD`` text, as occurrence ids spell it (a cast to text would follow PostgreSQL's DateStyle)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Digits)
+def _digits(element, compiler, **kw):
+    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS VARCHAR), '-', '')"  # SQLite keeps ISO text
+
+
+@compiles(_Digits, "postgresql")
+def _digits_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYYMMDD')"
