@@ -43,3 +43,22 @@ def test_an_organizer_edits_a_one_off_session_and_a_bad_value_changes_nothing(pa
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(f"{base_url}/sessions/{session_id}/edit")
     check(page, "session-edit-375")
+
+
+def test_an_organizer_restores_a_cancelled_occurrence(page, app, ops, staff, base_url, sign_in, check):
+    with ops() as o:
+        program = o.create_program(dict(name="Doc Box", timezone="America/New_York", open=True))
+        series = o.create_series(dict(program_id=program.id, title="Monthly circle", format="in_person",
+                                      location="Room 2", start=datetime(2027, 2, 10, 19, 0), duration_minutes=90,
+                                      rrule="FREQ=MONTHLY;BYMONTHDAY=10;COUNT=3"))
+        occurrence_id = f"{series.id}_20270310"
+        o.cancel_occurrence(occurrence_id)
+    sign_in(page, "organizer")
+    page.goto(f"{base_url}/occurrences/{occurrence_id}")
+    page.get_by_role("link", name="Restore it").click()
+    expect(page.locator("main")).to_contain_text("takes place after all")
+    check(page, "occurrence-restore")
+    page.get_by_role("button", name="Yes, restore it").click()
+    expect(page.locator(".flash--success")).to_contain_text("Restored: Monthly circle takes place on")
+    expect(page.locator("main")).to_contain_text("Scheduled")
+    expect(page.get_by_role("link", name="Cancel it")).to_be_visible()

@@ -15,14 +15,15 @@ One module per area: :mod:`.states` (entry states and the outbox),
 from ..clock import now
 from .attendance import NotStarted, can_record_attendance, counts_between, record_attendance
 from .checks import MAX_SESSION_LENGTH
-from .occurrences import Cancelled, cancel_occurrence, find_occurrence, list_occurrences, move_occurrence
+from .occurrences import (Cancelled, Started, cancel_occurrence, find_occurrence, list_occurrences, move_occurrence,
+                          restore_occurrence)
 from .programs import create_program, get_program, update_program
 from .series import create_series, end_series, get_series, update_series
 from .sessions import create_session, get_session, update_session
 from .states import STATES, _publish, program_state, republish_all, series_span, series_state, session_state
 
-__all__ = ["MAX_SESSION_LENGTH", "STATES", "Cancelled", "NotStarted", "_publish", "can_record_attendance",
+__all__ = ["MAX_SESSION_LENGTH", "STATES", "Cancelled", "NotStarted", "Started", "_publish", "can_record_attendance",
            "cancel_occurrence", "counts_between", "create_program", "create_series", "create_session", "end_series",
            "find_occurrence", "get_program", "get_series", "get_session", "list_occurrences", "move_occurrence",
-           "now", "program_state", "record_attendance", "republish_all", "series_span", "series_state",
-           "session_state", "update_program", "update_series", "update_session"]
+           "now", "program_state", "record_attendance", "republish_all", "restore_occurrence", "series_span",
+           "series_state", "session_state", "update_program", "update_series", "update_session"]

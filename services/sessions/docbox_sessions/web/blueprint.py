@@ -36,6 +36,7 @@ rules = [
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/restore", occurrences.restore, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count", attendance.count, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count/saved", attendance.saved, ["GET"]),
     ("/my", attendance.my_sessions, ["GET"]),

@@ -173,6 +173,25 @@ def move(occurrence_id: str):
     return render_template("sessions/move.html", occ=occ, entry=entry, form=form), status
 
 
+def restore(occurrence_id: str):
+    """Ask, then restore a cancelled occurrence still ahead (it takes place after all)."""
+    require_role(*PLANNERS)
+    _kind, _entry, occ = operations.find_occurrence(occurrence_id)
+    if request.method == "POST":
+        try:
+            occ = operations.restore_occurrence(occurrence_id)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            flash(exc.detail, "error")
+        else:
+            flash(f"Restored: {occ.title} takes place on {present.when(occ)}.", "success")
+        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    if occ.status != "cancelled":
+        abort(409, "This occurrence is not cancelled.")
+    return render_template("sessions/restore.html", occ=occ, passed=occ.start <= now())
+
+
 def cancel(occurrence_id: str):
     """Ask, then cancel one occurrence (it stays listed, as cancelled)."""
     require_role(*PLANNERS)
