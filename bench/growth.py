@@ -1,18 +1,32 @@
-"""Benchmark: how the sessions service's occurrence list grows with the number of series.
+"""Benchmark: how the sessions service's occurrence list and statistics grow with the data.
 
-For 0, 100, 1,000 and 10,000 monthly series over one year (every tenth with a
-moved occurrence), on SQLite and, with ``--postgres URL``, on a fresh
-PostgreSQL database, it asks ``GET /api/v1/occurrences`` (an organizer, through
-the app) for that year and for a year with nothing in it, and prints the
-median time, the occurrences returned and the SQL statements run per request
-(counted with SQLAlchemy's ``before_cursor_execute`` event). The goals: the
-statements per request do not grow with the data, the cost grows with the rows
-returned, and an empty window costs about what an empty table costs. It
-prints; it asserts nothing (the statement count is asserted by
-``tests/sessions/test_occurrence_growth.py``).
+For 0, 100, 1,000 and 10,000 monthly series running five years (2027-2031;
+every tenth with a moved occurrence and attendance counted at each of its
+occurrences), each size on a fresh database, SQLite and, with ``--postgres
+URL``, PostgreSQL, it asks through the app (the clock set to March 2032, so
+everything is held):
 
-    .venv/bin/python bench/growth.py [--sizes 100,1000,10000] [--repeat 5]
-        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+- ``GET /api/v1/occurrences`` (an organizer) for one month with data (one
+  occurrence per series) and for a year with nothing in it;
+- ``GET /api/v1/stats/attendance`` as an organizer (exact, live) over one
+  year and over the five years, and over a year before any data;
+- the same five years as a viewer: the first request releases the 63 months
+  (the statistics release), later ones read it.
+
+It prints the median time, the rows or held occurrences behind each answer,
+the microseconds per row, the SQL statements per request (SQLAlchemy's
+``before_cursor_execute``) and any answer that was not 200. The peer is the
+same request on the empty table in the same run: an empty window should cost
+about as much (ratio ~1), the cost per row should not rise with size, the
+statements per request should not grow, and every size should answer 200 (no
+503). It prints; it asserts nothing (the statement count of the list and the
+statistics over more held occurrences than PostgreSQL takes parameters are
+behaviour tests under ``tests/sessions/``). A request that takes long is
+repeated only while the repeats of that request stay under ``--budget``
+seconds (at least once).
+
+    .venv/bin/python bench/growth.py [--sizes 100,1000,10000] [--repeat 3] [--budget 20]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--no-sqlite] [--release-up-to 1000]
 """
 
 from __future__ import annotations
@@ -29,8 +43,13 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, insert, text
 
 UTC = timezone.utc
-YEAR = ("2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z")
-EMPTY = ("2031-01-01T00:00:00Z", "2032-01-01T00:00:00Z")
+YEARS = 5
+NOW = datetime(2032, 3, 1, tzinfo=UTC)
+MONTH = "from=2029-06-01T00:00:00Z&to=2029-07-01T00:00:00Z"
+EMPTY_YEAR = "from=2035-01-01T00:00:00Z&to=2036-01-01T00:00:00Z"
+STATS_YEAR = "from=2029-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&group_by=month"
+STATS_ALL = "from=2027-01-01T00:00:00Z&to=2032-01-01T00:00:00Z&group_by=month"
+STATS_EMPTY = "from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z&group_by=month"
 
 
 def fresh_postgres(server_url: str) -> tuple[str, callable]:
@@ -48,22 +67,25 @@ def fresh_postgres(server_url: str) -> tuple[str, callable]:
 
 
 def fill(app, count: int, program_id: str) -> None:
-    """``count`` monthly series over 2027, written straight into the tables (spans as the service keeps them)."""
-    from docbox_sessions.models import Series, SeriesException, db
+    """``count`` monthly series over five years, written straight into the tables (spans as the service keeps
+    them); every tenth has its June 2027 occurrence moved and a count at each of its occurrences."""
+    from docbox_sessions.models import AttendanceCount, Series, SeriesException, db
     from docbox_sessions.operations import series_span
 
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    rows, moved = [], []
+    rows, moved, counts = [], [], []
     for i in range(count):
         start_local = datetime(2027, 1, 1 + i % 28, 8 + i % 10, 0)
         state = {"id": uuid.uuid4().hex, "timezone": "America/New_York", "start_local": start_local,
-                 "duration_minutes": 90, "rrule": "FREQ=MONTHLY;COUNT=12", "exceptions": []}
+                 "duration_minutes": 90, "rrule": f"FREQ=MONTHLY;COUNT={12 * YEARS}", "exceptions": []}
         if i % 10 == 0:
             day = start_local.replace(month=6).date()
             start = datetime(2027, 6, 28, 15, tzinfo=UTC)
             state["exceptions"] = [{"date": day, "start": start, "end": start + timedelta(minutes=90)}]
             moved.append(dict(series_id=state["id"], date=day, status="scheduled", start_dt=start,
                               end_dt=start + timedelta(minutes=90), updated_dt=at))
+            counts += [dict(occurrence_id=f"{state['id']}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
+                            in_person=i % 7, virtual=None, recorded_dt=at) for m in range(12 * YEARS)]
         span_start, span_end = series_span(state)
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
@@ -71,77 +93,126 @@ def fill(app, count: int, program_id: str) -> None:
                          duration_minutes=90, rrule=state["rrule"], continues_series_id=None,
                          span_start_dt=span_start, span_end_dt=span_end))
     with app.app_context():
-        for lo in range(0, len(rows), 1000):
-            db.session.execute(insert(Series), rows[lo:lo + 1000])
-        if moved:
-            db.session.execute(insert(SeriesException), moved)
+        for table, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts)):
+            for lo in range(0, len(values), 1000):
+                db.session.execute(insert(table), values[lo:lo + 1000])
         db.session.commit()
 
 
-def measure(label: str, database_url: str, sizes: list[int], repeat: int) -> None:
-    import flask_migrate
+class Service:
+    """The sessions app on a fresh, migrated database, with an organizer's and a viewer's token."""
 
-    from docbox_sessions import MIGRATIONS, create_app
-    from docbox_sessions.models import db
+    def __init__(self, database_url: str):
+        import flask_migrate
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "EVENT_SUBSCRIBERS": [],
-                      "EVENT_SECRETS": ["growth-bench"]})
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-        engine = db.engine
-    out = app.test_cli_runner().invoke(args=["staff", "add", "organizer@example.org", "--role", "organizer"])
-    headers = {"Authorization": f"Bearer {out.output.strip().splitlines()[-1]}"}
-    client = app.test_client()
-    program = client.post("/api/v1/programs", headers=headers, json={
-        "name": "Growth", "timezone": "America/New_York", "default_format": "in_person",
-        "default_location": "Room 4"}).get_json()
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: seen.append(statement))
+        from docbox_sessions import MIGRATIONS, create_app
+        from docbox_sessions.models import db
 
-    def ask(window) -> tuple[float, int, int]:
-        times, rows, statements = [], 0, 0
-        for _ in range(repeat):
-            seen.clear()
+        self.app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "EVENT_SUBSCRIBERS": [],
+                               "EVENT_SECRETS": ["growth-bench"], "CLOCK": lambda: NOW, "LOG_LEVEL": "WARNING"})
+        with self.app.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS)
+            engine = db.engine
+        self.headers = {}
+        for role in ("organizer", "viewer"):
+            out = self.app.test_cli_runner().invoke(args=["staff", "add", f"{role}@example.org", "--role", role])
+            self.headers[role] = {"Authorization": f"Bearer {out.output.strip().splitlines()[-1]}"}
+        self.client = self.app.test_client()
+        self.program = self.client.post("/api/v1/programs", headers=self.headers["organizer"], json={
+            "name": "Growth", "timezone": "America/New_York", "default_format": "in_person",
+            "default_location": "Room 4"}).get_json()
+        self.client.get("/api/v1/occurrences", headers=self.headers["organizer"])  # warm-up: not measured
+        self.seen: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: self.seen.append(statement))
+
+    def ask(self, path: str, role: str, repeat: int, budget: float) -> dict:
+        """Median time, rows (occurrences listed, or sessions held), statements and non-200 statuses."""
+        times, statuses = [], set()
+        rows = statements = 0
+        while len(times) < repeat and (not times or sum(times) < budget):
+            self.seen.clear()
             started = time.perf_counter()
-            answer = client.get(f"/api/v1/occurrences?from={window[0]}&to={window[1]}", headers=headers)
+            answer = self.client.get(path, headers=self.headers[role])
             times.append(time.perf_counter() - started)
-            assert answer.status_code == 200, answer.get_data(as_text=True)
-            rows, statements = len(answer.get_json()), len(seen)
-        return statistics.median(times), rows, statements
+            statements = len(self.seen)
+            if answer.status_code != 200:
+                statuses.add(answer.status_code)
+                continue
+            body = answer.get_json()
+            rows = len(body) if isinstance(body, list) else body["totals"]["sessions_held"]
+        return dict(s=statistics.median(times), first=times[0], rows=rows, statements=statements, runs=len(times),
+                    errors=sorted(statuses))
 
-    print(f"\n{label}: GET /api/v1/occurrences, median of {repeat}")
-    print(f"{'series':>8}{'year: s':>10}{'rows':>9}{'stmts':>7}{'us/row':>8}{'empty year: s':>15}{'stmts':>7}")
-    done = 0
+    def close(self) -> None:
+        from docbox_sessions.models import db
+
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+REQUESTS = [  # (column, path, role)
+    ("list month", f"/api/v1/occurrences?{MONTH}", "organizer"),
+    ("list empty year", f"/api/v1/occurrences?{EMPTY_YEAR}", "organizer"),
+    ("stats 1 year", f"/api/v1/stats/attendance?{STATS_YEAR}", "organizer"),
+    ("stats 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "organizer"),
+    ("stats empty year", f"/api/v1/stats/attendance?{STATS_EMPTY}", "organizer"),
+    ("viewer 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "viewer"),
+]
+
+
+def measure(label: str, make_database, sizes: list[int], repeat: int, budget: float, release_up_to: int) -> None:
+    print(f"\n{label}: median of up to {repeat} (fewer past {budget:.0f} s); s = seconds, rows = occurrences "
+          f"listed or sessions held, us/row, st = SQL statements per request", flush=True)
+    print(f"{'series':>7} | " + " | ".join(f"{name:^27}" for name, _p, _r in REQUESTS))
+    empty_table: dict[str, float] = {}
     for size in [0, *sizes]:
-        fill(app, size - done, program["id"])
-        done = size
-        full, rows, statements = ask(YEAR)
-        empty, _none, empty_statements = ask(EMPTY)
-        per_row = f"{full / rows * 1e6:.0f}" if rows else "-"
-        print(f"{size:>8}{full:>10.3f}{rows:>9}{statements:>7}{per_row:>8}{empty:>15.4f}{empty_statements:>7}",
-              flush=True)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        url, drop = make_database()
+        try:
+            service = Service(url)
+            fill(service.app, size, service.program["id"])
+            cells = []
+            for name, path, role in REQUESTS:
+                if name == "viewer 5 years":
+                    if size > release_up_to:
+                        cells.append(f"not measured (over --release-up-to {release_up_to})")
+                        continue
+                    release = service.ask(path, role, 1, budget)  # releases every month that is due
+                    cells.append(f"release {release['s']:.2f}s, st {release['statements']}")
+                result = service.ask(path, role, repeat, budget)
+                if size == 0:
+                    empty_table[name] = result["s"]
+                per_row = f"{result['s'] / result['rows'] * 1e6:.0f}us" if result["rows"] else \
+                    f"x{result['s'] / empty_table[name]:.2f} empty table"
+                error = f" ANSWERED {result['errors']}" if result["errors"] else ""
+                cells.append(f"{result['s']:.3f}s {result['rows']} {per_row} st {result['statements']}{error}")
+            print(f"{size:>7} | " + " | ".join(cells), flush=True)
+            service.close()
+        finally:
+            drop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="numbers of series, ascending")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds of repeats per request and size")
     parser.add_argument("--postgres", default=os.environ.get("DOCBOX_TEST_DATABASE_URL"),
-                        help="a PostgreSQL server URL; a fresh database is made and dropped there")
+                        help="a PostgreSQL server URL; a fresh database is made and dropped there for each size")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--release-up-to", type=int, default=1000,
+                        help="largest size whose viewer columns are measured: releasing 63 months at once, as a "
+                             "first viewer does on a fresh deployment with five years of history, takes minutes")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     folder = Path(tempfile.mkdtemp(prefix="docbox-growth-"))
-    measure("SQLite", f"sqlite:///{folder / 'sessions.sqlite'}", sizes, args.repeat)
+    if not args.no_sqlite:
+        files = iter(range(1_000_000))
+        measure("SQLite", lambda: (f"sqlite:///{folder / f'sessions-{next(files)}.sqlite'}", lambda: None),
+                sizes, args.repeat, args.budget, args.release_up_to)
     if args.postgres:
-        url, drop = fresh_postgres(args.postgres)
-        try:
-            measure("PostgreSQL", url, sizes, args.repeat)
-        finally:
-            drop()
+        measure("PostgreSQL", lambda: fresh_postgres(args.postgres), sizes, args.repeat, args.budget, args.release_up_to)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -110,11 +110,35 @@ def _from_http_exception(exc: HTTPException) -> Response:
     return problem_response(exc.code or 500, title, detail=detail, headers=headers)
 
 
-def _database_unreachable(exc: Exception) -> bool:
-    """A database that is down or cut off, as opposed to a bug: the client may retry."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
+# SQLSTATE classes of an outage: connection exception, server shutting down or not accepting connections,
+# out of resources (too many connections); and what SQLite says when its file cannot be used right now.
+_OUTAGE_SQLSTATES = ("08", "57P", "53")
+_SQLITE_OUTAGES = ("unable to open database file", "database is locked", "disk I/O error", "database or disk is full")
 
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+def _database_unreachable(exc: Exception) -> bool:
+    """A database that is down, cut off or not taking connections: the client may retry (503).
+
+    Only a failure of the connection counts: a pool that timed out or found the connection dead, a
+    connection the driver saw break, one that could not be opened (an error with no statement), a
+    server saying it is shutting down or full. Anything else the database refuses (too many parameters,
+    a missing table, a deadlock) is a fault of ours: a 500 that is logged, never "try again".
+    """
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, (DisconnectionError, PoolTimeout)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if state:
+        return state.startswith(_OUTAGE_SQLSTATES)
+    return exc.statement is None or any(message in str(exc.orig) for message in _SQLITE_OUTAGES)
 
 
 def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/api/",)) -> None:

@@ -35,6 +35,16 @@ def as_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def at_least(minimum: int, why: str) -> Callable[[str], int]:
+    """A converter to an integer no smaller than ``minimum``; ``why`` ends the refusal's message."""
+    def convert(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be {minimum} or more ({why}), got {number}")
+        return number
+    return convert
+
+
 @dataclasses.dataclass(frozen=True)
 class Setting:
     env: str                     # environment variable

@@ -65,3 +65,16 @@ def test_development_starts_with_defaults(tmp_path):
 def test_bad_number_is_named(tmp_path):
     result = start({"DOCBOX_VAR_DIR": str(tmp_path), "DOCBOX_MIN_CELL": "five"})
     assert result.returncode != 0 and "DOCBOX_MIN_CELL" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "0"])
+def test_a_small_cell_threshold_below_two_is_refused_at_start_up(tmp_path, value):
+    """K=1 would withhold no count at all (1..K-1 is empty): the service says so instead of publishing them."""
+    result = start({"DOCBOX_VAR_DIR": str(tmp_path), "DOCBOX_MIN_CELL": value})
+    assert result.returncode != 0 and "started" not in result.stdout
+    assert f"DOCBOX_MIN_CELL: must be 2 or more (below 2 nothing would be withheld), got {value}" in result.stderr
+
+
+def test_a_small_cell_threshold_of_two_starts(tmp_path):
+    result = start({"DOCBOX_VAR_DIR": str(tmp_path), "DOCBOX_MIN_CELL": "2"})
+    assert result.returncode == 0, result.stderr

@@ -99,3 +99,50 @@ def test_a_service_made_from_the_frame_answers_health_metrics_problems_and_error
     refused = client.post("/taken")
     assert refused.status_code == 409 and refused.mimetype == "text/html" and "That name is taken." in refused.text
     assert 'href="/"' in refused.text and "Go to the start page" in refused.text
+
+
+def _app_over(database_url: str):
+    """A bare app from the kit over ``database_url``, with one route that runs ``run(db)``."""
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+
+    from docbox_shared import frame
+
+    app = Flask("t")
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url)
+    db = SQLAlchemy()
+    db.init_app(app)
+    frame.init_app(app, db, "t")
+    return app, db
+
+
+def test_a_database_file_that_cannot_be_opened_is_a_503_problem(tmp_path):
+    from sqlalchemy import text
+
+    app, db = _app_over(f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite'}")
+    app.add_url_rule("/rows", "rows", lambda: str(db.session.execute(text("SELECT 1")).scalar()))
+    response = app.test_client().get("/rows")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "not reachable" in response.json["detail"]
+
+
+def test_a_statement_the_database_refuses_is_a_logged_500_not_an_outage(make_database_url, caplog):
+    """More parameters than any database here takes (PostgreSQL 65,535, Debian's SQLite 250,000): the
+    database answers, so the service must not say it is unreachable (nor show the SQL or the driver's words)."""
+    from sqlalchemy import literal, select
+
+    app, db = _app_over(make_database_url("refused"))
+    app.add_url_rule("/many", "many", lambda: str(db.session.execute(
+        select(literal(1)).where(literal(1).in_(list(range(250_001))))).scalar()))
+    app.add_url_rule("/one", "one", lambda: str(db.session.execute(select(literal(1))).scalar()))
+    client = app.test_client()
+    with caplog.at_level("ERROR", logger="docbox_shared.problems"):
+        response = client.get("/many")
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert response.content_type == "application/problem+json"
+    body = response.get_data(as_text=True)
+    assert "not reachable" not in body and "SELECT" not in body and "parameter" not in body.lower() \
+        and "variables" not in body
+    assert any(r.getMessage() == "unhandled error" and r.exc_info for r in caplog.records)
+    assert client.get("/one").get_data(as_text=True) == "1", "the service keeps answering"
+    assert client.get("/readyz").status_code == 200

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from docbox_shared import outbox
-from docbox_shared.settings import COMMON, Setting
+from docbox_shared.settings import COMMON, Setting, at_least
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -20,7 +20,8 @@ SETTINGS = COMMON + outbox.SETTINGS + [
             "SQLAlchemy URL of the sessions database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service.",
             public_url=True),
-    Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.", int),
+    Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.",
+            at_least(2, "below 2 nothing would be withheld")),
     Setting("DOCBOX_STATS_GRACE_DAYS", "STATS_GRACE_DAYS", 7,
             "Days after a month ends (UTC) before it enters the statistics release; later counts reach organizers only.",
             int),

@@ -36,9 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from docbox_shared.clock import now
 
 from .domain.suppression import suppress
-from .models import (AttendanceCount, OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException,
-                     db)
-from .operations import list_occurrences
+from .models import OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException, db
+from .operations import counts_between, list_occurrences
 
 ALL = "*"
 MEASURES = ("in_person", "virtual", "total")
@@ -109,8 +108,7 @@ def live_cells(first: date, last: date, program_id: str | None = None) -> dict[t
     end = datetime.combine(add_months(last, 1), time(), timezone.utc) + timedelta(days=1)
     held = [o for o in list_occurrences(start, end, program_id)
             if o.status != "cancelled" and o.start <= moment and first <= o.start.date().replace(day=1) <= last]
-    counts = {c.occurrence_id: c for c in db.session.scalars(
-        select(AttendanceCount).where(AttendanceCount.occurrence_id.in_([o.id for o in held])))} if held else {}
+    counts = counts_between(start, end, program_id) if held else {}
     cells: dict[tuple[str, str, str], Counts] = {}
     for occ in held:
         cell = cells.setdefault((f"{occ.start:%Y-%m}", occ.program_id, occ.format), Counts())

@@ -16,7 +16,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import release
-from .models import Program, db
+from .auth import PLANNERS
+from .models import Program, Staff, db
 from .release import ALL, MEASURES, Release, add_months, live_cells, month_key, quarter_key
 
 GROUPINGS = ("month", "quarter", "program", "format")
@@ -38,8 +39,15 @@ def _row(key: str, label: str, numbers: dict) -> dict:
     return row
 
 
-def attendance_table(first: date, last: date, group_by: str, program_id: str | None, exact: bool) -> dict:
-    """The table of months ``first`` to ``last`` (first days): rows, a totals row, and what it was read from."""
+def sees_exact(staff: Staff) -> bool:
+    """The one decision between exact numbers and the release: organizers and admins only."""
+    return staff.role in PLANNERS
+
+
+def attendance_table(first: date, last: date, group_by: str, program_id: str | None, staff: Staff) -> dict:
+    """What ``staff`` may see of months ``first`` to ``last`` (first days): rows, a totals row, whether
+    the numbers are exact, and the release they were read from otherwise."""
+    exact = sees_exact(staff)
     programs = dict(db.session.execute(select(Program.id, Program.name)).all())
     if exact:
         rows, totals, through = _exact(first, last, group_by, program_id)

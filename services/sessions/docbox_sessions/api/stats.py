@@ -9,7 +9,8 @@ from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
 from .. import stats
-from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..auth import STAFF_ROLES, require_role
+from docbox_shared.clock import now
 from ..release import add_months
 from .schemas import StatsOut, StatsQuery
 
@@ -46,8 +47,7 @@ class AttendanceStats(MethodView):
         if first > last or (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             raise ValidationProblem("The window must end after it starts and span at most ten years.",
                                     errors={"to": ["After 'from', at most ten years later."]})
-        return stats.attendance_table(first, last, args["group_by"], args.get("program"),
-                                      exact=staff.role in PLANNERS)
+        return stats.attendance_table(first, last, args["group_by"], args.get("program"), staff)
 
 
 def _month(moment) -> date:

@@ -46,8 +46,7 @@ def my_sessions():
     start, end = moment - timedelta(days=WAITING_DAYS + 1), moment + timedelta(weeks=COMING_WEEKS, days=1)
     mine = [o for o in operations.list_occurrences(start, end)
             if (o.entry_kind == "session" and o.entry_id in session_ids) or (o.entry_kind == "series" and o.entry_id in series_ids)]
-    counts = {c.occurrence_id: c for c in db.session.scalars(
-        select(AttendanceCount).where(AttendanceCount.occurrence_id.in_([o.id for o in mine])))} if mine else {}
+    counts = operations.counts_between(start, end) if mine else {}
     today, waiting, recent, coming = [], [], [], []
     for occ in mine:
         local_today = moment.astimezone(recurrence.zone(occ.timezone)).date()

@@ -26,13 +26,6 @@ from .forms import Reader, confirm_past
 UPCOMING_WEEKS = 8
 
 
-def _counts(occurrences) -> dict[str, AttendanceCount]:
-    ids = [o.id for o in occurrences]
-    if not ids:
-        return {}
-    return {c.occurrence_id: c for c in db.session.scalars(select(AttendanceCount).where(AttendanceCount.occurrence_id.in_(ids)))}
-
-
 def _programs() -> dict[str, str]:
     return dict(db.session.execute(select(Program.id, Program.name)).all())
 
@@ -50,14 +43,16 @@ def upcoming(export: FormState | None = None):
     start = recurrence.localize(datetime.combine(first, time()), tz)
     end = start + timedelta(weeks=UPCOMING_WEEKS)
     program_id = request.args.get("program") or None
-    occs = operations.list_occurrences(start.astimezone(timezone.utc), end.astimezone(timezone.utc), program_id)
+    window = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    occs = operations.list_occurrences(*window, program_id)
     days: dict[date, list] = defaultdict(list)
     for occ in occs:
         days[occ.start.date()].append(occ)
     return render_template("sessions/upcoming.html", days=sorted(days.items()), first=first, today=today,
                            earlier=first - timedelta(weeks=UPCOMING_WEEKS), later=first + timedelta(weeks=UPCOMING_WEEKS),
                            last=(end - timedelta(days=1)).date(), programs=_programs(), program_id=program_id,
-                           counts=_counts(occs) if staff.role in PLANNERS else {}, moment=now(),
+                           counts=operations.counts_between(*window, program_id) if staff.role in PLANNERS else {},
+                           moment=now(),
                            export=export or FormState({"from": first.isoformat(),
                                                        "to": (end - timedelta(days=1)).date().isoformat()}))
 

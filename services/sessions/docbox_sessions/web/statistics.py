@@ -22,7 +22,8 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
 from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
-from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..auth import STAFF_ROLES, require_role
+from docbox_shared.clock import now
 from . import chart, present
 
 MAX_MONTHS = 60
@@ -86,8 +87,8 @@ def _table():
     if group_by not in GROUPS:
         errors["by"] = ["Choose month, quarter, program or format."]
         group_by = "month"
-    exact = staff.role in PLANNERS
-    table = attendance_stats.attendance_table(first, last, group_by, request.args.get("program") or None, exact=exact)
+    table = attendance_stats.attendance_table(first, last, group_by, request.args.get("program") or None, staff)
+    exact = table["exact"]
     form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}", "by": group_by}, errors)
     through = table["released_through"]
     table["released_through_label"] = f"{_month(through):%B %Y}" if through else None

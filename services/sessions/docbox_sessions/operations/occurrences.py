@@ -1,0 +1,124 @@
+"""Occurrences: find one by id, list a window, move or cancel one (a series keeps the change as an
+exception of that day; a one-off session is edited itself)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from docbox_shared import recurrence
+from docbox_shared.problems import Conflict, NotFound
+
+from docbox_shared.clock import now
+from ..models import OneOffSession, Series, SeriesException, db
+from .checks import _check_place, _check_times
+from .states import _publish, series_state, session_state
+
+
+class Started(Conflict):
+    type = "urn:docbox:problem:passed"
+    title = "The occurrence has passed"
+
+
+class Cancelled(Conflict):
+    type = "urn:docbox:problem:cancelled"
+    title = "The occurrence is cancelled"
+
+
+def find_occurrence(occurrence_id: str):
+    """``(kind, entry, occurrence)`` for an occurrence id; NotFound otherwise."""
+    entry_id, day = recurrence.split_occurrence_id(occurrence_id)
+    if day is None:
+        session = db.session.get(OneOffSession, entry_id)
+        if session is not None:
+            return "session", session, recurrence.occurrence("session", session_state(session))
+    else:
+        series = db.session.get(Series, entry_id)
+        if series is not None:
+            occ = recurrence.occurrence("series", series_state(series), day)
+            if occ is not None:
+                return "series", series, occ
+    raise NotFound(f"No occurrence {occurrence_id!r}.")
+
+
+def list_occurrences(start: datetime, end: datetime, program_id: str | None = None) -> list[recurrence.Occurrence]:
+    """Occurrences overlapping [start, end), soonest first, in two statements whatever the data:
+    the one-off sessions, and the series whose span overlaps the window joined with their exceptions
+    (a selectin load would split into batches of 500 series)."""
+    sessions = select(OneOffSession).where(OneOffSession.start_dt < end, OneOffSession.end_dt > start)
+    series = (select(Series).where(Series.span_start_dt < end, Series.span_end_dt > start)
+              .options(joinedload(Series.exceptions)))
+    if program_id:
+        sessions = sessions.where(OneOffSession.program_id == program_id)
+        series = series.where(Series.program_id == program_id)
+    result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
+    for s in db.session.scalars(series).unique():
+        result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
+    result.sort(key=lambda o: (o.start, o.id))
+    return result
+
+
+def move_occurrence(occurrence_id: str, data: dict) -> recurrence.Occurrence:
+    """Move one occurrence (time and/or place). A one-off session is edited itself."""
+    kind, entry, occ = find_occurrence(occurrence_id)
+    if occ.status == "cancelled":
+        raise Cancelled("A cancelled occurrence cannot be moved.")
+    start = data.get("start", occ.start)
+    end = data.get("end", start + (occ.end - occ.start) if "start" in data else occ.end)
+    _check_times(start, end)
+    location = data.get("location", occ.location)
+    video_url = data.get("video_url", occ.video_url)
+    _check_place(entry.format, location, video_url)
+    if (start, end, location, video_url) == (occ.start, occ.end, occ.location, occ.video_url):
+        return occ
+    if kind == "session":
+        entry.start_dt, entry.end_dt, entry.location, entry.video_url = start, end, location, video_url
+    else:
+        exc = _exception(entry, occ.recurrence_date)
+        exc.start_dt, exc.end_dt = start, end
+        exc.location = location if location != entry.location else None
+        exc.video_url = video_url if video_url != entry.video_url else None
+        exc.updated_dt = now()
+    _publish(kind, entry)
+    return find_occurrence(occurrence_id)[2]
+
+
+def cancel_occurrence(occurrence_id: str) -> recurrence.Occurrence:
+    kind, entry, occ = find_occurrence(occurrence_id)
+    if occ.status == "cancelled":
+        return occ
+    if kind == "session":
+        entry.status = "cancelled"
+    else:
+        exc = _exception(entry, occ.recurrence_date)
+        exc.status, exc.updated_dt = "cancelled", now()
+    _publish(kind, entry)
+    return find_occurrence(occurrence_id)[2]
+
+
+def restore_occurrence(occurrence_id: str) -> recurrence.Occurrence:
+    """Undo a cancellation: the occurrence takes place after all, where and when it was to take
+    place (a moved one keeps its move). Subscribers who were told of the cancellation are told
+    again. Only one still ahead: a cancelled occurrence that has passed stays as it was."""
+    kind, entry, occ = find_occurrence(occurrence_id)
+    if occ.status != "cancelled":
+        return occ
+    if occ.start <= now():
+        raise Started("This occurrence has passed; only one still ahead can be restored.")
+    if kind == "session":
+        entry.status = "scheduled"
+    else:
+        exc = _exception(entry, occ.recurrence_date)
+        exc.status, exc.updated_dt = "scheduled", now()
+    _publish(kind, entry)
+    return find_occurrence(occurrence_id)[2]
+
+
+def _exception(series: Series, day: date) -> SeriesException:
+    exc = next((x for x in series.exceptions if x.date == day), None)
+    if exc is None:
+        exc = SeriesException(date=day, status="scheduled", updated_dt=now())
+        series.exceptions.append(exc)
+    return exc

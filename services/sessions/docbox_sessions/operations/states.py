@@ -1,0 +1,70 @@
+"""The one place an entry's change is published (version bumped, its state from :mod:`..states`
+dumped with the event schemas, event and deliveries written through the kit's outbox, not committed).
+
+Words: an *entry* is a program, a one-off session or a series; its *state* is the whole entry as an event
+carries it; a series' *span* is the earliest start and latest end of its occurrences.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from docbox_shared import events, recurrence
+from docbox_shared.problems import ValidationProblem
+
+from docbox_shared.clock import now
+
+from ..models import OneOffSession, OutboxEvent, Program, Series, db, outbox
+from ..states import STATES, program_state, series_state, session_state  # noqa: F401 - re-exported
+
+UTC = timezone.utc
+
+
+def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
+    """Bump the entry's version and write its event and deliveries (not committed)."""
+    moment = now()
+    entry.version = 1 if new else entry.version + 1
+    entry.updated_dt = moment
+    if new:
+        entry.created_dt = moment
+    if kind == "series":  # every change of a series is published: its span is kept here
+        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry, continuation=False))
+    db.session.flush()
+    event_id = uuid.uuid4()
+    try:  # the consumers' own check: what they would refuse is refused here, before anything is written
+        body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
+                                 version=entry.version, state=STATES[kind](entry))
+    except ValidationError as exc:
+        raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
+    return outbox.publish(body)
+
+
+def series_span(state: dict) -> tuple[datetime, datetime]:
+    """The earliest start and latest end of a series' occurrences, moved and cancelled ones included.
+
+    Every occurrence lies within it, so a window this span does not overlap holds none of them.
+    """
+    tz = recurrence.zone(state["timezone"])
+    duration = timedelta(minutes=state["duration_minutes"])
+    dates = recurrence.rule_dates(state) or [state["start_local"]]
+    starts = [recurrence.localize(dates[0], tz)]
+    ends = [recurrence.localize(dates[-1], tz) + duration]
+    for exc in state.get("exceptions", []):
+        if exc.get("start") and exc.get("end"):
+            starts.append(exc["start"])
+            ends.append(exc["end"])
+    return min(starts).astimezone(UTC), max(ends).astimezone(UTC)
+
+
+def republish_all(subscriber: str) -> int:
+    """Queue the newest event of every entry for one subscriber (a consumer added later)."""
+    count = 0
+    for kind, model in (("program", Program), ("session", OneOffSession), ("series", Series)):
+        for entry in db.session.scalars(select(model)):
+            latest = outbox.latest(kind, entry.id) or _publish(kind, entry)
+            count += outbox.deliver_to(latest, subscriber)
+    return count
