@@ -22,6 +22,10 @@ published earlier and cannot change: they take part in the audit but are never
 chosen as complements. Withholding every new number always passes, so the
 search always ends safely. Numbers are visited in key order and ties go to the
 smaller key: the result is deterministic.
+
+Every service that shows statistics to viewers uses this one function
+(sessions' attendance release, outreach's round and case reports); it needs
+the ``stats`` extra (scipy), which only those services install.
 """
 
 from __future__ import annotations
