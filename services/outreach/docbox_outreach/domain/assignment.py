@@ -230,8 +230,37 @@ class _Assigner:
             bad = self.forbidden.get(x, ())
             self._assign(x, min((p for p in self.mentors if p not in bad), key=lambda p: (self.load[p], self.rank[p])))
         loads = self.load.values()
+        balanced = not loads or max(loads) - min(loads) <= 1
+        if balanced:
+            self._restore_pairs(floor, floor + (1 if extra else 0))
         kept = frozenset(x for x, p in self.mentor_of.items() if self.preferred.get(x) == p)
-        return Assignment(dict(self.mentor_of), self.mentors, kept, not loads or max(loads) - min(loads) <= 1)
+        return Assignment(dict(self.mentor_of), self.mentors, kept, balanced)
+
+    def _restore_pairs(self, floor: int, ceil: int) -> None:
+        """Give back last round's mentor where one move or one exchange does it within the loads.
+
+        A search path may have moved a mentee off last round's mentor to make room early on,
+        when a later slot would have spared it: a mentee goes back when its mentor has a slot
+        to spare (and its current one stays at the floor or above), or in exchange for one of
+        that mentor's mentees who is not keeping anyone and may go to the current mentor.
+        """
+        changed = True
+        while changed:
+            changed = False
+            for x, p in self.preferred.items():
+                c = self.mentor_of.get(x)
+                if c is None or c == p:
+                    continue
+                if self.load[p] < ceil and self.load[c] > floor:
+                    self._assign(x, p)
+                    changed = True
+                    continue
+                for y in self.members[p]:
+                    if self.preferred.get(y) != p and c not in self.forbidden.get(y, ()):
+                        self._assign(y, c)
+                        self._assign(x, p)
+                        changed = True
+                        break
 
     def _reset(self) -> None:
         """A new phase: a new cap, so mentors found full before may have room again."""

@@ -49,6 +49,8 @@ HEADERS = {
     "reports_to": {"reports to", "reports to email", "reports to work email"},
     "leadership": {"leadership", "leader", "leadership flag", "in leadership"},
 }
+LABELS = {"name": "name", "email": "work email", "division": "division", "reports_to": "reports to",
+          "leadership": "leadership"}
 REQUIRED = ("name", "email", "division")
 TRUE = {"yes", "y", "true", "1", "x", "leader", "leadership"}
 FALSE = {"no", "n", "false", "0", ""}
@@ -136,15 +138,15 @@ def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[Problem
             continue  # a blank header cell (trailing separators): its cells must be blank too
         field = next((f for f, spellings in HEADERS.items() if folded in spellings), None)
         if field is None:
-            problems.append(Problem(line, f'unknown column "{cell}" (the roster reads only: name, work email, '
-                                          'division, reports to, leadership)'))
+            problems.append(Problem(line, f'unknown column "{cell}" (the roster reads only: '
+                                          f'{", ".join(LABELS.values())})'))
         elif field in columns:
             problems.append(Problem(line, f'column "{cell}" appears twice'))
         else:
             columns[field] = index
     for field in REQUIRED:
         if field not in columns:
-            problems.append(Problem(line, f'missing column "{sorted(HEADERS[field])[-1]}"'))
+            problems.append(Problem(line, f'missing column "{LABELS[field]}"'))
     return columns, problems
 
 
