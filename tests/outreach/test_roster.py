@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docbox_outreach.domain.roster import Member, RosterInvalid, compare, read_roster
 
@@ -102,6 +104,11 @@ def test_empty_file_and_header_only_file_are_refused():
     assert problems(codecs.BOM_UTF8 + b"name,email,division\r\n,,\r\n") == [(1, "the file has a header but no rows")]
 
 
+def test_cell_beyond_the_csv_limit_is_a_bad_line_not_a_crash():
+    assert problems(b"name,email,division\n" + b"a" * 200_000 + b",a@b.example,c\n") == [
+        (2, "this line cannot be read as CSV (field larger than field limit (131072))")]
+
+
 def test_extra_filled_cell_beyond_the_columns_is_refused():
     assert problems("name,email,division\nA,a@x.example,B,surprise\n") == [
         (2, "a cell outside the named columns is filled (an extra separator?)")]
@@ -139,3 +146,28 @@ def test_member_marked_as_left_who_is_in_the_file_again_returns_active():
     assert [r.email for r in changes.returning] == ["dan@dept.example"] and not changes.missing
     assert all(m.active for m in changes.apply(roster))
     assert not compare(read_roster(CLEAN.encode()), changes.apply(roster)).changes_anything
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=400), st.text(alphabet=st.sampled_from(list('name,email;division\t"\r\n@x.y ')),
+                                                  max_size=200).map(str.encode)))
+def test_any_bytes_give_rows_or_a_list_of_bad_lines_never_another_error(data):
+    try:
+        rows = read_roster(data)
+    except RosterInvalid as error:
+        assert error.problems and all(p.line >= 1 and p.reason for p in error.problems)
+    else:
+        assert rows and len({r.email for r in rows}) == len(rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Ann", "Bo", "Cy"]), st.sampled_from(["Med", "Cardio"]),
+                          st.booleans()), min_size=1, max_size=12))
+def test_importing_any_clean_file_twice_changes_nothing_the_second_time(people):
+    lines = ["name,work email,division,reports to,leadership"]
+    for i, (name, division, leader) in enumerate(people):
+        boss = f"p{i // 2}@x.example" if i else ""
+        lines.append(f"{name},p{i}@x.example,{division},{boss},{'yes' if leader else ''}")
+    data = "\r\n".join(lines).encode()
+    roster = compare(read_roster(data), []).apply([])
+    assert not compare(read_roster(data), roster).changes_anything

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docbox_outreach.domain.timing import Stage, first_contact_due, stage
 
@@ -91,3 +93,28 @@ def test_pairing_goes_overdue_then_escalates_over_a_dst_weekend():
     assert stage(due, clock.now, contacted=True, escalate_after=timedelta(hours=24)) == Stage.CONTACTED
     assert stage(due, due, contacted=False, escalate_after=timedelta(hours=24)) == Stage.OVERDUE
     assert stage(due, due - timedelta(seconds=1), contacted=False, escalate_after=timedelta(1)) == Stage.WAITING
+
+
+def minute_by_minute(start: datetime, hours: int, zone, holidays=()) -> datetime:
+    """The oracle: walk one minute at a time, counting the minutes of local working days."""
+    moment, counted = start.astimezone(timezone.utc), 0
+    while counted < hours * 60:
+        day = moment.astimezone(zone).date()
+        if day.weekday() < 5 and day not in holidays:
+            counted += 1
+        moment += timedelta(minutes=1)
+    return moment
+
+
+ZONES = [NEW_YORK, BERLIN, CAIRO, ZoneInfo("America/Santiago"), ZoneInfo("Australia/Lord_Howe")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)).map(
+           lambda d: d.replace(second=0, microsecond=0)),
+       st.sampled_from(ZONES), st.sampled_from([24, 48, 72]))
+def test_business_due_time_matches_a_minute_by_minute_count_in_any_zone(start, zone, hours):
+    start = start.replace(tzinfo=timezone.utc)
+    holidays = {start.astimezone(zone).date() + timedelta(days=2)}
+    assert first_contact_due(start, hours, zone, business_hours=True, holidays=holidays) == \
+        minute_by_minute(start, hours, zone, holidays)

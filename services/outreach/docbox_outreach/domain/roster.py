@@ -123,7 +123,13 @@ def _records(text: str):
     """(first line, cells) of every record that is not blank, the header first."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     line = 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a cell over the csv module's 128 KiB limit
+            raise RosterInvalid([Problem(line, f"this line cannot be read as CSV ({error})")]) from None
         cells = [" ".join(c.translate(_INVISIBLE).split()) for c in cells]
         if any(cells):
             yield line, cells
