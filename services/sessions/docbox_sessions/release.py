@@ -21,7 +21,7 @@ added to a past month, reaches organizers and admins but not the release.
 How much is withheld is decided for a month's rows, and its quarter's and
 year's, jointly with every row they are linked to by a sum (the rest of the
 quarter or year, already published and frozen), by
-:func:`docbox_shared.suppression.suppress`; each count is the sum of the in-person
+:func:`.domain.suppression.suppress`; each count is the sum of the in-person
 and virtual counts of the cells it covers.
 """
 
@@ -30,11 +30,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime, time, timedelta, timezone
 
-from docbox_shared.suppression import suppress
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .clock import now
+from .domain.suppression import suppress
 from .models import (AttendanceCount, OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException,
                      db)
 from .operations import list_occurrences
