@@ -38,19 +38,27 @@ def test_clean_file_gives_every_member_with_lowercased_emails_and_flags():
     pytest.param(lambda t: t.replace(",", ";").encode("cp1252"), id="semicolons, windows-1252"),
     pytest.param(lambda t: t.replace(",", "\t").encode("utf-16"), id="excel unicode text (utf-16, tabs)"),
     pytest.param(lambda t: t.replace("\n", "\r").encode(), id="old mac line ends"),
+    pytest.param(lambda t: ("sep=;\r\n" + t.replace(",", ";").replace("\n", "\r\n")).encode(),
+                 id="excel sep= hint line"),
     pytest.param(lambda t: t.replace("Name,Work email,Division,Reports to,Leadership",
                                      "  NAME , work_email,DIVISION ,Reports-To,  leadership").encode(),
                  id="header case and whitespace"),
     pytest.param(lambda t: (t.replace("\n", ",,\n") + ",,,,,,\n\n").encode(), id="trailing separators and blank rows"),
 ])
 def test_spreadsheet_quirks_read_like_the_clean_file(encode):
-    assert read_roster(encode(CLEAN)) == read_roster(CLEAN.encode())
+    def fields(rows):
+        return [(r.name, r.email, r.division, r.reports_to, r.leadership) for r in rows]
+    assert fields(read_roster(encode(CLEAN))) == fields(read_roster(CLEAN.encode()))
 
 
 def test_non_ascii_names_survive_windows_1252_and_nbsp():
     text = CLEAN.replace("Cleo Fellow", "Clé\u00a0Müller ").replace("Dan Doe", "\u200bDan Doe")
     rows = read_roster(text.encode("cp1252", errors="ignore"))
     assert [r.name for r in rows][2:] == ["Clé Müller", "Dan Doe"]
+
+
+def test_line_numbers_count_the_sep_hint_line():
+    assert problems("sep=,\nname,email,division\nA,,B\n") == [(3, "work email is missing")]
 
 
 def test_quoted_cell_with_line_break_counts_every_line():

@@ -109,10 +109,17 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _delimiter(text: str) -> str:
-    """Comma, or the semicolon or tab a spreadsheet in another locale writes instead."""
-    header = text.split("\n", 1)[0]
-    return max((",", ";", "\t"), key=header.count)
+def _delimiter(text: str) -> tuple[str, str, int]:
+    """The separator, the text without Excel's ``sep=;`` hint line, and the lines that hint took.
+
+    Without a hint: comma, or the semicolon or tab a spreadsheet in another
+    locale writes instead, whichever the header line holds most of.
+    """
+    first, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
+    hint = re.fullmatch(r'"?sep=(.)"?', first.strip())
+    if hint:
+        return hint.group(1), rest[0] if rest else "", 1
+    return max((",", ";", "\t"), key=first.count), text, 0
 
 
 def _fold(header: str) -> str:
@@ -121,8 +128,9 @@ def _fold(header: str) -> str:
 
 def _records(text: str):
     """(first line, cells) of every record that is not blank, the header first."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    line = 1
+    delimiter, text, skipped = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 1 + skipped
     while True:
         try:
             cells = next(reader)
@@ -133,7 +141,7 @@ def _records(text: str):
         cells = [" ".join(c.translate(_INVISIBLE).split()) for c in cells]
         if any(cells):
             yield line, cells
-        line = reader.line_num + 1
+        line = reader.line_num + 1 + skipped
 
 
 def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[Problem]]:
