@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from docbox_shared import events, inputs, recurrence
+from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
-from .clock import now
 from .domain.places import place_errors
 from .models import (AttendanceAudit, AttendanceCount, OneOffSession, OutboxDelivery, OutboxEvent, Program, Series,
                      SeriesException, Staff, db)
