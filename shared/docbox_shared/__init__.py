@@ -14,7 +14,12 @@ A service is made from it as ``docs/new-service.md`` shows.
                  (program, one-off session, series) that sessions publishes.
 - ``recurrence`` the one expansion of series into occurrences.
 - ``signing``    HMAC signatures of event deliveries.
-- ``inbox``      the consumer side: verify, apply once, record processed ids.
+- ``outbox``     the producer side: events written with the change, their
+                 status, the ``relay`` and ``outbox`` commands; ``relay``
+                 delivers them, signed, with backoff, parking refused ones.
+- ``inbox``      the consumer side: verify, apply once, record processed ids,
+                 and the replica's questions (programs, occurrences).
+- ``clock``      the one clock (``CLOCK`` in tests) and the UTC column type.
 - ``problems``   RFC 9457 problem+json errors; ``api`` the flask-smorest Api
                  that documents and answers them.
 - ``settings``   environment variables read once, secrets checked in production.

@@ -19,11 +19,10 @@ from pathlib import Path
 from flask import Flask
 
 from docbox_shared.frame import service_app
-from docbox_shared.inbox import events_blueprint
 from docbox_shared.keys import check_fernet_keys
 
 from . import config
-from .models import Entry, ProcessedEvent, db
+from .models import db, inbox
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -36,10 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     check_fernet_keys(app.config["SECRET_KEYS"])  # they encrypt CalDAV passwords
     # Then what is this service's own: the signed events inbox, the feed URL and pages, commands, gauges.
     from . import operations
-    inbox = events_blueprint(db, Entry, ProcessedEvent, operations.on_change)
-    app.register_blueprint(inbox)
+    events = inbox.init_app(app, operations.on_change)
     from .web import init_web
-    init_web(app, not_forms=(*BLUEPRINTS, inbox))
+    init_web(app, not_forms=(*BLUEPRINTS, events))
     from . import cli
     cli.init_app(app)
     _register_gauges(app)

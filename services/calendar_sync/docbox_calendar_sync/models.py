@@ -37,7 +37,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from docbox_shared.clock import UTCDateTime
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 
 
 class Base(DeclarativeBase):
@@ -53,6 +53,9 @@ class Entry(ReplicaEntryMixin, db.Model):
 
 class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
+
+
+inbox = Inbox(db, Entry, ProcessedEvent)
 
 
 class ProgramRevision(db.Model):

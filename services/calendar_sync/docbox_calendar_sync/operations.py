@@ -15,14 +15,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from docbox_shared import inbox, keys, recurrence
+from docbox_shared import keys, recurrence
 from docbox_shared.clock import now
-from docbox_shared.inbox import expand_entries
 from docbox_shared.problems import NotFound, ValidationProblem
 from docbox_shared.tokens import hash_token, new_token
 
 from . import feeds, ical
-from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, db
+from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, db, inbox
 
 CALENDARED = ("session", "series")
 
@@ -106,11 +105,8 @@ def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
 
 def resolve_programs(references: list[str], open_only: bool = False) -> list[Entry]:
     """Program entries named by id or slug; 422 naming the unknown ones (closed ones too with ``open_only``)."""
-    programs = list(db.session.scalars(select(Entry).where(Entry.kind == "program")))
-    if open_only:
-        programs = [p for p in programs if p.data.get("open")]
     by_ref = {}
-    for program in programs:
+    for program in inbox.programs(open_only):
         by_ref[program.entry_id] = program
         by_ref.setdefault(program.data.get("slug"), program)
     unknown = [ref for ref in references if ref not in by_ref]
@@ -123,7 +119,7 @@ def resolve_programs(references: list[str], open_only: bool = False) -> list[Ent
 
 def open_programs() -> list[Entry]:
     """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
-    return inbox.open_programs(db, Entry)
+    return inbox.programs(open_only=True)
 
 
 def open_program(reference: str) -> Entry:
@@ -141,8 +137,7 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
     may be looking for the room.
     """
     start = now()
-    rows = db.session.scalars(select(Entry).where(Entry.program_id == program_id, Entry.kind.in_(CALENDARED)))
-    return expand_entries(rows, start, start + timedelta(days=days))[:limit]
+    return inbox.occurrences([program_id], start, start + timedelta(days=days))[:limit]
 
 
 def upcoming_occurrence(program_id: str, occurrence_id: str, days: int = 120) -> recurrence.Occurrence:

@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from docbox_shared.frame import service_app
-from docbox_shared.inbox import events_blueprint
 from flask import Flask
 
 from . import config
-from .models import Entry, ProcessedEvent, db
+from .models import db, inbox
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -30,10 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Then what is this service's own: the signed events inbox, the faculty pages (subscribe form, links in
     # messages), commands, gauges.
     from .schedule import on_entry_changed
-    inbox = events_blueprint(db, Entry, ProcessedEvent, on_entry_changed)
-    app.register_blueprint(inbox)
+    events = inbox.init_app(app, on_entry_changed)
     from .web import init_pages
-    init_pages(app, not_forms=(*BLUEPRINTS, inbox))
+    init_pages(app, not_forms=(*BLUEPRINTS, events))
     from .cli import register
     register(app)
     _register_gauges(app)

@@ -39,7 +39,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
 
-from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db
+from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
 
 CONFIRM_DAYS = 7
 # Headers set with ``set_raw`` are written as they are (never refolded); all others fold as usual.
@@ -82,8 +82,7 @@ def new_link(sub: Subscriber, purpose: str, now: datetime) -> str:
 
 
 def program_state(program_id: str) -> dict:
-    entry = db.session.get(Entry, ("program", program_id))
-    return entry.data if entry is not None else {}
+    return inbox.program_data(program_id)
 
 
 def format_day(start: datetime) -> str:

@@ -35,7 +35,7 @@ from datetime import datetime
 
 from docbox_shared.clock import UTCDateTime, now
 from docbox_shared.database import NAMING_CONVENTION
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -54,6 +54,9 @@ class Entry(ReplicaEntryMixin, db.Model):
 
 class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
+
+
+inbox = Inbox(db, Entry, ProcessedEvent)
 
 
 class OccurrenceRecord(db.Model):

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from . import schedule
-from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db
+from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db, inbox
 
 OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
 
@@ -35,7 +35,7 @@ class LinkNotValid(NotFound):
 
 def programs() -> dict[str, dict]:
     """Programs known from events, by id."""
-    return {e.entry_id: e.data for e in db.session.scalars(select(Entry).where(Entry.kind == "program"))}
+    return {p.entry_id: p.data for p in inbox.programs()}
 
 
 def check_programs(requested: list[str]) -> list[str]:

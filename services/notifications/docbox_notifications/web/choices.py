@@ -13,9 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from docbox_shared import inbox
-
-from ..models import Entry, db
+from ..models import inbox
 from ..operations import OFFSET_CHOICES
 
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
@@ -30,7 +28,7 @@ def offset_options() -> list[tuple[str, str]]:
 
 def open_programs() -> dict[str, dict]:
     """Programs faculty may subscribe to (marked ``open`` by sessions), by name."""
-    return {p.entry_id: p.data for p in inbox.open_programs(db, Entry)}
+    return {p.entry_id: p.data for p in inbox.programs(open_only=True)}
 
 
 def program_options(programs: dict[str, dict]) -> list[tuple[str, str]]:
