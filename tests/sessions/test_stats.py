@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import pytest
 
-from docbox_sessions.domain.suppression import suppress
+from docbox_shared.suppression import suppress
 from docbox_sessions.stats import GROUPINGS
 
 MEASURES = ("in_person", "virtual", "total")

@@ -21,7 +21,7 @@ added to a past month, reaches organizers and admins but not the release.
 How much is withheld is decided for a month's rows, and its quarter's and
 year's, jointly with every row they are linked to by a sum (the rest of the
 quarter or year, already published and frozen), by
-:func:`.domain.suppression.suppress`; each count is the sum of the in-person
+:func:`docbox_shared.suppression.suppress`; each count is the sum of the in-person
 and virtual counts of the cells it covers.
 """
 
@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from docbox_shared.clock import now
 
-from .domain.suppression import suppress
+from docbox_shared.suppression import suppress
 from .models import OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException, db
 from .operations import counts_between, list_occurrences
 
