@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -107,6 +108,11 @@ class Server:
         """How many objects the calendar holds (one PROPFIND, depth 1)."""
         answer = self.http.request("PROPFIND", url, headers={"Depth": "1"})
         return sum(1 for _ in ET.fromstring(answer.content).iter("{DAV:}response")) - 1
+
+    def cpu(self) -> float:
+        """CPU seconds the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -207,7 +213,8 @@ def objects(app) -> dict[str, bytes]:
         return found
 
 
-def docbox_push(app, server: Server, calendar_url: str, expected: int) -> float:
+def docbox_push(app, server: Server, calendar_url: str, expected: int) -> tuple[float, float]:
+    """Seconds of the worker's pass and the CPU seconds this process spent in it."""
     from docbox_calendar_sync import operations, push
     from docbox_calendar_sync.models import db
 
@@ -215,16 +222,18 @@ def docbox_push(app, server: Server, calendar_url: str, expected: int) -> float:
         auth = server.auth or ("", "")
         operations.create_target(name=server.name, server_url=server.base, calendar_url=calendar_url,
                                  username=auth[0], password=auth[1], program_ids=["prog"])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = push.run_pass()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         db.session.remove()
-    if report.pushed != expected or report.failed:
-        sys.exit(f"Doc Box's push: {report}; expected {expected} pushed")
-    return seconds
+    if report.pushed != expected or report.failed or report.requests != expected + 1:
+        sys.exit(f"Doc Box's push: {report}; expected {expected} pushed in {expected + 1} requests")
+    return seconds, cpu
 
 
-def vdirsyncer_sync(exe: str, folder: Path, server: Server, calendar_url: str, items: dict[str, bytes]) -> float:
+def vdirsyncer_sync(exe: str, folder: Path, server: Server, calendar_url: str,
+                    items: dict[str, bytes]) -> tuple[float, float]:
+    """Seconds of ``vdirsyncer sync`` and the CPU seconds its process spent."""
     local = folder / "local"
     local.mkdir(parents=True)
     for name, body in items.items():
@@ -251,12 +260,17 @@ url = "{calendar_url}"
     env = {**os.environ, "VDIRSYNCER_CONFIG": str(folder / "config")}
     env.pop("REQUESTS_CA_BUNDLE", None)
     subprocess.run([exe, "discover"], env=env, check=True, capture_output=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run([exe, "sync"], env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode:
         sys.exit(f"vdirsyncer sync failed:\n{done.stderr[-2000:]}")
-    return seconds
+    return seconds, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -266,7 +280,12 @@ def main() -> None:
     parser.add_argument("--servers", default="radicale,xandikos")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)")
     parser.add_argument("--vdirsyncer", default=None, help="a vdirsyncer executable (default: bench's own venv)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="the worker's requests in flight per target (default: push.CONCURRENT_REQUESTS)")
     args = parser.parse_args()
+    if args.concurrency:
+        from docbox_calendar_sync import push
+        push.CONCURRENT_REQUESTS = args.concurrency
     exe = vdirsyncer_executable(args.vdirsyncer)
     tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-caldav-"))
     url = args.database_url
@@ -284,16 +303,20 @@ def main() -> None:
         for name in args.servers.split(","):
             server = servers[name](tmp / name)
             times = {"docbox": [], "vdirsyncer": []}
+            cpu = {"docbox": [], "vdirsyncer": [], "server for docbox": [], "server for vdirsyncer": []}
             try:
                 for round_ in range(args.rounds):
                     order = ["docbox", "vdirsyncer"] if round_ % 2 == 0 else ["vdirsyncer", "docbox"]
                     for who in order:
                         calendar_url = server.new_calendar()
+                        server_cpu = server.cpu()
                         if who == "docbox":
-                            seconds = docbox_push(app, server, calendar_url, len(items))
+                            seconds, client_cpu = docbox_push(app, server, calendar_url, len(items))
                         else:
-                            seconds = vdirsyncer_sync(exe, tmp / f"vdir-{name}-{round_}", server, calendar_url,
-                                                      items)
+                            seconds, client_cpu = vdirsyncer_sync(exe, tmp / f"vdir-{name}-{round_}", server,
+                                                                  calendar_url, items)
+                        cpu[who].append(client_cpu)
+                        cpu[f"server for {who}"].append(server.cpu() - server_cpu)
                         held = server.count(calendar_url)
                         if held != len(items):
                             sys.exit(f"{who}: {name} holds {held} objects, expected {len(items)}")
@@ -304,6 +327,8 @@ def main() -> None:
             print(f"{name}: Doc Box first push   {ours:6.2f} s  (rounds: {_list(times['docbox'])})")
             print(f"{name}: vdirsyncer first sync {theirs:6.2f} s  (rounds: {_list(times['vdirsyncer'])})")
             print(f"{name}: ratio Doc Box/vdirsyncer: {ours / theirs:.2f}")
+            print(f"{name}: CPU seconds, median: " + ", ".join(
+                f"{who} {statistics.median(values):.2f}" for who, values in cpu.items()))
     finally:
         print(f"load average after: {load()}")
         with app.app_context():

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # default of DOCBOX_CALDAV_LEASE_SECONDS
 BATCH = 50
+# Writes in flight at once per target. The server's work per PUT (parsing, storing,
+# fsync) is most of a push; a few at once keep it busy while we render and record
+# (bench/caldav_push.py). Few enough for small servers and rate limits.
+CONCURRENT_REQUESTS = 4
 MAX_BACKOFF = 3600
 
 
@@ -73,7 +79,8 @@ def run_pass() -> PassReport:
 def _client(target: CaldavTarget) -> Client:
     config = current_app.config
     return Client(target.calendar_url, target.username, crypto.decrypt(target.password_encrypted),
-                  timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"])
+                  timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"],
+                  concurrency=CONCURRENT_REQUESTS)
 
 
 def _push_target(target: CaldavTarget, report: PassReport) -> None:
@@ -85,12 +92,12 @@ def _push_target(target: CaldavTarget, report: PassReport) -> None:
         return
     try:
         _reconcile_if_due(target, client, report)
-        for _ in range(1000):  # bounded: items changing during the pass wait for the next one
-            batch = _claim(target)
-            if not batch:
-                break
-            for item in batch:
-                _push_item(target, client, item, report)
+        with ThreadPoolExecutor(CONCURRENT_REQUESTS, thread_name_prefix="caldav-push") as pool:
+            for _ in range(1000):  # bounded: items changing during the pass wait for the next one
+                batch = _claim(target)
+                if not batch:
+                    break
+                _push_batch(target, client, pool, batch, report)
     except Unreachable as exc:
         report.failed += 1
         _target_failed(target, str(exc))
@@ -103,6 +110,7 @@ def _push_target(target: CaldavTarget, report: PassReport) -> None:
             db.session.commit()
     finally:
         report.requests += client.requests
+        client.close()
 
 
 def _target_failed(target: CaldavTarget, message: str) -> None:
@@ -133,6 +141,101 @@ def _claim(target: CaldavTarget) -> list[PushItem]:
     return items
 
 
+# --- one batch: rendered here, sent by the pool, recorded here ---------------------
+
+@dataclass
+class _Job:
+    """One item's write, as the pool's thread needs it: nothing in it touches the database."""
+
+    item: PushItem
+    seq: int  # the wanted_seq this body renders; pushed_seq becomes it on success
+    url: str
+    body: bytes | None  # None: the entry must not be on the target (delete it)
+    remote_etag: str | None
+    written: bool  # whether we may ever have written it (else a delete needs no request)
+    conflicts: list[str] = field(default_factory=list)  # what the thread found someone else did
+
+
+class _Skipped(Exception):
+    """The target failed while this job waited: it stays due for the next pass."""
+
+
+def _jobs(target: CaldavTarget, client: Client, items: list[PushItem]):
+    """Render the batch's bodies, reading its entries in one query per kind."""
+    entries = {}
+    for kind in {item.entry_kind for item in items}:
+        ids = [item.entry_id for item in items if item.entry_kind == kind]
+        entries.update(((e.kind, e.entry_id), e) for e in db.session.scalars(
+            select(Entry).where(Entry.kind == kind, Entry.entry_id.in_(ids))))
+    for item in items:
+        entry, body = entries.get((item.entry_kind, item.entry_id)), None
+        if entry is not None and entry.program_id in target.program_ids:
+            program = db.session.get(Entry, ("program", entry.program_id))
+            body = ical.calendar([(entry.kind, entry.state, entry.version,
+                                   program.data.get("name") if program else None)])
+        yield _Job(item=item, seq=item.wanted_seq, url=client.href(resource_name(item.entry_kind, item.entry_id)),
+                   body=body, remote_etag=item.remote_etag,
+                   written=not (item.pushed_seq == 0 and item.wanted_seq == 1))
+
+
+def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, items: list[PushItem],
+                report: PassReport) -> None:
+    """Write a claimed batch, a few requests at a time; record each outcome as it comes.
+
+    The database stays in this thread (a session is not thread-safe); the pool
+    only talks HTTP, so our rendering and bookkeeping overlap the server's work.
+    Each item is its own resource, so concurrent writes never race each other.
+    Outcomes are committed as they arrive, all that arrived in one commit (the
+    database never waits on the server, nor the server on the database). On an
+    outage, the jobs not yet started are skipped, those done are still recorded,
+    then the whole target backs off.
+    """
+    stop = threading.Event()
+    pending = {pool.submit(_write, client, job, stop): job for job in _jobs(target, client, items)}
+    failure = None
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            job = pending.pop(future)
+            try:
+                etag = future.result()
+            except _Skipped:
+                continue
+            except Unreachable as exc:
+                failure = failure or exc  # its conflicts are seen again on the next pass
+                continue
+            except Refused as exc:
+                _conflicts(target, job, report)
+                _item_refused(target, job.item, exc, report)
+                continue
+            _conflicts(target, job, report)
+            _item_pushed(target, job, etag, report)
+        db.session.commit()
+    if failure is not None:
+        raise failure
+
+
+def _item_pushed(target: CaldavTarget, job: _Job, etag: str | None, report: PassReport) -> None:
+    item = job.item
+    item.remote_etag, item.pushed_seq = etag, job.seq
+    item.attempts, item.next_attempt_at, item.last_error, item.lease_until = 0, None, None, None
+    target.last_success_at = now()
+    report.pushed += 1
+
+
+def _item_refused(target: CaldavTarget, item: PushItem, exc: Refused, report: PassReport) -> None:
+    item.attempts += 1
+    item.next_attempt_at = now() + backoff(item.attempts)
+    item.last_error, item.lease_until = str(exc), None
+    target.last_error, target.last_error_at = f"{item.entry_id}: {exc}", now()
+    report.failed += 1
+
+
+def _conflicts(target: CaldavTarget, job: _Job, report: PassReport) -> None:
+    for kind in job.conflicts:
+        _conflict(target, job.item, kind, report)
+
+
 def _conflict(target: CaldavTarget, item: PushItem, kind: str, report: PassReport) -> None:
     db.session.add(PushConflict(target_id=target.id, entry_kind=item.entry_kind, entry_id=item.entry_id,
                                 kind=kind, detected_at=now()))
@@ -140,32 +243,20 @@ def _conflict(target: CaldavTarget, item: PushItem, kind: str, report: PassRepor
     log.info("caldav conflict", extra={"target_id": target.id, "entry_id": item.entry_id, "conflict": kind})
 
 
-def _push_item(target: CaldavTarget, client: Client, item: PushItem, report: PassReport) -> None:
-    seq = item.wanted_seq
-    entry = db.session.get(Entry, (item.entry_kind, item.entry_id))
-    url = client.href(resource_name(item.entry_kind, item.entry_id))
+# --- the requests of one job (in the pool's threads: no database here) ---------------
+
+def _write(client: Client, job: _Job, stop: threading.Event) -> str | None:
+    """Bring one resource to ``job.body`` (or delete it); the ETag it now has."""
+    if stop.is_set():
+        raise _Skipped()
     try:
-        if entry is not None and entry.program_id in target.program_ids:
-            program = db.session.get(Entry, ("program", entry.program_id))
-            body = ical.calendar([(entry.kind, entry.state, entry.version,
-                                   program.data.get("name") if program else None)])
-            item.remote_etag = _put(target, client, item, url, body, report)
-        else:
-            _delete(target, client, item, url, report)
-            item.remote_etag = None
-    except Refused as exc:
-        item.attempts += 1
-        item.next_attempt_at = now() + backoff(item.attempts)
-        item.last_error, item.lease_until = str(exc), None
-        target.last_error, target.last_error_at = f"{item.entry_id}: {exc}", now()
-        report.failed += 1
-        db.session.commit()
-        return
-    item.pushed_seq = seq
-    item.attempts, item.next_attempt_at, item.last_error, item.lease_until = 0, None, None, None
-    target.last_success_at = now()
-    report.pushed += 1
-    db.session.commit()
+        if job.body is None:
+            _delete(client, job)
+            return None
+        return _put(client, job)
+    except Unreachable:
+        stop.set()
+        raise
 
 
 def _stored_etag(client: Client, url: str, answer) -> str | None:
@@ -176,8 +267,9 @@ def _stored_etag(client: Client, url: str, answer) -> str | None:
     return remote.etag if remote.status == 200 else None
 
 
-def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) -> str | None:
-    answer = client.put(url, body, if_match=item.remote_etag)
+def _put(client: Client, job: _Job) -> str | None:
+    url, body = job.url, job.body
+    answer = client.put(url, body, if_match=job.remote_etag)
     if answer.status in (200, 201, 204):
         return _stored_etag(client, url, answer)
     if answer.status not in (404, 412):
@@ -185,10 +277,10 @@ def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) 
     # Someone else changed or deleted it (or created it first): Doc Box's version wins.
     remote = client.get(url)
     if remote.status == 404:
-        _conflict(target, item, "deleted", report)
+        job.conflicts.append("deleted")
         answer = client.put(url, body)
     elif remote.status == 200 and remote.etag:
-        _conflict(target, item, "modified" if item.remote_etag else "existed", report)
+        job.conflicts.append("modified" if job.remote_etag else "existed")
         answer = client.put(url, body, if_match=remote.etag)
     else:
         raise Refused(f"GET answered {remote.status}")
@@ -197,10 +289,10 @@ def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) 
     raise Refused(f"PUT answered {answer.status} again; the resource keeps changing")
 
 
-def _delete(target, client: Client, item: PushItem, url: str, report) -> None:
-    etag = item.remote_etag
+def _delete(client: Client, job: _Job) -> None:
+    url, etag = job.url, job.remote_etag
     if etag is None:
-        if item.pushed_seq == 0 and item.wanted_seq == 1:
+        if not job.written:
             return  # queued and dropped before the first push: never written
         remote = client.get(url)
         if remote.status == 404:
@@ -213,7 +305,7 @@ def _delete(target, client: Client, item: PushItem, url: str, report) -> None:
         remote = client.get(url)
         if remote.status == 404:
             return
-        _conflict(target, item, "modified", report)
+        job.conflicts.append("modified")
         answer = client.delete(url, if_match=remote.etag or "*")
         if answer.status in (200, 204, 404):
             return
