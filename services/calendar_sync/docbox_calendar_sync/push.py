@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from . import crypto, ical
 from .caldav import Client, Refused, Unreachable
@@ -126,7 +126,27 @@ def _target_failed(target: CaldavTarget, message: str) -> None:
     log.warning("caldav target failed", extra={"target_id": target.id, "error": message})
 
 
-def _claim(target: CaldavTarget) -> list[PushItem]:
+@dataclass
+class _Job:
+    """One claimed item's write. Read before the claim's commit (which expires the rows),
+    so neither rendering nor the pool's threads ever go back to the database for it."""
+
+    entry_kind: str
+    entry_id: str
+    seq: int  # the wanted_seq claimed; pushed_seq becomes it on success
+    remote_etag: str | None
+    attempts: int
+    written: bool  # whether we may ever have written it (else a delete needs no request)
+    url: str = ""
+    body: bytes | None = None  # None: the entry must not be on the target (delete it)
+    conflicts: list[str] = field(default_factory=list)  # what the thread found someone else did
+
+
+class _Skipped(Exception):
+    """The target failed while this job waited: it stays due for the next pass."""
+
+
+def _claim(target: CaldavTarget) -> list[_Job]:
     at = now()
     items = db.session.scalars(
         select(PushItem).where(
@@ -135,50 +155,35 @@ def _claim(target: CaldavTarget) -> list[PushItem]:
             or_(PushItem.lease_until.is_(None), PushItem.lease_until <= at),
         ).order_by(PushItem.entry_kind, PushItem.entry_id).limit(BATCH).with_for_update(skip_locked=True)
     ).all()
+    jobs = [_Job(entry_kind=item.entry_kind, entry_id=item.entry_id, seq=item.wanted_seq,
+                 remote_etag=item.remote_etag, attempts=item.attempts,
+                 written=not (item.pushed_seq == 0 and item.wanted_seq == 1)) for item in items]
     for item in items:
         item.lease_until = at + timedelta(seconds=current_app.config.get("CALDAV_LEASE_SECONDS", LEASE.total_seconds()))
     db.session.commit()
-    return items
+    return jobs
 
 
 # --- one batch: rendered here, sent by the pool, recorded here ---------------------
 
-@dataclass
-class _Job:
-    """One item's write, as the pool's thread needs it: nothing in it touches the database."""
-
-    item: PushItem
-    seq: int  # the wanted_seq this body renders; pushed_seq becomes it on success
-    url: str
-    body: bytes | None  # None: the entry must not be on the target (delete it)
-    remote_etag: str | None
-    written: bool  # whether we may ever have written it (else a delete needs no request)
-    conflicts: list[str] = field(default_factory=list)  # what the thread found someone else did
-
-
-class _Skipped(Exception):
-    """The target failed while this job waited: it stays due for the next pass."""
-
-
-def _jobs(target: CaldavTarget, client: Client, items: list[PushItem]):
-    """Render the batch's bodies, reading its entries in one query per kind."""
-    entries = {}
-    for kind in {item.entry_kind for item in items}:
-        ids = [item.entry_id for item in items if item.entry_kind == kind]
+def _render(target: CaldavTarget, client: Client, jobs: list[_Job]):
+    """Fill in each job's URL and body, reading the batch's entries in one query per kind."""
+    entries, program_ids = {}, set(target.program_ids)
+    for kind in {job.entry_kind for job in jobs}:
+        ids = [job.entry_id for job in jobs if job.entry_kind == kind]
         entries.update(((e.kind, e.entry_id), e) for e in db.session.scalars(
             select(Entry).where(Entry.kind == kind, Entry.entry_id.in_(ids))))
-    for item in items:
-        entry, body = entries.get((item.entry_kind, item.entry_id)), None
-        if entry is not None and entry.program_id in target.program_ids:
+    for job in jobs:
+        job.url = client.href(resource_name(job.entry_kind, job.entry_id))
+        entry = entries.get((job.entry_kind, job.entry_id))
+        if entry is not None and entry.program_id in program_ids:
             program = db.session.get(Entry, ("program", entry.program_id))
-            body = ical.calendar([(entry.kind, entry.state, entry.version,
-                                   program.data.get("name") if program else None)])
-        yield _Job(item=item, seq=item.wanted_seq, url=client.href(resource_name(item.entry_kind, item.entry_id)),
-                   body=body, remote_etag=item.remote_etag,
-                   written=not (item.pushed_seq == 0 and item.wanted_seq == 1))
+            job.body = ical.calendar([(entry.kind, entry.state, entry.version,
+                                       program.data.get("name") if program else None)])
+        yield job
 
 
-def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, items: list[PushItem],
+def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, jobs: list[_Job],
                 report: PassReport) -> None:
     """Write a claimed batch, a few requests at a time; record each outcome as it comes.
 
@@ -191,10 +196,11 @@ def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, 
     then the whole target backs off.
     """
     stop = threading.Event()
-    pending = {pool.submit(_write, client, job, stop): job for job in _jobs(target, client, items)}
+    pending = {pool.submit(_write, client, job, stop): job for job in _render(target, client, jobs)}
     failure = None
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        pushed, refused = [], []
         for future in done:
             job = pending.pop(future)
             try:
@@ -205,38 +211,33 @@ def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, 
                 failure = failure or exc  # its conflicts are seen again on the next pass
                 continue
             except Refused as exc:
-                _conflicts(target, job, report)
-                _item_refused(target, job.item, exc, report)
-                continue
-            _conflicts(target, job, report)
-            _item_pushed(target, job, etag, report)
+                refused.append(_refused(target, job, exc))
+            else:
+                pushed.append({"target_id": target.id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+                               "remote_etag": etag, "pushed_seq": job.seq, "attempts": 0,
+                               "next_attempt_at": None, "last_error": None, "lease_until": None})
+            for kind in job.conflicts:
+                _conflict(target, job, kind, report)
+        for rows in (pushed, refused):
+            if rows:  # by primary key, one statement for all
+                db.session.execute(update(PushItem), rows)
+        if pushed:
+            target.last_success_at = now()
+        report.pushed, report.failed = report.pushed + len(pushed), report.failed + len(refused)
         db.session.commit()
     if failure is not None:
         raise failure
 
 
-def _item_pushed(target: CaldavTarget, job: _Job, etag: str | None, report: PassReport) -> None:
-    item = job.item
-    item.remote_etag, item.pushed_seq = etag, job.seq
-    item.attempts, item.next_attempt_at, item.last_error, item.lease_until = 0, None, None, None
-    target.last_success_at = now()
-    report.pushed += 1
+def _refused(target: CaldavTarget, job: _Job, exc: Refused) -> dict:
+    """The item's new row: it retries on its own backoff (an admin may fix the cause)."""
+    target.last_error, target.last_error_at = f"{job.entry_id}: {exc}", now()
+    return {"target_id": target.id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+            "attempts": job.attempts + 1, "next_attempt_at": now() + backoff(job.attempts + 1),
+            "last_error": str(exc), "lease_until": None}
 
 
-def _item_refused(target: CaldavTarget, item: PushItem, exc: Refused, report: PassReport) -> None:
-    item.attempts += 1
-    item.next_attempt_at = now() + backoff(item.attempts)
-    item.last_error, item.lease_until = str(exc), None
-    target.last_error, target.last_error_at = f"{item.entry_id}: {exc}", now()
-    report.failed += 1
-
-
-def _conflicts(target: CaldavTarget, job: _Job, report: PassReport) -> None:
-    for kind in job.conflicts:
-        _conflict(target, job.item, kind, report)
-
-
-def _conflict(target: CaldavTarget, item: PushItem, kind: str, report: PassReport) -> None:
+def _conflict(target: CaldavTarget, item: PushItem | _Job, kind: str, report: PassReport) -> None:
     db.session.add(PushConflict(target_id=target.id, entry_kind=item.entry_kind, entry_id=item.entry_id,
                                 kind=kind, detected_at=now()))
     report.conflicts += 1
