@@ -131,6 +131,7 @@ class _Job:
     """One claimed item's write. Read before the claim's commit (which expires the rows),
     so neither rendering nor the pool's threads ever go back to the database for it."""
 
+    target_id: str
     entry_kind: str
     entry_id: str
     seq: int  # the wanted_seq claimed; pushed_seq becomes it on success
@@ -155,7 +156,7 @@ def _claim(target: CaldavTarget) -> list[_Job]:
             or_(PushItem.lease_until.is_(None), PushItem.lease_until <= at),
         ).order_by(PushItem.entry_kind, PushItem.entry_id).limit(BATCH).with_for_update(skip_locked=True)
     ).all()
-    jobs = [_Job(entry_kind=item.entry_kind, entry_id=item.entry_id, seq=item.wanted_seq,
+    jobs = [_Job(target_id=item.target_id, entry_kind=item.entry_kind, entry_id=item.entry_id, seq=item.wanted_seq,
                  remote_etag=item.remote_etag, attempts=item.attempts,
                  written=not (item.pushed_seq == 0 and item.wanted_seq == 1)) for item in items]
     for item in items:
@@ -213,7 +214,7 @@ def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, 
             except Refused as exc:
                 refused.append(_refused(target, job, exc))
             else:
-                pushed.append({"target_id": target.id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+                pushed.append({"target_id": job.target_id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
                                "remote_etag": etag, "pushed_seq": job.seq, "attempts": 0,
                                "next_attempt_at": None, "last_error": None, "lease_until": None})
             for kind in job.conflicts:
@@ -232,7 +233,7 @@ def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, 
 def _refused(target: CaldavTarget, job: _Job, exc: Refused) -> dict:
     """The item's new row: it retries on its own backoff (an admin may fix the cause)."""
     target.last_error, target.last_error_at = f"{job.entry_id}: {exc}", now()
-    return {"target_id": target.id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+    return {"target_id": job.target_id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
             "attempts": job.attempts + 1, "next_attempt_at": now() + backoff(job.attempts + 1),
             "last_error": str(exc), "lease_until": None}
 
