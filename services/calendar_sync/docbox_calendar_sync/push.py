@@ -6,7 +6,9 @@ due items (a short lease, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
 workers can run), and for each writes one calendar object resource named
 ``<UID>.ics``: created with ``If-None-Match: *``, replaced or deleted with
 ``If-Match``. A change therefore costs one request when nothing else touched
-the remote copy.
+the remote copy. A batch's bodies are rendered and its outcomes recorded in
+the worker's thread while a small pool sends up to ``CONCURRENT_REQUESTS``
+writes at once (one at a time on a server that answers 423 Locked).
 
 Doc Box is the source of truth. When a precondition fails (412) someone else
 edited or deleted the resource: we read the remote copy, put our version back
