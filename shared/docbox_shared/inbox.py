@@ -138,3 +138,10 @@ def expand_entries(entries: Iterable, window_start: datetime, window_end: dateti
             result.extend(recurrence.expand(entry.kind, entry.state, window_start, window_end))
     result.sort(key=lambda o: (o.start, o.id))
     return result
+
+
+def open_programs(db, entry_model) -> list:
+    """Replica programs an organizer opened to faculty (anyone may see and subscribe), by name then id."""
+    programs = db.session.scalars(select(entry_model).where(entry_model.kind == "program"))
+    return sorted((p for p in programs if p.data.get("open")), key=lambda p: (p.data.get("name", "").casefold(),
+                                                                               p.entry_id))

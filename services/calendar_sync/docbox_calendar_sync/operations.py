@@ -9,21 +9,20 @@ Vocabulary (see :mod:`.models`): program revision, feed, target, push item.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from docbox_shared import recurrence
+from docbox_shared import inbox, keys, recurrence
+from docbox_shared.clock import now
 from docbox_shared.inbox import expand_entries
 from docbox_shared.problems import NotFound, ValidationProblem
+from docbox_shared.tokens import hash_token, new_token
 
-from . import crypto, feeds, ical
-from .clock import now
-from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db
+from . import feeds, ical
+from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, db
 
 CALENDARED = ("session", "series")
 
@@ -45,7 +44,7 @@ def bump_program(program_id: str | None) -> None:
         db.session.add(ProgramRevision(program_id=program_id, revision=1, changed_at=at))
     else:
         row.revision += 1
-        row.changed_at = max(at, aware(row.changed_at) + timedelta(seconds=1))
+        row.changed_at = max(at, row.changed_at + timedelta(seconds=1))
     db.session.flush()
 
 
@@ -124,8 +123,7 @@ def resolve_programs(references: list[str], open_only: bool = False) -> list[Ent
 
 def open_programs() -> list[Entry]:
     """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
-    programs = [p for p in db.session.scalars(select(Entry).where(Entry.kind == "program")) if p.data.get("open")]
-    return sorted(programs, key=lambda p: (p.data.get("name", "").casefold(), p.entry_id))
+    return inbox.open_programs(db, Entry)
 
 
 def open_program(reference: str) -> Entry:
@@ -147,6 +145,14 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
     return expand_entries(rows, start, start + timedelta(days=days))[:limit]
 
 
+def upcoming_occurrence(program_id: str, occurrence_id: str, days: int = 120) -> recurrence.Occurrence:
+    """One of the program's upcoming occurrences (what its page lists); 404 for any other."""
+    for occ in upcoming(program_id, days=days, limit=10_000):
+        if occ.id == occurrence_id:
+            return occ
+    raise NotFound("This session is over or no longer planned.")
+
+
 # --- feeds ---------------------------------------------------------------------
 
 def feed_urls(token: str) -> tuple[str, str]:
@@ -161,15 +167,6 @@ def token_from_address(text: str) -> str:
     text = (text or "").strip()
     tail = text.rsplit("/", 1)[-1]
     return tail[:-len(".ics")] if tail.endswith(".ics") else tail
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    """256 random bits, URL-safe: the feed's capability."""
-    return secrets.token_urlsafe(32)
 
 
 def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None,
@@ -222,7 +219,7 @@ def create_target(*, name: str, server_url: str, calendar_url: str, username: st
                   program_ids: list[str]) -> CaldavTarget:
     target = CaldavTarget(
         id=uuid.uuid4().hex, name=name, server_url=server_url, calendar_url=calendar_url, username=username,
-        password_encrypted=crypto.encrypt(password), program_ids=sorted(set(program_ids)),
+        password_encrypted=keys.encrypt(password), program_ids=sorted(set(program_ids)),
         created_at=now(), failures=0)
     db.session.add(target)
     db.session.flush()
@@ -241,7 +238,7 @@ def get_target(target_id: str) -> CaldavTarget:
 def update_target(target_id: str, changes: dict) -> CaldavTarget:
     target = get_target(target_id)
     if "password" in changes:
-        target.password_encrypted = crypto.encrypt(changes.pop("password"))
+        target.password_encrypted = keys.encrypt(changes.pop("password"))
     if "program_ids" in changes:
         changes["program_ids"] = sorted(set(changes["program_ids"]))
     for key, value in changes.items():
@@ -292,14 +289,14 @@ def target_status(target: CaldavTarget) -> dict:
     recent = db.session.scalars(select(PushConflict).where(PushConflict.target_id == target.id)
                                 .order_by(PushConflict.id.desc()).limit(10))
     return {
-        "last_success_at": aware(target.last_success_at),
+        "last_success_at": target.last_success_at,
         "last_error": target.last_error,
-        "last_error_at": aware(target.last_error_at),
-        "retry_at": aware(target.retry_at),
+        "last_error_at": target.last_error_at,
+        "retry_at": target.retry_at,
         "pending_changes": pending,
         "conflicts": conflicts,
         "recent_conflicts": [{"entry_kind": c.entry_kind, "entry_id": c.entry_id, "kind": c.kind,
-                              "detected_at": aware(c.detected_at)} for c in recent],
+                              "detected_at": c.detected_at} for c in recent],
     }
 
 
@@ -307,7 +304,7 @@ def rotate_secrets() -> int:
     """Re-encrypt every stored password with the newest key; returns how many."""
     count = 0
     for target in db.session.scalars(select(CaldavTarget)):
-        target.password_encrypted = crypto.rotate(target.password_encrypted)
+        target.password_encrypted = keys.rotate(target.password_encrypted)
         count += 1
     db.session.commit()
     return count

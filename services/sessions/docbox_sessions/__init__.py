@@ -5,36 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 
-from docbox_shared import database
-from docbox_shared import web as shared_web  # not "web": that name is this package's pages (docbox_sessions.web)
-from docbox_shared.api import Api, api_config
+from docbox_shared.frame import service_app
 
 from . import config
 from .models import db
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
-migrate = Migrate()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    # Defaults, then the environment (read once), then overrides from tests.
-    app.config.update(api_config("Doc Box sessions"))
-    app.config.update(config.from_environment())
-    app.config.update(test_config or {})
-    shared_web.configure_logging(app.config["LOG_LEVEL"])
-    # Extensions.
-    database.configure(app)  # pooled connections checked before use, no parameters in errors
-    db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
-    shared_web.init_app(app, db, "sessions")
-    api = Api(app)
-    # Blueprints.
+    # The frame: settings, logs, database, migrations, API, errors, health and metrics.
     from .api import BLUEPRINTS
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
+    app = service_app(__name__, "sessions", config.SETTINGS, db, MIGRATIONS, test_config,
+                      api_title="Doc Box sessions", api_blueprints=BLUEPRINTS)
+    # Then what is this service's own: commands, staff pages, gauges.
     from .cli import register
     register(app)
     from .web import init_pages

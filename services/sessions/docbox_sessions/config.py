@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, Setting, as_list, load
+from docbox_shared.settings import COMMON, Setting, as_list
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -31,6 +31,3 @@ SETTINGS = COMMON + [
             "Key signing the staff web login cookie.", secret=True),
 ]
 
-
-def from_environment() -> dict:
-    return load(SETTINGS)

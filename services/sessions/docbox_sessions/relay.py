@@ -27,8 +27,8 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from docbox_shared import loop, signing
+from docbox_shared.clock import now
 
-from .clock import now
 from .models import OutboxDelivery, db
 
 log = logging.getLogger(__name__)

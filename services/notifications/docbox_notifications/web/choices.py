@@ -13,7 +13,9 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from .. import operations
+from docbox_shared import inbox
+
+from ..models import Entry, db
 from ..operations import OFFSET_CHOICES
 
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
@@ -28,8 +30,7 @@ def offset_options() -> list[tuple[str, str]]:
 
 def open_programs() -> dict[str, dict]:
     """Programs faculty may subscribe to (marked ``open`` by sessions), by name."""
-    found = {pid: data for pid, data in operations.programs().items() if data.get("open")}
-    return dict(sorted(found.items(), key=lambda item: (item[1].get("name", "").lower(), item[0])))
+    return {p.entry_id: p.data for p in inbox.open_programs(db, Entry)}
 
 
 def program_options(programs: dict[str, dict]) -> list[tuple[str, str]]:

@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from docbox_shared.clock import now
 from docbox_shared.problems import Forbidden, NotFound, ValidationProblem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, db
 from .schemas import AttendanceIn, AttendanceOut, OccurrenceOut, OccurrencePatch, OccurrenceQuery
 
@@ -61,6 +61,17 @@ class OccurrenceCancel(MethodView):
         """Cancel one occurrence (it stays listed, as cancelled)"""
         require_role(*PLANNERS)
         occ = operations.cancel_occurrence(occurrence_id)
+        db.session.commit()
+        return occ
+
+
+@blp.route("/<occurrence_id>/restore")
+class OccurrenceRestore(MethodView):
+    @blp.response(200, OccurrenceOut)
+    def post(self, occurrence_id):
+        """Restore a cancelled occurrence still ahead: it takes place after all (409 once it has passed)"""
+        require_role(*PLANNERS)
+        occ = operations.restore_occurrence(occurrence_id)
         db.session.commit()
         return occ
 

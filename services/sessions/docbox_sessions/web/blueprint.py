@@ -8,14 +8,12 @@ HTML page with the same status instead of problem+json.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, g, redirect, request, url_for
 
-from docbox_shared.problems import Problem, Unauthorized
+from docbox_shared.pages import error_pages
+from docbox_shared.problems import Unauthorized
 
 from ..auth import PLANNERS
 from ..models import db
@@ -23,7 +21,6 @@ from . import account, attendance, occurrences, planning, present, statistics
 from .login import signed_in_staff
 
 bp = Blueprint("pages", __name__, template_folder="templates")
-log = logging.getLogger(__name__)
 PUBLIC = {"pages.login"}
 
 rules = [
@@ -32,9 +29,11 @@ rules = [
     ("/logout", account.logout, ["POST"]),
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
+    ("/occurrences.csv", occurrences.export_csv, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/restore", occurrences.restore, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count", attendance.count, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count/saved", attendance.saved, ["GET"]),
     ("/my", attendance.my_sessions, ["GET"]),
@@ -42,12 +41,14 @@ rules = [
     ("/programs/new", planning.program_new, ["GET", "POST"]),
     ("/programs/<program_id>/edit", planning.program_edit, ["GET", "POST"]),
     ("/sessions/new", planning.session_new, ["GET", "POST"]),
+    ("/sessions/<session_id>/edit", planning.session_edit, ["GET", "POST"]),
     ("/series", planning.series_list, ["GET"]),
     ("/series/new", planning.series_new, ["GET", "POST"]),
     ("/series/<series_id>", planning.series_detail, ["GET"]),
     ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
     ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
     ("/stats", statistics.stats, ["GET"]),
+    ("/stats.csv", statistics.stats_csv, ["GET"]),
 ]
 for rule, view, methods in rules:
     bp.add_url_rule(rule, view_func=view, methods=methods)
@@ -99,35 +100,9 @@ def _navigation():
             "staff": staff, "present": present}
 
 
-def _error_page(status: int, title: str, detail: str):
-    db.session.rollback()
-    return render_template("sessions/error.html", status=status, title=title, detail=detail), status
+error_pages(bp, db, "sessions/layout.html", ("Go to the start page", "pages.home"), unexpected=True)
 
 
 @bp.errorhandler(Unauthorized)
 def _unauthorized(exc):
     return redirect(url_for("pages.login", next=_local_path(request.full_path)))
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem):
-    return _error_page(exc.status, exc.title, exc.detail)
-
-
-@bp.errorhandler(CSRFError)
-def _csrf(exc: CSRFError):
-    return _error_page(400, "This form has expired",
-                       "For your safety the form could not be sent. Go back, reload the page and try again.")
-
-
-@bp.errorhandler(HTTPException)
-def _http(exc: HTTPException):
-    return _error_page(exc.code or 500, exc.name, exc.description or "")
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    if isinstance(exc, HTTPException):
-        return _http(exc)
-    log.exception("unhandled error on a page")
-    return _error_page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")
