@@ -12,6 +12,8 @@ admin can fix them.
 
 from __future__ import annotations
 
+import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +22,7 @@ import requests
 
 ICS = "text/calendar; charset=utf-8"
 DAV = "{DAV:}"
+LOCKED_RETRIES = 3
 
 
 class PushError(Exception):
@@ -42,26 +45,73 @@ class Answer:
 
 
 class Client:
-    def __init__(self, calendar_url: str, username: str, password: str, *, timeout: float, verify=True):
+    """One calendar's client; safe to share between threads.
+
+    At most ``concurrency`` requests are in flight at once. Each thread gets
+    its own :class:`requests.Session` (requests does not promise a session is
+    thread-safe), so each keeps one connection alive for all its requests;
+    :meth:`close` closes them all. A server that cannot write two resources at
+    once answers ``423 Locked`` (Xandikos, committing to git, does): the
+    request is retried and from then on this client sends one at a time.
+    """
+
+    def __init__(self, calendar_url: str, username: str, password: str, *, timeout: float, verify=True,
+                 concurrency: int = 1):
         self.calendar_url = calendar_url
-        self.session = requests.Session()
-        # REQUESTS_CA_BUNDLE and proxy variables of the host must not change where we send passwords.
-        self.session.trust_env = False
-        self.session.verify = verify
-        if username:
-            self.session.auth = (username, password)
+        self._auth = (username, password) if username else None
+        self._verify = verify
         self.timeout = timeout
         self.requests = 0  # how many requests this client sent (the worker reports it)
+        self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)  # waits for fewer than _limit requests in flight
+        self._limit, self._busy = max(concurrency, 1), 0
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            # REQUESTS_CA_BUNDLE and proxy variables of the host must not change where we send passwords.
+            session.trust_env = False
+            session.verify = self._verify
+            session.auth = self._auth
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def href(self, name: str) -> str:
         return urljoin(self.calendar_url, name)
 
     def _send(self, method: str, url: str, **kwargs) -> Answer:
-        self.requests += 1
-        try:
-            r = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
-        except requests.RequestException as exc:
-            raise Unreachable(f"{method} failed: {type(exc).__name__}") from exc
+        for attempt in range(LOCKED_RETRIES + 1):
+            if attempt:
+                time.sleep(0.1 * attempt)
+            with self._turn:
+                self._turn.wait_for(lambda: self._busy < self._limit)
+                self._busy += 1
+                self.requests += 1
+            try:
+                r = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            except requests.RequestException as exc:
+                raise Unreachable(f"{method} failed: {type(exc).__name__}") from exc
+            finally:
+                with self._turn:
+                    self._busy -= 1
+                    self._turn.notify_all()
+            if r.status_code != 423:
+                break
+            # Nothing was written. Locked by our own other requests, or by someone else's
+            # WebDAV lock: either way, one at a time from now on (a lasting lock is Refused).
+            with self._turn:
+                self._limit = 1
         if r.status_code >= 500 or r.status_code == 429:
             raise Unreachable(f"{method} answered {r.status_code}")
         if r.status_code in (401, 403):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import icalendar
 
@@ -148,10 +149,24 @@ def _on_a_change(wall: datetime, duration: timedelta, tz) -> bool:
     return recurrence.after(wall.replace(tzinfo=tz), duration).replace(tzinfo=None) != end_wall
 
 
-def _add_timezones(cal: icalendar.Calendar, spans: dict[str, list[int]]) -> None:
-    """One VTIMEZONE per zone used (see docbox_shared.vtimezone), covering its events."""
-    for name in sorted(spans):
-        cal.add_component(vtimezone.vtimezone(name, min(spans[name]), max(spans[name])))
+@lru_cache(maxsize=256)
+def _vtimezone(name: str, first_year: int, last_year: int) -> bytes:
+    """A VTIMEZONE's text, built and serialized once: every CalDAV object carries one."""
+    return vtimezone.vtimezone(name, first_year, last_year).to_ical()
+
+
+def _with_timezones(body: bytes, spans: dict[str, list[int]]) -> bytes:
+    """``body`` with one VTIMEZONE per zone used (see docbox_shared.vtimezone), covering its events.
+
+    They go before the first VEVENT, exactly where ``add_component`` would have put
+    them (the same bytes), spliced in as text because parsing and serializing them
+    for every object was half of a CalDAV push's rendering.
+    """
+    if not spans:
+        return body
+    at = body.index(b"\r\nBEGIN:VEVENT\r\n") + 2  # a zone is only used by an event
+    zones = b"".join(_vtimezone(name, min(spans[name]), max(spans[name])) for name in sorted(spans))
+    return body[:at] + zones + body[at:]
 
 
 def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | None = None,
@@ -180,7 +195,6 @@ def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | 
             span.append((state["start"] if kind == "session" else state["start_local"]).year)
             span.append((state["end"] if kind == "session" else recurrence.rule_dates(state)[-1]).year)
         events.extend(entry)
-    _add_timezones(cal, spans)
     for event in events:
         cal.add_component(event)
-    return cal.to_ical()
+    return _with_timezones(cal.to_ical(), spans)

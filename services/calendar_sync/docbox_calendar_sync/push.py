@@ -6,7 +6,9 @@ due items (a short lease, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
 workers can run), and for each writes one calendar object resource named
 ``<UID>.ics``: created with ``If-None-Match: *``, replaced or deleted with
 ``If-Match``. A change therefore costs one request when nothing else touched
-the remote copy.
+the remote copy. A batch's bodies are rendered and its outcomes recorded in
+the worker's thread while a small pool sends up to ``CONCURRENT_REQUESTS``
+writes at once (one at a time on a server that answers 423 Locked).
 
 Doc Box is the source of truth. When a precondition fails (412) someone else
 edited or deleted the resource: we read the remote copy, put our version back
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from docbox_shared import keys
 from docbox_shared.clock import now
@@ -39,6 +43,10 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # default of DOCBOX_CALDAV_LEASE_SECONDS
 BATCH = 50
+# Writes in flight at once per target. The server's work per PUT (parsing, storing,
+# fsync) is most of a push; a few at once keep it busy while we render and record
+# (bench/caldav_push.py). Few enough for small servers and rate limits.
+CONCURRENT_REQUESTS = 4
 MAX_BACKOFF = 3600
 
 
@@ -75,7 +83,8 @@ def run_pass() -> PassReport:
 def _client(target: CaldavTarget) -> Client:
     config = current_app.config
     return Client(target.calendar_url, target.username, keys.decrypt(target.password_encrypted),
-                  timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"])
+                  timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"],
+                  concurrency=CONCURRENT_REQUESTS)
 
 
 def _push_target(target: CaldavTarget, report: PassReport) -> None:
@@ -87,12 +96,12 @@ def _push_target(target: CaldavTarget, report: PassReport) -> None:
         return
     try:
         _reconcile_if_due(target, client, report)
-        for _ in range(1000):  # bounded: items changing during the pass wait for the next one
-            batch = _claim(target)
-            if not batch:
-                break
-            for item in batch:
-                _push_item(target, client, item, report)
+        with ThreadPoolExecutor(CONCURRENT_REQUESTS, thread_name_prefix="caldav-push") as pool:
+            for _ in range(1000):  # bounded: items changing during the pass wait for the next one
+                batch = _claim(target)
+                if not batch:
+                    break
+                _push_batch(target, client, pool, batch, report)
     except Unreachable as exc:
         report.failed += 1
         _target_failed(target, str(exc))
@@ -105,6 +114,7 @@ def _push_target(target: CaldavTarget, report: PassReport) -> None:
             db.session.commit()
     finally:
         report.requests += client.requests
+        client.close()
 
 
 def _target_failed(target: CaldavTarget, message: str) -> None:
@@ -120,7 +130,28 @@ def _target_failed(target: CaldavTarget, message: str) -> None:
     log.warning("caldav target failed", extra={"target_id": target.id, "error": message})
 
 
-def _claim(target: CaldavTarget) -> list[PushItem]:
+@dataclass
+class _Job:
+    """One claimed item's write. Read before the claim's commit (which expires the rows),
+    so neither rendering nor the pool's threads ever go back to the database for it."""
+
+    target_id: str
+    entry_kind: str
+    entry_id: str
+    seq: int  # the wanted_seq claimed; pushed_seq becomes it on success
+    remote_etag: str | None
+    attempts: int
+    written: bool  # whether we may ever have written it (else a delete needs no request)
+    url: str = ""
+    body: bytes | None = None  # None: the entry must not be on the target (delete it)
+    conflicts: list[str] = field(default_factory=list)  # what the thread found someone else did
+
+
+class _Skipped(Exception):
+    """The target failed while this job waited: it stays due for the next pass."""
+
+
+def _claim(target: CaldavTarget) -> list[_Job]:
     at = now()
     items = db.session.scalars(
         select(PushItem).where(
@@ -129,45 +160,109 @@ def _claim(target: CaldavTarget) -> list[PushItem]:
             or_(PushItem.lease_until.is_(None), PushItem.lease_until <= at),
         ).order_by(PushItem.entry_kind, PushItem.entry_id).limit(BATCH).with_for_update(skip_locked=True)
     ).all()
+    jobs = [_Job(target_id=item.target_id, entry_kind=item.entry_kind, entry_id=item.entry_id, seq=item.wanted_seq,
+                 remote_etag=item.remote_etag, attempts=item.attempts,
+                 written=not (item.pushed_seq == 0 and item.wanted_seq == 1)) for item in items]
     for item in items:
         item.lease_until = at + timedelta(seconds=current_app.config.get("CALDAV_LEASE_SECONDS", LEASE.total_seconds()))
     db.session.commit()
-    return items
+    return jobs
 
 
-def _conflict(target: CaldavTarget, item: PushItem, kind: str, report: PassReport) -> None:
+# --- one batch: rendered here, sent by the pool, recorded here ---------------------
+
+def _render(target: CaldavTarget, client: Client, jobs: list[_Job]):
+    """Fill in each job's URL and body, reading the batch's entries in one query per kind."""
+    entries, program_ids = {}, set(target.program_ids)
+    for kind in {job.entry_kind for job in jobs}:
+        ids = [job.entry_id for job in jobs if job.entry_kind == kind]
+        entries.update(((e.kind, e.entry_id), e) for e in db.session.scalars(
+            select(Entry).where(Entry.kind == kind, Entry.entry_id.in_(ids))))
+    for job in jobs:
+        job.url = client.href(resource_name(job.entry_kind, job.entry_id))
+        entry = entries.get((job.entry_kind, job.entry_id))
+        if entry is not None and entry.program_id in program_ids:
+            program = db.session.get(Entry, ("program", entry.program_id))
+            job.body = ical.calendar([(entry.kind, entry.state, entry.version,
+                                       program.data.get("name") if program else None)])
+        yield job
+
+
+def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, jobs: list[_Job],
+                report: PassReport) -> None:
+    """Write a claimed batch, a few requests at a time; record each outcome as it comes.
+
+    The database stays in this thread (a session is not thread-safe); the pool
+    only talks HTTP, so our rendering and bookkeeping overlap the server's work.
+    Each item is its own resource, so concurrent writes never race each other.
+    Outcomes are committed as they arrive, all that arrived in one commit (the
+    database never waits on the server, nor the server on the database). On an
+    outage, the jobs not yet started are skipped, those done are still recorded,
+    then the whole target backs off.
+    """
+    stop = threading.Event()
+    pending = {pool.submit(_write, client, job, stop): job for job in _render(target, client, jobs)}
+    failure = None
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        pushed, refused = [], []
+        for future in done:
+            job = pending.pop(future)
+            try:
+                etag = future.result()
+            except _Skipped:
+                continue
+            except Unreachable as exc:
+                failure = failure or exc  # its conflicts are seen again on the next pass
+                continue
+            except Refused as exc:
+                refused.append(_refused(target, job, exc))
+            else:
+                pushed.append({"target_id": job.target_id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+                               "remote_etag": etag, "pushed_seq": job.seq, "attempts": 0,
+                               "next_attempt_at": None, "last_error": None, "lease_until": None})
+            for kind in job.conflicts:
+                _conflict(target, job, kind, report)
+        for rows in (pushed, refused):
+            if rows:  # by primary key, one statement for all
+                db.session.execute(update(PushItem), rows)
+        if pushed:
+            target.last_success_at = now()
+        report.pushed, report.failed = report.pushed + len(pushed), report.failed + len(refused)
+        db.session.commit()
+    if failure is not None:
+        raise failure
+
+
+def _refused(target: CaldavTarget, job: _Job, exc: Refused) -> dict:
+    """The item's new row: it retries on its own backoff (an admin may fix the cause)."""
+    target.last_error, target.last_error_at = f"{job.entry_id}: {exc}", now()
+    return {"target_id": job.target_id, "entry_kind": job.entry_kind, "entry_id": job.entry_id,
+            "attempts": job.attempts + 1, "next_attempt_at": now() + backoff(job.attempts + 1),
+            "last_error": str(exc), "lease_until": None}
+
+
+def _conflict(target: CaldavTarget, item: PushItem | _Job, kind: str, report: PassReport) -> None:
     db.session.add(PushConflict(target_id=target.id, entry_kind=item.entry_kind, entry_id=item.entry_id,
                                 kind=kind, detected_at=now()))
     report.conflicts += 1
     log.info("caldav conflict", extra={"target_id": target.id, "entry_id": item.entry_id, "conflict": kind})
 
 
-def _push_item(target: CaldavTarget, client: Client, item: PushItem, report: PassReport) -> None:
-    seq = item.wanted_seq
-    entry = db.session.get(Entry, (item.entry_kind, item.entry_id))
-    url = client.href(resource_name(item.entry_kind, item.entry_id))
+# --- the requests of one job (in the pool's threads: no database here) ---------------
+
+def _write(client: Client, job: _Job, stop: threading.Event) -> str | None:
+    """Bring one resource to ``job.body`` (or delete it); the ETag it now has."""
+    if stop.is_set():
+        raise _Skipped()
     try:
-        if entry is not None and entry.program_id in target.program_ids:
-            program = db.session.get(Entry, ("program", entry.program_id))
-            body = ical.calendar([(entry.kind, entry.state, entry.version,
-                                   program.data.get("name") if program else None)])
-            item.remote_etag = _put(target, client, item, url, body, report)
-        else:
-            _delete(target, client, item, url, report)
-            item.remote_etag = None
-    except Refused as exc:
-        item.attempts += 1
-        item.next_attempt_at = now() + backoff(item.attempts)
-        item.last_error, item.lease_until = str(exc), None
-        target.last_error, target.last_error_at = f"{item.entry_id}: {exc}", now()
-        report.failed += 1
-        db.session.commit()
-        return
-    item.pushed_seq = seq
-    item.attempts, item.next_attempt_at, item.last_error, item.lease_until = 0, None, None, None
-    target.last_success_at = now()
-    report.pushed += 1
-    db.session.commit()
+        if job.body is None:
+            _delete(client, job)
+            return None
+        return _put(client, job)
+    except Unreachable:
+        stop.set()
+        raise
 
 
 def _stored_etag(client: Client, url: str, answer) -> str | None:
@@ -178,8 +273,9 @@ def _stored_etag(client: Client, url: str, answer) -> str | None:
     return remote.etag if remote.status == 200 else None
 
 
-def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) -> str | None:
-    answer = client.put(url, body, if_match=item.remote_etag)
+def _put(client: Client, job: _Job) -> str | None:
+    url, body = job.url, job.body
+    answer = client.put(url, body, if_match=job.remote_etag)
     if answer.status in (200, 201, 204):
         return _stored_etag(client, url, answer)
     if answer.status not in (404, 412):
@@ -187,10 +283,10 @@ def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) 
     # Someone else changed or deleted it (or created it first): Doc Box's version wins.
     remote = client.get(url)
     if remote.status == 404:
-        _conflict(target, item, "deleted", report)
+        job.conflicts.append("deleted")
         answer = client.put(url, body)
     elif remote.status == 200 and remote.etag:
-        _conflict(target, item, "modified" if item.remote_etag else "existed", report)
+        job.conflicts.append("modified" if job.remote_etag else "existed")
         answer = client.put(url, body, if_match=remote.etag)
     else:
         raise Refused(f"GET answered {remote.status}")
@@ -199,10 +295,10 @@ def _put(target, client: Client, item: PushItem, url: str, body: bytes, report) 
     raise Refused(f"PUT answered {answer.status} again; the resource keeps changing")
 
 
-def _delete(target, client: Client, item: PushItem, url: str, report) -> None:
-    etag = item.remote_etag
+def _delete(client: Client, job: _Job) -> None:
+    url, etag = job.url, job.remote_etag
     if etag is None:
-        if item.pushed_seq == 0 and item.wanted_seq == 1:
+        if not job.written:
             return  # queued and dropped before the first push: never written
         remote = client.get(url)
         if remote.status == 404:
@@ -215,7 +311,7 @@ def _delete(target, client: Client, item: PushItem, url: str, report) -> None:
         remote = client.get(url)
         if remote.status == 404:
             return
-        _conflict(target, item, "modified", report)
+        job.conflicts.append("modified")
         answer = client.delete(url, if_match=remote.etag or "*")
         if answer.status in (200, 204, 404):
             return
