@@ -10,7 +10,6 @@ afterwards, so runs never see each other's rows.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # makes tests/support importable as `support`
+
+from support.ports import free_port  # noqa: E402
 
 PG_URL = os.environ.get("DOCBOX_TEST_DATABASE_URL", "")
 
@@ -67,16 +68,51 @@ def module_databases(tmp_path_factory):
     databases.drop_all()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def port():
     """A free TCP port on 127.0.0.1."""
     return free_port()
+
+
+@pytest.fixture
+def smtp(port):
+    """A real SMTP server (``support.smtp.SmtpSink``) on a free port, keeping every message."""
+    from support.smtp import SmtpSink
+
+    sink = SmtpSink(port)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def radicale(tmp_path):
+    """A real Radicale CalDAV server (``support.caldav``) with a calendar ready."""
+    from support.caldav import Radicale, started
+
+    server = started(Radicale, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def xandikos(tmp_path):
+    """A real Xandikos CalDAV server (``support.caldav``), without authentication, with a calendar ready."""
+    from support.caldav import Xandikos, started
+
+    server = started(Xandikos, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def caldav_server(request, tmp_path):
+    """Each test twice: once against Radicale, once against Xandikos."""
+    from support.caldav import Radicale, Xandikos, started
+
+    server = started(Radicale if request.param == "radicale" else Xandikos, tmp_path)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

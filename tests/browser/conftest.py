@@ -15,14 +15,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-import flask_migrate
 import pytest
 
-from docbox_sessions import MIGRATIONS, create_app
 from docbox_sessions.models import db
+from support.apps import running_app
+from support.clock import Clock, clock_config
 
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 PASSWORD = "a long passphrase for tests"
@@ -33,17 +33,6 @@ CHROMIUM = os.environ.get("DOCBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **kwargs) -> None:
-        self.moment += timedelta(**kwargs)
-
-
 @pytest.fixture
 def clock():
     return Clock(T0)
@@ -51,15 +40,11 @@ def clock():
 
 @pytest.fixture
 def app(make_database_url, clock):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
-                      "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
-                      "SECRET_KEY": "browser-test-key"})
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
+                                  **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
+                                  "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
+                                  "SECRET_KEY": "browser-test-key"}) as app:
+        yield app
 
 
 @pytest.fixture

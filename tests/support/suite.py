@@ -21,16 +21,11 @@ from pathlib import Path
 
 import requests
 
+from support.ports import free_port
+
 BIN = Path(sys.executable).parent
 SECRET = "suite-event-secret"
 ADMIN_TOKEN = "suite-notifications-admin-token"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
