@@ -23,7 +23,7 @@ from pathlib import Path
 import icalendar
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 
 from support.apps import running_app
 from support.clock import clock_config
@@ -264,7 +264,7 @@ def test_the_copy_button_works_under_the_pages_content_security_policy(browser, 
         expect(page.locator("#copy-status")).to_have_text("Copied.")
         assert refused == [], refused
         # An injected inline script (what an XSS would add) does not run.
-        with pytest.raises(Exception):
+        with pytest.raises(PlaywrightError):
             page.add_script_tag(content="window.injected = true;")
         assert page.evaluate("() => window.injected === undefined")
         assert refused, "the browser should report the refused inline script"

@@ -34,8 +34,8 @@ def tricky_calendar(sessions):
     weekly = sessions.exception(weekly, date(2026, 3, 10), start=datetime(2026, 3, 11, 22, 30, tzinfo=UTC),
                                 end=datetime(2026, 3, 11, 23, 30, tzinfo=UTC), location="Café Ü")
     weekly = sessions.exception(weekly, date(2026, 3, 17), status="cancelled")
-    berlin = sessions.series(program, "Montagsrunde", datetime(2026, 3, 16, 18, 30), "FREQ=WEEKLY;COUNT=4",
-                             tz="Europe/Berlin", video_url="https://video.example.org/m")
+    sessions.series(program, "Montagsrunde", datetime(2026, 3, 16, 18, 30), "FREQ=WEEKLY;COUNT=4",
+                    tz="Europe/Berlin", video_url="https://video.example.org/m")
     ended = sessions.series(program, "Ended early", datetime(2026, 4, 1, 12, 0), "FREQ=DAILY;COUNT=10",
                             tz="America/New_York")
     ended = sessions.exception(ended, date(2026, 4, 8), start=datetime(2026, 4, 8, 20, tzinfo=UTC),

@@ -203,7 +203,7 @@ def services(tmp_path_factory):
                 time.sleep(0.1)
         yield result
     finally:
-        for proc, log in started:
+        for proc, _log in started:
             proc.terminate()
         for proc, log in started:
             try:
