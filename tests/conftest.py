@@ -75,6 +75,15 @@ def port():
 
 
 @pytest.fixture
+def table_counts(app):
+    """``table_counts()``: rows per table of the folder's ``app``; a request that writes nothing (or is
+    refused) leaves it unchanged."""
+    from support.bad_input import row_counts
+
+    return row_counts(app, app.extensions["sqlalchemy"])
+
+
+@pytest.fixture
 def smtp(port):
     """A real SMTP server (``support.smtp.SmtpSink``) on a free port, keeping every message."""
     from support.smtp import SmtpSink

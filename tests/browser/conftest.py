@@ -165,13 +165,3 @@ def ops(app):
             yield operations
             db.session.commit()
     return run
-
-
-@pytest.fixture
-def table_counts(app):
-    """``table_counts()``: rows per table; a refused request leaves it unchanged."""
-    def count():
-        with app.app_context():
-            return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-                    for t in db.metadata.sorted_tables}
-    return count

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from docbox_sessions.models import db
 from support.apps import running_app
 from support.clock import Clock, clock_config
 
@@ -80,13 +79,3 @@ def program(api):
 def staff_id(api):
     """``staff_id(role)``: the id of the staff member added for that role."""
     return lambda role: next(s["id"] for s in api("admin").get("/api/v1/staff").json if s["role"] == role)
-
-
-@pytest.fixture
-def table_counts(app):
-    """``table_counts()``: rows per table; a request that writes nothing leaves it unchanged."""
-    def count():
-        with app.app_context():
-            return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-                    for t in db.metadata.sorted_tables}
-    return count
