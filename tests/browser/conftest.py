@@ -7,7 +7,8 @@
 - ``base_url``: the app served by werkzeug in a thread on a free port.
 - ``browser``: headless ``/usr/bin/chromium`` driven by Playwright (one per test session).
 - ``page``: a desktop page (1280x900); ``phone`` a 375x812 one.
-- ``check(page, name)``: writes ``test-artifacts/screenshots/<name>.png`` and
+- ``check(page, name)``: writes ``test-artifacts/screenshots/<name>.png`` (the folder
+  ``$DOCBOX_TEST_ARTIFACTS`` instead of test-artifacts when set) and
   fails on any axe-core violation with impact serious or critical.
 - ``sign_in(page, role)``: signs in through the login form.
 """
@@ -27,7 +28,8 @@ from support.clock import Clock, clock_config
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 PASSWORD = "a long passphrase for tests"
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# CI runs two passes at once; each names its own folder.
+SCREENSHOTS = Path(os.environ.get("DOCBOX_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("DOCBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
