@@ -94,34 +94,46 @@ def smtp(port):
     sink.stop()
 
 
-@pytest.fixture
-def radicale(tmp_path):
-    """A real Radicale CalDAV server (``support.caldav``) with a calendar ready."""
-    from support.caldav import Radicale, started
-
-    server = started(Radicale, tmp_path)
+def _caldav_process(cls, tmp_path_factory):
+    server = cls(tmp_path_factory.mktemp(cls.name))
+    server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture
-def xandikos(tmp_path):
-    """A real Xandikos CalDAV server (``support.caldav``), without authentication, with a calendar ready."""
-    from support.caldav import Xandikos, started
+@pytest.fixture(scope="module")
+def radicale_process(tmp_path_factory):
+    from support.caldav import Radicale
 
-    server = started(Xandikos, tmp_path)
-    yield server
-    server.stop()
+    yield from _caldav_process(Radicale, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def xandikos_process(tmp_path_factory):
+    from support.caldav import Xandikos
+
+    yield from _caldav_process(Xandikos, tmp_path_factory)
+
+
+@pytest.fixture
+def radicale(radicale_process):
+    """A real Radicale CalDAV server (``support.caldav``, one per module) with a new empty calendar."""
+    radicale_process.fresh_calendar()
+    return radicale_process
+
+
+@pytest.fixture
+def xandikos(xandikos_process):
+    """A real Xandikos CalDAV server (``support.caldav``, one per module, without authentication) with a
+    new empty calendar."""
+    xandikos_process.fresh_calendar()
+    return xandikos_process
 
 
 @pytest.fixture(params=["radicale", "xandikos"])
-def caldav_server(request, tmp_path):
+def caldav_server(request):
     """Each test twice: once against Radicale, once against Xandikos."""
-    from support.caldav import Radicale, Xandikos, started
-
-    server = started(Radicale if request.param == "radicale" else Xandikos, tmp_path)
-    yield server
-    server.stop()
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 ``calendar_url`` is a calendar collection ready for use; ``stop()`` and
 ``start()`` take the server away and bring it back; ``objects()`` lists what
 the calendar holds. The ``radicale``, ``xandikos`` and ``caldav_server``
-fixtures (tests/conftest.py) give one per test.
+fixtures (tests/conftest.py) start a server once per test module (a start
+costs seconds) and give each test a new empty calendar on it, running.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -48,6 +50,17 @@ class CalDAVServer:
 
     def command(self) -> list[str]:
         raise NotImplementedError
+
+    def calendar_url_of(self, name: str) -> str:
+        raise NotImplementedError
+
+    def fresh_calendar(self) -> None:
+        """Makes ``calendar_url`` a new empty calendar, (re)starting the server if a test left it stopped."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        self.calendar_url = self.calendar_url_of(f"docbox-{uuid.uuid4().hex[:10]}")
+        answer = self.http().request("MKCALENDAR", self.calendar_url)
+        assert answer.status_code == 201, answer.text
 
     def start(self):
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,
@@ -101,7 +114,6 @@ class Radicale(CalDAVServer):
     def __init__(self, root):
         super().__init__(root)
         (root / "users").write_text(f"{self.username}:{self.password}\n")
-        self.calendar_url = f"{self.base}/{self.username}/docbox/"
 
     def command(self):
         return [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.port}",
@@ -110,9 +122,8 @@ class Radicale(CalDAVServer):
                 "--auth-htpasswd-encryption", "plain", "--rights-type", "owner_only",
                 "--logging-level", "warning"]
 
-    def create_calendar(self):
-        answer = self.http().request("MKCALENDAR", self.calendar_url)
-        assert answer.status_code == 201, answer.text
+    def calendar_url_of(self, name):
+        return f"{self.base}/{self.username}/{name}/"
 
 
 class Xandikos(CalDAVServer):
@@ -120,22 +131,10 @@ class Xandikos(CalDAVServer):
 
     name = "xandikos"
 
-    def __init__(self, root):
-        super().__init__(root)
-        self.calendar_url = f"{self.base}/user/calendars/calendar/"
-
     def command(self):
         return [str(BIN / "xandikos"), "serve", "-d", str(self.root / "data"), "--defaults",
                 "-l", "127.0.0.1", "-p", str(self.port), "--state-dir", str(self.root / "state"),
                 "--no-detect-systemd"]
 
-    def create_calendar(self):
-        assert self.http().request("PROPFIND", self.calendar_url, headers={"Depth": "0"}).status_code == 207
-
-
-def started(cls, folder: Path):
-    """A server of ``cls`` started over ``folder / cls.name``, its calendar ready."""
-    server = cls(folder / cls.name)
-    server.start()
-    server.create_calendar()
-    return server
+    def calendar_url_of(self, name):
+        return f"{self.base}/user/calendars/{name}/"
