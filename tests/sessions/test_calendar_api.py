@@ -247,6 +247,27 @@ def test_demo_seed_plans_the_three_kinds_of_entry(app, clock):
     assert "nothing seeded" in runner.invoke(args=["seed-demo"]).output, "a second start seeds nothing"
 
 
+def test_demo_seed_has_a_counted_past_year_so_statistics_show_something(app, clock):
+    """On a first `make run` the organizer sees a year of held sessions, and the viewer sees
+    some of them withheld (small counts) rather than an empty page."""
+    lines = app.test_cli_runner().invoke(args=["seed-demo"]).output.strip().splitlines()[1:]
+    tokens = {line.split()[0]: line.split()[-1] for line in lines}
+    client = app.test_client()
+
+    def stats(role):
+        answer = client.get("/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z",
+                            headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert answer.status_code == 200, answer.json
+        return answer.json
+
+    exact = stats("organizer")
+    held = [row for row in exact["rows"] if row["sessions_held"]]
+    assert len(held) == 12, "every month of the year behind had sessions"
+    assert all((row["in_person"] or 0) + (row["virtual"] or 0) > 0 for row in held), "and each has its counts"
+    released = stats("viewer")
+    assert any(row["withheld"] for row in released["rows"]), "small counts are withheld from the viewer"
+
+
 def test_editing_a_one_off_session(api, program, staff_id):
     session = api("organizer").post("/api/v1/sessions", json={
         "program_id": program["id"], "title": "Circle", "format": "in_person",

@@ -32,6 +32,7 @@ rules = [
     ("/logout", account.logout, ["POST"]),
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
+    ("/occurrences.csv", occurrences.export_csv, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
@@ -48,6 +49,7 @@ rules = [
     ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
     ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
     ("/stats", statistics.stats, ["GET"]),
+    ("/stats.csv", statistics.stats_csv, ["GET"]),
 ]
 for rule, view, methods in rules:
     bp.add_url_rule(rule, view_func=view, methods=methods)
