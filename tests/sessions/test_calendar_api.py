@@ -295,3 +295,35 @@ def test_a_session_lasts_what_the_organizer_entered_on_clock_change_days(api, pr
         ("2028-03-05T02:30:00-05:00", "2028-03-05T03:30:00-05:00"),
         ("2028-03-12T03:30:00-04:00", "2028-03-12T04:30:00-04:00"),  # 02:30 does not exist: read as 02:30 EST
     ]
+
+
+def test_a_cancelled_occurrence_ahead_is_restored_and_the_change_is_published(api, program, app, clock):
+    """Restore undoes a cancellation (a one-off and one of a series, a moved one keeping its move);
+    each restore publishes a new version; a passed one is refused with 409 and stays cancelled."""
+    from datetime import datetime, timezone
+
+    from docbox_sessions.models import OutboxEvent, db
+
+    session = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "Circle", "format": "in_person",
+        "start": "2027-02-01T17:30:00-05:00", "end": "2027-02-01T19:00:00-05:00"}).json
+    series = new_series(api, program, start="2027-02-02T19:00:00-05:00", rrule="FREQ=WEEKLY;COUNT=3")
+    moved_id = f"{series['id']}_20270209"
+    assert api("organizer").patch(f"/api/v1/occurrences/{moved_id}", json={
+        "start": "2027-02-10T19:00:00-05:00", "end": "2027-02-10T20:00:00-05:00"}).status_code == 200
+    for occurrence_id in (session["id"], moved_id):
+        assert api("organizer").post(f"/api/v1/occurrences/{occurrence_id}/cancel").json["status"] == "cancelled"
+    assert api("viewer").post(f"/api/v1/occurrences/{moved_id}/restore").status_code == 403
+    with app.app_context():
+        before = db.session.query(OutboxEvent).count()
+    restored = [api("organizer").post(f"/api/v1/occurrences/{i}/restore") for i in (session["id"], moved_id)]
+    assert [r.status_code for r in restored] == [200, 200]
+    assert [(r.json["status"], r.json["start"]) for r in restored] == [
+        ("scheduled", "2027-02-01T17:30:00-05:00"), ("scheduled", "2027-02-10T19:00:00-05:00")]
+    with app.app_context():
+        assert db.session.query(OutboxEvent).count() == before + 2, "each restore is published"
+    api("organizer").post(f"/api/v1/occurrences/{series['id']}_20270216/cancel")
+    clock.set(datetime(2027, 2, 17, tzinfo=timezone.utc))
+    passed = api("organizer").post(f"/api/v1/occurrences/{series['id']}_20270216/restore")
+    assert passed.status_code == 409 and passed.headers["Content-Type"] == "application/problem+json"
+    assert api("viewer").get(f"/api/v1/occurrences/{series['id']}_20270216").json["status"] == "cancelled"

@@ -21,7 +21,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, Program, db
 from . import present
-from .forms import Reader
+from .forms import Reader, confirm_past
 
 UPCOMING_WEEKS = 8
 
@@ -159,6 +159,7 @@ def move(occurrence_id: str):
             tz = recurrence.zone(occ.timezone)
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+        if not form.has_errors and confirm_past(form, data["start"], now()):
             try:
                 moved = operations.move_occurrence(occurrence_id, data)
                 db.session.commit()
@@ -175,6 +176,25 @@ def move(occurrence_id: str):
                 return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
     status = 422 if form.has_errors else 200
     return render_template("sessions/move.html", occ=occ, entry=entry, form=form), status
+
+
+def restore(occurrence_id: str):
+    """Ask, then restore a cancelled occurrence still ahead (it takes place after all)."""
+    require_role(*PLANNERS)
+    _kind, _entry, occ = operations.find_occurrence(occurrence_id)
+    if request.method == "POST":
+        try:
+            occ = operations.restore_occurrence(occurrence_id)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            flash(exc.detail, "error")
+        else:
+            flash(f"Restored: {occ.title} takes place on {present.when(occ)}.", "success")
+        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    if occ.status != "cancelled":
+        abort(409, "This occurrence is not cancelled.")
+    return render_template("sessions/restore.html", occ=occ, passed=occ.start <= now())
 
 
 def cancel(occurrence_id: str):
