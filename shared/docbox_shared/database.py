@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-
 ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
 

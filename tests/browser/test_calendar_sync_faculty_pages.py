@@ -23,11 +23,12 @@ from pathlib import Path
 import icalendar
 import pytest
 import requests
-from playwright.sync_api import Error as PlaywrightError, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
+from support import publishers
 from support.apps import running_app
 from support.clock import clock_config
-from support import publishers
 from support.publishers import over_http
 
 UTC = timezone.utc

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timezone
 
 import pytest
+
 from support.clock import clock_config
 from support.statements import statements
 

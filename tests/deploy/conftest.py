@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 import yaml
+
 from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

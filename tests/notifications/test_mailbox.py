@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 import icalendar
 import pytest
 import recurring_ical_events
+
 from docbox_calendar_sync import ical
-from docbox_sessions.models import OutboxEvent, db as sessions_db
+from docbox_sessions.models import OutboxEvent
+from docbox_sessions.models import db as sessions_db
 from docbox_shared import signing
 from docbox_shared.events import load_state
-
 from support.apps import running_app
 from support.clock import clock_config
 

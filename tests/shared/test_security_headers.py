@@ -7,8 +7,9 @@ inline script refused) is in tests/browser/test_calendar_sync_faculty_pages.py.
 from __future__ import annotations
 
 import pytest
-from support.apps import running_app
 from werkzeug.routing import IntegerConverter
+
+from support.apps import running_app
 
 SERVICES = ("sessions", "calendar_sync", "notifications")
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
-
 from suite.test_cross_service import converged, local, pending_reminders, world  # noqa: F401 - world is a fixture
+
 from support.suite import ADMIN_TOKEN, links, wait_until
 
 UTC = timezone.utc

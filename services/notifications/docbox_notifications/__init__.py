@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
+from flask_migrate import Migrate
+
 from docbox_shared import database
 from docbox_shared import web as shared_web
 from docbox_shared.api import Api, api_config
 from docbox_shared.inbox import events_blueprint
-from flask import Flask
-from flask_migrate import Migrate
 
 from . import config
 from .models import Entry, ProcessedEvent, db

@@ -40,7 +40,8 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from . import messages, schedule
-from .clock import aware, now as clock_now
+from .clock import aware
+from .clock import now as clock_now
 from .models import Delivery, Link, OccurrenceRecord, RateHit, Subscriber, db
 
 log = logging.getLogger(__name__)

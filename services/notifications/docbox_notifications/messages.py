@@ -31,11 +31,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
-from docbox_shared import recurrence, vtimezone
-from docbox_shared.uids import uid_for
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
+
+from docbox_shared import recurrence, vtimezone
+from docbox_shared.uids import uid_for
 
 from .clock import UTC, aware
 from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db

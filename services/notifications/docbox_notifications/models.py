@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
 
 from .clock import now
 

@@ -14,13 +14,15 @@ import math
 import uuid
 from datetime import datetime, timedelta
 
-from docbox_shared import recurrence
-from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from docbox_shared import recurrence
+from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
+
 from . import schedule
-from .clock import aware, now as clock_now
+from .clock import aware
+from .clock import now as clock_now
 from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db
 from .secrets import keyed_hash, keyed_hashes, normalise_email, token_hash
 

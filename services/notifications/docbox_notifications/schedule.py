@@ -35,12 +35,14 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from docbox_shared import recurrence
 from flask import current_app
 from sqlalchemy import select, update
 
-from .clock import UTC, aware, now as clock_now
+from docbox_shared import recurrence
+
 from . import splits
+from .clock import UTC, aware
+from .clock import now as clock_now
 from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
 
 FAR = timedelta(days=366 * 11)

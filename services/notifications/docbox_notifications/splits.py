@@ -33,8 +33,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from docbox_shared import recurrence
 from sqlalchemy import select, update
+
+from docbox_shared import recurrence
 
 from .clock import aware
 from .models import Delivery, Entry, OccurrenceRecord, db

@@ -25,8 +25,18 @@ from docbox_shared.recurrence import RuleError
 
 from .clock import now
 from .domain.places import place_errors
-from .models import (AttendanceAudit, AttendanceCount, OneOffSession, OutboxDelivery, OutboxEvent, Program, Series,
-                     SeriesException, Staff, db)
+from .models import (
+    AttendanceAudit,
+    AttendanceCount,
+    OneOffSession,
+    OutboxDelivery,
+    OutboxEvent,
+    Program,
+    Series,
+    SeriesException,
+    Staff,
+    db,
+)
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
 UTC = timezone.utc

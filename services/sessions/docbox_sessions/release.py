@@ -35,8 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .clock import now
 from .domain.suppression import suppress
-from .models import (AttendanceCount, OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException,
-                     db)
+from .models import AttendanceCount, OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException, db
 from .operations import list_occurrences
 
 ALL = "*"

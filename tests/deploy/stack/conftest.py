@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]

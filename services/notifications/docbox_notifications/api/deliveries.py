@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from docbox_shared.problems import Unauthorized
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
+
+from docbox_shared.problems import Unauthorized
 
 from ..models import Delivery, db
 

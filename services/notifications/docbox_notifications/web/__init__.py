@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from docbox_shared.pages import init_pages as init_shared_pages
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
+
+from docbox_shared.pages import init_pages as init_shared_pages
 
 csrf = CSRFProtect()
 
