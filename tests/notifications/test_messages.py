@@ -123,7 +123,7 @@ def test_links_are_stored_only_as_hashes(app, calendar, subscribe, smtp):
 
 def test_one_click_unsubscribe_header_is_a_literal_url_of_any_length(app_config, request, smtp):
     """RFC 2369/8058: ``<https://...>`` as written, never an RFC 2047 encoded-word, whatever its length."""
-    from docbox_notifications.secrets import new_token
+    from docbox_shared.tokens import new_token
 
     base = "https://docbox.test/"
     base += "p" * (200 - len(base) - len("/unsubscribe/") - len(new_token()))
@@ -145,3 +145,28 @@ def test_one_click_unsubscribe_header_is_a_literal_url_of_any_length(app_config,
     done = client.post(url.removeprefix(base), data="List-Unsubscribe=One-Click",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert done.status_code == 200
+
+
+def test_each_invitation_names_its_own_recipient_as_the_one_attendee(calendar, subscribe, smtp, worker, clock):
+    """The calendar of an occurrence is built once for all its recipients; the attendee is each one's own."""
+    import icalendar
+
+    calendar.program(name="Balint group — Mitte")
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title="Fallbesprechung: Überlastung")
+    people = ["ada@example.org", "bob.with.a.rather.long.address.that.folds@example.org", "o'neil@example.org"]
+    for person in people:
+        subscribe(person)
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(people)
+    for message in smtp.messages:
+        [part] = message.calendar_parts()
+        assert part.get_param("method") == "REQUEST" and part.get_filename() == "invite.ics"
+        [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+        attendee = event["attendee"]
+        assert str(attendee) == f"mailto:{message.rcpt_tos[0]}"
+        assert (attendee.params["RSVP"], attendee.params["ROLE"]) == ("FALSE", "OPT-PARTICIPANT")
+        assert str(event["summary"]) == "Fallbesprechung: Überlastung"
+        assert message["Subject"] == "Balint group — Mitte — Tuesday 23 March 2027"
+        assert message.text.splitlines()[0] == "Fallbesprechung: Überlastung"

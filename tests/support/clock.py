@@ -1,20 +1,19 @@
 """The test clock: a fixed instant the services read instead of the system time; tests move it.
 
 ``clock_config(service, clock)`` is the one place that knows which config key
-a service reads its clock from (today ``CLOCK`` in sessions and notifications,
-``NOW`` in calendar_sync): when the kit reads one key, only ``CLOCK_KEYS`` changes.
+a service reads its clock from: the kit's ``CLOCK`` for every service.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-CLOCK_KEYS = {"sessions": "CLOCK", "notifications": "CLOCK", "calendar_sync": "NOW"}
+CLOCK_KEY = "CLOCK"
 
 
 def clock_config(service: str, clock) -> dict:
     """The app config entry that makes ``service`` read ``clock`` (None: the system clock)."""
-    return {CLOCK_KEYS[service]: clock}
+    return {CLOCK_KEY: clock}
 
 
 class Clock:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, Setting, as_list, load
+from docbox_shared.mail import SMTP_SETTINGS
+from docbox_shared.settings import COMMON, Setting, as_list
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -34,13 +35,7 @@ SETTINGS = COMMON + [
             "subscribe form's CSRF cookie.", as_list, secret=True),
     Setting("DOCBOX_NOTIFICATIONS_ADMIN_TOKEN", "ADMIN_TOKEN", "dev-admin-token-not-for-production",
             "Bearer token for the operator endpoints (GET /api/v1/deliveries).", secret=True),
-    Setting("DOCBOX_SMTP_HOST", "SMTP_HOST", "127.0.0.1", "SMTP server host."),
-    Setting("DOCBOX_SMTP_PORT", "SMTP_PORT", 1025, "SMTP server port (1025: the `mailsink` of `make run`).", int),
-    Setting("DOCBOX_SMTP_USERNAME", "SMTP_USERNAME", "", "SMTP login (empty: no AUTH)."),
-    Setting("DOCBOX_SMTP_PASSWORD", "SMTP_PASSWORD", "", "SMTP password."),
-    Setting("DOCBOX_SMTP_TLS", "SMTP_TLS", "none",
-            "`none`, `starttls` or `tls` (implicit TLS, usually port 465)."),
-    Setting("DOCBOX_MAIL_FROM", "MAIL_FROM", "Doc Box <docbox@localhost>", "From address of every message."),
+    *SMTP_SETTINGS,
     Setting("DOCBOX_NOTIFICATIONS_OFFSETS", "DEFAULT_OFFSETS", [1440, 60],
             "Default reminder offsets in minutes before the start.", _offsets),
     Setting("DOCBOX_NOTIFICATIONS_HORIZON_DAYS", "HORIZON_DAYS", 35,
@@ -61,6 +56,3 @@ SETTINGS = COMMON + [
             "Pause of the worker loop between passes when nothing was due.", float),
 ]
 
-
-def from_environment() -> dict:
-    return load(SETTINGS)

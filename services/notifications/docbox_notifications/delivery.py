@@ -1,130 +1,32 @@
-"""The worker's job: claim due messages, send them over SMTP, record the outcome.
+"""The worker's job: plan what came within reach, then send what is due through the kit's mail queue.
 
-Vocabulary and guarantees:
+How a message is claimed, sent, retried and recorded exactly once (at most
+once more for the one in flight when a worker dies) is
+:mod:`docbox_shared.mail`. What this service adds (:class:`Reminders`):
 
-- *claim*: a due ``pending`` row (or a ``sending`` row whose *lease* ran
-  out, i.e. its worker died) becomes ``sending`` with ``lease_until`` set,
-  committed before anything is sent. Rows are claimed one at a time, with
-  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and a conditional UPDATE
-  everywhere, so workers never share a row. A worker killed mid-batch leaves
-  at most the row it was sending in ``sending``; it is sent again after the
-  lease (possibly twice, with the same Message-ID), every other row once.
-  The outcome of a send is committed together with the next claim.
-- *temporary failure*: connection refused or lost, timeout, any 4xx, or a 5xx
-  that is not about the recipient: the row goes back to ``pending`` with an
-  exponential backoff, and becomes ``failed`` (see ``GET
-  /api/v1/deliveries``) once it has failed for ``RETRY_HOURS``.
-- *unbuildable*: the message cannot be built from what is stored (a line
-  break in a subject accepted before input refused it): ``failed`` at once,
-  with the reason, never retried.
-- *bounce*: a 5xx for the recipient (RCPT or DATA): the row is ``bounced``;
-  ``MAX_BOUNCES`` in a row pause the subscriber.
+- the message is built when it is sent (:func:`.messages.build`), with a
+  fresh manage token whose hash is committed with the outcome, so no message
+  ever carries a link that was not stored;
 - *dropped*: no longer useful (the occurrence started, a later reminder is
   also due, the subscriber left or paused, a newer sequence replaced it, its
-  program was closed: subscriptions stay, and mail resumes when it reopens).
-
-Recorded errors have addresses removed; nothing here logs an address.
+  program was closed: subscriptions stay, and mail resumes when it reopens);
+- *bounce*: ``MAX_BOUNCES`` in a row pause the subscriber; a message sent
+  resets the count.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import re
-import smtplib
-import ssl
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from docbox_shared.clock import now as clock_now
+from docbox_shared.mail import Composer, MailQueue
 
 from . import messages, schedule
-from .clock import aware
-from .clock import now as clock_now
-from .models import Delivery, Link, OccurrenceRecord, RateHit, Subscriber, db
-
-log = logging.getLogger(__name__)
-_ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>\"']+")
-MAX_BACKOFF = timedelta(hours=1)
-
-
-def scrub(text: str) -> str:
-    return _ADDRESS.sub("<address>", text)[:500]
-
-
-class TemporaryFailure(Exception):
-    def __init__(self, detail: str, server_down: bool = False):
-        super().__init__(detail)
-        self.server_down = server_down
-
-
-class PermanentFailure(Exception):
-    pass
-
-
-class Unbuildable(Exception):
-    """The message cannot be built from what is stored: retrying would fail the same way."""
-
-
-class Mailer:
-    """One SMTP connection, opened on first use and reused for a batch."""
-
-    def __init__(self, config):
-        self.config = config
-        self.conn: smtplib.SMTP | None = None
-        self.sender = parseaddr(config["MAIL_FROM"])[1]
-        self.timeout = max(1.0, min(30.0, config["LEASE_SECONDS"] / 3))
-
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config
-        if c["SMTP_TLS"] == "tls":
-            conn = smtplib.SMTP_SSL(c["SMTP_HOST"], c["SMTP_PORT"], timeout=self.timeout,
-                                    context=ssl.create_default_context())
-        else:
-            conn = smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=self.timeout)
-            if c["SMTP_TLS"] == "starttls":
-                conn.starttls(context=ssl.create_default_context())
-        if c["SMTP_USERNAME"]:
-            conn.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"])
-        return conn
-
-    def send(self, msg, recipient: str) -> None:
-        try:
-            if self.conn is None:
-                self.conn = self._connect()
-            self.conn.send_message(msg, from_addr=self.sender, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            self._classify(code, text)
-        except smtplib.SMTPDataError as exc:
-            self._classify(exc.smtp_code, exc.smtp_error)
-        except smtplib.SMTPResponseException as exc:  # sender refused, auth, ...: not the recipient's fault
-            self.close()
-            raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"))
-        except (OSError, smtplib.SMTPException) as exc:
-            self.close()
-            down = isinstance(exc, (ConnectionRefusedError, smtplib.SMTPConnectError, TimeoutError))
-            raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=down)
-
-    def _classify(self, code: int, text) -> None:
-        detail = scrub(f"{code} {_text(text)}")
-        if 500 <= code < 600:
-            raise PermanentFailure(detail)
-        self.close()
-        raise TemporaryFailure(detail)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
-            self.conn = None
-
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+from .models import Delivery, Entry, Link, OccurrenceRecord, RateHit, Subscriber, db
 
 
 def housekeeping(now: datetime) -> None:
@@ -143,140 +45,115 @@ def housekeeping(now: datetime) -> None:
     db.session.commit()
 
 
-def claim_next(now: datetime) -> Delivery | None:
-    """Claim the next due row: first one whose worker died (lease ran out), else the oldest due."""
-    lease = timedelta(seconds=current_app.config["LEASE_SECONDS"])
-    # Two single-status queries, so each walks its index in order instead of sorting every due row.
-    candidates = (
-        ((Delivery.status == "sending", Delivery.lease_until <= now), Delivery.lease_until),
-        ((Delivery.status == "pending", Delivery.due_at <= now), Delivery.due_at),
-    )
-    for _ in range(5):
-        for due, order in candidates:
-            query = select(Delivery.id).where(*due).order_by(order).limit(1)
-            if db.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            row_id = db.session.scalar(query)
-            if row_id is not None:
-                break
-        else:
-            db.session.commit()
-            return None
-        claimed = db.session.execute(update(Delivery).where(Delivery.id == row_id, *due).values(
-            status="sending", lease_until=now + lease, attempts=Delivery.attempts + 1)).rowcount
-        db.session.commit()
-        if claimed:
-            return db.session.get(Delivery, row_id)
-    return None
+class Reminders(Composer):
+    """Confirmations, reminders, notices and digests: built from the replica and the subscriber at send time.
 
-
-def _obsolete(row: Delivery, sub: Subscriber | None, now: datetime) -> str | None:
-    """Why ``row`` should not be sent any more, or None."""
-    if sub is None:
-        return "subscriber gone"
-    if row.expires_at is not None and aware(row.expires_at) <= now:
-        return "too late to be useful"
-    if row.kind == "confirm":
-        return None if row.sequence == sub.requests and sub.requested else "replaced by a newer request"
-    if sub.status != "active":
-        return f"subscriber {sub.status}"
-    if row.kind in ("reminder", "moved", "cancelled"):
-        record = db.session.get(OccurrenceRecord, row.occurrence_id)
-        if record is None or record.sequence != row.sequence:
-            return "the occurrence changed since"
-        if not messages.program_state(record.program_id).get("open"):
-            return "the program is closed"  # closed: nothing reaches people without an account (README)
-        if row.kind == "reminder":
-            if record.status != "scheduled":
-                return "the occurrence is cancelled"
-            later = db.session.scalar(select(Delivery.id).where(
-                Delivery.subscriber_id == row.subscriber_id, Delivery.occurrence_id == row.occurrence_id,
-                Delivery.kind == "reminder", Delivery.status == "pending", Delivery.due_at <= now,
-                Delivery.offset_minutes < row.offset_minutes))
-            if later is not None:
-                return "a later reminder is due as well"
-    if row.kind == "digest" and not messages.digest_occurrences(sub, now):
-        return "no session this week"
-    return None
-
-
-def process(row: Delivery, mailer: Mailer, now: datetime, cache: dict | None = None) -> str:
-    """Send one claimed (committed) row; returns its new status.
-
-    The outcome and the link row of the message are left in the session: the
-    next claim commits them in the same transaction (one commit per message).
-    If the worker dies before that, this row is the one "in flight": it is
-    sent again after its lease, with a fresh link, so no message ever carries
-    a link that was not stored. Temporary failures commit at once.
+    One instance per pass: ``cache`` keeps what every recipient of an
+    occurrence shares (keyed by occurrence and sequence, so a change is never
+    missed).
     """
-    sub = db.session.get(Subscriber, row.subscriber_id)
-    reason = _obsolete(row, sub, now)
-    if reason:
-        row.status, row.lease_until, row.last_error = "dropped", None, reason
-        return row.status
-    try:
-        msg = messages.build(row, sub, now, cache)
-    except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject from before input refused it
-        raise Unbuildable(exc) from exc
-    recipient = sub.email
-    try:
-        mailer.send(msg, recipient)
-    except PermanentFailure as exc:
-        row.status, row.lease_until, row.last_error = "bounced", None, str(exc)
+
+    def __init__(self):
+        self.cache: dict = {}
+        self.latest_due: dict[tuple[str, str], int] = {}
+        self.tokens: dict[int, str] = {}
+        self.verdicts: dict[int, str | None] = {}
+        self.loaded: list = []
+
+    def prepare(self, rows: list[Delivery], now: datetime) -> None:
+        """The batch's subscribers, occurrences and programs in three queries, and which reminders have a later one due.
+
+        ``loaded`` holds them for the batch: the session's identity map keeps
+        objects only while something refers to them, and ``db.session.get``
+        then finds them without a query.
+        """
+        sub_ids = {row.subscriber_id for row in rows}
+        occurrence_ids = {row.occurrence_id for row in rows if row.occurrence_id}
+        self.loaded = db.session.scalars(select(Subscriber).where(Subscriber.id.in_(sub_ids))).all()
+        if occurrence_ids:
+            records = db.session.scalars(select(OccurrenceRecord).where(
+                OccurrenceRecord.occurrence_id.in_(occurrence_ids))).all()
+            self.loaded += records + db.session.scalars(select(Entry).where(
+                Entry.kind == "program", Entry.entry_id.in_({r.program_id for r in records}))).all()
+        reminders = {row.occurrence_id for row in rows if row.kind == "reminder"}
+        # A due reminder, also one claimed in this very batch ("sending"), makes every earlier one useless.
+        self.latest_due = {}   # (subscriber, occurrence) -> the smallest offset due: the latest reminder
+        if reminders:
+            for sub_id, occurrence_id, offset in db.session.execute(select(
+                    Delivery.subscriber_id, Delivery.occurrence_id, Delivery.offset_minutes).where(
+                    Delivery.occurrence_id.in_(reminders), Delivery.kind == "reminder",
+                    Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now)):
+                key = (sub_id, occurrence_id)
+                self.latest_due[key] = min(offset, self.latest_due.get(key, offset))
+        self.reserve_links(rows, now)
+
+    def reserve_links(self, rows: list[Delivery], now: datetime) -> None:
+        """A manage token for each message of the batch still worth sending, stored (hashed) before it is sent.
+
+        Committed with the batch, so a message is then marked sent in one
+        statement. A token whose message is not sent after all (dropped,
+        deferred, a crash) is held by nobody; the next attempt gets its own. If
+        a subscriber was deleted meanwhile (the insert fails), the batch's
+        messages store their tokens one by one instead.
+        """
+        self.tokens = {}
+        self.verdicts = {row.id: self._obsolete(row, now) for row in rows}
+        for row in rows:
+            if self.verdicts[row.id] is None:
+                self.tokens[row.id] = messages.new_link(db.session.get(Subscriber, row.subscriber_id), "manage", now)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            self.tokens = {}
+
+    def obsolete(self, row: Delivery, now: datetime) -> str | None:
+        """The verdict of :meth:`prepare` (it read the same state, loaded once for the batch)."""
+        if row.id in self.verdicts:
+            return self.verdicts.pop(row.id)
+        return self._obsolete(row, now)
+
+    def _obsolete(self, row: Delivery, now: datetime) -> str | None:
+        sub = db.session.get(Subscriber, row.subscriber_id)
+        if sub is None:
+            return "subscriber gone"
+        if row.kind == "confirm":
+            return None if row.sequence == sub.requests and sub.requested else "replaced by a newer request"
+        if sub.status != "active":
+            return f"subscriber {sub.status}"
+        if row.kind in ("reminder", "moved", "cancelled"):
+            record = db.session.get(OccurrenceRecord, row.occurrence_id)
+            if record is None or record.sequence != row.sequence:
+                return "the occurrence changed since"
+            if not messages.program_state(record.program_id).get("open"):
+                return "the program is closed"  # closed: nothing reaches people without an account (README)
+            if row.kind == "reminder":
+                if record.status != "scheduled":
+                    return "the occurrence is cancelled"
+                if self.latest_due.get((row.subscriber_id, row.occurrence_id), row.offset_minutes) < row.offset_minutes:
+                    return "a later reminder is due as well"
+        if row.kind == "digest" and not messages.digest_occurrences(sub, now):
+            return "no session this week"
+        return None
+
+    def build(self, row: Delivery, now: datetime):
+        sub = db.session.get(Subscriber, row.subscriber_id)
+        return messages.build(row, sub, now, self.cache, self.tokens.pop(row.id, None)), sub.email
+
+    def sent(self, row: Delivery, now: datetime) -> None:
+        sub = db.session.get(Subscriber, row.subscriber_id)
+        if sub.bounces:
+            sub.bounces = 0
+
+    def bounced(self, row: Delivery, now: datetime) -> None:
+        sub = db.session.get(Subscriber, row.subscriber_id)
         sub.bounces += 1
         if sub.bounces >= current_app.config["MAX_BOUNCES"]:
             sub.status = "paused"
-        log.warning("delivery bounced", extra={"delivery_id": row.id, "kind": row.kind})
-        return row.status
-    except TemporaryFailure as exc:
-        db.session.rollback()   # not sent: its link is not needed
-        first = aware(row.first_failure_at) or now
-        row.first_failure_at, row.last_error, row.lease_until = first, str(exc), None
-        if now - first >= timedelta(hours=current_app.config["RETRY_HOURS"]):
-            row.status = "failed"
-        else:
-            backoff = min(timedelta(minutes=2 ** min(row.attempts - 1, 10)), MAX_BACKOFF)
-            row.status, row.due_at = "pending", now + backoff * random.uniform(1.0, 1.2)
-        db.session.commit()
-        log.warning("delivery deferred" if row.status == "pending" else "delivery failed",
-                    extra={"delivery_id": row.id, "kind": row.kind, "attempts": row.attempts})
-        if exc.server_down:
-            raise
-        return row.status
-    row.status, row.sent_at, row.lease_until, row.last_error = "sent", now, None, None
-    sub.bounces = 0
-    log.info("delivery sent", extra={"delivery_id": row.id, "kind": row.kind})
-    return row.status
 
 
-def _fail_unbuildable(row_id: int, exc: Unbuildable) -> None:
-    """Marked failed at once (GET /api/v1/deliveries?status=failed, docbox_mail_failed), never retried for a day."""
-    db.session.rollback()
-    row = db.session.get(Delivery, row_id)
-    if row is None:
-        return
-    cause = type(exc.__cause__).__name__
-    row.status, row.lease_until, row.last_error = "failed", None, f"the message could not be built ({cause})"
-    db.session.commit()
-    log.error("delivery failed: message could not be built", extra={"delivery_id": row_id, "kind": row.kind,
-                                                                     "error": cause})
-
-
-def _defer_after_crash(row_id: int, exc: Exception, now: datetime) -> None:
-    """A bug or a bad row must not stall the queue: treat it as a temporary failure of that row."""
-    db.session.rollback()
-    row = db.session.get(Delivery, row_id)
-    if row is None:
-        return
-    first = aware(row.first_failure_at) or now
-    row.first_failure_at, row.last_error, row.lease_until = first, f"internal error: {type(exc).__name__}", None
-    if now - first >= timedelta(hours=current_app.config["RETRY_HOURS"]):
-        row.status = "failed"
-    else:
-        row.status, row.due_at = "pending", now + MAX_BACKOFF
-    db.session.commit()
-    # The exception text may quote message content; log only its type.
-    log.error("delivery crashed", extra={"delivery_id": row_id, "error": type(exc).__name__})
+def mail_queue(composer: Composer | None = None) -> MailQueue:
+    return MailQueue(db, Delivery, composer or Reminders(), now=clock_now)
 
 
 def run_pass(limit: int | None = None, should_stop=lambda: False) -> dict[str, int]:
@@ -285,33 +162,4 @@ def run_pass(limit: int | None = None, should_stop=lambda: False) -> dict[str, i
     ``should_stop`` is asked between messages (SIGTERM lets the current one finish).
     """
     housekeeping(clock_now())
-    counts: dict[str, int] = {}
-    mailer = Mailer(current_app.config)
-    cache: dict = {}
-    try:
-        while (limit is None or sum(counts.values()) < limit) and not should_stop():
-            now = clock_now()
-            row = claim_next(now)
-            if row is None:
-                break
-            row_id = row.id
-            try:
-                status = process(row, mailer, now, cache)
-            except TemporaryFailure:
-                counts["pending"] = counts.get("pending", 0) + 1
-                break   # the server is down: the rest waits for the next pass
-            except Unbuildable as exc:
-                _fail_unbuildable(row_id, exc)
-                status = "failed"
-            except Exception as exc:  # noqa: BLE001 - see _defer_after_crash
-                mailer.close()
-                _defer_after_crash(row_id, exc, now)
-                status = "pending"
-            counts[status] = counts.get(status, 0) + 1
-    finally:
-        mailer.close()
-        try:
-            db.session.commit()   # the outcome of the last message
-        finally:
-            db.session.remove()
-    return counts
+    return mail_queue().run_pass(limit, should_stop)

@@ -25,26 +25,26 @@ they were (``previous`` of the occurrence record).
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timedelta
-from email import policy as email_policy
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
+from icalendar.parser import Contentline
 from sqlalchemy import select
 
 from docbox_shared import recurrence, vtimezone
+from docbox_shared.clock import UTC, aware
+from docbox_shared.tokens import hash_token, new_token
 from docbox_shared.uids import uid_for
 
-from .clock import UTC, aware
-from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db
-from .secrets import new_token, token_hash
+from . import mime
+from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
 
 CONFIRM_DAYS = 7
-# Headers set with ``set_raw`` are written as they are (never refolded); all others fold as usual.
-MAIL_POLICY = email_policy.default.clone(refold_source="none")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
 
 
 @dataclasses.dataclass
@@ -77,14 +77,13 @@ def new_link(sub: Subscriber, purpose: str, now: datetime) -> str:
     """A fresh capability token for ``sub``; only its hash is stored."""
     token = new_token()
     expires = now + timedelta(days=CONFIRM_DAYS) if purpose == "confirm" else None
-    db.session.add(Link(token_hash=token_hash(token), subscriber_id=sub.id, purpose=purpose,
+    db.session.add(Link(token_hash=hash_token(token), subscriber_id=sub.id, purpose=purpose,
                         created_at=now, expires_at=expires))
     return token
 
 
 def program_state(program_id: str) -> dict:
-    entry = db.session.get(Entry, ("program", program_id))
-    return entry.data if entry is not None else {}
+    return inbox.program_data(program_id)
 
 
 def format_day(start: datetime) -> str:
@@ -159,6 +158,34 @@ def where_lines(s: Shown) -> list[str]:
 
 
 def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict | None = None) -> str:
+    """The iTIP calendar for one recipient: built once per occurrence, method and second (its DTSTAMP), with
+    each recipient's ATTENDEE line added to the cached text."""
+    cache = {} if cache is None else cache
+    stamp = now.replace(second=0, microsecond=0)   # DTSTAMP: when this iTIP message was made, to the minute
+    key = ("invitation", s.occurrence_id, s.sequence, s.entry_id, s.version, method, stamp)
+    if key not in cache:
+        cache[key] = _calendar(s, method, stamp, cache).split("END:VEVENT\r\n", 1)
+    head, tail = cache[key]
+    return head + attendee_line(recipient) + "END:VEVENT\r\n" + tail
+
+
+def attendee_line(recipient: str) -> str:
+    """iTIP wants the recipient as ATTENDEE; only this recipient, and no reply is asked for (folded, CRLF).
+
+    A plain address is written straight into the line icalendar would write
+    (it needs no quoting); anything else goes through icalendar's own encoding.
+    """
+    if _PLAIN_ADDRESS.fullmatch(recipient):
+        return Contentline(f"ATTENDEE;ROLE=OPT-PARTICIPANT;RSVP=FALSE:mailto:{recipient}").to_ical().decode() + "\r\n"
+    event = Event()
+    attendee = vCalAddress(f"mailto:{recipient}")
+    attendee.params["rsvp"] = "FALSE"
+    attendee.params["role"] = "OPT-PARTICIPANT"
+    event.add("attendee", attendee)
+    return event.to_ical().decode().removeprefix("BEGIN:VEVENT\r\n").removesuffix("END:VEVENT\r\n")
+
+
+def _calendar(s: Shown, method: str, now: datetime, cache: dict) -> str:
     cal = Calendar()
     cal.add("prodid", "-//Doc Box//notifications//EN")
     cal.add("version", "2.0")
@@ -181,14 +208,8 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     if name:
         organizer.params["cn"] = name
     event.add("organizer", organizer)
-    # iTIP wants the recipient as ATTENDEE; only this recipient, and no reply is asked for.
-    attendee = vCalAddress(f"mailto:{recipient}")
-    attendee.params["rsvp"] = "FALSE"
-    attendee.params["role"] = "OPT-PARTICIPANT"
-    event.add("attendee", attendee)
     cal.add_component(event)
     # VTIMEZONE: the one builder of feeds and CalDAV objects (yearly rules; see docbox_shared.vtimezone).
-    cache = {} if cache is None else cache
     zone_key = ("vtimezone", s.timezone, s.start.year, s.end.year)
     if zone_key not in cache:
         cache[zone_key] = vtimezone.vtimezone(s.timezone, s.start.year, s.end.year)
@@ -196,14 +217,16 @@ def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict
     return cal.to_ical().decode()
 
 
-def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = None) -> EmailMessage:
-    """The message for one delivery row; adds the link rows its tokens need (not committed).
+def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = None,
+          manage_token: str | None = None) -> bytes:
+    """The message for one delivery row, as sent (:mod:`.mime`); adds the link rows its tokens need (not committed).
 
     ``cache`` (one worker pass) keeps what every recipient of an occurrence
     shares, keyed by occurrence and sequence, so a change is never missed.
+    ``manage_token``: one the worker stored for this message already (else one is made here).
     """
     cache = {} if cache is None else cache
-    manage_token = new_link(sub, "manage", now)
+    manage_token = manage_token or new_link(sub, "manage", now)
     manage_url, unsubscribe_url = url(f"/manage/{manage_token}"), url(f"/unsubscribe/{manage_token}")
     footer = ["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
               f"Unsubscribe from all Doc Box email: {unsubscribe_url}"]
@@ -220,22 +243,13 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
         s = cache[key]
         subject, lines, method = occurrence_text(row, s)
         if s.entry_kind == "session":
-            attachment = (invitation(s, method, sub.email, now, cache), method)
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = current_app.config["MAIL_FROM"]
-    msg["To"] = sub.email
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(now.astimezone(UTC))
-    msg["Message-ID"] = row.message_id
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_raw("List-Unsubscribe", list_unsubscribe(unsubscribe_url))
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content("\n".join(lines + footer) + "\n")
-    if attachment:
-        ics, method = attachment
-        msg.add_attachment(ics, subtype="calendar", filename="invite.ics" if method == "REQUEST" else "cancel.ics",
-                           params={"method": method})
-    return msg
+            attachment = (invitation(s, method, sub.email, now, cache),
+                          "invite.ics" if method == "REQUEST" else "cancel.ics", method)
+    headers = [("From", current_app.config["MAIL_FROM"]), ("To", sub.email), ("Subject", subject),
+               ("Date", format_datetime(now.astimezone(UTC))), ("Message-ID", row.message_id),
+               ("Auto-Submitted", "auto-generated"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    return mime.compose(headers, [("List-Unsubscribe", list_unsubscribe(unsubscribe_url))],
+                        "\n".join(lines + footer) + "\n", attachment)
 
 
 def list_unsubscribe(unsubscribe_url: str) -> str:

@@ -19,12 +19,14 @@ Vocabulary:
   email act for the subscriber: ``confirm`` (double opt-in, expires) or
   ``manage`` (manage page and one-click unsubscribe). Every message gets a
   fresh one, so the raw token exists only in that message.
-- *delivery*: one message to send, keyed by (subscriber, occurrence, kind,
+- *delivery*: one message to send, a row of the kit's mail queue
+  (:mod:`docbox_shared.mail`), keyed by (subscriber, occurrence, kind,
   sequence) so planning twice never sends twice, with a deterministic
   Message-ID; the worker moves it from ``pending`` to ``sent`` (or ``failed``
   after a day of temporary errors, ``bounced`` on a permanent one, ``dropped``
-  when it is no longer useful, ``held`` while its occurrence waits for the
-  continuation of a split series to arrive).
+  when it is no longer useful). ``held`` is this service's own: the worker
+  leaves the row alone while its occurrence waits for the continuation of a
+  split series to arrive.
 - *rate hit*: one counted request under an HMAC'd key (client or email), so
   limits hold across processes.
 """
@@ -34,24 +36,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
-
-from .clock import now
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from docbox_shared.clock import UTCDateTime, now
+from docbox_shared.database import NAMING_CONVENTION
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.mail import MailMixin
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
@@ -65,6 +60,9 @@ class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
 
 
+inbox = Inbox(db, Entry, ProcessedEvent)
+
+
 class OccurrenceRecord(db.Model):
     __tablename__ = "occurrences"
     occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True)   # the first id, kept
@@ -72,14 +70,14 @@ class OccurrenceRecord(db.Model):
     entry_kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     program_id: Mapped[str] = mapped_column(String(64), index=True)
-    start_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    end_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled | continued
     fingerprint: Mapped[str] = mapped_column(String(80))     # "<when and where>:<the rest>" hashes
     announced: Mapped[dict | None] = mapped_column(JSON)     # start, end, location, video_url, format
     previous: Mapped[dict | None] = mapped_column(JSON)      # the same before the change being noticed
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Subscriber(db.Model):
@@ -94,8 +92,8 @@ class Subscriber(db.Model):
     requested: Mapped[dict | None] = mapped_column(JSON)                # waiting for the confirm link
     requests: Mapped[int] = mapped_column(Integer, default=0)          # sequence of confirmation emails
     bounces: Mapped[int] = mapped_column(Integer, default=0)            # permanent failures in a row
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     programs: Mapped[list[Following]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                      order_by="Following.program_id")
@@ -118,33 +116,22 @@ class Link(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))                   # confirm | manage
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Delivery(db.Model):
+class Delivery(MailMixin, db.Model):
+    """One message (:mod:`docbox_shared.mail`), built when it is sent: it carries a fresh token."""
+
     __tablename__ = "deliveries"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200))
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | cancelled | digest
     occurrence_id: Mapped[str | None] = mapped_column(String(80))
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # useless from then on
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)   # SMTP code and text, addresses removed
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     __table_args__ = (
-        Index("ix_deliveries_status_due", "status", "due_at"),
-        Index("ix_deliveries_status_lease", "status", "lease_until"),
+        *MailMixin.queue_indexes("deliveries"),
         Index("ix_deliveries_occurrence_subscriber", "occurrence_id", "subscriber_id"),
     )
 
@@ -153,7 +140,7 @@ class RateHit(db.Model):
     __tablename__ = "rate_hits"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(80))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
 
@@ -163,4 +150,4 @@ class WorkerState(db.Model):
 
     __tablename__ = "worker_state"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    value_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -39,10 +39,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from docbox_shared import recurrence
+from docbox_shared.clock import UTC, aware
+from docbox_shared.clock import now as clock_now
 
 from . import splits
-from .clock import UTC, aware
-from .clock import now as clock_now
 from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
 
 FAR = timedelta(days=366 * 11)

@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from docbox_shared import recurrence
+from docbox_shared.clock import aware
 
-from .clock import aware
 from .models import Delivery, Entry, OccurrenceRecord, db
 
 PAIRING_WINDOW = timedelta(days=7)

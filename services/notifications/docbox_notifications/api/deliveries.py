@@ -6,9 +6,6 @@ removed), never the address itself.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -16,6 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
 from docbox_shared.problems import Unauthorized
+from docbox_shared.tokens import same_token
 
 from ..models import Delivery, db
 
@@ -50,8 +48,7 @@ class DeliverySchema(Schema):
 def require_operator() -> None:
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     expected = current_app.config["ADMIN_TOKEN"]
-    if not given or not hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                                            hashlib.sha256(expected.encode()).digest()):
+    if not same_token(given, expected):
         raise Unauthorized("Send the operator token as a bearer token.")
 
 

@@ -1,0 +1,25 @@
+"""Mail delivery for any service: a durable queue in the service's own database.
+
+A service adds a model with :class:`MailMixin` (messages built at send time)
+or :class:`StoredMessageMixin` (messages written when enqueued, bodies
+cleared once sent) to its metadata, adds :data:`SMTP_SETTINGS` to its
+settings, and runs ``MailQueue(db, Model, composer).run_pass()`` in its
+worker loop (:mod:`docbox_shared.loop`). Guarantees, whatever the service:
+one recipient per message, retries with backoff for a day
+(``RETRY_HOURS``), bounces and unbuildable messages parked as ``bounced`` /
+``failed`` (never retried), and across any crash no message lost and at
+most one sent twice, with the same Message-ID (see :mod:`.queue` for the
+commit policy).
+
+    queue = MailQueue(db, Invitation)               # StoredMessageMixin: no composer needed
+    queue.enqueue(key=f"invite:{staff.id}", recipient=staff.email, message=msg)
+    db.session.commit()                             # with the change that caused the mail
+    queue.run_pass()                                # in the worker
+"""
+
+from .models import CLAIMABLE, FINAL, STATUSES, MailMixin, StoredMessageMixin, aware
+from .queue import BATCH, Composer, MailQueue, Unbuildable
+from .smtp import SMTP_SETTINGS, Mailer, PermanentFailure, TemporaryFailure, scrub
+
+__all__ = ["BATCH", "CLAIMABLE", "FINAL", "SMTP_SETTINGS", "STATUSES", "Composer", "MailMixin", "MailQueue",
+           "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "Unbuildable", "aware", "scrub"]

@@ -1,0 +1,392 @@
+"""The worker side of a mail queue: claim due rows in batches, send, record each outcome.
+
+Commit policy (why a crash duplicates at most one message):
+
+- *claim*: up to :data:`BATCH` due rows (``pending`` ones whose time came, and
+  ``sending`` ones whose *lease* ran out because their worker died) become
+  ``sending`` with ``lease_until`` set, in one transaction committed before
+  anything is sent. ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and everywhere
+  a conditional UPDATE that returns the ids it changed, so two workers never
+  hold the same row. One commit per batch instead of one per message is what
+  makes batches cheap.
+- *prepare*: what the service writes for the whole batch before sending
+  (notifications: the hashes of the tokens its messages will carry) is
+  committed once, before the first message goes out, so no message carries
+  a token that is not stored.
+- *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
+  right after the server's answer, before the next message is sent: one
+  autocommitted UPDATE on a connection held for the pass (one round trip),
+  or, when building the message wrote something, one transaction holding
+  both. A worker killed at any point has therefore sent at most one message
+  whose outcome is not stored: it is sent again after the lease, with the
+  same Message-ID. The rest of its batch is still ``sending`` and unsent, and
+  goes out once after the lease. Marking several messages sent in one commit
+  would be faster and would duplicate the whole uncommitted run on a crash.
+- A batch is given back (``pending`` again) when SIGTERM arrives, when the
+  server is down, and when half the lease has passed (a slow server): a row
+  is never sent by a worker whose lease on it may have run out.
+
+Outcomes besides ``sent``: a temporary failure goes back to ``pending`` with
+an exponential backoff and becomes ``failed`` once it has failed for
+``RETRY_HOURS``; a permanent one is ``bounced`` (the service may count it);
+a message that cannot be built is ``failed`` at once, never retried; one the
+service finds useless now is ``dropped`` with the reason. Stored message
+bodies are cleared in every final state.
+
+During a pass the session keeps loaded rows across commits
+(``expire_on_commit`` off), so a batch is read once rather than once per
+commit. Recorded errors have addresses removed; nothing here logs one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+from flask import Flask, current_app
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .models import FINAL, aware
+from .smtp import Mailer, PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+UTC = timezone.utc
+BATCH = 50            # rows claimed per transaction; at 500 messages/s, a tenth of a second of work
+MAX_BACKOFF = timedelta(hours=1)
+LEASE_SECONDS, RETRY_HOURS = 300, 24   # defaults of the config keys ``LEASE_SECONDS`` and ``RETRY_HOURS``
+
+
+class Unbuildable(Exception):
+    """The message cannot be built from what is stored: retrying would fail the same way."""
+
+
+class Composer:
+    """What a service tells the worker about its messages; the default sends stored messages as they are.
+
+    Every hook runs inside the pass's transaction; whatever it adds to the
+    session is committed with the row's outcome (or rolled back on a
+    temporary failure).
+    """
+
+    def prepare(self, rows: list, now: datetime) -> None:
+        """Load in bulk what the rows of one claimed batch need (one query per batch, not per row).
+
+        What it adds to the session is committed before the batch is sent.
+        """
+
+    def obsolete(self, row, now: datetime) -> str | None:
+        """Why ``row`` should not be sent any more, or None."""
+        return None
+
+    def build(self, row, now: datetime) -> tuple[Message | bytes, str]:
+        """The message for ``row`` and its one recipient."""
+        return row.body, row.recipient
+
+    def sent(self, row, now: datetime) -> None:
+        """``row`` was accepted by the server."""
+
+    def bounced(self, row, now: datetime) -> None:
+        """``row`` was refused for good."""
+
+
+class MarkFailed(Exception):
+    """A "sent" mark could not be committed: the pass stops, so no further message goes out unrecorded."""
+
+
+class Marks:
+    """Writes "sent" marks: one autocommitted UPDATE each, on a connection held for the pass.
+
+    One round trip a message, where a session commit also pays BEGIN, the
+    pool's reset and its pre-ping. On PostgreSQL the UPDATE runs in a thread,
+    so its flush to disk overlaps building the next message and its MAIL and
+    RCPT; :meth:`wait` (called before that message's DATA) makes sure it is
+    durable before anything more is delivered. SQLite commits are cheap
+    (``synchronous=NORMAL``) and its connections stay in their thread.
+    """
+
+    def __init__(self, db):
+        self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.pool = ThreadPoolExecutor(1) if db.engine.dialect.name == "postgresql" else None
+        self.pending: Future | None = None
+
+    def mark(self, statement, parameters: dict) -> None:
+        self.wait()
+        if self.pool is None:
+            try:
+                self.conn.execute(statement, parameters)
+            except Exception as exc:
+                raise MarkFailed() from exc
+        else:
+            self.pending = self.pool.submit(self.conn.execute, statement, parameters)
+
+    def wait(self) -> None:
+        """Return once the last mark is committed; :class:`MarkFailed` if it could not be."""
+        pending, self.pending = self.pending, None
+        try:
+            if pending is not None:
+                pending.result()
+        except Exception as exc:
+            raise MarkFailed() from exc
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.conn.close()
+
+
+class MailQueue:
+    """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`MailMixin` model."""
+
+    def __init__(self, db, model, composer: Composer | None = None, *,
+                 now: Callable[[], datetime] | None = None, batch: int = BATCH):
+        self.db, self.model, self.composer = db, model, composer or Composer()
+        self.now = now or (lambda: datetime.now(UTC))
+        self.batch = batch
+
+    # --- enqueueing (services that store their messages) -----------------------------------------
+
+    def enqueue(self, *, key: str, recipient: str, message: EmailMessage, due_at: datetime | None = None,
+                expires_at: datetime | None = None):
+        """Add ``message`` for ``recipient`` alone to the session (the caller commits it with its cause).
+
+        ``key`` makes it idempotent: a key already queued returns None. The
+        message may name nobody but ``recipient`` (To is set if missing; Cc
+        and Bcc are refused). A Message-ID derived from the key is set if the
+        message has none, so a resend keeps it.
+        """
+        if message["Cc"] or message["Bcc"]:
+            raise ValueError("a queued message goes to one recipient: no Cc or Bcc")
+        named = {address.lower() for _, address in getaddresses(message.get_all("To", []))}
+        if named - {recipient.lower()}:
+            raise ValueError("a queued message goes to one recipient: To names someone else")
+        if self.db.session.scalar(select(self.model.id).where(self.model.key == key)) is not None:
+            return None
+        if not message["To"]:
+            message["To"] = recipient
+        if not message["Message-ID"]:
+            domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "docbox.invalid"
+            message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+        now = self.now()
+        row = self.model(key=key, message_id=message["Message-ID"], recipient=recipient,
+                         body=message.as_bytes(policy=message.policy.clone(linesep="\r\n")),
+                         due_at=due_at or now, expires_at=expires_at, status="pending", attempts=0, created_at=now)
+        self.db.session.add(row)
+        return row
+
+    # --- claiming --------------------------------------------------------------------------------
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=current_app.config.get("LEASE_SECONDS", LEASE_SECONDS))
+
+    def claim(self, now: datetime, size: int) -> list:
+        """Claim up to ``size`` due rows (first those whose worker died, then the oldest due); commits."""
+        M, session = self.model, self.db.session
+        # Two single-status queries, so each walks its index in order instead of sorting every due row.
+        due = ((and_(M.status == "sending", M.lease_until <= now), M.lease_until),
+               (and_(M.status == "pending", M.due_at <= now), M.due_at))
+        ids: list[int] = []
+        for condition, order in due:
+            query = select(M.id).where(condition).order_by(order).limit(size - len(ids))
+            if self.db.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids += session.scalars(query).all()
+            if len(ids) >= size:
+                break
+        if not ids:
+            session.commit()
+            return []
+        claimed = set(session.scalars(
+            update(M).where(M.id.in_(ids), or_(*(condition for condition, _ in due)))
+            .values(status="sending", lease_until=now + self._lease(), attempts=M.attempts + 1)
+            .returning(M.id), execution_options={"synchronize_session": False}).all())
+        session.commit()
+        rows = {row.id: row for row in session.scalars(
+            select(M).where(M.id.in_(claimed)).execution_options(populate_existing=True))}
+        return [rows[i] for i in ids if i in rows]
+
+    def release(self, rows: list) -> None:
+        """Give claimed, unsent rows back at once (SIGTERM, server down, lease half gone); commits."""
+        if rows:
+            M = self.model
+            self.db.session.execute(update(M).where(M.id.in_([r.id for r in rows]), M.status == "sending")
+                                    .values(status="pending", lease_until=None, attempts=M.attempts - 1),
+                                    execution_options={"synchronize_session": False})
+            self.db.session.commit()
+
+    # --- one pass --------------------------------------------------------------------------------
+
+    def run_pass(self, limit: int | None = None, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+        """Send every due message (at most ``limit``); returns counts by outcome.
+
+        ``should_stop`` is asked between messages (SIGTERM lets the current one finish).
+        """
+        lease_seconds = self._lease().total_seconds()
+        mailer = Mailer(current_app.config, timeout=max(1.0, min(30.0, lease_seconds / 3)))
+        counts: dict[str, int] = {}
+        session = self.db.session()
+        expire = session.expire_on_commit
+        session.expire_on_commit = False   # a batch is read once, not after every per-message commit
+        marks: Marks | None = None
+        try:
+            marks = Marks(self.db)
+            down = False
+            while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
+                now = self.now()
+                rows = self.claim(now, self.batch if limit is None else min(self.batch, limit - sum(counts.values())))
+                if not rows:
+                    break
+                claimed_at = time.monotonic()
+                self.composer.prepare(rows, now)
+                session.commit()   # what prepare wrote for the batch, before anything is sent
+                for i, row in enumerate(rows):
+                    if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
+                        self.release(rows[i:])
+                        break
+                    status = self._send_one(row, mailer, marks)
+                    down = status == "down"
+                    status = "pending" if down else status
+                    counts[status] = counts.get(status, 0) + 1
+                marks.wait()
+        finally:
+            mailer.close()
+            session.expire_on_commit = expire
+            try:
+                if marks is not None:
+                    marks.close()
+                session.commit()
+            finally:
+                self.db.session.remove()
+        return counts
+
+    def _send_one(self, row, mailer: Mailer, marks) -> str:
+        """Build, send and record one claimed row; commits its outcome. ``"down"``: the server is unreachable."""
+        row_id, now = row.id, self.now()
+        try:
+            reason = self._obsolete(row, now)
+            if reason:
+                self._finish(row, "dropped", reason)
+            else:
+                try:
+                    msg, recipient = self.composer.build(row, now)
+                except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject stored before input refused it
+                    raise Unbuildable(exc) from exc
+                mailer.send(msg, recipient, ready=marks.wait)
+                self._mark_sent(row, now, marks)
+                self.composer.sent(row, now)
+                log.info("delivery sent", extra={"delivery_id": row_id})
+            self.db.session.commit()
+            return row.status
+        except PermanentFailure as exc:
+            self._finish(row, "bounced", str(exc))
+            self.composer.bounced(row, now)
+            self.db.session.commit()
+            log.warning("delivery bounced", extra={"delivery_id": row_id})
+            return "bounced"
+        except TemporaryFailure as exc:
+            status = self._defer(row_id, str(exc), now, None)
+            log.warning("delivery deferred" if status == "pending" else "delivery failed",
+                        extra={"delivery_id": row_id})
+            return "down" if exc.server_down else status
+        except MarkFailed:
+            raise   # the database is failing: the loop retries later; this row is sent again after its lease
+        except Unbuildable as exc:
+            cause = type(exc.__cause__).__name__
+            self.db.session.rollback()
+            row = self.db.session.get(self.model, row_id)
+            if row is not None:
+                self._finish(row, "failed", f"the message could not be built ({cause})")
+                self.db.session.commit()
+            log.error("delivery failed: message could not be built", extra={"delivery_id": row_id, "error": cause})
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - a bug or a bad row must not stall the queue
+            mailer.close()
+            # The exception text may quote message content; log only its type.
+            log.error("delivery crashed", extra={"delivery_id": row_id, "error": type(exc).__name__})
+            return self._defer(row_id, f"internal error: {type(exc).__name__}", now, MAX_BACKOFF)
+
+    def _mark_sent(self, row, now: datetime, marks) -> None:
+        """Record ``row`` sent, durably, before the next message goes out.
+
+        What building the message wrote (e.g. a token's hash) is committed with
+        the mark in one transaction; a message built without touching the
+        database (the session holds no transaction: nothing was read or
+        written, so no lock is held either) is marked with one autocommitted
+        UPDATE.
+        """
+        session = self.db.session()
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            self._finish(row, "sent", None, sent_at=now)
+            session.commit()
+            return
+        marks.mark(self._sent_statement, {"mark_id": row.id, "sent_at": now})
+        for name, value in (("status", "sent"), ("sent_at", now), ("lease_until", None), ("last_error", None)):
+            set_committed_value(row, name, value)
+
+    @functools.cached_property
+    def _sent_statement(self):
+        """The one UPDATE of every "sent" mark, built once (SQLAlchemy then reuses its compiled form)."""
+        table = self.model.__table__
+        values = {"status": "sent", "sent_at": bindparam("sent_at"), "lease_until": None, "last_error": None}
+        if "body" in table.c:
+            values["body"] = None
+        return update(table).where(table.c.id == bindparam("mark_id")).values(**values)
+
+    def _obsolete(self, row, now: datetime) -> str | None:
+        if row.expires_at is not None and aware(row.expires_at) <= now:
+            return "too late to be useful"
+        return self.composer.obsolete(row, now)
+
+    def _finish(self, row, status: str, error: str | None, sent_at: datetime | None = None) -> None:
+        row.status, row.lease_until, row.last_error = status, None, error
+        if sent_at is not None:
+            row.sent_at = sent_at
+        if status in FINAL and hasattr(row, "body"):
+            row.body = None   # what was written to someone does not outlive its delivery
+
+    def _defer(self, row_id: int, error: str, now: datetime, backoff: timedelta | None) -> str:
+        """Not sent: roll back what the message added, retry later or give up after RETRY_HOURS; commits."""
+        self.db.session.rollback()
+        row = self.db.session.get(self.model, row_id)
+        if row is None:
+            return "dropped"
+        first = aware(row.first_failure_at) or now
+        row.first_failure_at, row.last_error, row.lease_until = first, error, None
+        if now - first >= timedelta(hours=current_app.config.get("RETRY_HOURS", RETRY_HOURS)):
+            self._finish(row, "failed", error)
+        else:
+            if backoff is None:   # exponential, with jitter so a queue deferred together does not return together
+                backoff = min(timedelta(minutes=2 ** min(row.attempts - 1, 10)), MAX_BACKOFF) * random.uniform(1.0, 1.2)
+            row.status, row.due_at = "pending", now + backoff
+        self.db.session.commit()
+        return row.status
+
+    # --- metrics ---------------------------------------------------------------------------------
+
+    def register_gauges(self, app: Flask) -> None:
+        """Queue depth and failures on /metrics (counts only, never an address)."""
+        from ..metrics import gauge
+
+        M = self.model
+
+        def count(*conditions):
+            return lambda: self.db.session.scalar(select(func.count()).select_from(M).where(*conditions))
+
+        gauge(app, "docbox_mail_due", "Messages due now and not yet sent (the worker's queue).",
+              lambda: count(M.status == "pending", M.due_at <= self.now())())
+        gauge(app, "docbox_mail_pending", "Messages planned and not yet sent, due or not.", count(M.status == "pending"))
+        gauge(app, "docbox_mail_failed", "Messages given up after a day of temporary failures.",
+              count(M.status == "failed"))
+        gauge(app, "docbox_mail_bounced", "Messages refused for good by the recipient's server.",
+              count(M.status == "bounced"))

@@ -1,0 +1,138 @@
+"""Talking to the SMTP server: one connection per pass, and what its answers mean.
+
+- *temporary failure*: connection refused or lost, timeout, any 4xx, or a 5xx
+  that is not about the recipient (sender refused, authentication): try again
+  later. ``server_down`` says the server could not be reached at all, so the
+  rest of the pass waits too.
+- *permanent failure* (a bounce): a 5xx for the recipient, at RCPT or DATA.
+
+Every error text is scrubbed of addresses before anyone stores or logs it.
+The settings are the same for every service (``DOCBOX_SMTP_*``,
+``DOCBOX_MAIL_FROM``): add :data:`SMTP_SETTINGS` to the service's list.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Callable
+from email.message import Message
+from email.utils import parseaddr
+
+from ..settings import Setting
+
+SMTP_SETTINGS = [
+    Setting("DOCBOX_SMTP_HOST", "SMTP_HOST", "127.0.0.1", "SMTP server host."),
+    Setting("DOCBOX_SMTP_PORT", "SMTP_PORT", 1025, "SMTP server port (1025: the `mailsink` of `make run`).", int),
+    Setting("DOCBOX_SMTP_USERNAME", "SMTP_USERNAME", "", "SMTP login (empty: no AUTH)."),
+    Setting("DOCBOX_SMTP_PASSWORD", "SMTP_PASSWORD", "", "SMTP password."),
+    Setting("DOCBOX_SMTP_TLS", "SMTP_TLS", "none",
+            "`none`, `starttls` or `tls` (implicit TLS, usually port 465)."),
+    Setting("DOCBOX_MAIL_FROM", "MAIL_FROM", "Doc Box <docbox@localhost>", "From address of every message."),
+]
+
+_ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>\"']+")
+
+
+def scrub(text: str) -> str:
+    """``text`` without email addresses, at most 500 characters: safe to store and log."""
+    return _ADDRESS.sub("<address>", text)[:500]
+
+
+class TemporaryFailure(Exception):
+    def __init__(self, detail: str, server_down: bool = False):
+        super().__init__(detail)
+        self.server_down = server_down
+
+
+class PermanentFailure(Exception):
+    """The recipient's server refused the message for good (a bounce)."""
+
+
+class Mailer:
+    """One SMTP connection, opened on first use and reused for every message of a pass."""
+
+    def __init__(self, config, timeout: float = 30.0):
+        self.config = config
+        self.conn: smtplib.SMTP | None = None
+        self.sender = parseaddr(config["MAIL_FROM"])[1]
+        self.timeout = timeout
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        if c["SMTP_TLS"] == "tls":
+            conn = smtplib.SMTP_SSL(c["SMTP_HOST"], c["SMTP_PORT"], timeout=self.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            conn = smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=self.timeout)
+            if c["SMTP_TLS"] == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if c["SMTP_USERNAME"]:
+            conn.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"])
+        return conn
+
+    def send(self, msg: Message | bytes, recipient: str, ready: Callable[[], None] = lambda: None) -> None:
+        """Send ``msg`` to ``recipient`` alone, whatever its headers say; raises one of the failures.
+
+        ``ready()`` is called after the server accepted sender and recipient
+        and before ``DATA``, the command that delivers: the worker waits there
+        for the previous message's "sent" mark (see :mod:`.queue`).
+        """
+        data = msg if isinstance(msg, bytes) else msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        try:
+            if self.conn is None:
+                self.conn = self._connect()
+            self._transaction(self.conn, data, recipient, ready)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            self._classify(code, text)
+        except smtplib.SMTPDataError as exc:
+            self._classify(exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPResponseException as exc:  # sender refused, auth, ...: not the recipient's fault
+            self.close()
+            raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"))
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            down = isinstance(exc, (ConnectionRefusedError, smtplib.SMTPConnectError, TimeoutError))
+            raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=down)
+
+    def _transaction(self, conn: smtplib.SMTP, data: bytes, recipient: str, ready: Callable[[], None]) -> None:
+        """``smtplib.SMTP.sendmail`` for one recipient, with ``ready()`` between RCPT and DATA."""
+        conn.ehlo_or_helo_if_needed()
+        code, text = conn.mail(self.sender)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPSenderRefused(code, text, self.sender)
+        code, text = conn.rcpt(recipient)
+        if code not in (250, 251):
+            conn.rset()
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, text)})
+        try:
+            ready()
+        except BaseException:
+            conn.rset()
+            raise
+        code, text = conn.data(data)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPDataError(code, text)
+
+    def _classify(self, code: int, text) -> None:
+        detail = scrub(f"{code} {_text(text)}")
+        if 500 <= code < 600:
+            raise PermanentFailure(detail)
+        self.close()
+        raise TemporaryFailure(detail)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self.conn = None
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
