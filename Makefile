@@ -1,4 +1,4 @@
-# Doc Box: `make run` starts the suite on this machine; `make test` runs the tests.
+# Doc Box: `make run` starts the suite on this machine; `make test` runs the tests; `make lint` checks the code.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ SERVICES := $(wildcard services/*)
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test lint install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: $(RUNTIME)
 test: install
 	@bash scripts/test-setup.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff alone (pinned in tests/requirements.txt), so lint needs no full install; rules in ruff.toml.
+lint: | $(BIN)/python
+	@$(BIN)/python -m ruff --version >/dev/null 2>&1 || $(BIN)/pip install -q "$$(grep -oE '^ruff==[0-9.]+' tests/requirements.txt)"
+	$(BIN)/python -m ruff check .
 
 clean:
 	rm -rf var test-artifacts

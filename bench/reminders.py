@@ -65,11 +65,11 @@ def free_port() -> int:
 def setup(app, messages: int, real_now: datetime) -> None:
     """Subscribers and sessions such that ``messages`` reminders are due at ``real_now``."""
     import flask_migrate
-    from docbox_shared import signing
-    from docbox_shared.events import dump_event
 
     from docbox_notifications import MIGRATIONS
     from docbox_notifications.models import Following, Subscriber, db
+    from docbox_shared import signing
+    from docbox_shared.events import dump_event
 
     with app.app_context():
         flask_migrate.upgrade(directory=MIGRATIONS)

@@ -10,7 +10,6 @@ afterwards, so runs never see each other's rows.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # makes tests/support importable as `support`
+
+from support.ports import free_port  # noqa: E402
 
 PG_URL = os.environ.get("DOCBOX_TEST_DATABASE_URL", "")
 
@@ -67,16 +68,72 @@ def module_databases(tmp_path_factory):
     databases.drop_all()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def port():
     """A free TCP port on 127.0.0.1."""
     return free_port()
+
+
+@pytest.fixture
+def table_counts(app):
+    """``table_counts()``: rows per table of the folder's ``app``; a request that writes nothing (or is
+    refused) leaves it unchanged."""
+    from support.bad_input import row_counts
+
+    return row_counts(app, app.extensions["sqlalchemy"])
+
+
+@pytest.fixture
+def smtp(port):
+    """A real SMTP server (``support.smtp.SmtpSink``) on a free port, keeping every message."""
+    from support.smtp import SmtpSink
+
+    sink = SmtpSink(port)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def _caldav_process(cls, tmp_path_factory):
+    server = cls(tmp_path_factory.mktemp(cls.name))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def radicale_process(tmp_path_factory):
+    from support.caldav import Radicale
+
+    yield from _caldav_process(Radicale, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def xandikos_process(tmp_path_factory):
+    from support.caldav import Xandikos
+
+    yield from _caldav_process(Xandikos, tmp_path_factory)
+
+
+@pytest.fixture
+def radicale(radicale_process):
+    """A real Radicale CalDAV server (``support.caldav``, one per module) with a new empty calendar."""
+    radicale_process.fresh_calendar()
+    return radicale_process
+
+
+@pytest.fixture
+def xandikos(xandikos_process):
+    """A real Xandikos CalDAV server (``support.caldav``, one per module, without authentication) with a
+    new empty calendar."""
+    xandikos_process.fresh_calendar()
+    return xandikos_process
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def caldav_server(request):
+    """Each test twice: once against Radicale, once against Xandikos."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-
 ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 # Constraint and index names a migration can name again on both databases (SQLite alters a table by copying
 # it, and needs the name of a constraint to drop it). ``MetaData(naming_convention=NAMING_CONVENTION)``.

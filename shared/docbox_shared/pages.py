@@ -78,7 +78,7 @@ class FormState:
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
     @classmethod
-    def from_request(cls, form, defaults: Mapping[str, Any] | None = None) -> "FormState":
+    def from_request(cls, form, defaults: Mapping[str, Any] | None = None) -> FormState:
         """The submitted ``request.form`` (multi-valued fields as lists) over ``defaults``."""
         values = dict(defaults or {})
         for key in form:

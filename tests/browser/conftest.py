@@ -7,7 +7,8 @@
 - ``base_url``: the app served by werkzeug in a thread on a free port.
 - ``browser``: headless ``/usr/bin/chromium`` driven by Playwright (one per test session).
 - ``page``: a desktop page (1280x900); ``phone`` a 375x812 one.
-- ``check(page, name)``: writes ``test-artifacts/screenshots/<name>.png`` and
+- ``check(page, name)``: writes ``test-artifacts/screenshots/<name>.png`` (the folder
+  ``$DOCBOX_TEST_ARTIFACTS`` instead of test-artifacts when set) and
   fails on any axe-core violation with impact serious or critical.
 - ``sign_in(page, role)``: signs in through the login form.
 """
@@ -15,33 +16,23 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-import flask_migrate
 import pytest
 
-from docbox_sessions import MIGRATIONS, create_app
 from docbox_sessions.models import db
+from support.apps import running_app
+from support.clock import Clock, clock_config
 
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 PASSWORD = "a long passphrase for tests"
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# CI runs two passes at once; each names its own folder.
+SCREENSHOTS = Path(os.environ.get("DOCBOX_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("DOCBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **kwargs) -> None:
-        self.moment += timedelta(**kwargs)
 
 
 @pytest.fixture
@@ -51,15 +42,11 @@ def clock():
 
 @pytest.fixture
 def app(make_database_url, clock):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
-                      "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
-                      "SECRET_KEY": "browser-test-key"})
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
+                                  **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
+                                  "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
+                                  "SECRET_KEY": "browser-test-key"}) as app:
+        yield app
 
 
 @pytest.fixture
@@ -180,13 +167,3 @@ def ops(app):
             yield operations
             db.session.commit()
     return run
-
-
-@pytest.fixture
-def table_counts(app):
-    """``table_counts()``: rows per table; a refused request leaves it unchanged."""
-    def count():
-        with app.app_context():
-            return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-                    for t in db.metadata.sorted_tables}
-    return count

@@ -15,20 +15,21 @@ no sideways scrolling.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import flask_migrate
 import icalendar
 import pytest
 import requests
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from docbox_shared import signing
-from docbox_shared.events import dump_event
+from support import publishers
+from support.apps import running_app
+from support.clock import clock_config
+from support.publishers import over_http
 
 UTC = timezone.utc
 EVENT_SECRET = "calendar-sync-browser-secret"
@@ -62,25 +63,14 @@ def check(screenshots):
 
 # --- minimal copies from tests/calendar_sync/conftest.py -----------------------------
 
-class Publisher:
+class Publisher(publishers.Publisher):
     """Delivers entry states as the sessions relay does: signed envelopes over HTTP."""
 
     def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http = requests.Session()
-        self.http.trust_env = False
-        self.versions: dict[tuple[str, str], int] = {}
+        super().__init__(over_http(base_url), EVENT_SECRET, lambda: T0)
 
     def deliver(self, kind: str, state: dict) -> dict:
-        key = (kind, state["id"])
-        self.versions[key] = self.versions.get(key, 0) + 1
-        envelope = dump_event(event_id=uuid.uuid4(), occurred_at=T0, kind=kind, entry_id=state["id"],
-                              version=self.versions[key], state=state)
-        body = json.dumps(envelope).encode()
-        headers = {**signing.sign(body, EVENT_SECRET), "Content-Type": "application/json",
-                   "X-Request-Id": uuid.uuid4().hex}
-        answer = self.http.post(self.base_url + "/api/v1/events", data=body, headers=headers, timeout=10)
-        assert answer.status_code == 200, answer.text
+        super().deliver(kind, state)
         return state
 
     @staticmethod
@@ -116,19 +106,11 @@ def exception(day, status="scheduled", start=None, end=None):
 
 @pytest.fixture
 def calendar_app(make_database_url):
-    from docbox_calendar_sync import create_app
-    from docbox_calendar_sync.models import db
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
-                      "EVENT_SECRETS": [EVENT_SECRET], "CLOCK": lambda: T0,
-                      "SESSIONS_URL": "http://127.0.0.1:9",  # sessions is down for the whole test
-                      "NOTIFICATIONS_URL": "http://notifications.example.org"})
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app("calendar_sync", {"SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
+                                       "EVENT_SECRETS": [EVENT_SECRET], **clock_config("calendar_sync", lambda: T0),
+                                       "SESSIONS_URL": "http://127.0.0.1:9",  # sessions is down for the whole test
+                                       "NOTIFICATIONS_URL": "http://notifications.example.org"}) as app:
+        yield app
 
 
 @pytest.fixture
@@ -300,7 +282,7 @@ def test_the_copy_button_works_under_the_pages_content_security_policy(browser, 
         expect(page.locator("#copy-status")).to_have_text("Copied.")
         assert refused == [], refused
         # An injected inline script (what an XSS would add) does not run.
-        with pytest.raises(Exception):
+        with pytest.raises(PlaywrightError):
             page.add_script_tag(content="window.injected = true;")
         assert page.evaluate("() => window.injected === undefined")
         assert refused, "the browser should report the refused inline script"

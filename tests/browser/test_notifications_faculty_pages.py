@@ -2,7 +2,7 @@
 
 The notifications app is served by a real server (werkzeug, in a thread) on a
 fresh database built by its migrations; it sends to a real aiosmtpd server
-started here; the worker runs in-process through its CLI command
+(the ``smtp`` fixture); the worker runs in-process through its CLI command
 (``worker --once``). The program reaches the app's replica as signed events
 POSTed over HTTP, exactly as the sessions relay sends them. Every page is
 checked with axe-core and photographed at 375 px and at desktop width.
@@ -10,24 +10,17 @@ checked with axe-core and photographed at 375 px and at desktop width.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-import uuid
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes, policy
 
-import flask_migrate
 import pytest
-import requests
-from aiosmtpd.controller import Controller
-from docbox_shared import signing
-from docbox_shared.events import dump_event
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from docbox_notifications import MIGRATIONS, create_app
 from docbox_notifications.models import Subscriber, db
+from support.apps import running_app
+from support.clock import Clock, clock_config
+from support.publishers import Publisher, over_http
 
 UTC = timezone.utc
 T0 = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)     # a Saturday; the session is on Tuesday 23 March
@@ -35,80 +28,33 @@ SECRET = "browser-event-secret"
 WIDTHS = {"375": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
 
 
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages, self.lock = [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos),
-                                  message_from_bytes(envelope.original_content or envelope.content,
-                                                     policy=policy.default)))
-        return "250 Message accepted"
-
-    def to(self, address: str):
-        return [msg for rcpts, msg in self.messages if rcpts == [address]]
-
-
 @pytest.fixture
-def mailbox(port):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def notifications(make_database_url, mailbox, serve):
+def notifications(make_database_url, smtp, serve):
     """The app on a real server: ``(app, base URL, clock)``; links in mail point at that server."""
     clock = Clock(T0)
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
-                      "CLOCK": clock, "EVENT_SECRETS": [SECRET], "SECRET_KEYS": ["browser-key"],
-                      "SMTP_HOST": "127.0.0.1", "SMTP_PORT": mailbox.port,
-                      "MAIL_FROM": "Doc Box <reminders@docbox.test>", "CALENDAR_SYNC_URL": "http://127.0.0.1:9"})
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-    base = serve(app)
-    app.config["PUBLIC_URL"] = base
-    yield app, base, clock
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def publish(base: str, clock: Clock, kind: str, state: dict) -> None:
-    """POST one signed envelope to the events endpoint, as the sessions relay does."""
-    envelope = dump_event(event_id=uuid.uuid4(), occurred_at=clock(), kind=kind, entry_id=state["id"], version=1,
-                          state=state)
-    body = json.dumps(envelope).encode()
-    headers = {**signing.sign(body, SECRET), "Content-Type": "application/json", "X-Request-Id": uuid.uuid4().hex}
-    answer = requests.post(f"{base}/api/v1/events", data=body, headers=headers, timeout=10)
-    assert answer.status_code == 200, answer.text
+    with running_app("notifications", {
+            "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"), **clock_config("notifications", clock),
+            "EVENT_SECRETS": [SECRET], "SECRET_KEYS": ["browser-key"], "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": smtp.port, "MAIL_FROM": "Doc Box <reminders@docbox.test>",
+            "CALENDAR_SYNC_URL": "http://127.0.0.1:9"}) as app:
+        base = serve(app)
+        app.config["PUBLIC_URL"] = base
+        yield app, base, clock
 
 
 def balint_group(base: str, clock: Clock) -> None:
+    """Two programs and a session, POSTed as signed envelopes to the events endpoint, as the sessions relay does."""
+    publish = Publisher(over_http(base), SECRET, clock).deliver
     made = {"created_at": T0 - timedelta(days=30), "updated_at": T0}
-    publish(base, clock, "program", {"id": "prog-1", **made, "slug": "balint", "name": "Balint group",
-                                     "timezone": "Europe/Berlin", "open": True, "email_subject": None})
-    publish(base, clock, "program", {"id": "prog-2", **made, "slug": "resilience", "name": "Resilience circle",
-                                     "timezone": "Europe/Berlin", "open": True, "email_subject": None})
+    publish("program", {"id": "prog-1", **made, "slug": "balint", "name": "Balint group",
+                        "timezone": "Europe/Berlin", "open": True, "email_subject": None})
+    publish("program", {"id": "prog-2", **made, "slug": "resilience", "name": "Resilience circle",
+                        "timezone": "Europe/Berlin", "open": True, "email_subject": None})
     start = datetime(2027, 3, 23, 18, 0, tzinfo=UTC)
-    publish(base, clock, "session", {"id": "s1", **made, "program_id": "prog-1", "title": "Balint group",
-                                     "format": "in_person", "location": "Room 4", "video_url": None,
-                                     "timezone": "Europe/Berlin", "start": start, "end": start + timedelta(hours=1),
-                                     "status": "scheduled"})
+    publish("session", {"id": "s1", **made, "program_id": "prog-1", "title": "Balint group",
+                        "format": "in_person", "location": "Room 4", "video_url": None,
+                        "timezone": "Europe/Berlin", "start": start, "end": start + timedelta(hours=1),
+                        "status": "scheduled"})
 
 
 def run_worker(app) -> None:
@@ -117,7 +63,7 @@ def run_worker(app) -> None:
 
 
 def text_of(msg) -> str:
-    return msg.get_body(("plain",)).get_content()
+    return msg.text
 
 
 @pytest.fixture
@@ -131,7 +77,7 @@ def both(check):
     return run
 
 
-def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, notifications, mailbox, both):
+def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, notifications, smtp, both):
     app, base, clock = notifications
     balint_group(base, clock)
 
@@ -156,7 +102,7 @@ def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, no
     expect(page.get_by_label("Balint group")).to_be_checked()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
     both(page, "subscribe-errors")
-    assert mailbox.messages == []
+    assert smtp.messages == []
 
     page.get_by_label("Resilience circle").uncheck()
     page.get_by_label("Email address").fill("ada.lovelace@example.org")
@@ -167,7 +113,7 @@ def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, no
 
     # The worker mails the confirmation to a real SMTP server.
     run_worker(app)
-    [confirmation] = mailbox.to("ada.lovelace@example.org")
+    [confirmation] = smtp.to("ada.lovelace@example.org")
     assert confirmation["Subject"] == "Please confirm your Doc Box reminders"
     assert "Balint group" in text_of(confirmation)
     confirm_url = re.search(rf"{re.escape(base)}/confirm/[A-Za-z0-9_-]+", text_of(confirmation)).group(0)
@@ -208,7 +154,7 @@ def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, no
     # The 24 h reminder arrives with a one-click unsubscribe link; the page asks before acting.
     clock.moment = datetime(2027, 3, 22, 18, 0, tzinfo=UTC)
     run_worker(app)
-    reminder = mailbox.to("ada.lovelace@example.org")[-1]
+    reminder = smtp.to("ada.lovelace@example.org")[-1]
     assert reminder["Subject"] == "Balint group — Tuesday 23 March 2027"
     unsubscribe_url = reminder["List-Unsubscribe"].strip("<>")
     page.goto(unsubscribe_url)
@@ -226,7 +172,7 @@ def test_faculty_member_opts_in_confirms_changes_times_and_unsubscribes(page, no
     both(page, "link-not-valid")
 
 
-def test_delete_everything_on_a_phone_after_confirming(phone, notifications, mailbox, check):
+def test_delete_everything_on_a_phone_after_confirming(phone, notifications, smtp, check):
     app, base, clock = notifications
     balint_group(base, clock)
     phone.goto(f"{base}/subscribe")
@@ -237,7 +183,7 @@ def test_delete_everything_on_a_phone_after_confirming(phone, notifications, mai
     phone.get_by_role("button", name="Send me a confirmation link").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     run_worker(app)
-    [confirmation] = mailbox.to("grace@example.org")
+    [confirmation] = smtp.to("grace@example.org")
     phone.goto(re.search(rf"{re.escape(base)}/confirm/\S+", text_of(confirmation)).group(0))
     expect(phone.locator("main")).to_contain_text("One email each Monday")
     phone.get_by_role("button", name="Confirm reminders").click()

@@ -7,55 +7,34 @@
   states and POSTs signed events for them to ``/api/v1/events``, exactly as the
   relay does, and it runs a tiny real Flask app on a free port that stands in
   for sessions' ``GET /api/v1/me`` (staff bearer tokens).
-- ``radicale`` / ``xandikos``: real CalDAV servers on free ports over tmp
-  folders, with a calendar ready; ``stop()`` and ``start()`` them at will.
+- ``radicale`` / ``xandikos`` / ``caldav_server`` (tests/conftest.py): real
+  CalDAV servers on free ports over tmp folders, with a calendar ready;
+  ``stop()`` and ``start()`` them at will.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
+import shutil
 import subprocess
-import sys
 import threading
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from docbox_shared import signing
-from docbox_shared.events import dump_event
+from support.apps import running_app
+from support.clock import Clock, clock_config
+from support.ports import free_port
+from support.publishers import Publisher
 
 UTC = timezone.utc
 EVENT_SECRET = "calendar-sync-test-secret"
 STAFF_TOKENS = {"admin-token-0123456789": "admin", "organizer-token-0123456789": "organizer"}
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
 ORGANIZER = {"Authorization": "Bearer organizer-token-0123456789"}
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta) -> datetime:
-        self.at += timedelta(**delta)
-        return self.at
 
 
 @pytest.fixture
@@ -103,26 +82,15 @@ def staff_server():
 
 @pytest.fixture
 def app(make_database_url, clock, staff_server):
-    from flask_migrate import upgrade
-
-    from docbox_calendar_sync import create_app
-
-    app = create_app({
-        "TESTING": True,
+    with running_app("calendar_sync", {
         "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
         "EVENT_SECRETS": [EVENT_SECRET],
-        "CLOCK": clock,
+        **clock_config("calendar_sync", clock),
         "PUBLIC_URL": "https://calendar.example.org",
         "SESSIONS_URL": staff_server.url,
         "CALDAV_TIMEOUT": 5.0,
-    })
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        from docbox_calendar_sync.models import db
-        db.session.remove()
-        db.engine.dispose()
+    }) as app:
+        yield app
 
 
 @pytest.fixture
@@ -137,7 +105,7 @@ def runner(app):
 
 # --- the sessions service's events -----------------------------------------------
 
-class Sessions:
+class Sessions(Publisher):
     """Keeps entry states like the sessions service and delivers their events, signed.
 
     ``program()``, ``session()``, ``series()`` create entries; ``change()``
@@ -146,24 +114,8 @@ class Sessions:
     """
 
     def __init__(self, client, clock):
-        self.client, self.clock = client, clock
-        self.states: dict[tuple[str, str], dict] = {}
-        self.versions: dict[tuple[str, str], int] = {}
-
-    def deliver(self, kind: str, state: dict, version: int | None = None, event_id=None):
-        key = (kind, state["id"])
-        if version is None:
-            version = self.versions.get(key, 0) + 1
-        self.versions[key] = max(version, self.versions.get(key, 0))
-        self.states[key] = state
-        envelope = dump_event(event_id=event_id or uuid.uuid4(), occurred_at=self.clock(), kind=kind,
-                              entry_id=state["id"], version=version, state=state)
-        body = json.dumps(envelope).encode()
-        headers = {**signing.sign(body, EVENT_SECRET), "Content-Type": "application/json",
-                   "X-Request-Id": uuid.uuid4().hex}
-        response = self.client.post("/api/v1/events", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
-        return response
+        super().__init__(client.post, EVENT_SECRET, clock)
+        self.client = client
 
     def _base(self, entry_id):
         at = self.clock()
@@ -209,144 +161,13 @@ def sessions(client, clock):
     return Sessions(client, clock)
 
 
-# --- real CalDAV servers -----------------------------------------------------------
+# --- Node's ical.js, a parser nobody here wrote ------------------------------------
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url}: server did not start")
-
-
-class CalDAVServer:
-    """A real CalDAV server process; ``calendar_url`` is a calendar collection ready for use."""
-
-    name = ""
-    username, password = "docbox", "s3cret-push-password"
-
-    def __init__(self, root: Path):
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def start(self):
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,
-                                     stderr=open(self.root / "server.log", "ab"))
-        _wait_http(self.base + "/", self.proc)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    @property
-    def auth(self):
-        return (self.username, self.password)
-
-    def http(self) -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
-        session.auth = self.auth
-        return session
-
-    def objects(self) -> dict[str, str]:
-        """``{resource name: iCalendar text}`` of every object in the calendar."""
-        import xml.etree.ElementTree as ET
-        from urllib.parse import unquote, urlsplit
-
-        http = self.http()
-        answer = http.request("PROPFIND", self.calendar_url,
-                              headers={"Depth": "1", "Content-Type": "application/xml"},
-                              data=b'<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/>'
-                                   b'</d:prop></d:propfind>')
-        assert answer.status_code == 207, answer.text
-        base = urlsplit(self.calendar_url).path.rstrip("/")
-        found = {}
-        for href in ET.fromstring(answer.content).iter("{DAV:}href"):
-            path = urlsplit(href.text).path
-            if path.rstrip("/") == base:
-                continue
-            name = unquote(path.rsplit("/", 1)[-1])
-            found[name] = http.get(self.calendar_url + name).text
-        return found
-
-
-class Radicale(CalDAVServer):
-    name = "radicale"
-
-    def __init__(self, root):
-        super().__init__(root)
-        (root / "users").write_text(f"{self.username}:{self.password}\n")
-        self.calendar_url = f"{self.base}/{self.username}/docbox/"
-
-    def command(self):
-        return [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.port}",
-                "--storage-filesystem-folder", str(self.root / "collections"),
-                "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(self.root / "users"),
-                "--auth-htpasswd-encryption", "plain", "--rights-type", "owner_only",
-                "--logging-level", "warning"]
-
-    def create_calendar(self):
-        answer = self.http().request("MKCALENDAR", self.calendar_url)
-        assert answer.status_code == 201, answer.text
-
-
-class Xandikos(CalDAVServer):
-    """Xandikos without authentication: it refuses Basic auth over plain HTTP."""
-
-    name = "xandikos"
-
-    def __init__(self, root):
-        super().__init__(root)
-        self.calendar_url = f"{self.base}/user/calendars/calendar/"
-
-    def command(self):
-        return [str(BIN / "xandikos"), "serve", "-d", str(self.root / "data"), "--defaults",
-                "-l", "127.0.0.1", "-p", str(self.port), "--state-dir", str(self.root / "state"),
-                "--no-detect-systemd"]
-
-    def create_calendar(self):
-        assert self.http().request("PROPFIND", self.calendar_url, headers={"Depth": "0"}).status_code == 207
-
-
-def _server(cls, tmp_path):
-    server = cls(tmp_path / cls.name)
-    server.start()
-    server.create_calendar()
-    return server
-
-
-@pytest.fixture
-def radicale(tmp_path):
-    server = _server(Radicale, tmp_path)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def xandikos(tmp_path):
-    server = _server(Xandikos, tmp_path)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["radicale", "xandikos"])
-def caldav_server(request, tmp_path):
-    server = _server(Radicale if request.param == "radicale" else Xandikos, tmp_path)
-    yield server
-    server.stop()
+@pytest.fixture(scope="module")
+def ical_js():
+    """The Node script, with ical.js installed from package-lock.json when missing."""
+    js = Path(__file__).parent / "js"
+    assert shutil.which("node") and shutil.which("npm"), "node and npm are needed for the ical.js parity test"
+    if not (js / "node_modules" / "ical.js").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=js, check=True, capture_output=True)
+    return js / "expand.mjs"

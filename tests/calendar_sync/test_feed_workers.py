@@ -11,6 +11,8 @@ import logging
 from datetime import datetime, timezone
 
 import pytest
+
+from support.clock import clock_config
 from support.statements import statements
 
 from .test_feeds import new_feed, path_of
@@ -19,12 +21,13 @@ UTC = timezone.utc
 
 
 @pytest.fixture
-def other_worker(app):
+def other_worker(app, clock):
     from docbox_calendar_sync import create_app
     from docbox_calendar_sync.models import db
 
-    twin = create_app({key: app.config[key] for key in (
-        "TESTING", "SQLALCHEMY_DATABASE_URI", "EVENT_SECRETS", "CLOCK", "PUBLIC_URL", "SESSIONS_URL")})
+    twin = create_app({**{key: app.config[key] for key in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "EVENT_SECRETS", "PUBLIC_URL", "SESSIONS_URL")},
+        **clock_config("calendar_sync", clock)})
     yield twin.test_client()
     with twin.app_context():
         db.session.remove()

@@ -78,7 +78,7 @@ def test_closed_programs_are_not_listed_nor_shown_nor_subscribable(client, sessi
     assert client.get(f"/programs/{closed['id']}").status_code == 404
     form = text_of(client.get(f"/subscribe?programs={closed['id']}&programs=open-circle"))
     assert "Residents only" not in form
-    assert re.search(r'value="%s" checked' % open_program["id"], form)
+    assert re.search(r'value="{}" checked'.format(open_program["id"]), form)
     refused = subscribe(client, programs=closed["id"])
     assert refused.status_code == 422 and "no longer open" in text_of(refused)
     assert feed_count(app) == 0
@@ -91,7 +91,7 @@ def test_bad_input_is_refused_next_to_the_field_and_what_was_typed_is_kept(clien
     page = text_of(answer)
     assert re.search(r'id="alarm_minutes_before-error">.*Enter a whole number of minutes', page)
     assert 'value="half an hour"' in page and 'aria-invalid="true"' in page
-    assert re.search(r'value="%s" checked' % program["id"], page)
+    assert re.search(r'value="{}" checked'.format(program["id"]), page)
     assert re.search(r'id="hide_cancelled" name="hide_cancelled" value="1" checked', page)
     nothing = subscribe(client, alarm_minutes_before="30")
     assert nothing.status_code == 422

@@ -24,7 +24,6 @@ from docbox_shared import recurrence
 from docbox_shared.events import load_state
 
 from .test_caldav_push import register, work
-from .test_parity import ical_js  # noqa: F401  (fixture)
 from .test_parity import expanded_by_ical_js
 
 UTC = timezone.utc

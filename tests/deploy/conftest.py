@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from types import SimpleNamespace
 import pytest
 import requests
 import yaml
+
+from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -73,12 +74,6 @@ def dockerfile_stages(text: str) -> dict[str, list[str]]:
         elif current is not None:
             stages[current].append(line)
     return stages
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +204,7 @@ def services(tmp_path_factory):
                 time.sleep(0.1)
         yield result
     finally:
-        for proc, log in started:
+        for proc, _log in started:
             proc.terminate()
         for proc, log in started:
             try:

@@ -25,7 +25,7 @@ SCHEMA = Path(__file__).with_name("compose-spec.json")
 def _docbox_services(kit):
     """``{compose service: docbox service package}`` for the containers running Doc Box."""
     found = {}
-    for name, spec in kit.compose["services"].items():
+    for name in kit.compose["services"]:
         target = kit.environment(name).get("DOCBOX_SERVICE")
         if target:
             found[name] = target
@@ -138,7 +138,7 @@ def checked(kit, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("checks")
     # Containers with the same environment (a web process and its relay or worker) share one interpreter.
     groups: dict[tuple, list[tuple[str, list[str]]]] = {}
-    for name, package in _docbox_services(kit).items():
+    for name in _docbox_services(kit):
         env = _child_env(kit, name, tmp_path)
         key = tuple(sorted(env.items()))
         groups.setdefault(key, [])

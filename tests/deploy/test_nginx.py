@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from support.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "docker" / "nginx" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -56,19 +58,11 @@ def test_configuration_is_valid(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def origin(services, tmp_path_factory):
     """nginx with docker/nginx/nginx.conf in front of the three running services: its base URL."""
     folder = tmp_path_factory.mktemp("nginx")
-    port = _free_port()
+    port = free_port()
     upstreams = {"sessions": f"127.0.0.1:{services['sessions'].port}",
                  "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
                  "notifications": f"127.0.0.1:{services['notifications'].port}"}
@@ -218,10 +212,10 @@ def test_access_log_is_json_without_paths_or_tokens(origin):
 
 def test_a_service_that_is_down_answers_503_problem_json(services, tmp_path):
     """Point notifications at a closed port: its routes answer 503 problem+json, the others keep working."""
-    port = _free_port()
+    port = free_port()
     upstreams = {"sessions": f"127.0.0.1:{services['sessions'].port}",
                  "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
-                 "notifications": f"127.0.0.1:{_free_port()}"}
+                 "notifications": f"127.0.0.1:{free_port()}"}
     conf = _local_conf(tmp_path, upstreams, port)
     proc = subprocess.Popen(_nginx_args(tmp_path, conf) + ["-g", "daemon off;"])
     try:

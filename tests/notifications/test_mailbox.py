@@ -17,15 +17,17 @@ import json
 import re
 from datetime import datetime, timedelta
 
-import flask_migrate
 import icalendar
 import pytest
 import recurring_ical_events
+
 from docbox_calendar_sync import ical
-from docbox_sessions import MIGRATIONS as SESSIONS_MIGRATIONS, create_app as create_sessions_app
-from docbox_sessions.models import OutboxEvent, db as sessions_db
+from docbox_sessions.models import OutboxEvent
+from docbox_sessions.models import db as sessions_db
 from docbox_shared import signing
 from docbox_shared.events import load_state
+from support.apps import running_app
+from support.clock import clock_config
 
 from .conftest import SECRET, UTC
 
@@ -71,17 +73,13 @@ class Sessions:
 
 @pytest.fixture
 def sessions(make_database_url, clock, client):
-    app = create_sessions_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
-                               "CLOCK": clock, "EVENT_SUBSCRIBERS": ["http://notifications.test/api/v1/events"],
-                               "EVENT_SECRETS": [SECRET], "MIN_CELL": 5})
-    with app.app_context():
-        flask_migrate.upgrade(directory=SESSIONS_MIGRATIONS)
-    out = app.test_cli_runner().invoke(args=["staff", "add", "org@example.org", "--role", "organizer"])
-    assert out.exit_code == 0, out.output
-    yield Sessions(app, app.test_client(), out.output.strip().splitlines()[-1], client)
-    with app.app_context():
-        sessions_db.session.remove()
-        sessions_db.engine.dispose()
+    with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
+                                  **clock_config("sessions", clock),
+                                  "EVENT_SUBSCRIBERS": ["http://notifications.test/api/v1/events"],
+                                  "EVENT_SECRETS": [SECRET], "MIN_CELL": 5}) as app:
+        out = app.test_cli_runner().invoke(args=["staff", "add", "org@example.org", "--role", "organizer"])
+        assert out.exit_code == 0, out.output
+        yield Sessions(app, app.test_client(), out.output.strip().splitlines()[-1], client)
 
 
 def notices(messages, prefix):

@@ -124,12 +124,9 @@ def test_cancelled_occurrence_sends_cancel_and_drops_its_reminders(calendar, sub
     assert event["uid"] == "docbox-session-s1"
     smtp.clear()
     # Walk through the whole period: only the reminders of 23 March (not cancelled) arrive.
-    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC)); worker()
-    clock.set(datetime(2027, 3, 23, 17, 0, tzinfo=UTC)); worker()
-    clock.set(datetime(2027, 3, 24, 9, 0, tzinfo=UTC)); worker()
-    clock.set(datetime(2027, 3, 25, 8, 0, tzinfo=UTC)); worker()
-    clock.set(datetime(2027, 3, 29, 17, 0, tzinfo=UTC)); worker()
-    clock.set(datetime(2027, 3, 30, 16, 0, tzinfo=UTC)); worker()
+    for day, hour in ((22, 18), (23, 17), (24, 9), (25, 8), (29, 17), (30, 16)):
+        clock.set(datetime(2027, 3, day, hour, 0, tzinfo=UTC))
+        worker()
     assert [m.text.splitlines()[0] for m in smtp.messages] == ["Weekly circle", "Weekly circle"]
     assert all("23 March" in m["Subject"] for m in smtp.messages)
 

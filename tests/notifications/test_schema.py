@@ -1,17 +1,6 @@
-"""The migrations build exactly the schema the models describe; health and OpenAPI answer."""
+"""Health and OpenAPI answer (tests/shared/test_migrations.py checks the schema)."""
 
 from __future__ import annotations
-
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-
-from docbox_notifications.models import db
-
-
-def test_models_and_migrations_match(app):
-    with app.app_context(), db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
-    assert diff == []
 
 
 def test_health_and_openapi(client):

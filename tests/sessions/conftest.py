@@ -8,29 +8,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import flask_migrate
 import pytest
 
-from docbox_sessions import MIGRATIONS, create_app
-from docbox_sessions.models import db
+from support.apps import running_app
+from support.clock import Clock, clock_config
 
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **kwargs) -> None:
-        self.moment += timedelta(**kwargs)
-
-    def set(self, moment: datetime) -> None:
-        self.moment = moment
 
 
 @pytest.fixture
@@ -40,19 +25,14 @@ def clock():
 
 @pytest.fixture
 def app_config(make_database_url, clock):
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), **clock_config("sessions", clock),
             "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5}
 
 
 @pytest.fixture
 def app(app_config):
-    app = create_app(app_config)
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app("sessions", app_config) as app:
+        yield app
 
 
 @pytest.fixture
@@ -99,13 +79,3 @@ def program(api):
 def staff_id(api):
     """``staff_id(role)``: the id of the staff member added for that role."""
     return lambda role: next(s["id"] for s in api("admin").get("/api/v1/staff").json if s["role"] == role)
-
-
-@pytest.fixture
-def table_counts(app):
-    """``table_counts()``: rows per table; a request that writes nothing leaves it unchanged."""
-    def count():
-        with app.app_context():
-            return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-                    for t in db.metadata.sorted_tables}
-    return count

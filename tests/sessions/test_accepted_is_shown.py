@@ -9,11 +9,11 @@ consumers in-process, each on its own database.
 
 from __future__ import annotations
 
-import flask_migrate
 import pytest
 
 from docbox_sessions.models import OutboxEvent, db
 from docbox_shared import signing
+from support.apps import dispose, migrated_app
 
 SECRET = "test-secret"
 
@@ -30,29 +30,17 @@ ACCEPTED = [
 ]
 
 
-def _consumer(module_name, config):
-    import importlib
-
-    module = importlib.import_module(module_name)
-    app = module.create_app({"TESTING": True, "EVENT_SECRETS": [SECRET], **config})
-    with app.app_context():
-        flask_migrate.upgrade(directory=module.MIGRATIONS)
-    return app
-
-
 @pytest.fixture
 def consumers(make_database_url, port):
-    calendar = _consumer("docbox_calendar_sync", {
+    calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET],
         "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"), "PUBLIC_URL": "https://calendar.example.org",
         "SESSIONS_URL": "http://127.0.0.1:9"})
-    notifications = _consumer("docbox_notifications", {
+    notifications = migrated_app("notifications", {"EVENT_SECRETS": [SECRET],
         "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"), "PUBLIC_URL": "https://docbox.test",
         "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "ADMIN_TOKEN": "t"})
     yield calendar, notifications
     for app in (calendar, notifications):
-        with app.app_context():
-            app.extensions["sqlalchemy"].session.remove()
-            app.extensions["sqlalchemy"].engine.dispose()
+        dispose(app)
 
 
 @pytest.mark.parametrize("name, changes", ACCEPTED, ids=[a[0] for a in ACCEPTED])

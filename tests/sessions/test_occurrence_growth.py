@@ -3,14 +3,10 @@ grow with the number of series (behaviour, not timing: statements are counted, n
 
 from __future__ import annotations
 
-
+from docbox_sessions.models import db
 from support.statements import statements
 
-from docbox_sessions.models import db
-
 from .test_calendar_api import new_series, occurrences
-
-
 
 
 def listing_statements(app, api, start, end) -> tuple[int, list]:

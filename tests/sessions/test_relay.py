@@ -18,6 +18,7 @@ import pytest
 
 from docbox_sessions.models import OneOffSession, OutboxDelivery, OutboxEvent, Program, Series, db, outbox
 from docbox_shared import relay
+from support.clock import clock_config
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def receiver_url(consumer, serve):
 @pytest.fixture
 def app_config(app_config, receiver_url):
     # The relay subprocess runs on the real clock, so the app does too.
-    return {**app_config, "CLOCK": None, "EVENT_SUBSCRIBERS": [receiver_url]}
+    return {**app_config, **clock_config("sessions", None), "EVENT_SUBSCRIBERS": [receiver_url]}
 
 
 @pytest.fixture

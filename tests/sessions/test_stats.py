@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -45,7 +45,7 @@ def feasible_values(rows, totals, hidden_rows):
 
     opts = [options(r) for r in range(n)]
 
-    @lru_cache(maxsize=None)
+    @cache
     def reachable(r, skip):
         """(sum_ip, sum_v) pairs reachable with rows r.. (except `skip`)."""
         if r == n:

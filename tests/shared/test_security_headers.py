@@ -6,28 +6,19 @@ inline script refused) is in tests/browser/test_calendar_sync_faculty_pages.py.
 
 from __future__ import annotations
 
-import importlib
-
-import flask_migrate
 import pytest
 from werkzeug.routing import IntegerConverter
+
+from support.apps import running_app
 
 SERVICES = ("sessions", "calendar_sync", "notifications")
 
 
 @pytest.fixture(params=SERVICES)
 def app(request, make_database_url):
-    package = importlib.import_module(f"docbox_{request.param}")
-    app = package.create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url(request.param),
-                              "EVENT_SECRETS": ["test-secret"], "SECRET_KEY": "test-key"})
-    with app.app_context():
-        flask_migrate.upgrade(directory=package.MIGRATIONS)
-    yield app
-    with app.app_context():
-        from flask import current_app
-        db = current_app.extensions["sqlalchemy"]
-        db.session.remove()
-        db.engine.dispose()
+    with running_app(request.param, {"SQLALCHEMY_DATABASE_URI": make_database_url(request.param),
+                                     "EVENT_SECRETS": ["test-secret"], "SECRET_KEY": "test-key"}) as app:
+        yield app
 
 
 def _example(converter) -> str | int:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
-
 from suite.test_cross_service import converged, local, pending_reminders, world  # noqa: F401 - world is a fixture
+
 from support.suite import ADMIN_TOKEN, links, wait_until
 
 UTC = timezone.utc
@@ -41,7 +41,7 @@ def cut_all(suite) -> None:
         assert terminate_backends(suite, service) > 0, f"{service} held no connection to cut"
 
 
-def test_web_apps_answer_200_to_every_request_after_their_connections_were_cut(suite, world):
+def test_web_apps_answer_200_to_every_request_after_their_connections_were_cut(suite, world):  # noqa: F811 (fixture)
     org = suite.tokens["organizer"]
     cut_all(suite)
     # More requests than gunicorn workers times pooled connections: each stale connection is met once.
@@ -56,7 +56,7 @@ def test_web_apps_answer_200_to_every_request_after_their_connections_were_cut(s
         assert suite.http.get(suite.url["notifications"] + "/subscribe").status_code == 200
 
 
-def test_relay_and_workers_resume_within_seconds_after_their_connections_were_cut(suite, world):
+def test_relay_and_workers_resume_within_seconds_after_their_connections_were_cut(suite, world):  # noqa: F811 (fixture)
     org = suite.tokens["organizer"]
     start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=40)
     assert wait_until(lambda: converged(suite, world, start, end), timeout=30)
@@ -69,11 +69,12 @@ def test_relay_and_workers_resume_within_seconds_after_their_connections_were_cu
         # relay -> calendar_sync inbox -> feed, and the calendar_sync worker -> Radicale
         assert wait_until(lambda: converged(suite, world, start, end), timeout=20), "feed or Radicale stopped"
         # relay -> notifications inbox -> plan, and the notifications worker sends mail again
-        assert wait_until(lambda: created.json()["id"] in pending_reminders(suite), timeout=20)
+        assert wait_until(lambda: created.json()["id"] in pending_reminders(suite), timeout=20)  # noqa: B023 (called now)
         address = f"after.failover.{round_}@hospital.example"
         answer = suite.api("notifications", "POST", "/api/v1/subscribers",
                            json={"email": address, "programs": [world["program"]["id"]]})
         assert answer.status_code == 202, answer.text
-        assert wait_until(lambda: [m for m in suite.messages() if m["To"] == address and links(m, "confirm")],
+        assert wait_until(lambda: [m for m in suite.messages()
+                                   if m["To"] == address and links(m, "confirm")],  # noqa: B023 (called now)
                           timeout=20), "the notifications worker stopped sending"
     assert "PendingRollbackError" not in suite.logs()

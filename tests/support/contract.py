@@ -19,18 +19,18 @@ matches the document.
 from __future__ import annotations
 
 import atexit
-import importlib
 import os
 import tempfile
 import threading
 import uuid
 from pathlib import Path
 
-import flask_migrate
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from werkzeug.serving import make_server
+
+from support.apps import migrated_app
 
 EXAMPLES = 20
 FOLDER = Path(tempfile.mkdtemp(prefix="docbox-contract-"))
@@ -56,12 +56,8 @@ def _database(service: str) -> str:
 
 
 def migrated(service: str, **config):
-    module = importlib.import_module(f"docbox_{service}")
-    app = module.create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _database(service),
-                             "EVENT_SECRETS": ["contract-secret"], **config})
-    with app.app_context():
-        flask_migrate.upgrade(directory=str(Path(module.__file__).parent / "migrations"))
-    return app
+    return migrated_app(service, {"SQLALCHEMY_DATABASE_URI": _database(service),
+                                  "EVENT_SECRETS": ["contract-secret"], **config})
 
 
 def served(app) -> str:

@@ -21,16 +21,11 @@ from pathlib import Path
 
 import requests
 
+from support.ports import free_port
+
 BIN = Path(sys.executable).parent
 SECRET = "suite-event-secret"
 ADMIN_TOKEN = "suite-notifications-admin-token"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
@@ -102,16 +97,24 @@ class Suite:
 
     def prepare(self) -> None:
         """Migrate the three databases and add one staff member per role (``self.tokens``)."""
-        for app in ("docbox_sessions", "docbox_calendar_sync", "docbox_notifications"):
-            self.run("--app", app, "db", "upgrade")
+        # The three databases are independent: migrated side by side (each command spends seconds importing).
+        upgrades = [subprocess.Popen([str(BIN / "flask"), "--app", app, "db", "upgrade"], env=self.env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    for app in ("docbox_sessions", "docbox_calendar_sync", "docbox_notifications")]
+        for upgrade in upgrades:
+            _, stderr = upgrade.communicate(timeout=120)
+            assert upgrade.returncode == 0, stderr
         self.tokens = {}
         for role in ("admin", "organizer", "facilitator"):
             out = self.run("--app", "docbox_sessions", "staff", "add", f"{role}@suite.example", "--role", role)
             self.tokens[role] = out.strip().splitlines()[-1]
 
     def start_all(self) -> None:
+        # All at once, then wait for each: the relay and the workers retry until their peers answer.
         for name in self.PROCESSES:
-            self.start(name)
+            self.start(name, wait=False)
+        for name in self.PROCESSES:
+            self._wait_ready(name)
 
     # --- processes -------------------------------------------------------------
     def run(self, *args: str) -> str:
@@ -119,14 +122,18 @@ class Suite:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, wait: bool = True) -> None:
         log = open(self.logs_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=log, stderr=log,
                                                 start_new_session=True)
+        if wait:
+            self._wait_ready(name)
+
+    def _wait_ready(self, name: str) -> None:
         base = self.url.get(name) or (self.radicale_url if name == "radicale" else None)
         if base:
             path = "/readyz" if name in self.url else "/"
-            assert wait_until(lambda: self._answers(base + path), timeout=30), f"{name} did not start"
+            assert wait_until(lambda: self._answers(base + path), timeout=60), f"{name} did not start"
 
     def _answers(self, url: str) -> bool:
         try:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docbox_shared.frame import service_app
 from flask import Flask
+
+from docbox_shared.frame import service_app
 
 from . import config
 from .models import db, inbox

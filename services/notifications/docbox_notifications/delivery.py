@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from docbox_shared.mail import Composer, MailQueue
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from docbox_shared.clock import aware, now as clock_now
+from docbox_shared.clock import now as clock_now
+from docbox_shared.mail import Composer, MailQueue
 
 from . import messages, schedule
 from .models import Delivery, Entry, Link, OccurrenceRecord, RateHit, Subscriber, db

@@ -30,14 +30,15 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
-from docbox_shared import recurrence, vtimezone
-from docbox_shared.clock import UTC, aware
-from docbox_shared.tokens import hash_token, new_token
-from docbox_shared.uids import uid_for
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from icalendar.parser import Contentline
 from sqlalchemy import select
+
+from docbox_shared import recurrence, vtimezone
+from docbox_shared.clock import UTC, aware
+from docbox_shared.tokens import hash_token, new_token
+from docbox_shared.uids import uid_for
 
 from . import mime
 from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
 from docbox_shared.clock import UTCDateTime, now
 from docbox_shared.database import NAMING_CONVENTION
 from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 from docbox_shared.mail import MailMixin
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):

@@ -14,16 +14,18 @@ import math
 import uuid
 from datetime import datetime, timedelta
 
-from docbox_shared import recurrence
-from docbox_shared.clock import aware, now as clock_now
-from docbox_shared.keys import keyed_hash, keyed_hashes
-from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
-from docbox_shared.tokens import hash_token
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from docbox_shared import recurrence
+from docbox_shared.clock import aware
+from docbox_shared.clock import now as clock_now
+from docbox_shared.keys import keyed_hash, keyed_hashes
+from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
+from docbox_shared.tokens import hash_token
+
 from . import schedule
-from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db, inbox
+from .models import Delivery, Following, Link, RateHit, Subscriber, db, inbox
 
 OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
 

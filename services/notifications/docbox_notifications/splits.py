@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
+
 from docbox_shared import recurrence
 from docbox_shared.clock import aware
-from sqlalchemy import select, update
 
 from .models import Delivery, Entry, OccurrenceRecord, db
 

@@ -17,13 +17,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -35,12 +36,6 @@ STANDINS = {  # compose setting -> (stand-in folder, image name)
     "DOCBOX_NGINX_IMAGE": ("nginx", "docbox-standin/nginx:bookworm"),
     "DOCBOX_MAILPIT_IMAGE": ("mailpit", "docbox-standin/mailpit:bookworm"),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def docker_env() -> dict[str, str]:
@@ -154,9 +149,9 @@ def engine():
 def settings() -> dict[str, str]:
     """What the test sets in .env beyond the generated secrets: free ports, stand-ins, a small footprint."""
     values = {
-        "DOCBOX_HTTP_PORT": str(_free_port()),
-        "MAILPIT_PORT": str(_free_port()),
-        "RADICALE_PORT": str(_free_port()),
+        "DOCBOX_HTTP_PORT": str(free_port()),
+        "MAILPIT_PORT": str(free_port()),
+        "RADICALE_PORT": str(free_port()),
         "COMPOSE_PROFILES": "demo",
         "GUNICORN_WORKERS": "2",              # two cores shared by everything here
         "DOCBOX_NOTIFICATIONS_POLL_SECONDS": "1",

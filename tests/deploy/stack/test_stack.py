@@ -25,7 +25,6 @@ import secrets
 from datetime import date, timedelta
 
 import pytest
-
 from web import Browser, Mailpit, link, text_of, wait_until
 
 pytestmark = pytest.mark.usefixtures("engine")

@@ -6,13 +6,14 @@ removed), never the address itself.
 
 from __future__ import annotations
 
-from docbox_shared.problems import Unauthorized
-from docbox_shared.tokens import same_token
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
+
+from docbox_shared.problems import Unauthorized
+from docbox_shared.tokens import same_token
 
 from ..models import Delivery, db
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from docbox_shared import recurrence
-from docbox_shared.inputs import Line, Whole
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from docbox_shared import recurrence
+from docbox_shared.inputs import Line, Whole
 
 from .. import operations
 

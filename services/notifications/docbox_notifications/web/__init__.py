@@ -18,8 +18,9 @@ are exempt from CSRF: no cookie authorises them.
 
 from __future__ import annotations
 
-from docbox_shared.pages import init_pages as init_shared_pages
 from flask import Flask, current_app
+
+from docbox_shared.pages import init_pages as init_shared_pages
 
 
 def init_pages(app: Flask, not_forms=()) -> None:

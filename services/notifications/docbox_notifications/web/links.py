@@ -15,9 +15,10 @@ Manage actions (the ``action`` field of a POST to ``/manage/<token>``):
 
 from __future__ import annotations
 
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+
 from docbox_shared.pages import FormState
 from docbox_shared.problems import ValidationProblem
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .. import operations
 from ..operations import LinkNotValid

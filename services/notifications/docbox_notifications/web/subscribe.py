@@ -11,11 +11,12 @@ next to each field and everything typed kept.
 
 from __future__ import annotations
 
-from docbox_shared.pages import FormState
-from docbox_shared.problems import TooManyRequests, ValidationProblem
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+
+from docbox_shared.pages import FormState
+from docbox_shared.problems import TooManyRequests, ValidationProblem
 
 from .. import operations
 from ..api.subscribers import SubscribeSchema

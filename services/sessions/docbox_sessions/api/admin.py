@@ -4,9 +4,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from docbox_shared.problems import Conflict
-
 from docbox_shared.outbox import OutboxStatus
+from docbox_shared.problems import Conflict
 
 from ..auth import current_staff, issue_token, require_role
 from ..models import Staff, db, outbox

@@ -9,10 +9,9 @@ the CSV holds: the download is the page's table, cell for cell.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import csv
 import io
+from datetime import date, timedelta
 
 from flask import Response, current_app, render_template, request
 

@@ -1,0 +1,45 @@
+"""Each service's app as the tests use it: test config on top, the schema built by running its migrations.
+
+``SERVICES`` lists every service under services/ (a new one is covered by the
+parametrized checks as soon as it exists). ``running_app(service, config)``
+yields the migrated app and closes its database connections afterwards, so a
+PostgreSQL test database can be dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import contextmanager
+from pathlib import Path
+
+import flask_migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = tuple(sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()))
+
+
+def migrated_app(service: str, config: dict):
+    """``docbox_<service>.create_app`` with ``TESTING`` and ``config``, its database upgraded to the head."""
+    module = importlib.import_module(f"docbox_{service}")
+    app = module.create_app({"TESTING": True, **config})
+    with app.app_context():
+        # Flask-Migrate's own folder of the app when the package names none.
+        flask_migrate.upgrade(directory=getattr(module, "MIGRATIONS", None))
+    return app
+
+
+def dispose(app) -> None:
+    """Closes the app's database connections (a PostgreSQL database in use cannot be dropped)."""
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def running_app(service: str, config: dict):
+    app = migrated_app(service, config)
+    try:
+        yield app
+    finally:
+        dispose(app)

@@ -1,0 +1,84 @@
+"""A real SMTP server (aiosmtpd) on a free port that keeps every message it accepts.
+
+``SmtpSink`` has knobs for the failure modes of a mail server: ``stop()`` and
+``start()`` it (server down), ``rcpt_reply`` answers each recipient with an
+SMTP error, ``data_delay`` acknowledges a message late. The ``smtp`` fixture
+(tests/conftest.py) gives one per test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import re
+import threading
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+
+class Received:
+    """One message as the SMTP server got it."""
+
+    def __init__(self, envelope):
+        self.mail_from = envelope.mail_from
+        self.rcpt_tos = list(envelope.rcpt_tos)
+        self.raw = envelope.original_content or envelope.content
+        self.msg = email.message_from_bytes(self.raw, policy=policy.default)
+
+    def __getitem__(self, header):
+        return self.msg[header]
+
+    @property
+    def text(self) -> str:
+        return self.msg.get_body(("plain",)).get_content()
+
+    def calendar_parts(self):
+        return [p for p in self.msg.walk() if p.get_content_type() == "text/calendar"]
+
+    def links(self, kind: str, base: str = "https://docbox.test") -> list[str]:
+        """Tokens of the ``base/<kind>/<token>`` links (confirm, manage, unsubscribe) in the text."""
+        return re.findall(rf"{re.escape(base)}/{kind}/([A-Za-z0-9_-]+)", self.text)
+
+
+class SmtpSink:
+    """A real SMTP server for the tests, with knobs for failure modes."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.messages: list[Received] = []
+        self.lock = threading.Lock()
+        self.rcpt_reply: str | None = None    # e.g. "450 mailbox busy", "550 no such user"
+        self.data_delay = 0.0
+        self.controller: Controller | None = None
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(Received(envelope))
+        if self.data_delay:
+            # Slow to acknowledge: a client killed now has delivered a message it never heard about.
+            await asyncio.sleep(self.data_delay)
+        return "250 Message accepted"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if m.rcpt_tos == [address]]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
