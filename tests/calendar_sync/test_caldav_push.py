@@ -6,7 +6,7 @@ stores with recurring-ical-events.
 """
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import icalendar
 import recurring_ical_events

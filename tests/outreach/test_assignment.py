@@ -18,8 +18,15 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
-from docbox_outreach.domain.assignment import (AssignmentInfeasible, OptOut, SwapRefused, assign, choose_mentors,
-                                               opted_out, swap)
+from docbox_outreach.domain.assignment import (
+    AssignmentInfeasible,
+    OptOut,
+    SwapRefused,
+    assign,
+    choose_mentors,
+    opted_out,
+    swap,
+)
 from docbox_outreach.domain.vocabulary import OptOutScope
 
 

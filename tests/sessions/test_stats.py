@@ -18,8 +18,8 @@ from functools import cache
 
 import pytest
 
-from docbox_shared.suppression import suppress
 from docbox_sessions.stats import GROUPINGS
+from docbox_shared.suppression import suppress
 
 MEASURES = ("in_person", "virtual", "total")
 K = 5

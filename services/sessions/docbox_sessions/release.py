@@ -34,8 +34,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from docbox_shared.clock import now
-
 from docbox_shared.suppression import suppress
+
 from .models import OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException, db
 from .operations import counts_between, list_occurrences
 

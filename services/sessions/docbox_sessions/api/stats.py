@@ -10,7 +10,6 @@ from docbox_shared.problems import ValidationProblem
 
 from .. import stats
 from ..auth import STAFF_ROLES, require_role
-from docbox_shared.clock import now
 from ..release import add_months
 from .schemas import StatsOut, StatsQuery
 

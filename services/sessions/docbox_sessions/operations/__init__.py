@@ -13,10 +13,18 @@ One module per area: :mod:`.states` (entry states and the outbox),
 """
 
 from docbox_shared.clock import now
+
 from .attendance import NotStarted, can_record_attendance, counts_between, record_attendance
 from .checks import MAX_SESSION_LENGTH
-from .occurrences import (Cancelled, Started, cancel_occurrence, find_occurrence, list_occurrences, move_occurrence,
-                          restore_occurrence)
+from .occurrences import (
+                          Cancelled,
+                          Started,
+                          cancel_occurrence,
+                          find_occurrence,
+                          list_occurrences,
+                          move_occurrence,
+                          restore_occurrence,
+)
 from .programs import create_program, get_program, update_program
 from .series import create_series, end_series, get_series, update_series
 from .sessions import create_session, get_session, update_session

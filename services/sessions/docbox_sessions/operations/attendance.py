@@ -9,9 +9,9 @@ from sqlalchemy import String, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
-from docbox_shared.clock import now
 from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Series, SeriesException, Staff, db
 from .occurrences import Cancelled, find_occurrence
 

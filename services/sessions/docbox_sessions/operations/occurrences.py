@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, NotFound
 
-from docbox_shared.clock import now
 from ..models import OneOffSession, Series, SeriesException, db
 from .checks import _check_place, _check_times
 from .states import _publish, series_state, session_state

@@ -8,13 +8,20 @@ from datetime import date, datetime
 from sqlalchemy import inspect
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
-from docbox_shared.clock import now
 from ..models import Series, SeriesException, db
-from .checks import (_apply_defaults, _check_header_text, _check_place, _check_zone, _facilitators, _place_value,
-                     _program_for)
+from .checks import (
+    _apply_defaults,
+    _check_header_text,
+    _check_place,
+    _check_zone,
+    _facilitators,
+    _place_value,
+    _program_for,
+)
 from .states import _publish, series_state
 
 

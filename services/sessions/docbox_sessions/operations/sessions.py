@@ -6,8 +6,16 @@ from __future__ import annotations
 from docbox_shared.problems import NotFound
 
 from ..models import OneOffSession, db
-from .checks import (_apply_defaults, _check_header_text, _check_place, _check_times, _check_zone, _facilitators,
-                     _place_value, _program_for)
+from .checks import (
+    _apply_defaults,
+    _check_header_text,
+    _check_place,
+    _check_times,
+    _check_zone,
+    _facilitators,
+    _place_value,
+    _program_for,
+)
 from .states import _publish
 
 

@@ -14,9 +14,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from docbox_shared import events, recurrence
-from docbox_shared.problems import ValidationProblem
-
 from docbox_shared.clock import now
+from docbox_shared.problems import ValidationProblem
 
 from ..models import OneOffSession, OutboxEvent, Program, Series, db, outbox
 from ..states import STATES, program_state, series_state, session_state  # noqa: F401 - re-exported

@@ -22,7 +22,6 @@ from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
 from ..auth import STAFF_ROLES, require_role
-from docbox_shared.clock import now
 from . import chart, present
 
 MAX_MONTHS = 60
