@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from docbox_shared.problems import Forbidden, Unauthorized
 
+from .clock import now
 from .models import ApiToken, Staff, db
 
 STAFF_ROLES = ("admin", "organizer", "facilitator", "viewer")
@@ -44,8 +46,17 @@ def current_staff() -> Staff:
                                                    ApiToken.revoked_dt.is_(None)))
     if row is None or not row.staff.active:
         raise Unauthorized("The API token is not valid.")
+    _note_use(row)
     g.staff = row.staff
     return row.staff
+
+
+def _note_use(row: ApiToken) -> None:
+    """Keeps "last used" to the minute: at most one write a minute per token, committed at once."""
+    moment = now()
+    if row.last_used_dt is None or moment - row.last_used_dt >= timedelta(minutes=1):
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_dt=moment))
+        db.session.commit()
 
 
 def require_role(*roles: str) -> Staff:

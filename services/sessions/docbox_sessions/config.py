@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, Setting, as_list, load
+from docbox_shared.settings import COMMON, ConfigError, Setting, as_bool, as_list, load
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -29,8 +29,35 @@ SETTINGS = COMMON + [
             "Longest wait in seconds between two delivery attempts of one event.", float),
     Setting("DOCBOX_SESSIONS_SECRET_KEY", "SECRET_KEY", "dev-session-key-not-for-production",
             "Key signing the staff web login cookie.", secret=True),
+    Setting("DOCBOX_OIDC_ISSUER", "OIDC_ISSUER", "",
+            "Issuer URL of the institution's OpenID Connect provider (https:// in production); empty: no single sign-on."),
+    Setting("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID", "", "Client id of Doc Box at the OpenID provider."),
+    Setting("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET", "", "Client secret of Doc Box at the OpenID provider."),
+    Setting("DOCBOX_PASSWORD_LOGIN", "PASSWORD_LOGIN", True,
+            "`off`: staff sign in by single sign-on only (needs DOCBOX_OIDC_ISSUER); `on` (default): passwords too.",
+            as_bool),
 ]
 
 
-def from_environment() -> dict:
-    return load(SETTINGS)
+def from_environment(environ=None) -> dict:
+    config = load(SETTINGS, environ)
+    problems = sso_problems(config)
+    if problems:
+        raise ConfigError("Doc Box cannot start:\n  " + "\n  ".join(problems))
+    return config
+
+
+def sso_problems(config: dict) -> list[str]:
+    """What is wrong with the single sign-on settings taken together (each one alone is fine)."""
+    problems = []
+    issuer = config.get("OIDC_ISSUER", "")
+    if not issuer:
+        if not config.get("PASSWORD_LOGIN", True):
+            problems.append("DOCBOX_PASSWORD_LOGIN=off needs single sign-on: set DOCBOX_OIDC_ISSUER")
+        return problems
+    for variable, key in (("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID"), ("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET")):
+        if not config.get(key, "").strip():
+            problems.append(f"{variable} is required when DOCBOX_OIDC_ISSUER is set")
+    if config.get("DOCBOX_ENV") == "production" and not issuer.startswith("https://"):
+        problems.append("DOCBOX_OIDC_ISSUER must be an https:// URL in production (the ID token's keys come from it)")
+    return problems

@@ -1,0 +1,57 @@
+"""staff administration: last sign-in, token names and last use, invitation/reset links, staff mail queue
+
+Revision ID: c3f1a7d24e60
+Revises: 5e6a0c1d2b7f
+Create Date: 2026-11-30 08:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'c3f1a7d24e60'
+down_revision = '5e6a0c1d2b7f'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_login_dt', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name', sa.String(length=100), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('last_used_dt', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('staff_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=10), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_dt', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_dt', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_staff_links_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_links')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_staff_links_token_hash'))
+    )
+    with op.batch_alter_table('staff_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_links_staff_id'), ['staff_id'], unique=False)
+    op.create_table('staff_mail',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_dt', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_mail'))
+    )
+    with op.batch_alter_table('staff_mail', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_mail_sent_dt'), ['sent_dt'], unique=False)
+
+
+def downgrade():
+    op.drop_table('staff_mail')
+    op.drop_table('staff_links')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_column('last_used_dt')
+        batch_op.drop_column('name')
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.drop_column('last_login_dt')
