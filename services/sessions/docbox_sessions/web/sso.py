@@ -7,7 +7,8 @@ cookie and checked on return (a state is removed once used, so a replayed
 answer is refused), and the ID token's signature (the provider's published
 keys), issuer, audience (our client id), expiry and nonce. Doc Box adds its
 own rule on top: the token must say ``email_verified: true``, and the
-verified email must belong to an active staff account. Anyone else gets a
+verified email (from the ID token, or else from the UserInfo endpoint for
+the same ``sub``) must belong to an active staff account. Anyone else gets a
 page that says why, and no session.
 """
 
@@ -60,7 +61,7 @@ def _callback_url() -> str:
     return current_app.config.get("PUBLIC_URL", request.host_url).rstrip("/") + url_for("pages.sso_callback")
 
 
-def start():
+def sso_start():
     """Sends the browser to the provider's sign-in page."""
     from .blueprint import _local_path
     if not sso_enabled():
@@ -75,7 +76,7 @@ def start():
                         "Doc Box could not reach your institution's sign-in service. Try again in a few minutes.")
 
 
-def callback():
+def sso_callback():
     """The provider sends the browser back here with a code; the ID token decides who signs in."""
     if not sso_enabled():
         return _refused(404, "Single sign-on is not set up", "Sign in with your email address and password.")
@@ -103,6 +104,17 @@ def callback():
         log.warning("single sign-on refused: no ID token")
         return _refused(400, "Single sign-on did not work",
                         "The sign-in service did not say who you are. Start again from the sign-in page.")
+    if "email" not in userinfo:
+        # Providers that follow the spec strictly put scope claims in the UserInfo answer, not the ID token.
+        try:
+            extra = client.userinfo(token=token)
+        except (requests.RequestException, AuthlibBaseError, ValueError) as exc:
+            log.warning("OpenID provider's userinfo failed: %s", type(exc).__name__)
+            return _refused(503, "The sign-in service does not answer",
+                            "Doc Box could not read your email address from your institution's sign-in service. "
+                            "Try again in a few minutes.")
+        if extra.get("sub") == userinfo["sub"]:  # the same person the signed ID token names (OIDC Core 5.3.2)
+            userinfo = {**extra, **userinfo}
     email = str(userinfo.get("email") or "").strip().lower()
     if not email or userinfo.get("email_verified") is not True:
         return _refused(403, "Your email address is not confirmed",
