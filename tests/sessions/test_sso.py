@@ -129,7 +129,7 @@ def test_a_switched_off_unknown_or_unverified_person_gets_a_page_saying_why(make
 
 
 def test_with_passwords_off_only_single_sign_on_is_offered_and_passwords_are_refused(make_app):
-    app = make_app(PASSWORD_LOGIN=False)
+    app = make_app(SSO_ONLY=True)
     runner = app.test_cli_runner()
     runner.invoke(args=["staff", "set-password", "organizer@example.org", "--password-stdin"],
                   input="a long passphrase for tests\n")
@@ -157,7 +157,7 @@ def test_a_provider_that_does_not_answer_gives_a_page_not_an_error(app_config):
     ({"DOCBOX_OIDC_ISSUER": "http://idp.example.org", "DOCBOX_OIDC_CLIENT_ID": "docbox",
       "DOCBOX_OIDC_CLIENT_SECRET": "x" * 40}, "DOCBOX_OIDC_ISSUER must be an https:// URL"),
     ({"DOCBOX_OIDC_ISSUER": "https://idp.example.org"}, "DOCBOX_OIDC_CLIENT_SECRET is required"),
-    ({"DOCBOX_PASSWORD_LOGIN": "off"}, "DOCBOX_PASSWORD_LOGIN=off needs single sign-on"),
+    ({"DOCBOX_SSO_ONLY": "true"}, "DOCBOX_SSO_ONLY=true needs single sign-on"),
 ])
 def test_production_refuses_an_incomplete_or_plain_http_single_sign_on(environ, words):
     good = {"DOCBOX_ENV": "production", "DOCBOX_EVENT_SECRET": "kY3-u0Qv9ZrT1pWm7sLx2NbA5cHd8eFg4JiO6",
@@ -167,4 +167,4 @@ def test_production_refuses_an_incomplete_or_plain_http_single_sign_on(environ, 
         config.from_environment({**good, **environ})
     assert config.from_environment({**good, "DOCBOX_OIDC_ISSUER": "https://idp.example.org",
                                     "DOCBOX_OIDC_CLIENT_ID": "docbox", "DOCBOX_OIDC_CLIENT_SECRET": "x" * 40,
-                                    "DOCBOX_PASSWORD_LOGIN": "off"})["PASSWORD_LOGIN"] is False
+                                    "DOCBOX_SSO_ONLY": "true"})["SSO_ONLY"] is True

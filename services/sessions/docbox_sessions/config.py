@@ -33,9 +33,8 @@ SETTINGS = COMMON + [
             "Issuer URL of the institution's OpenID Connect provider (https:// in production); empty: no single sign-on."),
     Setting("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID", "", "Client id of Doc Box at the OpenID provider."),
     Setting("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET", "", "Client secret of Doc Box at the OpenID provider."),
-    Setting("DOCBOX_PASSWORD_LOGIN", "PASSWORD_LOGIN", True,
-            "`off`: staff sign in by single sign-on only (needs DOCBOX_OIDC_ISSUER); `on` (default): passwords too.",
-            as_bool),
+    Setting("DOCBOX_SSO_ONLY", "SSO_ONLY", False,
+            "`true`: staff sign in by single sign-on only, passwords are off (needs DOCBOX_OIDC_ISSUER).", as_bool),
 ]
 
 
@@ -52,8 +51,8 @@ def sso_problems(config: dict) -> list[str]:
     problems = []
     issuer = config.get("OIDC_ISSUER", "")
     if not issuer:
-        if not config.get("PASSWORD_LOGIN", True):
-            problems.append("DOCBOX_PASSWORD_LOGIN=off needs single sign-on: set DOCBOX_OIDC_ISSUER")
+        if config.get("SSO_ONLY"):
+            problems.append("DOCBOX_SSO_ONLY=true needs single sign-on: set DOCBOX_OIDC_ISSUER")
         return problems
     for variable, key in (("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID"), ("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET")):
         if not config.get(key, "").strip():

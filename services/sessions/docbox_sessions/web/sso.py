@@ -48,7 +48,7 @@ def sso_enabled() -> bool:
 
 
 def password_login_enabled() -> bool:
-    return bool(current_app.config.get("PASSWORD_LOGIN", True)) or not sso_enabled()
+    return not current_app.config.get("SSO_ONLY") or not sso_enabled()
 
 
 def _refused(status: int, title: str, detail: str):
