@@ -97,7 +97,10 @@ def deactivate(actor: Staff, staff: Staff) -> None:
 
 
 def reactivate(staff: Staff) -> None:
+    """Sign-in allowed again. Links sent before the switch-off stay dead (the CLI's switch-off left them open)."""
     staff.active = True
+    db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_dt.is_(None))
+                       .values(used_dt=now()))
 
 
 def tokens_of(staff: Staff) -> list[ApiToken]:
@@ -112,7 +115,7 @@ def create_token(staff: Staff, name: str) -> tuple[ApiToken, str]:
         raise Conflict(f"{staff.email} is switched off; reactivate the account first.")
     token = issue_token(staff)
     row = next(obj for obj in db.session.new if isinstance(obj, ApiToken) and obj.staff_id == staff.id)
-    row.name = name.strip()
+    row.name, row.created_dt = name.strip(), now()
     db.session.flush()
     return row, token
 
