@@ -50,8 +50,8 @@ def upgrade():
 def downgrade():
     op.drop_table('staff_mail')
     op.drop_table('staff_links')
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_column('last_used_dt')
-        batch_op.drop_column('name')
-    with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.drop_column('last_login_dt')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate the
+    # tables, which SQLite's enforced foreign keys refuse for staff (referenced by other tables).
+    op.execute('ALTER TABLE api_tokens DROP COLUMN last_used_dt')
+    op.execute('ALTER TABLE api_tokens DROP COLUMN name')
+    op.execute('ALTER TABLE staff DROP COLUMN last_login_dt')
