@@ -91,9 +91,10 @@ class Publisher:
         return self.deliver("program", {**self._base(), "slug": slug, "name": name, "description": description,
                                         "timezone": timezone, "open": open})
 
-    def session(self, program, title, start, end, *, fmt="in_person", location="Room 4", video_url=None):
+    def session(self, program, title, start, end, *, fmt="in_person", location="Room 4", video_url=None,
+                description=""):
         return self.deliver("session", {
-            **self._base(), "program_id": program["id"], "title": title, "description": "", "format": fmt,
+            **self._base(), "program_id": program["id"], "title": title, "description": description, "format": fmt,
             "location": location, "video_url": video_url, "timezone": program["timezone"], "capacity": None,
             "start": start, "end": end, "status": "scheduled"})
 
@@ -140,7 +141,8 @@ def calendar(calendar_app, serve):
                               description="Peer support after a hard shift. No preparation needed.")
     publish.session(program, "Grand rounds debrief", datetime(2027, 1, 20, 23, tzinfo=UTC),
                      datetime(2027, 1, 21, 0, 30, tzinfo=UTC), fmt="hybrid", location="ED conference room 2",
-                     video_url="https://meet.example.org/debrief-secret")
+                     video_url="https://meet.example.org/debrief-secret",
+                     description="After a death in the department.\nCome for ten minutes or for all of it.")
     publish.series(program, "Tuesday circle", datetime(2027, 1, 19, 19, 0), "FREQ=WEEKLY;BYDAY=TU;COUNT=4",
                    video_url="https://meet.example.org/tuesday-secret", exceptions=[
                        exception(date(2027, 1, 26), status="cancelled"),
@@ -174,6 +176,21 @@ def _program_page(page, base, program, check, width):
     expect(page.get_by_role("link", name="Get email reminders")).to_have_attribute(
         "href", f"http://notifications.example.org/subscribe?programs={program['id']}")
     check(page, f"calendar-program-{width}")
+    # A month with nothing planned says so (the page looks 120 days ahead, into May).
+    expect(main).to_contain_text("Nothing planned in March 2027")
+    expect(main).to_contain_text("After a death in the department.")
+    # Each session has its page: when, how, where and what it is about; never its video link.
+    page.get_by_role("link", name="Grand rounds debrief").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grand rounds debrief")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("Wednesday 20 January 2027, 18:00–19:30 EST")
+    expect(facts).to_contain_text("In person and online")
+    expect(facts).to_contain_text("ED conference room 2 or online")
+    expect(main).to_contain_text("Come for ten minutes or for all of it.")
+    expect(main).to_contain_text("Peer support after a hard shift.")
+    expect(main).not_to_contain_text("meet.example.org")
+    check(page, f"calendar-session-{width}")
+    page.get_by_role("link", name="All sessions of Evening circle").click()
 
 
 def _result_page(page, check, width, alarm: int | None):

@@ -35,7 +35,10 @@ def test_facilitator_records_counts_on_a_phone_and_sees_a_confirmation(phone, ap
     expect(today).to_contain_text("Early circle")
     expect(today).to_contain_text("Hybrid")
     expect(phone.locator("main")).not_to_contain_text("Someone else's circle")
-    expect(phone.locator("h2:has-text('Last 14 days') + ul > li")).to_have_text([re.compile("Fri 8 Jan 2027"), re.compile("Fri 1 Jan 2027")])
+    # Held and not counted yet, most recent first; the next Friday is coming up.
+    expect(phone.locator("h2:has-text('Waiting for a count') + p + ul > li")).to_have_text(
+        [re.compile("Fri 8 Jan 2027"), re.compile("Fri 1 Jan 2027")])
+    expect(phone.locator("h2:has-text('Coming up') + ul > li")).to_have_text([re.compile("Fri 22 Jan 2027")])
     check(phone, "my-sessions-375")
 
     today.get_by_role("link", name="Record the count").click()
@@ -65,6 +68,14 @@ def test_facilitator_records_counts_on_a_phone_and_sees_a_confirmation(phone, ap
 
     phone.get_by_role("link", name="Back to my sessions").click()
     expect(phone.locator("h2:has-text('Today') + ul > li")).to_contain_text("Counted: 12 in person, 3 virtual.")
+    # A session counted late leaves the waiting list for the counted ones.
+    phone.locator("h2:has-text('Waiting for a count') + p + ul > li").first.get_by_role("link", name="Record the count").click()
+    phone.get_by_label("In person").fill("7")
+    phone.get_by_label("Virtual").fill("0")
+    phone.get_by_role("button", name="Save the count").click()
+    phone.get_by_role("link", name="Back to my sessions").click()
+    expect(phone.locator("h2:has-text('Waiting for a count') + p + ul > li")).to_have_text([re.compile("Fri 1 Jan 2027")])
+    expect(phone.locator("h2:has-text('Counted in the last 14 days') + ul > li")).to_contain_text("Counted: 7 in person, 0 virtual.")
 
     # The count is the one the API reports: numbers only.
     with app.app_context():

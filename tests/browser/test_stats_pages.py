@@ -67,3 +67,40 @@ def test_viewer_sees_suppressed_statistics_and_an_organizer_the_exact_ones(page,
         check(organizer, "stats-organizer-375")
     finally:
         organizer_context.close()
+
+
+def test_statistics_by_quarter_and_format_download_as_the_csv_of_exactly_what_the_page_shows(
+        page, browser, app, ops, staff, base_url, sign_in, check):
+    """A viewer groups by quarter, then by format, and downloads each table: the CSV holds the
+    page's rows cell for cell, withheld cells included, and no more."""
+    import csv
+
+    _monthly_counts(app, ops, staff)
+    sign_in(page, "viewer")
+    page.get_by_label("From month").fill("2026-07")
+    page.get_by_label("To month").fill("2026-12")
+    page.get_by_label("Group by").select_option("quarter")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("h1")).to_have_text("Attendance per quarter")
+    check(page, "stats-viewer-quarter")
+
+    def shown_and_downloaded():
+        shown = [[c.inner_text().strip() for c in r.locator("th, td").all()]
+                 for r in page.locator("table thead tr, table tbody tr, table tfoot tr").all()]
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download this table (CSV)").click()
+        with open(download.value.path(), newline="", encoding="utf-8") as f:
+            return shown, list(csv.reader(f)), download.value.suggested_filename
+
+    shown, downloaded, name = shown_and_downloaded()
+    assert downloaded == shown and name == "docbox-attendance-by-quarter-2026-07-to-2026-12.csv"
+    # Q3 holds September's withheld parts; Q4 publishes them (October to December).
+    assert downloaded[1][0] == "Q3 2026" and "withheld" in downloaded[1]
+    assert downloaded[-1][0] == "Total"
+
+    page.get_by_label("Group by").select_option("format")
+    page.get_by_role("button", name="Show").click()
+    shown, downloaded, _ = shown_and_downloaded()
+    assert downloaded == shown and [row[0] for row in downloaded[1:]] == ["hybrid", "Total"]
+    page.set_viewport_size({"width": 375, "height": 812})
+    check(page, "stats-viewer-format-375")

@@ -180,3 +180,22 @@ def test_page_cookie_is_http_only_and_same_site(client, sessions):
     sessions.program(name="Open circle")
     cookie = client.get("/subscribe").headers["Set-Cookie"]
     assert cookie.startswith("docbox_calendar=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_only_an_open_programs_upcoming_session_has_a_page(client, sessions, app):
+    program = sessions.program(name="Evening circle", slug="evening", timezone="Europe/Berlin")
+    closed = sessions.program(name="Residents", slug="residents", open=False)
+    over = sessions.session(program, "Already over", datetime(2026, 2, 19, 17, tzinfo=UTC),
+                            datetime(2026, 2, 19, 18, tzinfo=UTC))
+    ahead = sessions.session(program, "Debrief", datetime(2026, 3, 5, 17, tzinfo=UTC),
+                             datetime(2026, 3, 5, 18, 30, tzinfo=UTC), video_url="https://video.example.org/secret",
+                             description="Line one.\nLine two.")
+    hidden = sessions.session(closed, "Closed door", datetime(2026, 3, 5, 17, tzinfo=UTC),
+                              datetime(2026, 3, 5, 18, tzinfo=UTC))
+    page = text_of(client.get(f"/programs/evening/sessions/{ahead['id']}"))
+    assert "Debrief" in page and "Thursday 5 March 2026, 18:00–19:30 CET" in page and "Line one.\nLine two." in page
+    assert "video.example.org" not in page
+    for path in (f"/programs/evening/sessions/{over['id']}", f"/programs/residents/sessions/{hidden['id']}",
+                 f"/programs/evening/sessions/{hidden['id']}", "/programs/evening/sessions/nope_20260305"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path

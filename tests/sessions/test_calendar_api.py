@@ -247,6 +247,27 @@ def test_demo_seed_plans_the_three_kinds_of_entry(app, clock):
     assert "nothing seeded" in runner.invoke(args=["seed-demo"]).output, "a second start seeds nothing"
 
 
+def test_demo_seed_has_a_counted_past_year_so_statistics_show_something(app, clock):
+    """On a first `make run` the organizer sees a year of held sessions, and the viewer sees
+    some of them withheld (small counts) rather than an empty page."""
+    lines = app.test_cli_runner().invoke(args=["seed-demo"]).output.strip().splitlines()[1:]
+    tokens = {line.split()[0]: line.split()[-1] for line in lines}
+    client = app.test_client()
+
+    def stats(role):
+        answer = client.get("/api/v1/stats/attendance?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z",
+                            headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert answer.status_code == 200, answer.json
+        return answer.json
+
+    exact = stats("organizer")
+    held = [row for row in exact["rows"] if row["sessions_held"]]
+    assert len(held) == 12, "every month of the year behind had sessions"
+    assert all((row["in_person"] or 0) + (row["virtual"] or 0) > 0 for row in held), "and each has its counts"
+    released = stats("viewer")
+    assert any(row["withheld"] for row in released["rows"]), "small counts are withheld from the viewer"
+
+
 def test_editing_a_one_off_session(api, program, staff_id):
     session = api("organizer").post("/api/v1/sessions", json={
         "program_id": program["id"], "title": "Circle", "format": "in_person",
@@ -274,3 +295,35 @@ def test_a_session_lasts_what_the_organizer_entered_on_clock_change_days(api, pr
         ("2028-03-05T02:30:00-05:00", "2028-03-05T03:30:00-05:00"),
         ("2028-03-12T03:30:00-04:00", "2028-03-12T04:30:00-04:00"),  # 02:30 does not exist: read as 02:30 EST
     ]
+
+
+def test_a_cancelled_occurrence_ahead_is_restored_and_the_change_is_published(api, program, app, clock):
+    """Restore undoes a cancellation (a one-off and one of a series, a moved one keeping its move);
+    each restore publishes a new version; a passed one is refused with 409 and stays cancelled."""
+    from datetime import datetime, timezone
+
+    from docbox_sessions.models import OutboxEvent, db
+
+    session = api("organizer").post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "Circle", "format": "in_person",
+        "start": "2027-02-01T17:30:00-05:00", "end": "2027-02-01T19:00:00-05:00"}).json
+    series = new_series(api, program, start="2027-02-02T19:00:00-05:00", rrule="FREQ=WEEKLY;COUNT=3")
+    moved_id = f"{series['id']}_20270209"
+    assert api("organizer").patch(f"/api/v1/occurrences/{moved_id}", json={
+        "start": "2027-02-10T19:00:00-05:00", "end": "2027-02-10T20:00:00-05:00"}).status_code == 200
+    for occurrence_id in (session["id"], moved_id):
+        assert api("organizer").post(f"/api/v1/occurrences/{occurrence_id}/cancel").json["status"] == "cancelled"
+    assert api("viewer").post(f"/api/v1/occurrences/{moved_id}/restore").status_code == 403
+    with app.app_context():
+        before = db.session.query(OutboxEvent).count()
+    restored = [api("organizer").post(f"/api/v1/occurrences/{i}/restore") for i in (session["id"], moved_id)]
+    assert [r.status_code for r in restored] == [200, 200]
+    assert [(r.json["status"], r.json["start"]) for r in restored] == [
+        ("scheduled", "2027-02-01T17:30:00-05:00"), ("scheduled", "2027-02-10T19:00:00-05:00")]
+    with app.app_context():
+        assert db.session.query(OutboxEvent).count() == before + 2, "each restore is published"
+    api("organizer").post(f"/api/v1/occurrences/{series['id']}_20270216/cancel")
+    clock.set(datetime(2027, 2, 17, tzinfo=timezone.utc))
+    passed = api("organizer").post(f"/api/v1/occurrences/{series['id']}_20270216/restore")
+    assert passed.status_code == 409 and passed.headers["Content-Type"] == "application/problem+json"
+    assert api("viewer").get(f"/api/v1/occurrences/{series['id']}_20270216").json["status"] == "cancelled"

@@ -147,6 +147,14 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
     return expand_entries(rows, start, start + timedelta(days=days))[:limit]
 
 
+def upcoming_occurrence(program_id: str, occurrence_id: str, days: int = 120) -> recurrence.Occurrence:
+    """One of the program's upcoming occurrences (what its page lists); 404 for any other."""
+    for occ in upcoming(program_id, days=days, limit=10_000):
+        if occ.id == occurrence_id:
+            return occ
+    raise NotFound("This session is over or no longer planned.")
+
+
 # --- feeds ---------------------------------------------------------------------
 
 def feed_urls(token: str) -> tuple[str, str]:

@@ -37,6 +37,11 @@ class NotStarted(Conflict):
     title = "The occurrence has not started yet"
 
 
+class Started(Conflict):
+    type = "urn:docbox:problem:passed"
+    title = "The occurrence has passed"
+
+
 class Cancelled(Conflict):
     type = "urn:docbox:problem:cancelled"
     title = "The occurrence is cancelled"
@@ -516,6 +521,24 @@ def cancel_occurrence(occurrence_id: str) -> recurrence.Occurrence:
     else:
         exc = _exception(entry, occ.recurrence_date)
         exc.status, exc.updated_dt = "cancelled", now()
+    _publish(kind, entry)
+    return find_occurrence(occurrence_id)[2]
+
+
+def restore_occurrence(occurrence_id: str) -> recurrence.Occurrence:
+    """Undo a cancellation: the occurrence takes place after all, where and when it was to take
+    place (a moved one keeps its move). Subscribers who were told of the cancellation are told
+    again. Only one still ahead: a cancelled occurrence that has passed stays as it was."""
+    kind, entry, occ = find_occurrence(occurrence_id)
+    if occ.status != "cancelled":
+        return occ
+    if occ.start <= now():
+        raise Started("This occurrence has passed; only one still ahead can be restored.")
+    if kind == "session":
+        entry.status = "scheduled"
+    else:
+        exc = _exception(entry, occ.recurrence_date)
+        exc.status, exc.updated_dt = "scheduled", now()
     _publish(kind, entry)
     return find_occurrence(occurrence_id)[2]
 

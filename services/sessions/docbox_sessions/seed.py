@@ -1,9 +1,15 @@
 """Demo data for a first start: a "Doc Box" program with a monthly in-person
-series, a fortnightly virtual series and a one-off hybrid session, and one
-staff member per role whose API token and web password are printed once."""
+series and a fortnightly virtual series that both began a year ago, a one-off
+hybrid session ahead, and one staff member per role whose API token and web
+password are printed once.
+
+The year behind has its attendance counts (a fixed pseudo-random draw, some of
+them small), so statistics, a facilitator's list and the viewer's withheld
+numbers show something on the first ``make run``."""
 
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -41,18 +47,34 @@ def seed_demo() -> dict[str, tuple[str, str, str]] | None:
         description="Peer support for emergency physicians: bad outcomes, lawsuits, burnout, and how we cope.",
         default_location="Emergency Department, conference room 2", default_video_url="https://meet.example.org/docbox"))
     today = now().astimezone(recurrence.zone(ZONE)).date()
-    third_wednesday = rrule(MONTHLY, byweekday=WE(+3), dtstart=datetime.combine(today, time(19)), count=1)[0]
+    year_ago = today - timedelta(days=365)
+    third_wednesday = rrule(MONTHLY, byweekday=WE(+3), dtstart=datetime.combine(year_ago, time(19)), count=1)[0]
     operations.create_series(dict(
         program_id=program.id, title="Doc Box: monthly circle", format="in_person", start=third_wednesday,
-        duration_minutes=90, rrule="FREQ=MONTHLY;BYDAY=3WE;COUNT=12", facilitator_ids=[members["facilitator"].id],
+        duration_minutes=90, rrule="FREQ=MONTHLY;BYDAY=3WE;COUNT=24", facilitator_ids=[members["facilitator"].id],
         description="Confidential peer support. Come as you are; nothing is recorded."))
-    tuesday = rrule(WEEKLY, byweekday=TU, dtstart=datetime.combine(today, time(12, 15)), count=1)[0]
+    tuesday = rrule(WEEKLY, byweekday=TU, dtstart=datetime.combine(year_ago, time(12, 15)), count=1)[0]
     operations.create_series(dict(
         program_id=program.id, title="Doc Box: lunchtime online", format="virtual", start=tuesday,
-        duration_minutes=45, rrule="FREQ=WEEKLY;INTERVAL=2;COUNT=26", facilitator_ids=[members["facilitator"].id]))
+        duration_minutes=45, rrule="FREQ=WEEKLY;INTERVAL=2;COUNT=52", facilitator_ids=[members["facilitator"].id]))
+    db.session.flush()
+    _count_the_past_year(members["facilitator"], year_ago)
     start = recurrence.localize(datetime.combine(today + timedelta(days=10), time(17, 30)), recurrence.zone(ZONE))
     operations.create_session(dict(
         program_id=program.id, title="Doc Box: after a lawsuit", format="hybrid", start=start,
         end=start + timedelta(hours=1, minutes=30), facilitator_ids=[members["facilitator"].id]))
     db.session.commit()
     return tokens
+
+
+def _count_the_past_year(facilitator: Staff, since) -> None:
+    """Counts for every occurrence held in the year behind; about one in four is below the
+    small-cell threshold, so the viewer's statistics show withheld numbers."""
+    draw = random.Random(2026)
+    zone = recurrence.zone(ZONE)
+    start = recurrence.localize(datetime.combine(since, time(0)), zone)
+    for occ in operations.list_occurrences(start, now()):
+        number = draw.choice((1, 2, 3, 4)) if draw.random() < 0.25 else draw.randint(5, 14)
+        counts = {"in_person": number if occ.format != "virtual" else None,
+                  "virtual": number if occ.format != "in_person" else None}
+        operations.record_attendance(occ.id, facilitator, counts)

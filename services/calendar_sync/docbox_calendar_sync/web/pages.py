@@ -1,4 +1,5 @@
-"""Faculty pages: open programs, a program's upcoming sessions, and subscribing to a feed.
+"""Faculty pages: open programs, a program's upcoming sessions month by month, one session, and
+subscribing to a feed.
 
 Nobody signs in here. What a page may show is what an open program's feed
 shows, minus the video links (see :mod:`.present`). Controllers are thin:
@@ -15,16 +16,19 @@ a URL holding the token), rotate and revoke carry the token in the form body
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from docbox_shared import recurrence
 from docbox_shared.pages import FormState
 from docbox_shared.problems import NotFound, Problem
 
 from .. import operations
+from ..clock import now
 from . import csrf, present
 
 log = logging.getLogger(__name__)
@@ -65,16 +69,31 @@ def index():
     return render_template("calendar_sync/index.html", programs=operations.open_programs())
 
 
+def _reminders_url(program_id: str) -> str:
+    return current_app.config["NOTIFICATIONS_URL"].rstrip("/") + "/subscribe?programs=" + quote(program_id, safe="")
+
+
 @bp.get("/programs/<slug>")
 def program(slug: str):
     found = operations.open_program(slug)
     tz = found.data.get("timezone") or "UTC"
     occurrences = [present.shown(o, tz) for o in operations.upcoming(found.entry_id, days=UPCOMING_DAYS)]
-    reminders = current_app.config["NOTIFICATIONS_URL"].rstrip("/") + "/subscribe?programs=" + quote(
-        found.entry_id, safe="")
-    return render_template("calendar_sync/program.html", program=found.data, program_id=found.entry_id,
-                           days=present.by_day(occurrences), upcoming_days=UPCOMING_DAYS,
-                           reminders_url=reminders)
+    today = now().astimezone(recurrence.zone(tz)).date()
+    months = present.by_month(occurrences, today, today + timedelta(days=UPCOMING_DAYS - 1))
+    return render_template("calendar_sync/program.html", program=found.data, program_id=found.entry_id, slug=slug,
+                           months=months, any_planned=bool(occurrences), upcoming_days=UPCOMING_DAYS,
+                           reminders_url=_reminders_url(found.entry_id))
+
+
+@bp.get("/programs/<slug>/sessions/<occurrence_id>")
+def session(slug: str, occurrence_id: str):
+    """One upcoming session: when, how, where and what it is about (never its video link)."""
+    found = operations.open_program(slug)
+    tz = found.data.get("timezone") or "UTC"
+    occ = operations.upcoming_occurrence(found.entry_id, occurrence_id, days=UPCOMING_DAYS)
+    return render_template("calendar_sync/session.html", program=found.data, program_id=found.entry_id, slug=slug,
+                           occ=present.shown(occ, tz), day=present.long_day(present.shown(occ, tz).day),
+                           reminders_url=_reminders_url(found.entry_id))
 
 
 # --- subscribing -------------------------------------------------------------------

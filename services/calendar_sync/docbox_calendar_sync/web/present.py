@@ -13,7 +13,7 @@ Vocabulary:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 import segno
@@ -27,6 +27,7 @@ FORMAT_LABELS = {"in_person": "In person", "virtual": "Online", "hybrid": "In pe
 class ShownOccurrence:
     """One occurrence as a program page lists it."""
 
+    id: str             # the occurrence id: its page is /programs/<slug>/sessions/<id>
     day: date
     when: str           # "19:00–20:30 CET"
     title: str
@@ -35,6 +36,7 @@ class ShownOccurrence:
     place: str
     cancelled: bool
     moved_from: str | None  # "Tue 3 Feb, 19:00" when the organizer moved it
+    description: str = ""
 
 
 def long_day(day: date) -> str:
@@ -65,9 +67,10 @@ def shown(occ: recurrence.Occurrence, tz_name: str) -> ShownOccurrence:
     moved_from = None
     if occ.moved and occ.original_start is not None:
         moved_from = _short(occ.original_start.astimezone(tz))
-    return ShownOccurrence(day=start.date(), when=when, title=occ.title, format=occ.format,
+    return ShownOccurrence(id=occ.id, day=start.date(), when=when, title=occ.title, format=occ.format,
                            format_label=FORMAT_LABELS.get(occ.format, occ.format), place=place(occ),
-                           cancelled=occ.status == "cancelled", moved_from=moved_from)
+                           cancelled=occ.status == "cancelled", moved_from=moved_from,
+                           description=(occ.description or "").strip())
 
 
 def by_day(occurrences: list[ShownOccurrence]) -> list[tuple[str, list[ShownOccurrence]]]:
@@ -75,6 +78,18 @@ def by_day(occurrences: list[ShownOccurrence]) -> list[tuple[str, list[ShownOccu
     for occ in occurrences:
         days.setdefault(occ.day, []).append(occ)
     return [(long_day(day), items) for day, items in sorted(days.items())]
+
+
+def by_month(occurrences: list[ShownOccurrence], first: date, last: date
+             ) -> list[tuple[str, list[tuple[str, list[ShownOccurrence]]]]]:
+    """Every month from ``first`` to ``last`` with its days, so a month with nothing planned is
+    listed too (empty) and the page can say so rather than skip it."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        in_month = [o for o in occurrences if (o.day.year, o.day.month) == (month.year, month.month)]
+        months.append((f"{month:%B %Y}", by_day(in_month)))
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
 
 
 def one_click(url: str, webcal_url: str) -> dict[str, str]:

@@ -65,6 +65,17 @@ class OccurrenceCancel(MethodView):
         return occ
 
 
+@blp.route("/<occurrence_id>/restore")
+class OccurrenceRestore(MethodView):
+    @blp.response(200, OccurrenceOut)
+    def post(self, occurrence_id):
+        """Restore a cancelled occurrence still ahead: it takes place after all (409 once it has passed)"""
+        require_role(*PLANNERS)
+        occ = operations.restore_occurrence(occurrence_id)
+        db.session.commit()
+        return occ
+
+
 @blp.route("/<occurrence_id>/attendance")
 class Attendance(MethodView):
     @blp.response(200, AttendanceOut)

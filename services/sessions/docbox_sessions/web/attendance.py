@@ -25,6 +25,8 @@ from . import present
 from .forms import Reader
 
 RECENT_DAYS = 14
+WAITING_DAYS = 90
+COMING_WEEKS = 8
 FIELDS = {"in_person": "In person", "virtual": "Virtual"}
 
 
@@ -34,26 +36,36 @@ def _fields_for(format: str) -> list[str]:
 
 
 def my_sessions():
-    """Occurrences of the entries this staff member facilitates: today, then the recent past."""
+    """The occurrences of the entries this staff member facilitates: today; those of the last
+    ninety days still waiting for a count; the counted (or cancelled) ones of the last two weeks,
+    to correct a count; and the next eight weeks."""
     staff = require_role("facilitator", *PLANNERS)
     moment = now()
     session_ids = set(db.session.scalars(select(session_facilitators.c.session_id).where(session_facilitators.c.staff_id == staff.id)))
     series_ids = set(db.session.scalars(select(series_facilitators.c.series_id).where(series_facilitators.c.staff_id == staff.id)))
-    start, end = moment - timedelta(days=RECENT_DAYS + 1), moment + timedelta(days=2)
+    start, end = moment - timedelta(days=WAITING_DAYS + 1), moment + timedelta(weeks=COMING_WEEKS, days=1)
     mine = [o for o in operations.list_occurrences(start, end)
             if (o.entry_kind == "session" and o.entry_id in session_ids) or (o.entry_kind == "series" and o.entry_id in series_ids)]
-    today, recent = [], []
-    for occ in mine:
-        local_today = moment.astimezone(recurrence.zone(occ.timezone)).date()
-        if occ.start.date() == local_today:
-            today.append(occ)
-        elif occ.start.date() < local_today and occ.start.date() >= local_today - timedelta(days=RECENT_DAYS):
-            recent.append(occ)
-    recent.reverse()  # most recent first
     counts = {c.occurrence_id: c for c in db.session.scalars(
         select(AttendanceCount).where(AttendanceCount.occurrence_id.in_([o.id for o in mine])))} if mine else {}
-    return render_template("sessions/my.html", today=today, recent=recent, counts=counts, moment=moment,
-                           recent_days=RECENT_DAYS)
+    today, waiting, recent, coming = [], [], [], []
+    for occ in mine:
+        local_today = moment.astimezone(recurrence.zone(occ.timezone)).date()
+        day = occ.start.date()
+        if day == local_today:
+            today.append(occ)
+        elif day > local_today:
+            if day <= local_today + timedelta(weeks=COMING_WEEKS):
+                coming.append(occ)
+        elif day >= local_today - timedelta(days=WAITING_DAYS) and occ.status != "cancelled" and occ.id not in counts:
+            waiting.append(occ)
+        elif day >= local_today - timedelta(days=RECENT_DAYS):
+            recent.append(occ)
+    waiting.reverse()  # most recent first
+    recent.reverse()
+    return render_template("sessions/my.html", today=today, waiting=waiting, recent=recent, coming=coming,
+                           counts=counts, moment=moment, recent_days=RECENT_DAYS, waiting_days=WAITING_DAYS,
+                           coming_weeks=COMING_WEEKS)
 
 
 def count(occurrence_id: str):

@@ -45,9 +45,11 @@ rules = [
     ("/admin/staff/<int:staff_id>/tokens/<int:token_id>/revoke", admin_staff.revoke_token, ["POST"]),
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
+    ("/occurrences.csv", occurrences.export_csv, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
+    ("/occurrences/<occurrence_id>/restore", occurrences.restore, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count", attendance.count, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/count/saved", attendance.saved, ["GET"]),
     ("/my", attendance.my_sessions, ["GET"]),
@@ -55,12 +57,14 @@ rules = [
     ("/programs/new", planning.program_new, ["GET", "POST"]),
     ("/programs/<program_id>/edit", planning.program_edit, ["GET", "POST"]),
     ("/sessions/new", planning.session_new, ["GET", "POST"]),
+    ("/sessions/<session_id>/edit", planning.session_edit, ["GET", "POST"]),
     ("/series", planning.series_list, ["GET"]),
     ("/series/new", planning.series_new, ["GET", "POST"]),
     ("/series/<series_id>", planning.series_detail, ["GET"]),
     ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
     ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
     ("/stats", statistics.stats, ["GET"]),
+    ("/stats.csv", statistics.stats_csv, ["GET"]),
 ]
 for rule, view, methods in rules:
     bp.add_url_rule(rule, view_func=view, methods=methods)

@@ -105,3 +105,16 @@ class Reader:
             else:
                 self.form.add(name, "Choose from the list.")
         return result
+
+
+PAST_FIELD = "confirm_past"
+
+
+def confirm_past(form: FormState, start: datetime, moment: datetime) -> bool:
+    """A start already gone is most often a mistyped date: the page asks once, and the form sends
+    ``confirm_past`` (a tick box shown with the question) to save it anyway. True to go on."""
+    if start >= moment or form.get(PAST_FIELD):
+        return True
+    form.add(PAST_FIELD, f"This starts in the past ({start:%a %-d %b %Y, %H:%M}). Check the date, "
+                         "or tick the box to save it in the past.")
+    return False

@@ -1,12 +1,14 @@
-"""Occurrences as a list and as a month, one occurrence, and moving or cancelling it."""
+"""Occurrences as a list, as a month and as a CSV download, one occurrence, and moving or cancelling it."""
 
 from __future__ import annotations
 
 import calendar
+import csv
+import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -19,7 +21,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, Program, db
 from . import present
-from .forms import Reader
+from .forms import Reader, confirm_past
 
 UPCOMING_WEEKS = 8
 
@@ -35,12 +37,13 @@ def _programs() -> dict[str, str]:
     return dict(db.session.execute(select(Program.id, Program.name)).all())
 
 
-def upcoming():
-    """From today (or ``?from=YYYY-MM-DD``) for eight weeks, grouped by day; cancelled ones included."""
+def upcoming(export: FormState | None = None):
+    """From today (or ``?from=YYYY-MM-DD``) for eight weeks, grouped by day; cancelled ones included.
+    ``export`` is the download form sent back with its errors."""
     staff = require_role(*STAFF_ROLES)
     tz = recurrence.zone(present.home_zone())
     today = now().astimezone(tz).date()
-    first = parse_day(request.args.get("from")) if request.args.get("from") else today
+    first = parse_day(request.args.get("from")) if request.args.get("from") and not export else today
     if first is None:
         raise ValidationProblem(f"Choose a day like {today:%Y-%m-%d}, between {FIRST_YEAR} and {LAST_YEAR}.",
                                 errors={"from": ["Not a day Doc Box can show."]})
@@ -54,7 +57,50 @@ def upcoming():
     return render_template("sessions/upcoming.html", days=sorted(days.items()), first=first, today=today,
                            earlier=first - timedelta(weeks=UPCOMING_WEEKS), later=first + timedelta(weeks=UPCOMING_WEEKS),
                            last=(end - timedelta(days=1)).date(), programs=_programs(), program_id=program_id,
-                           counts=_counts(occs) if staff.role in PLANNERS else {}, moment=now())
+                           counts=_counts(occs) if staff.role in PLANNERS else {}, moment=now(),
+                           export=export or FormState({"from": first.isoformat(),
+                                                       "to": (end - timedelta(days=1)).date().isoformat()}))
+
+
+EXPORT_DAYS = 731
+EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
+
+
+def export_csv():
+    """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
+    two years, in the department's zone) as CSV, one line per occurrence, times in each entry's
+    own zone. Only what the staff pages list: no counts, no facilitators, nobody who came."""
+    require_role(*STAFF_ROLES)
+    tz = recurrence.zone(present.home_zone())
+    first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
+    errors = {}
+    for field, day in (("from", first), ("to", last)):
+        if day is None:
+            errors[field] = [f"Enter a day like 2027-01-31, between {FIRST_YEAR} and {LAST_YEAR}."]
+    if not errors and last < first:
+        errors["to"] = ["The last day must not come before the first."]
+    elif not errors and (last - first).days >= EXPORT_DAYS:
+        errors["to"] = ["Download at most two years at a time."]
+    if errors:
+        return upcoming(export=FormState(request.args.to_dict(), errors)), 422
+    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
+    end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
+    programs = _programs()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for occ in operations.list_occurrences(start, end, request.args.get("program") or None):
+        writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
+                         *(_cell_text(v) for v in (programs.get(occ.program_id, ""), occ.title)),
+                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
+                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+
+
+def _cell_text(text: str) -> str:
+    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def month():
@@ -113,6 +159,7 @@ def move(occurrence_id: str):
             tz = recurrence.zone(occ.timezone)
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+        if not form.has_errors and confirm_past(form, data["start"], now()):
             try:
                 moved = operations.move_occurrence(occurrence_id, data)
                 db.session.commit()
@@ -129,6 +176,25 @@ def move(occurrence_id: str):
                 return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
     status = 422 if form.has_errors else 200
     return render_template("sessions/move.html", occ=occ, entry=entry, form=form), status
+
+
+def restore(occurrence_id: str):
+    """Ask, then restore a cancelled occurrence still ahead (it takes place after all)."""
+    require_role(*PLANNERS)
+    _kind, _entry, occ = operations.find_occurrence(occurrence_id)
+    if request.method == "POST":
+        try:
+            occ = operations.restore_occurrence(occurrence_id)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            flash(exc.detail, "error")
+        else:
+            flash(f"Restored: {occ.title} takes place on {present.when(occ)}.", "success")
+        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    if occ.status != "cancelled":
+        abort(409, "This occurrence is not cancelled.")
+    return render_template("sessions/restore.html", occ=occ, passed=occ.start <= now())
 
 
 def cancel(occurrence_id: str):

@@ -17,7 +17,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..clock import now
 from ..models import Program, Series, db
 from . import present, rules
-from .forms import Reader
+from .forms import Reader, confirm_past
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -156,6 +156,7 @@ def session_new():
             tz = recurrence.zone(data["timezone"])
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
+        if not form.has_errors and confirm_past(form, data["start"], now()):
             try:
                 session = operations.create_session(data)
                 db.session.commit()
@@ -166,6 +167,38 @@ def session_new():
                 flash(f"Session planned: {occ.title}, {present.when(occ)}.", "success")
                 return redirect(url_for("pages.detail", occurrence_id=session.id))
     return _render("sessions/session_form.html", form, **_entry_context())
+
+
+def _session_values(session) -> dict:
+    return {"program_id": session.program_id, "title": session.title, "description": session.description or "",
+            "format": session.format, "location": session.location or "", "video_url": session.video_url or "",
+            "capacity": "" if session.capacity is None else str(session.capacity),
+            "facilitator_ids": [str(f.id) for f in session.facilitators]}
+
+
+def session_edit(session_id: str):
+    """A one-off session's details: title, description, format, place, places, facilitators. Its
+    date and time change through "Move it", which also tells subscribers."""
+    require_role(*PLANNERS)
+    session = operations.get_session(session_id)
+    form = FormState(_session_values(session))
+    if request.method == "POST":
+        form = FormState.from_request(request.form, {"facilitator_ids": []})
+        form.values["program_id"] = session.program_id  # a session stays in its program
+        data, _program = _read_entry(form)
+        for field in ("program_id", "timezone"):
+            data.pop(field, None)
+        data["capacity"] = Reader(form).whole("capacity", 1, 10000)  # emptied: no limit any more
+        if not form.has_errors:
+            try:
+                operations.update_session(session, data)
+                db.session.commit()
+            except Problem as exc:
+                _problem_into(form, exc)
+            else:
+                flash(f"Session saved: {session.title}.", "success")
+                return redirect(url_for("pages.detail", occurrence_id=session.id))
+    return _render("sessions/session_edit.html", form, session=session, **_entry_context())
 
 
 # --- series ------------------------------------------------------------------

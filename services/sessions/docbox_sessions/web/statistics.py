@@ -1,15 +1,20 @@
-"""The statistics page: attendance per month as a chart and as a table.
+"""The statistics page: attendance by month, quarter, program or format, as a chart, a table and
+a CSV download.
 
 Planners see exact numbers; everyone else sees the statistics release through
 :mod:`..stats`, the same numbers the API gives (withheld cells say
-"withheld", with a note on why), which is also what the chart draws.
+"withheld", with a note on why), which is also what the chart draws and what
+the CSV holds: the download is the page's table, cell for cell.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app, render_template, request
+import csv
+import io
+
+from flask import Response, current_app, render_template, request
 
 from docbox_shared import recurrence
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
@@ -28,7 +33,39 @@ def _month(value: str | None) -> date | None:
     return parse_month(value)
 
 
+GROUPS = ("month", "quarter", "program", "format")
+COLUMNS = (("sessions_held", "Sessions held"), ("sessions_counted", "Sessions counted"),
+           ("in_person", "In person"), ("virtual", "Virtual"), ("total", "Total"))
+
+
 def stats():
+    table, form, context, errors = _table()
+    svg = chart.attendance_svg(table["rows"], f"{context['heading']}, {context['first']:%B %Y} to {context['last']:%B %Y}")
+    return render_template("sessions/stats.html", table=table, svg=svg, form=form, **context), (422 if errors else 200)
+
+
+def stats_csv():
+    """The page's table as CSV: the same rows, the same "withheld" cells, the totals row last."""
+    table, _form, context, errors = _table()
+    if errors:
+        return stats()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([context["group_label"].capitalize(), *(title for _, title in COLUMNS)])
+    for row in [*table["rows"], table["totals"]]:
+        writer.writerow([_cell_text(row["label"]),
+                         *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)])
+    name = f"docbox-attendance-by-{table['group_by']}-{context['first']:%Y-%m}-to-{context['last']:%Y-%m}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell_text(text: str) -> str:
+    """A label a spreadsheet would read as a formula (a program named "=HYPERLINK(...)") is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _table():
     staff = require_role(*STAFF_ROLES)
     tz = recurrence.zone(present.home_zone())
     this_month = now().astimezone(tz).date().replace(day=1)
@@ -45,11 +82,16 @@ def stats():
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         errors["from"] = [f"Show at most {MAX_MONTHS} months at a time."]
         first = date(max(FIRST_YEAR, last.year - MAX_MONTHS // 12), last.month, 1)
+    group_by = request.args.get("by") or "month"
+    if group_by not in GROUPS:
+        errors["by"] = ["Choose month, quarter, program or format."]
+        group_by = "month"
     exact = staff.role in PLANNERS
-    table = attendance_stats.attendance_table(first, last, "month", request.args.get("program") or None, exact=exact)
-    svg = chart.attendance_svg(table["rows"], f"Attendance per month, {first:%B %Y} to {last:%B %Y}")
-    form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}, errors)
+    table = attendance_stats.attendance_table(first, last, group_by, request.args.get("program") or None, exact=exact)
+    form = FormState({"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}", "by": group_by}, errors)
     through = table["released_through"]
     table["released_through_label"] = f"{_month(through):%B %Y}" if through else None
-    return render_template("sessions/stats.html", table=table, svg=svg, exact=exact, form=form, first=first, last=last,
-                           min_cell=present.min_cell(), grace_days=current_app.config["STATS_GRACE_DAYS"]), (422 if errors else 200)
+    context = dict(exact=exact, first=first, last=last, min_cell=present.min_cell(), group_label=group_by,
+                   heading=f"Attendance per {group_by}", grace_days=current_app.config["STATS_GRACE_DAYS"],
+                   groups=[(g, g.capitalize()) for g in GROUPS])
+    return table, form, context, errors

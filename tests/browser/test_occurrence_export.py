@@ -1,0 +1,50 @@
+"""The occurrence list downloads as CSV for a range of days, from the upcoming page."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+
+from playwright.sync_api import expect
+
+
+def _plan(ops):
+    with ops() as o:
+        program = o.create_program(dict(name="=Doc Box", timezone="America/New_York", open=True))
+        series = o.create_series(dict(
+            program_id=program.id, title="Monthly circle", format="in_person", location="Room 2",
+            start=datetime(2027, 2, 10, 19, 0), duration_minutes=90, rrule="FREQ=MONTHLY;BYMONTHDAY=10;COUNT=4"))
+        o.cancel_occurrence(f"{series.id}_20270310")
+        o.create_session(dict(program_id=program.id, title="After a lawsuit", format="virtual",
+                              video_url="https://meet.example.org/x",
+                              start=datetime.fromisoformat("2027-03-20T17:30:00-04:00"),
+                              end=datetime.fromisoformat("2027-03-20T19:00:00-04:00")))
+
+
+def test_a_viewer_downloads_the_occurrences_of_chosen_days_as_csv(page, app, ops, staff, base_url, sign_in, check):
+    _plan(ops)
+    sign_in(page, "viewer")
+    page.goto(f"{base_url}/upcoming")
+    page.get_by_label("First day").fill("2027-02-01")
+    page.get_by_label("Last day").fill("2027-04-10")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "docbox-occurrences-2027-02-01-to-2027-04-10.csv"
+    with open(download.value.path(), newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status"],
+        ["2027-02-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
+        ["2027-03-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "cancelled"],
+        ["2027-03-20", "17:30", "19:00", "America/New_York", "'=Doc Box", "After a lawsuit", "virtual", "", "https://meet.example.org/x", "scheduled"],
+        ["2027-04-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
+    ], "both days included, cancelled ones marked, a formula-like name quoted for spreadsheets"
+    check(page, "upcoming-with-download")
+
+    page.goto(f"{base_url}/upcoming")
+    page.get_by_label("First day").fill("2027-04-10")
+    page.get_by_label("Last day").fill("2027-02-01")
+    page.get_by_role("button", name="Download CSV").click()
+    expect(page.locator("main")).to_contain_text("must not come before")
+    answer = page.request.get(f"{base_url}/occurrences.csv?from=2027-01-01&to=2031-01-01")
+    assert answer.status == 422 and "at most two years" in answer.text()
