@@ -20,9 +20,8 @@ from support.oidc import SECRET, start_provider
 
 
 @pytest.fixture
-def provider_port():
-    from conftest import free_port
-    return free_port()
+def provider_port(port):
+    return port
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def _last_link(app, base_url) -> str:
     from docbox_sessions.staff_mail import StaffMail
     with app.app_context():
         body = db.session.scalars(sa.select(StaffMail.body).order_by(StaffMail.id.desc())).first()
-    return base_url + re.search(r"http://\S+?(/welcome/\S+)", body).group(1)
+    return base_url + re.search(r"http://\S+?(/welcome/\S+)", body.decode()).group(1)
 
 
 @pytest.mark.parametrize("width", [375, 1280])

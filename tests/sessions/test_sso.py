@@ -25,8 +25,7 @@ CALLBACK = f"{PUBLIC_URL}/login/sso/callback"
 
 @pytest.fixture(scope="module")
 def provider():
-    from conftest import free_port
-    running = start_provider(free_port(), [CALLBACK])
+    running = start_provider(None, [CALLBACK])
     yield running
     running.stop()
 
@@ -145,9 +144,8 @@ def test_with_passwords_off_only_single_sign_on_is_offered_and_passwords_are_ref
     assert client.get(_callback(client, "organizer@example.org")).status_code == 302
 
 
-def test_a_provider_that_does_not_answer_gives_a_page_not_an_error(app_config):
-    from conftest import free_port
-    app = create_app({**app_config, "PUBLIC_URL": PUBLIC_URL, "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}",
+def test_a_provider_that_does_not_answer_gives_a_page_not_an_error(app_config, port):
+    app = create_app({**app_config, "PUBLIC_URL": PUBLIC_URL, "OIDC_ISSUER": f"http://127.0.0.1:{port}",
                       "OIDC_CLIENT_ID": "docbox", "OIDC_CLIENT_SECRET": SECRET})
     response = app.test_client().get("/login/sso")
     assert response.status_code == 503 and "The sign-in service does not answer" in response.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
@@ -50,9 +51,13 @@ def admin(app, staff):
 
 
 def mails(app, to=None) -> list[tuple[str, str, str]]:
+    """(recipient, subject, text) of each queued mail, oldest first."""
     with app.app_context():
         rows = db.session.scalars(sa.select(StaffMail).order_by(StaffMail.id)).all()
-        return [(m.recipient, m.subject, m.body) for m in rows if to is None or m.recipient == to]
+        queued = [(m.recipient, message_from_bytes(m.body, policy=policy.default)) for m in rows
+                  if to is None or m.recipient == to]
+    assert all(m["To"] == r and m["Message-ID"] for r, m in queued)  # one recipient, a stable Message-ID
+    return [(r, m["Subject"], m.get_content()) for r, m in queued]
 
 
 def link_in(body: str) -> str:

@@ -50,7 +50,7 @@ def test_an_invitation_and_a_reset_link_are_mailed_never_returned(app, api):
     reset = api("admin").post(f"/api/v1/staff/{response.json['id']}/password-reset")
     assert reset.status_code == 202 and reset.json["expires_at"] == "2027-01-15T13:00:00+00:00"
     with app.app_context():
-        bodies = [m.body for m in db.session.scalars(sa.select(StaffMail))]
+        bodies = [m.body.decode() for m in db.session.scalars(sa.select(StaffMail))]
     assert len(bodies) == 2 and all(re.search(r"/welcome/[A-Za-z0-9_-]{43}", b) for b in bodies)
 
 

@@ -15,6 +15,7 @@ to, which the test then opens in the Doc Box client.
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -41,7 +42,12 @@ class Provider:
             self.process.kill()
 
 
-def start_provider(port: int, redirect_uris: list[str]) -> Provider:
+def start_provider(port: int | None, redirect_uris: list[str]) -> Provider:
+    """The provider on ``port`` (None: a free one), sending browsers back to ``redirect_uris``."""
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     if not (JS / "node_modules" / "oidc-provider").exists():
         raise RuntimeError(f"oidc-provider is missing: run 'bash scripts/test-setup.sh' (npm ci in {JS})")
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PORT": str(port), "REDIRECT_URIS": ",".join(redirect_uris),

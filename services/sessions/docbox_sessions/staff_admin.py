@@ -29,6 +29,7 @@ from docbox_shared.problems import Conflict, NotFound
 from .auth import issue_token
 from .clock import now
 from .models import ApiToken, Staff, UTCDateTime, db
+from .staff_mail import send_staff_link
 
 INVITE, RESET = "invite", "reset"
 LINK_LIFETIME = {INVITE: timedelta(days=7), RESET: timedelta(hours=1)}
@@ -140,6 +141,11 @@ def issue_link(staff: Staff, purpose: str) -> str:
     db.session.add(StaffLink(staff_id=staff.id, purpose=purpose, token_hash=_hash(token), created_dt=moment,
                              expires_dt=moment + LINK_LIFETIME[purpose]))
     return token
+
+
+def mail_link(staff: Staff, purpose: str) -> None:
+    """Issues a new invitation or reset link and queues its mail, in the current transaction."""
+    send_staff_link(staff, purpose, issue_link(staff, purpose), now() + LINK_LIFETIME[purpose])
 
 
 def open_link(token: str) -> StaffLink | None:

@@ -16,7 +16,6 @@ from .. import staff_admin
 from ..auth import STAFF_ROLES, require_role
 from ..clock import now
 from ..models import db
-from ..staff_mail import send_staff_link
 from .schemas import StaffIn, StaffOut, _NotEmpty
 
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Staff administration")
@@ -57,7 +56,7 @@ class Invitations(MethodView):
         """Add a staff member and email them a single-use link to choose a password (or sign in by SSO)"""
         require_role("admin")
         member = staff_admin.add_staff(data["email"], data["role"], data.get("name", ""))
-        send_staff_link(member, staff_admin.INVITE, staff_admin.issue_link(member, staff_admin.INVITE))
+        staff_admin.mail_link(member, staff_admin.INVITE)
         db.session.commit()
         return member
 
@@ -93,7 +92,7 @@ class PasswordReset(MethodView):
         """Email the staff member a single-use link to choose a new password (valid one hour)"""
         require_role("admin")
         member = staff_admin.find_staff(staff_id)
-        send_staff_link(member, staff_admin.RESET, staff_admin.issue_link(member, staff_admin.RESET))
+        staff_admin.mail_link(member, staff_admin.RESET)
         db.session.commit()
         return {"expires_at": now() + staff_admin.LINK_LIFETIME[staff_admin.RESET]}
 

@@ -19,7 +19,6 @@ from docbox_shared.problems import Conflict
 from .. import staff_admin
 from ..auth import STAFF_ROLES, require_role
 from ..models import Staff, db
-from ..staff_mail import send_staff_link
 from . import present
 from .forms import Reader
 from .sso import password_login_enabled
@@ -63,7 +62,7 @@ def invite():
             except Conflict:
                 form.add("email", "A staff member with this email exists already.")
             else:
-                send_staff_link(member, staff_admin.INVITE, staff_admin.issue_link(member, staff_admin.INVITE))
+                staff_admin.mail_link(member, staff_admin.INVITE)
                 db.session.commit()
                 flash(f"Invitation sent to {member.email}. The link works once, within 7 days.", "success")
                 return redirect(url_for("pages.staff_detail", staff_id=member.id))
@@ -114,7 +113,7 @@ def reactivate(staff_id: int):
 
 def send_reset(staff_id: int):
     def send(actor, member):
-        send_staff_link(member, staff_admin.RESET, staff_admin.issue_link(member, staff_admin.RESET))
+        staff_admin.mail_link(member, staff_admin.RESET)
     return _change(staff_id, send, "A link to choose a new password is on its way to {email}. It works once, "
                                    "within an hour.")
 

@@ -17,7 +17,6 @@ from docbox_shared.pages import FormState
 
 from .. import staff_admin
 from ..models import db
-from ..staff_mail import send_staff_link
 from .login import remember
 from .passwords import hash_password, password_problem
 from .sso import password_login_enabled, sso_enabled
@@ -34,7 +33,7 @@ def forgot_password():
             return render_template("sessions/forgot.html", form=form, passwords=True), 422
         staff = staff_admin.active_staff_by_email(email)
         if staff is not None and not staff_admin.recent_reset(staff):
-            send_staff_link(staff, staff_admin.RESET, staff_admin.issue_link(staff, staff_admin.RESET))
+            staff_admin.mail_link(staff, staff_admin.RESET)
             db.session.commit()
         return render_template("sessions/forgot_sent.html", email=email)
     return render_template("sessions/forgot.html", form=form, passwords=True)

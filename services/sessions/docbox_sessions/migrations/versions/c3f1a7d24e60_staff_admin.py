@@ -35,16 +35,26 @@ def upgrade():
     with op.batch_alter_table('staff_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_links_staff_id'), ['staff_id'], unique=False)
     op.create_table('staff_mail',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('recipient', sa.String(length=254), nullable=False),
-    sa.Column('subject', sa.String(length=200), nullable=False),
-    sa.Column('body', sa.Text(), nullable=True),
-    sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_dt', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_mail'))
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('message_id', sa.String(length=200), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recipient', sa.String(length=320), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_mail')),
+    sa.UniqueConstraint('key', name=op.f('uq_staff_mail_key'))
     )
     with op.batch_alter_table('staff_mail', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_staff_mail_sent_dt'), ['sent_dt'], unique=False)
+        batch_op.create_index('ix_staff_mail_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_staff_mail_status_lease', ['status', 'lease_until'], unique=False)
 
 
 def downgrade():
