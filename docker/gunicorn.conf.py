@@ -18,14 +18,14 @@ variable                    default                        meaning
 Access log: gunicorn's own is **off**. Gunicorn only knows the raw request
 path, and Doc Box's capability tokens live in paths (``/feeds/<token>.ics``,
 ``/manage/<token>``), so its access line would write them into the log. The
-apps already log one JSON access line per request (``docbox_shared.web``)
+apps already log one JSON access line per request (``docbox_shared.frame``)
 naming the *route* (``/feeds/<token>.ics`` with the placeholder), the status,
 the duration and the request id. Gunicorn's remaining log (start, stop, worker
 timeouts, "error handling request <uri>") is written as JSON lines too, with
 paths' tokens, query strings and email addresses masked.
 
 Behind nginx the apps themselves trust ``DOCBOX_TRUSTED_PROXIES`` (compose sets
-1) for the client address, scheme and path prefix (``docbox_shared.web``).
+1) for the client address, scheme and path prefix (``docbox_shared.frame``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import math
 import os
 import re
 
-from docbox_shared.web import JsonFormatter
+from docbox_shared.frame import JsonFormatter
 
 
 def _int(name: str, default: int) -> int:

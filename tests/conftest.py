@@ -95,7 +95,7 @@ def consumer(make_database_url):
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy.orm import DeclarativeBase
 
-    from docbox_shared import web
+    from docbox_shared import frame
     from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin, events_blueprint
     from docbox_shared.problems import problem_response
 
@@ -113,7 +113,7 @@ def consumer(make_database_url):
     app = Flask("consumer")
     app.config.update(SQLALCHEMY_DATABASE_URI=make_database_url("consumer"), EVENT_SECRETS=["test-secret"])
     db.init_app(app)
-    web.init_app(app, db, "consumer")
+    frame.init_app(app, db, "consumer")
     state = SimpleNamespace(app=app, db=db, Entry=Entry, refusals=0, delay=0.0, received=0)
 
     @app.before_request

@@ -2,7 +2,7 @@
 
 flask-smorest registers its own HTTPException handler when the Api is
 initialised; this subclass answers those errors as problem+json instead, so
-the order of ``Api(app)`` and :func:`docbox_shared.web.init_app` never matters.
+the order of ``Api(app)`` and :func:`docbox_shared.frame.init_app` never matters.
 """
 
 from __future__ import annotations

@@ -24,6 +24,15 @@ from sqlalchemy.engine import Engine
 
 
 ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+# Constraint and index names a migration can name again on both databases (SQLite alters a table by copying
+# it, and needs the name of a constraint to drop it). ``MetaData(naming_convention=NAMING_CONVENTION)``.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def configure(app) -> None:

@@ -13,6 +13,15 @@ applies events the same way:
    or equal version is recorded as processed and ignored; a newer one replaces
    the stored state, the consumer's ``on_change`` hook runs, and the event id
    is recorded. Any failure rolls all of it back and the relay retries.
+
+A consumer declares the two tables on its own metadata and one :class:`Inbox`::
+
+    class Entry(ReplicaEntryMixin, db.Model): pass
+    class ProcessedEvent(ProcessedEventMixin, db.Model): pass
+    inbox = Inbox(db, Entry, ProcessedEvent)
+
+    inbox.init_app(app, on_change)   # the signed POST /api/v1/events
+    inbox.programs(open_only=True)   # and the replica's questions every consumer asks
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import JSON, DateTime, Integer, String, select
 from sqlalchemy.exc import IntegrityError
@@ -138,3 +147,42 @@ def expand_entries(entries: Iterable, window_start: datetime, window_end: dateti
             result.extend(recurrence.expand(entry.kind, entry.state, window_start, window_end))
     result.sort(key=lambda o: (o.start, o.id))
     return result
+
+
+class Inbox:
+    """One consumer's inbox and replica: its database, its two tables, and what reads them."""
+
+    CALENDARED = ("session", "series")
+
+    def __init__(self, db, entry_model, processed_model):
+        self.db, self.Entry, self.Processed = db, entry_model, processed_model
+
+    def init_app(self, app: Flask, on_change: OnChange | None = None, url: str = "/api/v1/events") -> Blueprint:
+        """Register the signed events endpoint (``on_change`` runs in each applied event's transaction)."""
+        blueprint = events_blueprint(self.db, self.Entry, self.Processed, on_change, url)
+        app.register_blueprint(blueprint)
+        return blueprint
+
+    def entry(self, kind: str, entry_id: str):
+        """The replica of one entry, or None."""
+        return self.db.session.get(self.Entry, (kind, entry_id))
+
+    def program_data(self, program_id: str) -> dict:
+        """A program's JSON state as last received; empty for an unknown program."""
+        program = self.entry("program", program_id)
+        return program.data if program is not None else {}
+
+    def programs(self, open_only: bool = False) -> list:
+        """Known programs by name (only those marked ``open`` to faculty with ``open_only``)."""
+        programs = self.db.session.scalars(select(self.Entry).where(self.Entry.kind == "program"))
+        programs = [p for p in programs if p.data.get("open") or not open_only]
+        return sorted(programs, key=lambda p: (p.data.get("name", "").casefold(), p.entry_id))
+
+    def calendared(self, program_ids: Iterable[str]) -> list:
+        """The one-off sessions and series of some programs."""
+        return list(self.db.session.scalars(select(self.Entry).where(
+            self.Entry.program_id.in_(list(program_ids)), self.Entry.kind.in_(self.CALENDARED))))
+
+    def occurrences(self, program_ids: Iterable[str], start: datetime, end: datetime) -> list[recurrence.Occurrence]:
+        """Occurrences of some programs overlapping [start, end), sorted by start."""
+        return expand_entries(self.calendared(program_ids), start, end)

@@ -24,6 +24,20 @@ What a service gets:
   (``values``) and the messages per field (``errors``), e.g. straight from a
   :class:`docbox_shared.problems.ValidationProblem`'s ``errors``.
 
+Cookies and CSRF: the page cookie (Flask's signed session) gets the
+service's own name (one host serves every service, and browsers share cookies
+by name), HttpOnly, SameSite=Lax and Secure outside development. Every POST
+carries a CSRF token (Flask-WTF), except on the blueprints a service names as
+``csrf_exempt``: a JSON API that takes bearer tokens, the signed events
+inbox, pages whose URL holds a capability token. A cookie never authorises
+those, so there is nothing to forge. A service without its own cookie secret
+names a ``cookie_label`` and the key is derived from ``DOCBOX_SECRET_KEYS``
+(:func:`.keys.cookie_keys`).
+
+Error pages: :func:`error_pages` makes the errors raised in a blueprint's
+views (a :class:`.problems.Problem`, an HTTP error, an expired form) an HTML
+page with the same status, in the service's layout, instead of problem+json.
+
 Blocks of ``docbox/base.html``: ``title``, ``nav`` (defaults to the
 ``docbox_nav`` list of ``(label, url, is_current)`` a view or context
 processor provides), ``account`` (right side of the header, e.g. a logout
@@ -33,12 +47,22 @@ comes from ``service_name`` and links to ``home_url``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, render_template, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from .keys import cookie_keys
+from .problems import Problem
 
 URL_PREFIX = "/_docbox"
+FORM_EXPIRED = ("This form has expired",
+                "For your safety the form could not be sent. Go back, reload the page and try again.")
+log = logging.getLogger(__name__)
 
 
 class FormState:
@@ -90,12 +114,31 @@ class FormState:
         return any(self.errors.values())
 
 
-def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/") -> None:
-    """Make the shared templates and stylesheet available to ``app``.
+def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/", *, cookie_name: str,
+               cookie_label: bytes | None = None, csrf_exempt: Iterable = (), csrf_time_limit: int | None = None,
+               lifetime: timedelta | None = None) -> CSRFProtect:
+    """The page cookie, CSRF and the shared look (templates, stylesheet) for ``app``.
 
     Registers the ``docbox`` blueprint (templates folder and ``/_docbox/static``)
     and puts ``docbox_service_name`` and ``docbox_home_url`` in every template.
+    ``csrf_time_limit`` is in seconds (None: as long as the cookie lives),
+    ``lifetime`` how long a permanent session cookie lives. Returns the app's
+    CSRF protection (also ``app.extensions["csrf"]``).
     """
+    development = app.config.get("DOCBOX_ENV", "development") == "development"
+    if cookie_label is not None and not app.config.get("SECRET_KEY"):  # Flask's default is None; a test may set one
+        keys = cookie_keys(app.config["SECRET_KEYS"], cookie_label)
+        app.config.update(SECRET_KEY=keys[0], SECRET_KEY_FALLBACKS=keys[1:])  # a rotation keeps open forms valid
+    # Flask's defaults (cookie "session", no SameSite, no Secure, 31 days) are replaced.
+    app.config.update(SESSION_COOKIE_NAME=cookie_name, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=not development)
+    if lifetime is not None:
+        app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", csrf_time_limit)
+    csrf = CSRFProtect(app)  # one per app: its exemptions are names, and another service may use the same ones
+    for blueprint in csrf_exempt:
+        csrf.exempt(blueprint)
+
     blueprint = Blueprint("docbox", __name__, template_folder="templates", static_folder="static",
                           url_prefix=URL_PREFIX)
     app.register_blueprint(blueprint)
@@ -103,3 +146,46 @@ def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/") -
     @app.context_processor
     def _docbox_names():
         return {"docbox_service_name": service_name, "docbox_home_url": home_url}
+
+    return csrf
+
+
+def error_pages(bp: Blueprint, db, layout: str, home: tuple[str, str], headers: Mapping[str, str] | None = None,
+                unexpected: bool = False, **context) -> Callable[[int, str, str], tuple]:
+    """Errors in ``bp``'s views as pages of ``docbox/error.html`` in ``layout``; returns the page maker.
+
+    ``home`` is the link the page offers (label, endpoint); ``headers`` and
+    ``context`` go with every error page. The database session is rolled back
+    first, so a page never commits half a change. With ``unexpected``, any
+    other exception is logged and becomes a 500 page (else the app's
+    problem+json 500 answers).
+    """
+
+    def page(status: int, title: str, detail: str):
+        db.session.rollback()
+        label, endpoint = home
+        body = render_template("docbox/error.html", docbox_error_layout=layout, status=status, title=title,
+                               detail=detail, home_label=label, home_url=url_for(endpoint), **context)
+        return body, status, dict(headers or {})
+
+    @bp.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return page(exc.status, exc.title, exc.detail or "")
+
+    @bp.errorhandler(CSRFError)
+    def _expired(exc: CSRFError):
+        return page(400, *FORM_EXPIRED)
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return page(exc.code or 500, exc.name, exc.description or "")
+
+    if unexpected:
+        @bp.errorhandler(Exception)
+        def _unexpected(exc: Exception):
+            if isinstance(exc, HTTPException):
+                return _http(exc)
+            log.exception("unhandled error on a page")
+            return page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")
+
+    return page

@@ -277,15 +277,28 @@ def occurrence(kind: str, state: dict, day: date | None = None) -> Occurrence | 
     return _series_occurrence(state, tz, timedelta(minutes=state["duration_minutes"]), hits[0], exc)
 
 
+def master_occurrence(state: dict) -> Occurrence:
+    """A series' first occurrence as its rule gives it, exceptions aside: what a calendar's master event shows."""
+    tz = zone(state["timezone"])
+    start = localize(state["start_local"], tz)
+    return _occurrence("series", state, id=state["id"], recurrence_date=None, original_start=None, start=start,
+                       end=after(start, timedelta(minutes=state["duration_minutes"])), status="scheduled",
+                       moved=False, location=state.get("location"), video_url=state.get("video_url"))
+
+
+def _occurrence(kind: str, state: dict, **when_and_where) -> Occurrence:
+    """The one place an :class:`Occurrence` is made: the entry's fields from its state, the rest given."""
+    return Occurrence(entry_kind=kind, entry_id=state["id"], program_id=state["program_id"],
+                      timezone=state["timezone"], title=state["title"], description=state.get("description", ""),
+                      format=state["format"], **when_and_where)
+
+
 def _session_occurrence(state: dict) -> Occurrence:
     tz = zone(state["timezone"])
-    return Occurrence(
-        id=state["id"], entry_kind="session", entry_id=state["id"], program_id=state["program_id"],
-        recurrence_date=None, original_start=None,
-        start=state["start"].astimezone(tz), end=state["end"].astimezone(tz), timezone=state["timezone"],
-        status=state["status"], moved=False, title=state["title"], description=state.get("description", ""),
-        format=state["format"], location=state.get("location"), video_url=state.get("video_url"),
-    )
+    return _occurrence("session", state, id=state["id"], recurrence_date=None, original_start=None,
+                       start=state["start"].astimezone(tz), end=state["end"].astimezone(tz),
+                       status=state["status"], moved=False, location=state.get("location"),
+                       video_url=state.get("video_url"))
 
 
 def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
@@ -303,10 +316,6 @@ def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
             location, moved = exc["location"], moved or exc["location"] != state.get("location")
         if exc.get("video_url") is not None:
             video_url = exc["video_url"]
-    return Occurrence(
-        id=series_occurrence_id(state["id"], local_start.date()), entry_kind="series", entry_id=state["id"],
-        program_id=state["program_id"], recurrence_date=local_start.date(), original_start=original,
-        start=start, end=end, timezone=state["timezone"], status=status, moved=moved,
-        title=state["title"], description=state.get("description", ""), format=state["format"],
-        location=location, video_url=video_url,
-    )
+    return _occurrence("series", state, id=series_occurrence_id(state["id"], local_start.date()),
+                       recurrence_date=local_start.date(), original_start=original, start=start, end=end,
+                       status=status, moved=moved, location=location, video_url=video_url)

@@ -120,7 +120,7 @@ def calendar_app(make_database_url):
     from docbox_calendar_sync.models import db
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
-                      "EVENT_SECRETS": [EVENT_SECRET], "NOW": lambda: T0,
+                      "EVENT_SECRETS": [EVENT_SECRET], "CLOCK": lambda: T0,
                       "SESSIONS_URL": "http://127.0.0.1:9",  # sessions is down for the whole test
                       "NOTIFICATIONS_URL": "http://notifications.example.org"})
     with app.app_context():

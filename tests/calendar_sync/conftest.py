@@ -111,7 +111,7 @@ def app(make_database_url, clock, staff_server):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
         "EVENT_SECRETS": [EVENT_SECRET],
-        "NOW": clock,
+        "CLOCK": clock,
         "PUBLIC_URL": "https://calendar.example.org",
         "SESSIONS_URL": staff_server.url,
         "CALDAV_TIMEOUT": 5.0,

@@ -24,7 +24,7 @@ def other_worker(app):
     from docbox_calendar_sync.models import db
 
     twin = create_app({key: app.config[key] for key in (
-        "TESTING", "SQLALCHEMY_DATABASE_URI", "EVENT_SECRETS", "NOW", "PUBLIC_URL", "SESSIONS_URL")})
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "EVENT_SECRETS", "CLOCK", "PUBLIC_URL", "SESSIONS_URL")})
     yield twin.test_client()
     with twin.app_context():
         db.session.remove()

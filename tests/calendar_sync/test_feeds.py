@@ -76,6 +76,14 @@ def test_closed_program_feed_answers_503_while_sessions_is_down_and_feeds_keep_w
     assert new_feed(client, [open_program])["url"] != feed["url"]
 
 
+def test_a_staff_request_while_sessions_is_down_says_when_to_retry_in_a_retry_after_header(client, sessions,
+                                                                                          staff_server):
+    closed = sessions.program(name="Closed", open=False)
+    staff_server.stop()
+    answer = client.post("/api/v1/feeds", json={"programs": [closed["id"]]}, headers=ORGANIZER)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+
+
 def test_programs_may_be_named_by_slug(client, sessions):
     program = sessions.program(name="Night shift", slug="night-shift")
     answer = client.post("/api/v1/feeds", json={"programs": ["night-shift"]})

@@ -123,7 +123,7 @@ def test_links_are_stored_only_as_hashes(app, calendar, subscribe, smtp):
 
 def test_one_click_unsubscribe_header_is_a_literal_url_of_any_length(app_config, request, smtp):
     """RFC 2369/8058: ``<https://...>`` as written, never an RFC 2047 encoded-word, whatever its length."""
-    from docbox_notifications.secrets import new_token
+    from docbox_shared.tokens import new_token
 
     base = "https://docbox.test/"
     base += "p" * (200 - len(base) - len("/unsubscribe/") - len(new_token()))

@@ -13,7 +13,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from docbox_shared.web import JsonFormatter
+from docbox_shared.frame import JsonFormatter
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DOCBOX_TEST_DATABASE_URL", "").startswith("postgresql"),
                                 reason="needs PostgreSQL (DOCBOX_TEST_DATABASE_URL): the fault is a PL/pgSQL trigger")

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from docbox_sessions import relay
-from docbox_sessions.models import OneOffSession, OutboxDelivery, OutboxEvent, Program, Series, db
+from docbox_sessions.models import OneOffSession, OutboxDelivery, OutboxEvent, Program, Series, db, outbox
+from docbox_shared import relay
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def source_versions(app) -> dict:
 
 def pending(app) -> int:
     with app.app_context():
-        return db.session.query(OutboxDelivery).filter(OutboxDelivery.delivered_dt.is_(None)).count()
+        return db.session.query(OutboxDelivery).filter(OutboxDelivery.delivered_at.is_(None)).count()
 
 
 def wait_until(condition, timeout=45.0):
@@ -112,7 +112,7 @@ def test_a_failing_subscriber_is_visible_and_kept(app, api, program):
     app.config["EVENT_SUBSCRIBERS"] = ["http://127.0.0.1:9/api/v1/events"]  # port 9: nothing listens
     api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"name": "Doc Box 2"})
     with app.app_context():
-        relay.deliver_due()
+        outbox.deliver_due()
     status = api("admin").get("/api/v1/outbox").json
     dead = next(s for s in status["subscribers"] if s["subscriber"].startswith("http://127.0.0.1:9/"))
     assert dead["failing"] is True and dead["pending"] == 1 and "could not reach" in dead["last_error"]
@@ -150,11 +150,11 @@ def _poison(app, api, program) -> str:
 def test_an_event_the_consumer_refuses_is_parked_visible_and_not_retried(app, api, program, consumer):
     poisoned = _poison(app, api, program)
     with app.app_context():
-        relay.deliver_due()
-        relay.deliver_due()  # a second pass does not try it again
+        outbox.deliver_due()
+        outbox.deliver_due()  # a second pass does not try it again
         row = db.session.scalars(db.select(OutboxDelivery).join(OutboxEvent)
                                  .where(OutboxEvent.event_id == poisoned)).one()
-        assert row.parked_dt is not None and row.delivered_dt is None and row.attempts == 1
+        assert row.parked_at is not None and row.delivered_at is None and row.attempts == 1
         assert "422" in row.last_error and "rrule" in row.last_error
     status = api("admin").get("/api/v1/outbox").json
     assert status["parked"] == 1 and status["pending"] == 0
@@ -163,7 +163,7 @@ def test_an_event_the_consumer_refuses_is_parked_visible_and_not_retried(app, ap
     # Later changes still arrive; an admin can send the parked one again once the consumer was fixed.
     api("organizer").patch(f"/api/v1/programs/{program['id']}", json={"description": "later"})
     with app.app_context():
-        relay.deliver_due()
+        outbox.deliver_due()
     assert consumer.entries()[("program", program["id"])] == 2
     out = app.test_cli_runner().invoke(args=["outbox", "retry-parked"])
     assert "1 parked deliveries are due again" in out.output

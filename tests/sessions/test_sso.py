@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from docbox_sessions import MIGRATIONS, config, create_app
 from docbox_sessions.models import Staff, db
-from docbox_shared.settings import ConfigError
+from docbox_shared.settings import ConfigError, load
 from support.oidc import SECRET, sign_in_at_provider, start_provider
 
 PUBLIC_URL = "http://docbox.test"
@@ -161,8 +161,10 @@ def test_production_refuses_an_incomplete_or_plain_http_single_sign_on(environ, 
     good = {"DOCBOX_ENV": "production", "DOCBOX_EVENT_SECRET": "kY3-u0Qv9ZrT1pWm7sLx2NbA5cHd8eFg4JiO6",
             "DOCBOX_SESSIONS_SECRET_KEY": "Rz8fW2qLm5tYv1XcN7bK3pJh9sDg4AeU0iO6",
             "DOCBOX_SESSIONS_URL": "https://docbox.example.org"}
+    assert any(words in problem for problem in config.sso_problems(load(config.SETTINGS, {**good, **environ})))
     with pytest.raises(ConfigError, match=words):
-        config.from_environment({**good, **environ})
-    assert config.from_environment({**good, "DOCBOX_OIDC_ISSUER": "https://idp.example.org",
-                                    "DOCBOX_OIDC_CLIENT_ID": "docbox", "DOCBOX_OIDC_CLIENT_SECRET": "x" * 40,
-                                    "DOCBOX_SSO_ONLY": "true"})["SSO_ONLY"] is True
+        create_app({**load(config.SETTINGS, {**good, **environ}), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    fine = load(config.SETTINGS, {**good, "DOCBOX_OIDC_ISSUER": "https://idp.example.org",
+                                  "DOCBOX_OIDC_CLIENT_ID": "docbox", "DOCBOX_OIDC_CLIENT_SECRET": "x" * 40,
+                                  "DOCBOX_SSO_ONLY": "true"})
+    assert config.sso_problems(fine) == [] and fine["SSO_ONLY"] is True

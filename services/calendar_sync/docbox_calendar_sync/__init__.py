@@ -7,48 +7,37 @@ keep answering while the sessions service is down.
 
 Modules: ``config`` (settings), ``models`` (tables), ``operations`` (use
 cases), ``ical`` (the renderer), ``feeds`` (stored feed bodies and their validators),
-``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``crypto``
-(passwords at rest), ``api/`` (JSON API), ``web/`` (the feed URL and the
-faculty pages), ``cli``.
+``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``api/`` (JSON
+API), ``web/`` (the feed URL and the faculty pages), ``cli``. CalDAV passwords
+are encrypted at rest with :mod:`docbox_shared.keys`.
 """
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 
-from docbox_shared import database, settings
-from docbox_shared import web as shared_web
-from docbox_shared.inbox import events_blueprint
+from docbox_shared.frame import service_app
+from docbox_shared.keys import check_fernet_keys
 
-from . import config, crypto
-from .models import Entry, ProcessedEvent, db
+from . import config
+from .models import db, inbox
 
-MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
-migrate = Migrate()
+MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    # Defaults from the environment, read once; tests pass their own on top.
-    app.config.from_mapping(settings.load(config.SETTINGS))
-    app.config.update(test_config or {})
-    _check(app)
-    if not test_config:
-        shared_web.configure_logging(app.config["LOG_LEVEL"])
-    # Extensions.
-    db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS)
-    shared_web.init_app(app, db, "calendar_sync")
-    # Blueprints: the signed events inbox, the JSON API, the feed URL and the pages; then CLI commands.
+    # The frame: settings, logs, database, migrations, API, errors, health and metrics.
+    from .api import BLUEPRINTS
+    app = service_app(__name__, "calendar_sync", config.SETTINGS, db, MIGRATIONS, test_config,
+                      api_title="Doc Box calendar_sync", api_blueprints=BLUEPRINTS)
+    check_fernet_keys(app.config["SECRET_KEYS"])  # they encrypt CalDAV passwords
+    # Then what is this service's own: the signed events inbox, the feed URL and pages, commands, gauges.
     from . import operations
-    app.register_blueprint(events_blueprint(db, Entry, ProcessedEvent, operations.on_change))
-    from . import api
-    api.init_app(app)
+    events = inbox.init_app(app, operations.on_change)
     from .web import init_web
-    init_web(app)
+    init_web(app, not_forms=(*BLUEPRINTS, events))
     from . import cli
     cli.init_app(app)
     _register_gauges(app)
@@ -71,8 +60,3 @@ def _register_gauges(app: Flask) -> None:
           count(select(func.count()).select_from(CaldavTarget).where(CaldavTarget.failures > 0)))
     gauge(app, "docbox_caldav_conflicts", "Remote edits or deletions Doc Box has overwritten.",
           count(select(func.count()).select_from(PushConflict)))
-
-
-def _check(app: Flask) -> None:
-    crypto.check_keys(app.config["SECRET_KEYS"])
-    database.configure(app)  # pooled connections checked before use, no parameters in errors

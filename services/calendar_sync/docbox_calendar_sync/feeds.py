@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import ical
-from .models import Entry, Feed, FeedBody, FeedBodyProgram, ProgramRevision, aware, db
+from .models import Entry, Feed, FeedBody, FeedBodyProgram, ProgramRevision, db
 
 LEASE = timedelta(seconds=10)  # a renderer's claim (2,000 entries take ~1 s); waiters stay under gunicorn's 30 s timeout
 POLL = 0.05                    # seconds between looks while another process renders
@@ -68,7 +68,7 @@ def _reset(row: FeedBody) -> None:
     parts += [f"{pid}:{revisions[pid].revision if pid in revisions else 0}" for pid in row.program_ids]
     row.render_key = key
     row.etag = '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40] + '"'
-    row.changed_at = max((aware(r.changed_at) for r in revisions.values()), default=None)
+    row.changed_at = max((r.changed_at for r in revisions.values()), default=None)
     row.generation = (row.generation or 0) + 1
     row.body, row.lease_until = None, None
 
@@ -126,18 +126,18 @@ def current(feed: Feed) -> Served:
             continue
         if row.body is not None:
             db.session.commit()  # end the read transaction
-            return Served(row.etag, aware(row.changed_at), row.body)
+            return Served(row.etag, row.changed_at, row.body)
         if _claim(row):
             body = _render_and_store(row)
             if body is not None:
-                return Served(row.etag, aware(row.changed_at), body)
+                return Served(row.etag, row.changed_at, body)
             continue
         _wait(variant, row.generation)
     # Changes keep landing faster than a render: serve what we render, without validators or storing.
     row = _row(variant)
     body = render(row)
     db.session.commit()
-    return Served(None, aware(row.changed_at), body)  # pragma: no cover
+    return Served(None, row.changed_at, body)  # pragma: no cover
 
 
 def _claim(row) -> bool:
@@ -175,7 +175,7 @@ def _wait(variant: str, generation: int) -> None:
         db.session.commit()
         row = _row(variant)
         if row.generation != generation or row.body is not None or row.lease_until is None \
-                or aware(row.lease_until) < datetime.now(timezone.utc):
+                or row.lease_until < datetime.now(timezone.utc):
             return
         time.sleep(POLL)
 

@@ -102,13 +102,6 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
         return []
     tz = recurrence.zone(state["timezone"])
     duration = timedelta(minutes=state["duration_minutes"])
-    first_start = recurrence.localize(state["start_local"], tz)
-    master_occ = recurrence.Occurrence(
-        id=state["id"], entry_kind="series", entry_id=state["id"], program_id=state["program_id"],
-        recurrence_date=None, original_start=None, start=first_start,
-        end=recurrence.after(first_start, duration), timezone=state["timezone"],
-        status="scheduled", moved=False, title=state["title"], description=state.get("description", ""),
-        format=state["format"], location=state.get("location"), video_url=state.get("video_url"))
     # The master carries the rule's wall time, even one a clock change skips or repeats:
     # clients expand the RRULE from it. Its length is DTEND's wall time unless the first
     # occurrence itself is on a change (then an exact DURATION).
@@ -118,8 +111,8 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
         times["duration"] = duration
     else:
         times["dtend"] = (wall + duration).replace(tzinfo=tz)
-    master = _vevent(uid, master_occ, version=version, stamp=state["updated_at"], program_name=program_name,
-                     options=options, times=times)
+    master = _vevent(uid, recurrence.master_occurrence(state), version=version, stamp=state["updated_at"],
+                     program_name=program_name, options=options, times=times)
     master.add("rrule", icalendar.vRecur.from_ical(state["rrule"]))
     exceptions = {e["date"]: e for e in state.get("exceptions", [])}
     overrides, excluded = [], []

@@ -17,25 +17,27 @@ Vocabulary:
   renders the body once and stores it for every worker and replica
   (:mod:`.feeds`).
 - *target*: a CalDAV calendar an admin asked us to push to; its password is
-  stored encrypted (:mod:`.secrets`).
+  stored encrypted (:mod:`docbox_shared.keys`).
 - *push item*: one entry as it should be on one target. ``wanted_seq`` grows on
   every change, ``pushed_seq`` records what the worker last wrote, so a change
   that lands while the worker is busy is never lost.
 - *conflict*: the remote copy differed from what we last wrote (edited or
   deleted by someone else); Doc Box's version was put back.
 
-Instants are stored in UTC; SQLite hands them back naive, :func:`aware` fixes that.
+Instants are columns of :class:`docbox_shared.clock.UTCDateTime`: aware UTC in
+and out, on SQLite too.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.clock import UTCDateTime
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 
 
 class Base(DeclarativeBase):
@@ -43,13 +45,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """A stored instant as an aware UTC datetime (SQLite drops the zone)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Entry(ReplicaEntryMixin, db.Model):
@@ -60,11 +55,14 @@ class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
 
 
+inbox = Inbox(db, Entry, ProcessedEvent)
+
+
 class ProgramRevision(db.Model):
     __tablename__ = "program_revisions"
     program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FeedBody(db.Model):
@@ -77,9 +75,9 @@ class FeedBody(db.Model):
     render_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # renderer version and settings
     generation: Mapped[int] = mapped_column(Integer, default=0)  # moves with every change of what it shows
     etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: to be rendered
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # a renderer's claim
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # a renderer's claim
 
 
 class FeedBodyProgram(db.Model):
@@ -99,9 +97,9 @@ class Feed(db.Model):
     alarm_minutes_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Made with a staff token: keeps showing closed programs. Otherwise a closed program is left out of it.
     staff_created: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     variant: Mapped[str | None] = mapped_column(String(64), nullable=True)  # set on its first request
 
 
@@ -114,13 +112,13 @@ class CaldavTarget(db.Model):
     username: Mapped[str] = mapped_column(String(200))
     password_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     program_ids: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PushItem(db.Model):
@@ -132,8 +130,8 @@ class PushItem(db.Model):
     pushed_seq: Mapped[int] = mapped_column(Integer, default=0)
     remote_etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -144,4 +142,4 @@ class PushConflict(db.Model):
     entry_kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # "modified", "deleted" or "existed"
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,21 +9,19 @@ Vocabulary (see :mod:`.models`): program revision, feed, target, push item.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from docbox_shared import recurrence
-from docbox_shared.inbox import expand_entries
+from docbox_shared import keys, recurrence
+from docbox_shared.clock import now
 from docbox_shared.problems import NotFound, ValidationProblem
+from docbox_shared.tokens import hash_token, new_token
 
-from . import crypto, feeds, ical
-from .clock import now
-from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, aware, db
+from . import feeds, ical
+from .models import CaldavTarget, Entry, Feed, ProgramRevision, PushConflict, PushItem, db, inbox
 
 CALENDARED = ("session", "series")
 
@@ -45,7 +43,7 @@ def bump_program(program_id: str | None) -> None:
         db.session.add(ProgramRevision(program_id=program_id, revision=1, changed_at=at))
     else:
         row.revision += 1
-        row.changed_at = max(at, aware(row.changed_at) + timedelta(seconds=1))
+        row.changed_at = max(at, row.changed_at + timedelta(seconds=1))
     db.session.flush()
 
 
@@ -107,11 +105,8 @@ def queue_push(kind: str, entry_id: str, program_ids: set[str]) -> None:
 
 def resolve_programs(references: list[str], open_only: bool = False) -> list[Entry]:
     """Program entries named by id or slug; 422 naming the unknown ones (closed ones too with ``open_only``)."""
-    programs = list(db.session.scalars(select(Entry).where(Entry.kind == "program")))
-    if open_only:
-        programs = [p for p in programs if p.data.get("open")]
     by_ref = {}
-    for program in programs:
+    for program in inbox.programs(open_only):
         by_ref[program.entry_id] = program
         by_ref.setdefault(program.data.get("slug"), program)
     unknown = [ref for ref in references if ref not in by_ref]
@@ -124,8 +119,7 @@ def resolve_programs(references: list[str], open_only: bool = False) -> list[Ent
 
 def open_programs() -> list[Entry]:
     """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
-    programs = [p for p in db.session.scalars(select(Entry).where(Entry.kind == "program")) if p.data.get("open")]
-    return sorted(programs, key=lambda p: (p.data.get("name", "").casefold(), p.entry_id))
+    return inbox.programs(open_only=True)
 
 
 def open_program(reference: str) -> Entry:
@@ -143,8 +137,7 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
     may be looking for the room.
     """
     start = now()
-    rows = db.session.scalars(select(Entry).where(Entry.program_id == program_id, Entry.kind.in_(CALENDARED)))
-    return expand_entries(rows, start, start + timedelta(days=days))[:limit]
+    return inbox.occurrences([program_id], start, start + timedelta(days=days))[:limit]
 
 
 def upcoming_occurrence(program_id: str, occurrence_id: str, days: int = 120) -> recurrence.Occurrence:
@@ -169,15 +162,6 @@ def token_from_address(text: str) -> str:
     text = (text or "").strip()
     tail = text.rsplit("/", 1)[-1]
     return tail[:-len(".ics")] if tail.endswith(".ics") else tail
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    """256 random bits, URL-safe: the feed's capability."""
-    return secrets.token_urlsafe(32)
 
 
 def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_before: int | None,
@@ -230,7 +214,7 @@ def create_target(*, name: str, server_url: str, calendar_url: str, username: st
                   program_ids: list[str]) -> CaldavTarget:
     target = CaldavTarget(
         id=uuid.uuid4().hex, name=name, server_url=server_url, calendar_url=calendar_url, username=username,
-        password_encrypted=crypto.encrypt(password), program_ids=sorted(set(program_ids)),
+        password_encrypted=keys.encrypt(password), program_ids=sorted(set(program_ids)),
         created_at=now(), failures=0)
     db.session.add(target)
     db.session.flush()
@@ -249,7 +233,7 @@ def get_target(target_id: str) -> CaldavTarget:
 def update_target(target_id: str, changes: dict) -> CaldavTarget:
     target = get_target(target_id)
     if "password" in changes:
-        target.password_encrypted = crypto.encrypt(changes.pop("password"))
+        target.password_encrypted = keys.encrypt(changes.pop("password"))
     if "program_ids" in changes:
         changes["program_ids"] = sorted(set(changes["program_ids"]))
     for key, value in changes.items():
@@ -300,14 +284,14 @@ def target_status(target: CaldavTarget) -> dict:
     recent = db.session.scalars(select(PushConflict).where(PushConflict.target_id == target.id)
                                 .order_by(PushConflict.id.desc()).limit(10))
     return {
-        "last_success_at": aware(target.last_success_at),
+        "last_success_at": target.last_success_at,
         "last_error": target.last_error,
-        "last_error_at": aware(target.last_error_at),
-        "retry_at": aware(target.retry_at),
+        "last_error_at": target.last_error_at,
+        "retry_at": target.retry_at,
         "pending_changes": pending,
         "conflicts": conflicts,
         "recent_conflicts": [{"entry_kind": c.entry_kind, "entry_id": c.entry_id, "kind": c.kind,
-                              "detected_at": aware(c.detected_at)} for c in recent],
+                              "detected_at": c.detected_at} for c in recent],
     }
 
 
@@ -315,7 +299,7 @@ def rotate_secrets() -> int:
     """Re-encrypt every stored password with the newest key; returns how many."""
     count = 0
     for target in db.session.scalars(select(CaldavTarget)):
-        target.password_encrypted = crypto.rotate(target.password_encrypted)
+        target.password_encrypted = keys.rotate(target.password_encrypted)
         count += 1
     db.session.commit()
     return count

@@ -28,10 +28,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 
-from . import crypto, ical
+from docbox_shared import keys
+from docbox_shared.clock import now
+
+from . import ical
 from .caldav import Client, Refused, Unreachable
-from .clock import now
-from .models import CaldavTarget, Entry, PushConflict, PushItem, aware, db
+from .models import CaldavTarget, Entry, PushConflict, PushItem, db
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def run_pass() -> PassReport:
     targets = db.session.scalars(select(CaldavTarget).order_by(CaldavTarget.created_at)).all()
     db.session.commit()
     for target in targets:
-        if target.retry_at is not None and aware(target.retry_at) > now():
+        if target.retry_at is not None and target.retry_at > now():
             continue
         _push_target(target, report)
     return report
@@ -72,14 +74,14 @@ def run_pass() -> PassReport:
 
 def _client(target: CaldavTarget) -> Client:
     config = current_app.config
-    return Client(target.calendar_url, target.username, crypto.decrypt(target.password_encrypted),
+    return Client(target.calendar_url, target.username, keys.decrypt(target.password_encrypted),
                   timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"])
 
 
 def _push_target(target: CaldavTarget, report: PassReport) -> None:
     try:
         client = _client(target)
-    except crypto.SecretError as exc:
+    except keys.SecretError as exc:
         _target_failed(target, str(exc))
         report.failed += 1
         return
@@ -223,7 +225,7 @@ def _delete(target, client: Client, item: PushItem, url: str, report) -> None:
 def _reconcile_if_due(target: CaldavTarget, client: Client, report: PassReport) -> None:
     """Compare the target's ETags with ours; queue a repair of what someone else touched."""
     interval = timedelta(minutes=current_app.config["CALDAV_RECONCILE_MINUTES"])
-    last = aware(target.reconciled_at)
+    last = target.reconciled_at
     if last is not None and now() - last < interval:
         return
     remote = client.etags()

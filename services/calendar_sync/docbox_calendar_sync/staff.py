@@ -18,6 +18,7 @@ from flask import current_app, g, request
 from docbox_shared.problems import Forbidden, Problem, Unauthorized
 
 log = logging.getLogger(__name__)
+RETRY = {"Retry-After": "30"}  # seconds: sessions is usually back within a restart
 
 
 class DependencyUnavailable(Problem):
@@ -39,13 +40,13 @@ def current_staff(role: str | None = None) -> dict:
     except requests.RequestException:
         log.warning("sessions service unreachable while checking a staff token")
         raise DependencyUnavailable("The sessions service cannot check your token right now; retry later.",
-                                    retry_after=30)
+                                    headers=RETRY, retry_after=30)
     if answer.status_code in (401, 403):
         raise Unauthorized("This token is not valid.")
     if answer.status_code != 200:
         log.warning("sessions service answered %s while checking a staff token", answer.status_code)
         raise DependencyUnavailable("The sessions service cannot check your token right now; retry later.",
-                                    retry_after=30)
+                                    headers=RETRY, retry_after=30)
     try:
         me = answer.json()
         me_role = me["role"]

@@ -12,42 +12,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docbox_shared import database
-from docbox_shared import web as shared_web
-from docbox_shared.api import Api, api_config
-from docbox_shared.inbox import events_blueprint
+from docbox_shared.frame import service_app
 from flask import Flask
-from flask_migrate import Migrate
 
 from . import config
-from .models import Entry, ProcessedEvent, db
+from .models import db, inbox
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
-migrate = Migrate()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    # Defaults, then the environment (read once), then overrides from tests.
-    app.config.update(api_config("Doc Box notifications"))
-    app.config.update(config.from_environment())
-    app.config.update(test_config or {})
-    shared_web.configure_logging(app.config["LOG_LEVEL"])
-    # Extensions.
-    database.configure(app)  # pooled connections checked before use, no parameters in errors
-    db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
-    shared_web.init_app(app, db, "notifications")
-    api = Api(app)
-    # Blueprints: the JSON API, the signed events inbox, the faculty pages (subscribe form, links in messages).
+    # The frame: settings, logs, database, migrations, API, errors, health and metrics.
     from .api import BLUEPRINTS
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
+    app = service_app(__name__, "notifications", config.SETTINGS, db, MIGRATIONS, test_config,
+                      api_title="Doc Box notifications", api_blueprints=BLUEPRINTS)
+    # Then what is this service's own: the signed events inbox, the faculty pages (subscribe form, links in
+    # messages), commands, gauges.
     from .schedule import on_entry_changed
-    inbox = events_blueprint(db, Entry, ProcessedEvent, on_entry_changed)
-    app.register_blueprint(inbox)
+    events = inbox.init_app(app, on_entry_changed)
     from .web import init_pages
-    init_pages(app, not_forms=(*BLUEPRINTS, inbox))
+    init_pages(app, not_forms=(*BLUEPRINTS, events))
     from .cli import register
     register(app)
     _register_gauges(app)
@@ -60,7 +44,7 @@ def _register_gauges(app: Flask) -> None:
 
     from docbox_shared.metrics import gauge
 
-    from .clock import now
+    from docbox_shared.clock import now
     from .models import Delivery
 
     def count(*conditions):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, Setting, as_list, load
+from docbox_shared.settings import COMMON, Setting, as_list
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -61,6 +61,3 @@ SETTINGS = COMMON + [
             "Pause of the worker loop between passes when nothing was due.", float),
 ]
 
-
-def from_environment() -> dict:
-    return load(SETTINGS)

@@ -39,8 +39,9 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from docbox_shared.clock import aware, now as clock_now
+
 from . import messages, schedule
-from .clock import aware, now as clock_now
 from .models import Delivery, Link, OccurrenceRecord, RateHit, Subscriber, db
 
 log = logging.getLogger(__name__)

@@ -32,14 +32,14 @@ from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
 from docbox_shared import recurrence, vtimezone
+from docbox_shared.clock import UTC, aware
+from docbox_shared.tokens import hash_token, new_token
 from docbox_shared.uids import uid_for
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
 
-from .clock import UTC, aware
-from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db
-from .secrets import new_token, token_hash
+from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
 
 CONFIRM_DAYS = 7
 # Headers set with ``set_raw`` are written as they are (never refolded); all others fold as usual.
@@ -76,14 +76,13 @@ def new_link(sub: Subscriber, purpose: str, now: datetime) -> str:
     """A fresh capability token for ``sub``; only its hash is stored."""
     token = new_token()
     expires = now + timedelta(days=CONFIRM_DAYS) if purpose == "confirm" else None
-    db.session.add(Link(token_hash=token_hash(token), subscriber_id=sub.id, purpose=purpose,
+    db.session.add(Link(token_hash=hash_token(token), subscriber_id=sub.id, purpose=purpose,
                         created_at=now, expires_at=expires))
     return token
 
 
 def program_state(program_id: str) -> dict:
-    entry = db.session.get(Entry, ("program", program_id))
-    return entry.data if entry is not None else {}
+    return inbox.program_data(program_id)
 
 
 def format_day(start: datetime) -> str:

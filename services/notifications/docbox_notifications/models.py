@@ -33,24 +33,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from docbox_shared.inbox import ProcessedEventMixin, ReplicaEntryMixin
+from docbox_shared.clock import UTCDateTime, now
+from docbox_shared.database import NAMING_CONVENTION
+from docbox_shared.inbox import Inbox, ProcessedEventMixin, ReplicaEntryMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-from .clock import now
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
@@ -64,6 +56,9 @@ class ProcessedEvent(ProcessedEventMixin, db.Model):
     pass
 
 
+inbox = Inbox(db, Entry, ProcessedEvent)
+
+
 class OccurrenceRecord(db.Model):
     __tablename__ = "occurrences"
     occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True)   # the first id, kept
@@ -71,14 +66,14 @@ class OccurrenceRecord(db.Model):
     entry_kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     program_id: Mapped[str] = mapped_column(String(64), index=True)
-    start_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    end_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled | continued
     fingerprint: Mapped[str] = mapped_column(String(80))     # "<when and where>:<the rest>" hashes
     announced: Mapped[dict | None] = mapped_column(JSON)     # start, end, location, video_url, format
     previous: Mapped[dict | None] = mapped_column(JSON)      # the same before the change being noticed
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Subscriber(db.Model):
@@ -93,8 +88,8 @@ class Subscriber(db.Model):
     requested: Mapped[dict | None] = mapped_column(JSON)                # waiting for the confirm link
     requests: Mapped[int] = mapped_column(Integer, default=0)          # sequence of confirmation emails
     bounces: Mapped[int] = mapped_column(Integer, default=0)            # permanent failures in a row
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     programs: Mapped[list[Following]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                      order_by="Following.program_id")
@@ -117,8 +112,8 @@ class Link(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))                   # confirm | manage
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Delivery(db.Model):
@@ -131,15 +126,15 @@ class Delivery(db.Model):
     occurrence_id: Mapped[str | None] = mapped_column(String(80))
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # useless from then on
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # useless from then on
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)   # SMTP code and text, addresses removed
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     __table_args__ = (
         Index("ix_deliveries_status_due", "status", "due_at"),
@@ -152,7 +147,7 @@ class RateHit(db.Model):
     __tablename__ = "rate_hits"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(80))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
 
@@ -162,4 +157,4 @@ class WorkerState(db.Model):
 
     __tablename__ = "worker_state"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    value_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,14 +15,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from docbox_shared import recurrence
+from docbox_shared.clock import aware, now as clock_now
+from docbox_shared.keys import keyed_hash, keyed_hashes
 from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
+from docbox_shared.tokens import hash_token
 from flask import current_app
 from sqlalchemy import delete, func, select
 
 from . import schedule
-from .clock import aware, now as clock_now
-from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db
-from .secrets import keyed_hash, keyed_hashes, normalise_email, token_hash
+from .models import Delivery, Entry, Following, Link, RateHit, Subscriber, db, inbox
 
 OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
 
@@ -34,7 +35,7 @@ class LinkNotValid(NotFound):
 
 def programs() -> dict[str, dict]:
     """Programs known from events, by id."""
-    return {e.entry_id: e.data for e in db.session.scalars(select(Entry).where(Entry.kind == "program"))}
+    return {p.entry_id: p.data for p in inbox.programs()}
 
 
 def check_programs(requested: list[str]) -> list[str]:
@@ -49,6 +50,15 @@ def check_programs(requested: list[str]) -> list[str]:
         raise ValidationProblem("Some programs do not exist or are not open for subscription.",
                                 errors={"programs": [f"unknown program: {p}" for p in unknown]})
     return sorted(set(requested))
+
+
+def normalise_email(address: str) -> str:
+    """One spelling per mailbox: surrounding space removed, lower case.
+
+    Local parts are case-sensitive in theory only; treating them as one keeps
+    duplicate detection and rate limits from being dodged by capitalisation.
+    """
+    return address.strip().lower()
 
 
 def _allow(key: str, window: timedelta, limit: int, now: datetime) -> bool:
@@ -108,7 +118,7 @@ def _minutes(seconds: int) -> str:
 
 
 def subscriber_for(token: str, purpose: str) -> Subscriber:
-    link = db.session.get(Link, token_hash(token))
+    link = db.session.get(Link, hash_token(token))
     if link is None or link.purpose != purpose or (
             link.expires_at is not None and aware(link.expires_at) <= clock_now()):
         raise LinkNotValid("The link is unknown, expired, or its subscription was deleted.")
@@ -131,7 +141,7 @@ def confirm(token: str) -> str:
         sub.timezone = requested["timezone"]
     _set_programs(sub, followed)
     sub.status, sub.bounces, sub.confirmed_at, sub.requested = "active", 0, now, None
-    db.session.delete(db.session.get(Link, token_hash(token)))
+    db.session.delete(db.session.get(Link, hash_token(token)))
     db.session.flush()
     schedule.plan_subscriber(sub, now)
     from .messages import new_link

@@ -36,10 +36,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from docbox_shared import recurrence
+from docbox_shared.clock import UTC, aware, now as clock_now
 from flask import current_app
 from sqlalchemy import select, update
 
-from .clock import UTC, aware, now as clock_now
 from . import splits
 from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
 

@@ -34,9 +34,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from docbox_shared import recurrence
+from docbox_shared.clock import aware
 from sqlalchemy import select, update
 
-from .clock import aware
 from .models import Delivery, Entry, OccurrenceRecord, db
 
 PAIRING_WINDOW = timedelta(days=7)

@@ -5,58 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 
-from docbox_shared import database
-from docbox_shared import web as shared_web  # not "web": that name is this package's pages (docbox_sessions.web)
-from docbox_shared.api import Api, api_config
+from docbox_shared.frame import service_app
 
 from . import config
-from .models import db
+from .models import db, outbox
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
-migrate = Migrate()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    # Defaults, then the environment (read once), then overrides from tests.
-    app.config.update(api_config("Doc Box sessions"))
-    app.config.update(config.from_environment())
-    app.config.update(test_config or {})
-    shared_web.configure_logging(app.config["LOG_LEVEL"])
-    # Extensions.
-    database.configure(app)  # pooled connections checked before use, no parameters in errors
-    db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
-    shared_web.init_app(app, db, "sessions")
-    api = Api(app)
-    # Blueprints.
+    # The frame: settings, logs, database, migrations, API, errors, health and metrics.
     from .api import BLUEPRINTS
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
+    app = service_app(__name__, "sessions", config.SETTINGS, db, MIGRATIONS, test_config,
+                      api_title="Doc Box sessions", api_blueprints=BLUEPRINTS)
+    # Then what is this service's own: commands, staff pages, gauges.
     from .cli import register
     register(app)
     from .web import init_pages
     init_pages(app)  # staff pages: sign-in, CSRF, the shared look
-    _register_gauges(app)
+    outbox.init_app(app)  # its gauges at /metrics, `flask relay`, `flask outbox retry-parked`
     return app
-
-
-def _register_gauges(app: Flask) -> None:
-    from docbox_shared.metrics import gauges
-
-    from . import relay
-
-    def outbox() -> dict:
-        status = relay.status()  # one computation a scrape serves all four gauges
-        return {"docbox_outbox_pending": status["pending"], "docbox_outbox_parked": status["parked"],
-                "docbox_outbox_oldest_pending_seconds": status["oldest_pending_age_seconds"] or 0,
-                "docbox_outbox_failing_subscribers": sum(1 for s in status["subscribers"] if s["failing"])}
-
-    gauges(app, outbox, {
-        "docbox_outbox_pending": "Event deliveries not yet acknowledged.",
-        "docbox_outbox_parked": "Event deliveries a subscriber refused as invalid, kept but not retried.",
-        "docbox_outbox_oldest_pending_seconds": "Age of the oldest undelivered event.",
-        "docbox_outbox_failing_subscribers": "Subscribers whose last delivery failed.",
-    })

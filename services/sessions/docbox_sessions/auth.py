@@ -1,4 +1,4 @@
-"""Who is calling: staff bearer tokens (and, later, the web login).
+"""Who is calling: staff bearer tokens, or the staff web login (:mod:`.web.login` sets ``g.staff``).
 
 Roles: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
 exact counts), ``facilitator`` (records counts for the sessions it runs),
@@ -8,28 +8,23 @@ A token is 256 random bits shown once; only its SHA-256 is stored.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask import g, request
 from sqlalchemy import select, update
 
 from docbox_shared.problems import Forbidden, Unauthorized
+from docbox_shared.tokens import hash_token, new_token
 
-from .clock import now
+from docbox_shared.clock import now
 from .models import ApiToken, Staff, db
 
 STAFF_ROLES = ("admin", "organizer", "facilitator", "viewer")
 PLANNERS = ("admin", "organizer")
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(staff: Staff) -> str:
-    token = "dbx_" + secrets.token_urlsafe(32)
+    token = new_token("dbx_")
     db.session.add(ApiToken(staff_id=staff.id, token_hash=hash_token(token)))
     return token
 

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
 import click
@@ -22,16 +21,14 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import operations, relay
+from . import operations
 from .auth import STAFF_ROLES, issue_token
-from .models import ApiToken, Staff, db
+from .models import ApiToken, Staff, db, outbox
 from .seed import seed_demo
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(staff)
-    app.cli.add_command(relay_command)
-    app.cli.add_command(outbox)
+    app.cli.add_command(staff)  # `relay` and `outbox retry-parked` come with the kit's outbox (outbox.init_app)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(stats_group)
 
@@ -114,40 +111,13 @@ def staff_set_password(email: str, password_stdin: bool):
     click.echo(f"Password set for {member.email}.")
 
 
-@click.command("relay", help="Deliver outbox events to DOCBOX_EVENT_SUBSCRIBERS until stopped.")
-@click.option("--once", is_flag=True, help="Deliver what is due now and exit.")
-@with_appcontext
-def relay_command(once: bool):
-    if once:
-        click.echo(f"attempted {relay.deliver_due()} deliveries")
-        return
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        relay.run(stop=lambda: bool(stopping))
-    except KeyboardInterrupt:
-        pass
-
-
-outbox = AppGroup("outbox", help="The outbox of events.")
-
-
-@outbox.command("republish")
+@outbox.cli.command("republish")
 @click.argument("subscriber")
 def outbox_republish(subscriber: str):
     """Queue the newest event of every entry for SUBSCRIBER (a consumer added later)."""
     count = operations.republish_all(subscriber)
     db.session.commit()
     click.echo(f"queued {count} events for {subscriber}")
-
-
-@outbox.command("retry-parked")
-@click.argument("subscriber", required=False)
-def outbox_retry_parked(subscriber: str | None):
-    """Deliver again the events SUBSCRIBER (default: every one) refused as invalid, once it was fixed."""
-    count = relay.retry_parked(subscriber)
-    db.session.commit()
-    click.echo(f"{count} parked deliveries are due again")
 
 
 @click.command("seed-demo", help="Demo data on an empty database; prints the demo staff passwords and tokens.")

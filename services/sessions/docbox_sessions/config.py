@@ -10,23 +10,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from docbox_shared.settings import COMMON, ConfigError, Setting, as_bool, as_list, load
+from docbox_shared import outbox
+from docbox_shared.settings import COMMON, Setting, as_bool
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
-SETTINGS = COMMON + [
+SETTINGS = COMMON + outbox.SETTINGS + [
     Setting("DOCBOX_SESSIONS_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", f"sqlite:///{VAR_DIR / 'sessions.sqlite'}",
             "SQLAlchemy URL of the sessions database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service.",
             public_url=True),
-    Setting("DOCBOX_EVENT_SUBSCRIBERS", "EVENT_SUBSCRIBERS", [],
-            "Comma-separated URLs the relay delivers events to (each consumer's /api/v1/events).", as_list),
     Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.", int),
     Setting("DOCBOX_STATS_GRACE_DAYS", "STATS_GRACE_DAYS", 7,
             "Days after a month ends (UTC) before it enters the statistics release; later counts reach organizers only.",
             int),
-    Setting("DOCBOX_RELAY_MAX_BACKOFF", "RELAY_MAX_BACKOFF", 600.0,
-            "Longest wait in seconds between two delivery attempts of one event.", float),
     Setting("DOCBOX_SESSIONS_SECRET_KEY", "SECRET_KEY", "dev-session-key-not-for-production",
             "Key signing the staff web login cookie.", secret=True),
     Setting("DOCBOX_OIDC_ISSUER", "OIDC_ISSUER", "",
@@ -37,13 +34,6 @@ SETTINGS = COMMON + [
             "`true`: staff sign in by single sign-on only, passwords are off (needs DOCBOX_OIDC_ISSUER).", as_bool),
 ]
 
-
-def from_environment(environ=None) -> dict:
-    config = load(SETTINGS, environ)
-    problems = sso_problems(config)
-    if problems:
-        raise ConfigError("Doc Box cannot start:\n  " + "\n  ".join(problems))
-    return config
 
 
 def sso_problems(config: dict) -> list[str]:

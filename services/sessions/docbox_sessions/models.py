@@ -20,43 +20,16 @@ import uuid
 from datetime import date, datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table,
-                        Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("admin", "organizer", "facilitator", "viewer")
-FORMATS = ("virtual", "in_person", "hybrid")
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite too."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given for a UTC column")
-            value = value.astimezone(timezone.utc)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
+from docbox_shared.clock import UTCDateTime
+from docbox_shared.database import NAMING_CONVENTION
+from docbox_shared.outbox import Outbox, OutboxDeliveryMixin, OutboxEventMixin
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
@@ -222,36 +195,15 @@ class AttendanceAudit(db.Model):
     recorded_by: Mapped[Staff] = relationship()
 
 
-class OutboxEvent(db.Model):
-    """An event written in the same transaction as the change it records."""
-
-    __tablename__ = "outbox_events"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    entry_kind: Mapped[str] = mapped_column(String(16))
-    entry_id: Mapped[str] = mapped_column(String(32), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+class OutboxEvent(OutboxEventMixin, db.Model):
+    """An event written in the same transaction as the change it records (:mod:`docbox_shared.outbox`)."""
 
 
-class OutboxDelivery(db.Model):
+class OutboxDelivery(OutboxDeliveryMixin, db.Model):
     """One event still to deliver (or delivered) to one subscriber URL."""
 
-    __tablename__ = "outbox_deliveries"
-    __table_args__ = (UniqueConstraint("outbox_event_id", "subscriber"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    outbox_event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
-    subscriber: Mapped[str] = mapped_column(String(500))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    delivered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    # Set when the subscriber refused the event as invalid (4xx): not retried until an admin says so.
-    parked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    event: Mapped[OutboxEvent] = relationship()
+
+outbox = Outbox(db, OutboxEvent, OutboxDelivery)
 
 
 class ReleasedMonth(db.Model):

@@ -33,7 +33,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .clock import now
+from docbox_shared.clock import now
+
 from .domain.suppression import suppress
 from .models import (AttendanceCount, OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException,
                      db)

@@ -17,10 +17,10 @@ from dateutil.rrule import MONTHLY, TU, WE, WEEKLY, rrule
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 
 from . import operations
 from .auth import issue_token
-from .clock import now
 from .models import Program, Staff, db
 
 ZONE = "America/New_York"

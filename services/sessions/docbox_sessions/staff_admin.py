@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docbox_shared.problems import Conflict, NotFound
 
 from .auth import issue_token
-from .clock import now
+from docbox_shared.clock import now
 from .models import ApiToken, Staff, UTCDateTime, db
 from .staff_mail import send_staff_link
 

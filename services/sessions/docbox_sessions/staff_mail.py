@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .clock import now
+from docbox_shared.clock import now
 from .models import Staff, UTCDateTime, db
 
 SUBJECTS = {"invite": "You are invited to Doc Box", "reset": "Set a new Doc Box password"}

@@ -6,15 +6,6 @@
 
 from __future__ import annotations
 
-from docbox_shared.api import Api, api_config
+from . import feeds, targets
 
-
-def init_app(app) -> Api:
-    from . import feeds, targets
-
-    for key, value in api_config("Doc Box calendar_sync").items():
-        app.config.setdefault(key, value)
-    api = Api(app)
-    api.register_blueprint(feeds.blp)
-    api.register_blueprint(targets.blp)
-    return api
+BLUEPRINTS = [feeds.blp, targets.blp]

@@ -25,7 +25,7 @@ def _shown(feed, token: str) -> dict:
     url, webcal_url = operations.feed_urls(token)
     return {"id": feed.id, "url": url, "webcal_url": webcal_url,
             "program_ids": feed.program_ids, "hide_cancelled": feed.hide_cancelled,
-            "alarm_minutes_before": feed.alarm_minutes_before, "created_at": operations.aware(feed.created_at)}
+            "alarm_minutes_before": feed.alarm_minutes_before, "created_at": feed.created_at}
 
 
 @blp.route("")

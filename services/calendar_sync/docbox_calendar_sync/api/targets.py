@@ -18,7 +18,7 @@ blp = Blueprint("caldav_targets", __name__, url_prefix="/api/v1/caldav-targets",
 def _shown(target: CaldavTarget) -> dict:
     return {"id": target.id, "name": target.name, "server_url": target.server_url,
             "calendar_url": target.calendar_url, "username": target.username,
-            "program_ids": target.program_ids, "created_at": operations.aware(target.created_at),
+            "program_ids": target.program_ids, "created_at": target.created_at,
             "status": operations.target_status(target)}
 
 

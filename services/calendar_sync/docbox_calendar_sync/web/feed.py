@@ -20,7 +20,6 @@ Two ways in, one answer:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -31,10 +30,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Blueprint, Flask, Response, request
 
+from docbox_shared.clock import aware
 from docbox_shared.problems import NotFound
+from docbox_shared.tokens import hash_token
 
 from .. import feeds, operations
-from ..models import aware, db
+from ..models import db
 
 bp = Blueprint("feeds_web", __name__)
 
@@ -173,7 +174,7 @@ class FastFeeds:
         tag = single[2:] if single.startswith("W/") else single
         cursor = self._connection().cursor()
         try:
-            cursor.execute(self.sql, {"tag": tag, "token_hash": hashlib.sha256(token.encode()).hexdigest()})
+            cursor.execute(self.sql, {"tag": tag, "token_hash": hash_token(token)})
             row = cursor.fetchone()
         finally:
             cursor.close()

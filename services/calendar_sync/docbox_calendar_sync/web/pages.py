@@ -20,16 +20,15 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
 from docbox_shared import recurrence
-from docbox_shared.pages import FormState
-from docbox_shared.problems import NotFound, Problem
+from docbox_shared.clock import now
+from docbox_shared.pages import FormState, error_pages
+from docbox_shared.problems import NotFound
 
 from .. import operations
-from ..clock import now
-from . import csrf, present
+from ..models import db
+from . import present
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,6 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 UPCOMING_DAYS = 120
 MAX_ALARM_MINUTES = 40320  # 28 days, as the API allows
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-
-
-@bp.before_request
-def _csrf():
-    if request.method == "POST":
-        csrf.protect()
 
 
 @bp.context_processor
@@ -195,30 +188,11 @@ def revoke():
 
 # --- errors as pages -------------------------------------------------------------------
 
-def _error_page(status: int, title: str, detail: str):
-    from ..models import db
-
-    db.session.rollback()
-    return _private("calendar_sync/error.html", status, code=status, title=title, detail=detail)
+_error_page = error_pages(bp, db, "calendar_sync/layout.html", ("See the open programs", "pages.index"),
+                          headers=PRIVATE_HEADERS, private=True)
 
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound):
     return _error_page(404, "Page not found",
                        "There is no open program at this address. It may have been renamed or closed.")
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem):
-    return _error_page(exc.status, exc.title, exc.detail or "")
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_failed(exc: CSRFError):
-    return _error_page(400, "This form has expired",
-                       "For your safety the form could not be sent. Go back, reload the page and try again.")
-
-
-@bp.errorhandler(HTTPException)
-def _http(exc: HTTPException):
-    return _error_page(exc.code or 500, exc.name, exc.description or "")

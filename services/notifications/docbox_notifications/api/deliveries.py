@@ -6,10 +6,8 @@ removed), never the address itself.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from docbox_shared.problems import Unauthorized
+from docbox_shared.tokens import same_token
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -49,8 +47,7 @@ class DeliverySchema(Schema):
 def require_operator() -> None:
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     expected = current_app.config["ADMIN_TOKEN"]
-    if not given or not hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                                            hashlib.sha256(expected.encode()).digest()):
+    if not same_token(given, expected):
         raise Unauthorized("Send the operator token as a bearer token.")
 
 

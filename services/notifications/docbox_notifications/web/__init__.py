@@ -18,37 +18,19 @@ are exempt from CSRF: no cookie authorises them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from docbox_shared.pages import init_pages as init_shared_pages
 from flask import Flask, current_app
-from flask_wtf.csrf import CSRFProtect
-
-csrf = CSRFProtect()
 
 
 def init_pages(app: Flask, not_forms=()) -> None:
     """Cookie settings, CSRF (except for ``not_forms`` blueprints), the shared look and the page blueprints."""
-    development = app.config.get("DOCBOX_ENV", "development") == "development"
-    # Flask's defaults (cookie "session", no SameSite, no Secure) are replaced; the cookie holds only the
-    # CSRF token and flash messages. Services on one host share cookies by name, hence our own name.
-    app.config.update(SESSION_COOKIE_NAME="docbox_notifications", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=not development)
-    if not app.config.get("SECRET_KEY"):
-        # Derived from the newest DOCBOX_SECRET_KEYS entry, so there is no extra secret to configure;
-        # a rotation only makes an open form ask to be sent again.
-        app.config["SECRET_KEY"] = hmac.new(app.config["SECRET_KEYS"][0].encode(), b"docbox-notifications pages",
-                                            hashlib.sha256).hexdigest()
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 24 * 3600)   # a form left open over lunch still works
-    csrf.init_app(app)
-    for blueprint in not_forms:
-        csrf.exempt(blueprint)
-    init_shared_pages(app, service_name="Doc Box reminders", home_url="/subscribe")
-
     from .links import bp as links
     from .subscribe import bp as subscribe
-    csrf.exempt(links)
+    # The cookie holds only the CSRF token and flash messages; its key is derived from DOCBOX_SECRET_KEYS, so
+    # there is no extra secret to configure. A form left open over lunch still works.
+    init_shared_pages(app, service_name="Doc Box reminders", home_url="/subscribe", cookie_name="docbox_notifications",
+                      cookie_label=b"docbox-notifications pages", csrf_exempt=(*not_forms, links),
+                      csrf_time_limit=24 * 3600)
     app.register_blueprint(subscribe)
     app.register_blueprint(links)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from .. import operations
+from ..models import inbox
 from ..operations import OFFSET_CHOICES
 
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
@@ -28,8 +28,7 @@ def offset_options() -> list[tuple[str, str]]:
 
 def open_programs() -> dict[str, dict]:
     """Programs faculty may subscribe to (marked ``open`` by sessions), by name."""
-    found = {pid: data for pid, data in operations.programs().items() if data.get("open")}
-    return dict(sorted(found.items(), key=lambda item: (item[1].get("name", "").lower(), item[0])))
+    return {p.entry_id: p.data for p in inbox.programs(open_only=True)}
 
 
 def program_options(programs: dict[str, dict]) -> list[tuple[str, str]]:

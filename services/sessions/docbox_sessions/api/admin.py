@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from docbox_shared.problems import Conflict
 
-from .. import relay
+from docbox_shared.outbox import OutboxStatus
+
 from ..auth import current_staff, issue_token, require_role
-from ..models import Staff, db
-from .schemas import OutboxOut, StaffCreatedOut, StaffIn, StaffOut
+from ..models import Staff, db, outbox
+from .schemas import StaffCreatedOut, StaffIn, StaffOut
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Staff, identity and the outbox")
 
@@ -48,10 +49,10 @@ class StaffList(MethodView):
 
 @blp.route("/outbox")
 class Outbox(MethodView):
-    @blp.response(200, OutboxOut)
+    @blp.response(200, OutboxStatus)
     def get(self):
         """Events not yet delivered: how many, the oldest's age, failing subscribers"""
         require_role("admin")
-        return relay.status()
+        return outbox.status()
 
 

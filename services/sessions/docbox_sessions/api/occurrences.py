@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from docbox_shared.clock import now
 from docbox_shared.problems import Forbidden, NotFound, ValidationProblem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, db
 from .schemas import AttendanceIn, AttendanceOut, OccurrenceOut, OccurrencePatch, OccurrenceQuery
 

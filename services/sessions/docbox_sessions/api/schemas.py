@@ -282,21 +282,3 @@ class StaffOut(Schema):
 
 class StaffCreatedOut(StaffOut):
     token = fields.String(metadata={"description": "The API token, shown this once."})
-
-
-class SubscriberStatus(Schema):
-    subscriber = fields.String()
-    pending = fields.Integer()
-    parked = fields.Integer(metadata={"description": "Events the subscriber refused as invalid; not retried "
-                                                     "until `flask outbox retry-parked`."})
-    oldest_pending_age_seconds = fields.Float(allow_none=True)
-    failing = fields.Boolean()
-    max_attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-
-
-class OutboxOut(Schema):
-    pending = fields.Integer()
-    parked = fields.Integer()
-    oldest_pending_age_seconds = fields.Float(allow_none=True)
-    subscribers = fields.List(fields.Nested(SubscriberStatus))

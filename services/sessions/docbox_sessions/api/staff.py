@@ -14,7 +14,7 @@ from docbox_shared.inputs import Line
 
 from .. import staff_admin
 from ..auth import STAFF_ROLES, require_role
-from ..clock import now
+from docbox_shared.clock import now
 from ..models import db
 from .schemas import StaffIn, StaffOut, _NotEmpty
 

@@ -5,11 +5,11 @@ from datetime import date, timedelta
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
 from .. import stats
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from ..release import add_months
 from .schemas import StatsOut, StatsQuery
 

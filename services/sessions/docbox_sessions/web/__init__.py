@@ -19,30 +19,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from docbox_shared.pages import init_pages as init_shared_pages
-
-csrf = CSRFProtect()
 
 
 def init_pages(app: Flask) -> None:
     """Cookie settings, CSRF, the shared look and the pages blueprint."""
-    development = app.config.get("DOCBOX_ENV", "development") == "development"
-    # Flask has defaults for these (cookie "session", no SameSite, 31 days): ours replace them.
-    app.config.update(SESSION_COOKIE_NAME="docbox_staff",  # services on one host share cookies by name
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=not development, PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session: planning takes a while
     app.config.setdefault("LOGIN_WINDOW_MINUTES", 15)
     app.config.setdefault("LOGIN_MAX_PER_ACCOUNT", 5)
     app.config.setdefault("LOGIN_MAX_PER_ADDRESS", 20)      # then each attempt from it waits 1, 2, 4 ... seconds
     app.config.setdefault("LOGIN_ADDRESS_MAX_DELAY", 30)    # ... at most this many after the last failure
-    csrf.init_app(app)
     from ..api import BLUEPRINTS
-    for blueprint in BLUEPRINTS:  # bearer tokens, no cookies: nothing for CSRF to protect
-        csrf.exempt(blueprint)
-    init_shared_pages(app, service_name="Doc Box staff", home_url="/")
+    # The cookie key is DOCBOX_SESSIONS_SECRET_KEY; CSRF tokens live as long as the session (planning takes a
+    # while); the API's bearer tokens need no CSRF (no cookie authorises them).
+    init_shared_pages(app, service_name="Doc Box staff", home_url="/", cookie_name="docbox_staff",
+                      csrf_exempt=BLUEPRINTS, lifetime=timedelta(hours=12))
     from .blueprint import bp
     app.register_blueprint(bp)
     from .sso import init_sso

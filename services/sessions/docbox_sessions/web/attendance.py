@@ -14,12 +14,12 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
 from .. import operations
 from ..auth import PLANNERS, require_role
-from ..clock import now
 from ..models import AttendanceCount, db, series_facilitators, session_facilitators
 from . import present
 from .forms import Reader

@@ -8,14 +8,12 @@ HTML page with the same status instead of problem+json.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, g, redirect, request, url_for
 
-from docbox_shared.problems import Problem, Unauthorized
+from docbox_shared.pages import error_pages
+from docbox_shared.problems import Unauthorized
 
 from ..auth import PLANNERS
 from ..models import db
@@ -23,7 +21,6 @@ from . import account, admin_staff, attendance, occurrences, planning, present, 
 from .login import signed_in_staff
 
 bp = Blueprint("pages", __name__, template_folder="templates")
-log = logging.getLogger(__name__)
 PUBLIC = {"pages.login", "pages.sso_start", "pages.sso_callback", "pages.forgot_password", "pages.staff_link"}
 
 rules = [
@@ -118,35 +115,9 @@ def _navigation():
             "staff": staff, "present": present}
 
 
-def _error_page(status: int, title: str, detail: str):
-    db.session.rollback()
-    return render_template("sessions/error.html", status=status, title=title, detail=detail), status
+error_pages(bp, db, "sessions/layout.html", ("Go to the start page", "pages.home"), unexpected=True)
 
 
 @bp.errorhandler(Unauthorized)
 def _unauthorized(exc):
     return redirect(url_for("pages.login", next=_local_path(request.full_path)))
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem):
-    return _error_page(exc.status, exc.title, exc.detail)
-
-
-@bp.errorhandler(CSRFError)
-def _csrf(exc: CSRFError):
-    return _error_page(400, "This form has expired",
-                       "For your safety the form could not be sent. Go back, reload the page and try again.")
-
-
-@bp.errorhandler(HTTPException)
-def _http(exc: HTTPException):
-    return _error_page(exc.code or 500, exc.name, exc.description or "")
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    if isinstance(exc, HTTPException):
-        return _http(exc)
-    log.exception("unhandled error on a page")
-    return _error_page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")

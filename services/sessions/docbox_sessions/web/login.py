@@ -26,9 +26,9 @@ from datetime import timedelta
 from flask import current_app, session
 from sqlalchemy import delete, func, select
 
+from docbox_shared.clock import now
 from docbox_shared.problems import TooManyRequests, Unauthorized
 
-from ..clock import now
 from ..models import Staff, db
 from .models import LoginAttempt
 from .passwords import hash_password, needs_rehash, verify_password

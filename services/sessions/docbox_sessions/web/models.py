@@ -13,7 +13,9 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import UTCDateTime, db
+from docbox_shared.clock import UTCDateTime
+
+from ..models import db
 
 
 class LoginAttempt(db.Model):

@@ -12,13 +12,13 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from ..models import AttendanceAudit, AttendanceCount, Program, db
 from . import present
 from .forms import Reader, confirm_past

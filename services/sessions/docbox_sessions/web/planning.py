@@ -9,12 +9,12 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from ..models import Program, Series, db
 from . import present, rules
 from .forms import Reader, confirm_past

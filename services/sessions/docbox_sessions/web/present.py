@@ -14,8 +14,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 
-from ..clock import now
 from ..models import OneOffSession, Program, Series, Staff, db
 
 FORMAT_LABELS = {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}

@@ -21,6 +21,8 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
 from joserfc.errors import JoseError
+
+from docbox_shared.settings import ConfigError
 from sqlalchemy import select
 
 from ..models import Staff, db
@@ -33,6 +35,10 @@ LEEWAY_SECONDS = 60  # clock difference tolerated between the provider and us
 
 def init_sso(app: Flask) -> None:
     """Registers the provider's client when DOCBOX_OIDC_ISSUER is set (one registry per app)."""
+    from ..config import sso_problems
+    problems = sso_problems(app.config)
+    if problems:
+        raise ConfigError("Doc Box cannot start:\n  " + "\n  ".join(problems))
     issuer = app.config.get("OIDC_ISSUER", "").rstrip("/")
     if not issuer:
         return

@@ -17,12 +17,12 @@ import io
 from flask import Response, current_app, render_template, request
 
 from docbox_shared import recurrence
+from docbox_shared.clock import now
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
 from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..clock import now
 from . import chart, present
 
 MAX_MONTHS = 60

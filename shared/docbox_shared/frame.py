@@ -1,4 +1,14 @@
-"""What every Doc Box web app gets: request ids, JSON logs, health, metrics, problem errors.
+"""The app frame: what every Doc Box service's Flask app is built on.
+
+:func:`service_app` makes a service's app in the order every service follows:
+config defaults, then the environment (read once, :mod:`.settings`), then a
+test's overrides; JSON logs; the database (:mod:`.database`) and its
+migrations; the JSON API (:mod:`.api`) if the service has one; and
+:func:`init_app`: problem+json errors, body limit, request ids, the access
+log, trusted proxies, security headers, ``/healthz``, ``/readyz`` and
+``/metrics``. The service then adds its blueprints, pages
+(:func:`.pages.init_pages`: cookies, CSRF, the shared look), CLI commands and
+gauges. ``docs/new-service.md`` shows a whole factory.
 
 Log lines are JSON objects, one a line. The access line names the *route*
 (``/feeds/<token>.ics``), never the raw path or query string, so capability
@@ -20,14 +30,19 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Iterable, Sequence
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
+from flask_migrate import Migrate
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import database
+from .api import Api, api_config
 from .metrics import init_metrics
 from .problems import problem_response, register_problem_handlers
+from .settings import Setting, load
 
 MAX_BODY = 1024 * 1024
 # Every answer of every service. Pages run no inline script and no inline style (the one script, the copy
@@ -145,3 +160,32 @@ def init_app(app: Flask, db, service: str) -> None:
             db.session.rollback()
             return problem_response(503, "Service Unavailable", detail="The database is not reachable.")
         return jsonify(status="ready", service=service)
+
+
+def service_app(import_name: str, service: str, settings: Sequence[Setting], db, migrations: str,
+                test_config: dict | None = None, api_title: str | None = None,
+                api_blueprints: Iterable = ()) -> Flask:
+    """A service's app with everything but its own blueprints, pages, commands and gauges.
+
+    ``settings`` are the service's declarations (``COMMON`` included),
+    ``migrations`` its Alembic folder; with ``api_title`` the app serves a
+    flask-smorest API (OpenAPI at ``/api/v1/openapi.json``) made of
+    ``api_blueprints``, found afterwards in ``app.extensions["docbox_api"]``.
+    """
+    app = Flask(import_name)
+    # Defaults, then the environment (read once), then overrides from tests.
+    if api_title:
+        app.config.update(api_config(api_title))
+    app.config.update(load(settings))
+    app.config.update(test_config or {})
+    configure_logging(app.config["LOG_LEVEL"])
+    # Extensions.
+    database.configure(app)  # pooled connections checked before use, no parameters in errors
+    db.init_app(app)
+    Migrate(app, db, directory=migrations, render_as_batch=True)  # batch: SQLite alters tables by copying them
+    init_app(app, db, service)
+    if api_title:
+        api = app.extensions["docbox_api"] = Api(app)
+        for blueprint in api_blueprints:
+            api.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,67 @@
+"""Entry states: a program, one-off session or series as its events carry it.
+
+The fields of a state are the shared event schemas'
+(:data:`docbox_shared.events.STATE_SCHEMAS`), read from the model's attribute
+of the same name, or the one :data:`COLUMNS` names where the two differ
+(instants end in ``_dt`` here). So a column added to a model and a field of
+the same name added to its schema reach every consumer: nothing here lists
+an entry's fields. The values are Python values (aware datetimes, dates), as
+:mod:`docbox_shared.recurrence` expands them; :func:`docbox_shared.events.dump_event`
+dumps them with the same schemas.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from docbox_shared.events import STATE_SCHEMAS
+
+from .models import Series, db
+
+# State field -> model attribute, where the names differ.
+COLUMNS = {"start": "start_dt", "end": "end_dt", "created_at": "created_dt", "updated_at": "updated_dt"}
+# Fields that are no column of the entry: computed by :func:`series_state`.
+DERIVED = {"continued_by_series_id"}
+
+
+@cache
+def _reader(schema_class: type[Schema]) -> tuple[tuple[str, str, object], ...]:
+    """``(field, attribute, reader of nested rows or None)`` for each field of a state schema."""
+    result = []
+    for name, field in schema_class().fields.items():
+        if name in DERIVED:
+            continue
+        nested = None
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            nested = _reader(type(field.inner.schema))
+        result.append((name, COLUMNS.get(name, name), nested))
+    return tuple(result)
+
+
+def _values(reader, row) -> dict:
+    return {name: [_values(nested, item) for item in getattr(row, attribute)] if nested else getattr(row, attribute)
+            for name, attribute, nested in reader}
+
+
+def program_state(program) -> dict:
+    return _values(_reader(STATE_SCHEMAS["program"]), program)
+
+
+def session_state(session) -> dict:
+    return _values(_reader(STATE_SCHEMAS["session"]), session)
+
+
+def series_state(series: Series, continuation: bool = True) -> dict:
+    """The series as events carry it; ``continuation=False`` skips the query for the series that
+    continues it (expanding occurrences does not need it: a listing stays one statement)."""
+    state = _values(_reader(STATE_SCHEMAS["series"]), series)
+    # Consumers tell a split ("continued by") from an end: see operations.update_series.
+    state["continued_by_series_id"] = db.session.scalar(
+        select(Series.id).where(Series.continues_series_id == series.id)) if continuation else None
+    return state
+
+
+STATES = {"program": program_state, "session": session_state, "series": series_state}
