@@ -54,8 +54,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_ID = 2**31 - 1  # larger ids in a URL exist nowhere (and overflow the database's integer)
+
+
 def find_staff(staff_id: int) -> Staff:
-    staff = db.session.get(Staff, staff_id)
+    staff = db.session.get(Staff, staff_id) if 0 < staff_id <= MAX_ID else None
     if staff is None:
         raise NotFound(f"No staff member {staff_id}.")
     return staff
@@ -122,7 +125,8 @@ def create_token(staff: Staff, name: str) -> tuple[ApiToken, str]:
 
 
 def revoke_token(staff: Staff, token_id: int) -> ApiToken:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.staff_id == staff.id))
+    row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.staff_id == staff.id)) \
+        if 0 < token_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"{staff.email} has no token {token_id}.")
     if row.revoked_dt is None:
