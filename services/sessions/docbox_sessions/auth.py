@@ -8,9 +8,12 @@ A token is 256 random bits shown once; only its SHA-256 is stored.
 
 from __future__ import annotations
 
-from flask import g, request
-from sqlalchemy import select
+from datetime import timedelta
 
+from flask import g, request
+from sqlalchemy import select, update
+
+from docbox_shared.clock import now
 from docbox_shared.problems import Forbidden, Unauthorized
 from docbox_shared.tokens import hash_token, new_token
 
@@ -38,8 +41,17 @@ def current_staff() -> Staff:
                                                    ApiToken.revoked_dt.is_(None)))
     if row is None or not row.staff.active:
         raise Unauthorized("The API token is not valid.")
+    _note_use(row)
     g.staff = row.staff
     return row.staff
+
+
+def _note_use(row: ApiToken) -> None:
+    """Keeps "last used" to the minute: at most one write a minute per token, committed at once."""
+    moment = now()
+    if row.last_used_dt is None or moment - row.last_used_dt >= timedelta(minutes=1):
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_dt=moment))
+        db.session.commit()
 
 
 def require_role(*roles: str) -> Staff:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from docbox_shared import outbox
-from docbox_shared.settings import COMMON, Setting, at_least
+from docbox_shared.settings import COMMON, Setting, as_bool, at_least
 
 VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
@@ -27,5 +27,27 @@ SETTINGS = COMMON + outbox.SETTINGS + [
             int),
     Setting("DOCBOX_SESSIONS_SECRET_KEY", "SECRET_KEY", "dev-session-key-not-for-production",
             "Key signing the staff web login cookie.", secret=True),
+    Setting("DOCBOX_OIDC_ISSUER", "OIDC_ISSUER", "",
+            "Issuer URL of the institution's OpenID Connect provider (https:// in production); empty: no single sign-on."),
+    Setting("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID", "", "Client id of Doc Box at the OpenID provider."),
+    Setting("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET", "", "Client secret of Doc Box at the OpenID provider."),
+    Setting("DOCBOX_SSO_ONLY", "SSO_ONLY", False,
+            "`true`: staff sign in by single sign-on only, passwords are off (needs DOCBOX_OIDC_ISSUER).", as_bool),
 ]
 
+
+
+def sso_problems(config: dict) -> list[str]:
+    """What is wrong with the single sign-on settings taken together (each one alone is fine)."""
+    problems = []
+    issuer = config.get("OIDC_ISSUER", "")
+    if not issuer:
+        if config.get("SSO_ONLY"):
+            problems.append("DOCBOX_SSO_ONLY=true needs single sign-on: set DOCBOX_OIDC_ISSUER")
+        return problems
+    for variable, key in (("DOCBOX_OIDC_CLIENT_ID", "OIDC_CLIENT_ID"), ("DOCBOX_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET")):
+        if not config.get(key, "").strip():
+            problems.append(f"{variable} is required when DOCBOX_OIDC_ISSUER is set")
+    if config.get("DOCBOX_ENV") == "production" and not issuer.startswith("https://"):
+        problems.append("DOCBOX_OIDC_ISSUER must be an https:// URL in production (the ID token's keys come from it)")
+    return problems

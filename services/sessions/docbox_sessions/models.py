@@ -69,6 +69,7 @@ class Staff(db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Random, bound into the web login cookie: a new one (new password, deactivation) signs out every browser.
     login_stamp: Mapped[str] = mapped_column(String(32), default=new_login_stamp)
+    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # web sign-in, by password or SSO
 
     def set_password_hash(self, password_hash: str) -> None:
         """A new password: every browser signed in with the old one is signed out."""
@@ -88,7 +89,9 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")  # what it is for ("nightly export"), never the token
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute (one write a minute at most)
     revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     staff: Mapped[Staff] = relationship()
 

@@ -276,6 +276,8 @@ class StaffOut(Schema):
     name = fields.String()
     role = fields.String()
     active = fields.Boolean()
+    last_sign_in_at = fields.AwareDateTime(attribute="last_login_dt", allow_none=True,
+                                           metadata={"description": "Last web sign-in (password or SSO)."})
 
 
 class StaffCreatedOut(StaffOut):

@@ -6,7 +6,8 @@ exact attendance; facilitators see "my sessions" and record counts for the
 sessions they run; viewers see suppressed statistics. Pages work without
 JavaScript, with the shared look of :mod:`docbox_shared.pages`.
 
-Security: staff sign in with email and password (:mod:`.login`); the signed
+Security: staff sign in with email and password (:mod:`.login`) or through
+the institution's OpenID provider (:mod:`.sso`); the signed
 session cookie is HttpOnly, SameSite=Lax and Secure outside development;
 every form carries a CSRF token (Flask-WTF). The JSON API keeps its bearer
 tokens: its blueprints are exempt from CSRF, and the cookie is read only for
@@ -35,3 +36,5 @@ def init_pages(app: Flask) -> None:
                       csrf_exempt=BLUEPRINTS, lifetime=timedelta(hours=12))
     from .blueprint import bp
     app.register_blueprint(bp)
+    from .sso import init_sso
+    init_sso(app)  # the OpenID provider's client, when DOCBOX_OIDC_ISSUER is set

@@ -9,6 +9,7 @@ from docbox_shared.problems import TooManyRequests
 
 from ..auth import PLANNERS
 from .login import LoginRefused, remember, sign_in, sign_out
+from .sso import password_login_enabled, sso_enabled
 
 
 def home():
@@ -27,7 +28,11 @@ def login():
         return redirect(next_path or url_for("pages.home"))
     form = FormState({"email": request.form.get("email", ""), "next": next_path or ""})
     status, headers = 200, {}
-    if request.method == "POST":
+    passwords = password_login_enabled()
+    if request.method == "POST" and not passwords:
+        form.add("_form", "Sign in with single sign-on: passwords are switched off here.")
+        status = 403
+    elif request.method == "POST":
         email, password = request.form.get("email", "").strip(), request.form.get("password", "")
         if not email:
             form.add("email", "Enter your email address.")
@@ -48,7 +53,7 @@ def login():
                 return redirect(next_path or url_for("pages.home"))
         else:
             status = 422
-    return render_template("sessions/login.html", form=form), status, headers
+    return render_template("sessions/login.html", form=form, passwords=passwords, sso=sso_enabled()), status, headers
 
 
 def logout():

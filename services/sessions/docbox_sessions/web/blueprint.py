@@ -17,16 +17,29 @@ from docbox_shared.problems import Unauthorized
 
 from ..auth import PLANNERS
 from ..models import db
-from . import account, attendance, occurrences, planning, present, statistics
+from . import account, admin_staff, attendance, occurrences, planning, present, sso, statistics, welcome
 from .login import signed_in_staff
 
 bp = Blueprint("pages", __name__, template_folder="templates")
-PUBLIC = {"pages.login"}
+PUBLIC = {"pages.login", "pages.sso_start", "pages.sso_callback", "pages.forgot_password", "pages.staff_link"}
 
 rules = [
     ("/", account.home, ["GET"]),
     ("/login", account.login, ["GET", "POST"]),
     ("/logout", account.logout, ["POST"]),
+    ("/login/sso", sso.sso_start, ["GET"]),
+    ("/login/sso/callback", sso.sso_callback, ["GET"]),
+    ("/login/forgot", welcome.forgot_password, ["GET", "POST"]),
+    ("/welcome/<token>", welcome.staff_link, ["GET", "POST"]),
+    ("/admin/staff", admin_staff.staff_list, ["GET"]),
+    ("/admin/staff/invite", admin_staff.invite, ["GET", "POST"]),
+    ("/admin/staff/<int:staff_id>", admin_staff.staff_detail, ["GET"]),
+    ("/admin/staff/<int:staff_id>/role", admin_staff.change_role, ["POST"]),
+    ("/admin/staff/<int:staff_id>/deactivate", admin_staff.deactivate, ["POST"]),
+    ("/admin/staff/<int:staff_id>/reactivate", admin_staff.reactivate, ["POST"]),
+    ("/admin/staff/<int:staff_id>/reset", admin_staff.send_reset, ["POST"]),
+    ("/admin/staff/<int:staff_id>/tokens", admin_staff.create_token, ["POST"]),
+    ("/admin/staff/<int:staff_id>/tokens/<int:token_id>/revoke", admin_staff.revoke_token, ["POST"]),
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
     ("/occurrences.csv", occurrences.export_csv, ["GET"]),
@@ -96,6 +109,8 @@ def _navigation():
     if staff.role in PLANNERS:
         links += [("Programs", "pages.programs"), ("Series", "pages.series_list")]
     links.append(("Statistics", "pages.stats"))
+    if staff.role == "admin":
+        links.append(("Staff", "pages.staff_list"))
     return {"docbox_nav": [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links],
             "staff": staff, "present": present}
 

@@ -100,6 +100,9 @@ def sign_in(email: str, password: str, address: str) -> Staff:
 
 
 def remember(staff: Staff) -> None:
+    """Signs ``staff`` in on this browser (password or single sign-on) and notes when; commits."""
+    staff.last_login_dt = now()
+    db.session.commit()
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
     session["staff_id"] = staff.id

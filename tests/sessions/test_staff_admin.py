@@ -1,0 +1,217 @@
+"""Admin pages for staff, the emailed invitation and reset links, and "forgot your password".
+
+Through the app's test client: what an admin and the people they manage see
+and can do, without a shell. Mail is read from the sessions database's
+queue (``staff_mail``), the one place Doc Box puts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+
+from docbox_sessions.models import ApiToken, Staff, db
+from docbox_sessions.staff_mail import StaffMail
+
+PASSWORD = "a long passphrase for tests"
+
+
+def csrf(client, url="/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text).group(1)
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client, "/login/forgot")})
+
+
+def post(client, url, data=None, page="/admin/staff"):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf(client, page)})
+
+
+@pytest.fixture
+def staff(app, tokens):
+    runner = app.test_cli_runner()
+    for role in tokens:
+        out = runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"],
+                            input=PASSWORD + "\n")
+        assert out.exit_code == 0, out.output
+    with app.app_context():
+        return {m.role: m.id for m in db.session.scalars(sa.select(Staff))}
+
+
+@pytest.fixture
+def admin(app, staff):
+    client = app.test_client()
+    assert sign_in(client, "admin@example.org").status_code == 302
+    return client
+
+
+def mails(app, to=None) -> list[tuple[str, str, str]]:
+    """(recipient, subject, text) of each queued mail, oldest first."""
+    with app.app_context():
+        rows = db.session.scalars(sa.select(StaffMail).order_by(StaffMail.id)).all()
+        queued = [(m.recipient, message_from_bytes(m.body, policy=policy.default)) for m in rows
+                  if to is None or m.recipient == to]
+    assert all(m["To"] == r and m["Message-ID"] for r, m in queued)  # one recipient, a stable Message-ID
+    return [(r, m["Subject"], m.get_content()) for r, m in queued]
+
+
+def link_in(body: str) -> str:
+    return re.search(r"https?://\S+/welcome/(\S+)", body).group(0)
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_an_admin_invites_a_facilitator_who_chooses_a_password_with_the_single_use_link(app, admin, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = post(admin, "/admin/staff/invite", {"email": "New.Person@Example.org", "name": "Dr New",
+                                                   "role": "facilitator"}, page="/admin/staff/invite")
+    assert response.status_code == 302
+    assert "Invitation sent to new.person@example.org" in admin.get(response.headers["Location"]).text
+    [(to, subject, body)] = mails(app, "new.person@example.org")
+    assert subject == "You are invited to Doc Box" and "facilitator" in body
+    url = link_in(body)
+    token = url.rsplit("/", 1)[1]
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    with app.app_context():
+        stored = repr(db.session.execute(sa.text("SELECT * FROM staff_links")).all())
+    assert token not in stored  # only its hash is kept
+    person = app.test_client()
+    page = person.get(path_of(url))
+    assert page.status_code == 200 and "Welcome to Doc Box" in page.text
+    assert person.get(path_of(url)).status_code == 200  # opening it (a mail scanner does) spends nothing
+    response = person.post(path_of(url), data={"password": "short", "password_repeat": "short",
+                                               "csrf_token": csrf(person, path_of(url))})
+    assert response.status_code == 422 and "at least 10 characters" in response.text
+    response = person.post(path_of(url), data={"password": "my own passphrase", "password_repeat": "my own passphrase",
+                                               "csrf_token": csrf(person, path_of(url))})
+    assert response.status_code == 302
+    assert "Signed in as new.person@example.org" in person.get("/my").text
+    again = app.test_client().get(path_of(url))
+    assert again.status_code == 404 and "This link no longer works" in again.text
+    assert sign_in(app.test_client(), "new.person@example.org", "my own passphrase").status_code == 302
+    listing = admin.get("/admin/staff").text
+    assert "Dr New" in listing and "facilitator" in listing
+    assert all(token not in record.getMessage() and token not in str(record.__dict__) for record in caplog.records)
+
+
+def test_an_invitation_expires_after_seven_days(app, admin, clock):
+    post(admin, "/admin/staff/invite", {"email": "late@example.org", "role": "viewer"}, page="/admin/staff/invite")
+    url = link_in(mails(app, "late@example.org")[0][2])
+    clock.advance(days=7, minutes=1)
+    assert app.test_client().get(path_of(url)).status_code == 404
+
+
+def test_inviting_an_existing_address_or_nonsense_is_shown_next_to_the_field(app, admin, table_counts):
+    before = table_counts()
+    response = post(admin, "/admin/staff/invite", {"email": "organizer@example.org", "role": "viewer"},
+                    page="/admin/staff/invite")
+    assert response.status_code == 422 and "exists already" in response.text
+    response = post(admin, "/admin/staff/invite", {"email": "not an address", "role": "boss"},
+                    page="/admin/staff/invite")
+    assert response.status_code == 422 and "Choose a role" in response.text and 'value="not an address"' in response.text
+    assert table_counts() == before
+
+
+@pytest.fixture
+def table_counts(app):
+    def count():
+        with app.app_context():
+            return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                    for t in db.metadata.sorted_tables}
+    return count
+
+
+def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, staff, clock):
+    client = app.test_client()
+    login = client.get("/login").text
+    assert "Forgot your password?" in login and "flask" not in login
+    known = client.post("/login/forgot", data={"email": "viewer@example.org", "csrf_token": csrf(client, "/login/forgot")})
+    unknown = client.post("/login/forgot", data={"email": "nobody@example.org", "csrf_token": csrf(client, "/login/forgot")})
+    same = lambda r, email: r.text.replace(email, "EMAIL")  # noqa: E731
+    assert known.status_code == unknown.status_code == 200
+    assert same(known, "viewer@example.org") == same(unknown, "nobody@example.org")
+    assert [m[0] for m in mails(app)] == ["viewer@example.org"]
+    client.post("/login/forgot", data={"email": "viewer@example.org", "csrf_token": csrf(client, "/login/forgot")})
+    assert len(mails(app)) == 1  # pressed twice: one mail
+    url = link_in(mails(app)[0][2])
+    response = client.post(path_of(url), data={"password": "a brand new passphrase",
+                                               "password_repeat": "a brand new passphrase",
+                                               "csrf_token": csrf(client, path_of(url))})
+    assert response.status_code == 302
+    assert sign_in(app.test_client(), "viewer@example.org").status_code == 401  # the old password is gone
+    assert sign_in(app.test_client(), "viewer@example.org", "a brand new passphrase").status_code == 302
+    clock.advance(minutes=3)
+    client.post("/login/forgot", data={"email": "viewer@example.org", "csrf_token": csrf(client, "/login/forgot")})
+    url = link_in(mails(app)[-1][2])
+    clock.advance(hours=1, minutes=1)
+    assert client.get(path_of(url)).status_code == 404  # a reset link lives an hour
+
+
+def test_switching_an_account_off_stops_its_browsers_and_tokens_at_once_and_keeps_its_records(
+        app, admin, staff, tokens, api):
+    organizer = app.test_client()
+    sign_in(organizer, "organizer@example.org")
+    assert organizer.get("/upcoming").status_code == 200
+    assert api("organizer").get("/api/v1/programs").status_code == 200
+    response = post(admin, f"/admin/staff/{staff['organizer']}/deactivate")
+    assert response.status_code == 302
+    assert "switched off" in admin.get(response.headers["Location"]).text
+    assert organizer.get("/upcoming").status_code == 302
+    assert api("organizer").get("/api/v1/programs").status_code == 401
+    assert sign_in(app.test_client(), "organizer@example.org").status_code == 401
+    assert "Switched off" in admin.get("/admin/staff").text  # the account and its history stay
+    response = post(admin, f"/admin/staff/{staff['organizer']}/reactivate")
+    assert response.status_code == 302
+    assert sign_in(app.test_client(), "organizer@example.org").status_code == 302
+    assert api("organizer").get("/api/v1/programs").status_code == 401  # old tokens stay revoked
+
+
+def test_the_last_admin_can_neither_be_demoted_nor_switched_off(app, admin, staff):
+    response = post(admin, f"/admin/staff/{staff['admin']}/role", {"role": "viewer"})
+    assert response.status_code == 409 and "last active admin" in response.text
+    response = post(admin, f"/admin/staff/{staff['admin']}/deactivate")
+    assert response.status_code == 409 and "your own account" in response.text
+    assert post(admin, f"/admin/staff/{staff['viewer']}/role", {"role": "admin"}).status_code == 302
+    assert post(admin, f"/admin/staff/{staff['admin']}/role", {"role": "organizer"}).status_code == 302
+    assert admin.get("/admin/staff").status_code == 403  # no longer an admin: the pages say so
+
+
+def test_tokens_are_created_shown_once_listed_with_their_use_and_revoked(app, admin, staff, clock):
+    url = f"/admin/staff/{staff['facilitator']}"
+    response = post(admin, f"{url}/tokens", {"name": "nightly export"}, page=url)
+    assert response.status_code == 201
+    token = re.search(r'id="new-token"[^>]*value="(dbx_[^"]+)"', response.text).group(1)
+    page = admin.get(url).text
+    assert token not in page and "nightly export" in page
+    clock.advance(minutes=5)
+    assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with app.app_context():
+        row = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "nightly export"))
+        assert row.last_used_dt == clock()
+        token_id = row.id
+    assert post(admin, f"{url}/tokens/{token_id}/revoke", page=url).status_code == 302
+    assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert post(admin, f"{url}/tokens", {"name": ""}, page=url).status_code == 422
+
+
+def test_an_admin_sends_a_password_reset_link(app, admin, staff):
+    response = post(admin, f"/admin/staff/{staff['facilitator']}/reset")
+    assert response.status_code == 302
+    [(to, subject, body)] = mails(app)
+    assert to == "facilitator@example.org" and subject == "Set a new Doc Box password"
+
+
+@pytest.mark.parametrize("role", ["organizer", "facilitator", "viewer"])
+def test_only_admins_manage_staff(app, staff, role):
+    client = app.test_client()
+    sign_in(client, f"{role}@example.org")
+    assert client.get("/admin/staff").status_code == 403
+    assert post(client, f"/admin/staff/{staff['viewer']}/deactivate", page="/stats").status_code == 403
+    assert "Staff" not in re.findall(r"<nav.*?</nav>", client.get("/stats").text, re.S)[0]
