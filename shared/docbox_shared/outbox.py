@@ -119,6 +119,9 @@ class Outbox:
 
     def __init__(self, db, event_model, delivery_model):
         self.db, self.Event, self.Delivery = db, event_model, delivery_model
+        # More work the relay process does in each pass, e.g. a service's mail queue (sessions' staff
+        # mail): ``work(stopped) -> bool`` (True: it did something, run again at once).
+        self.also: list = []
 
     def init_app(self, app: Flask) -> None:
         """The outbox gauges at ``/metrics`` and the ``relay`` and ``outbox`` commands."""
@@ -221,6 +224,8 @@ class Outbox:
         def relay_command(once: bool):
             if once:
                 click.echo(f"attempted {self.deliver_due()} deliveries")
+                for work in self.also:
+                    work(lambda: False)
                 return
             stopping = []
             signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

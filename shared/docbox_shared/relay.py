@@ -109,5 +109,11 @@ def deliver_due(outbox, limit: int | None = None, http: requests.Session | None 
 def run(outbox, poll_interval: float = 0.5, stop=lambda: False) -> None:
     """Deliver forever (until ``stop()``), sleeping briefly when nothing is due; any error only delays it."""
     http = requests.Session()
-    loop.run(lambda _stopped: deliver_due(outbox, limit=100, http=http) > 0, outbox.db, poll_interval, log, "relay",
-             stop=stop)
+
+    def one_pass(stopped) -> bool:
+        busy = deliver_due(outbox, limit=100, http=http) > 0
+        for work in outbox.also:  # e.g. the service's mail queue
+            busy = work(stopped) or busy
+        return busy
+
+    loop.run(one_pass, outbox.db, poll_interval, log, "relay", stop=stop)

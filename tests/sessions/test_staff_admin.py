@@ -215,3 +215,20 @@ def test_only_admins_manage_staff(app, staff, role):
     assert client.get("/admin/staff").status_code == 403
     assert post(client, f"/admin/staff/{staff['viewer']}/deactivate", page="/stats").status_code == 403
     assert "Staff" not in re.findall(r"<nav.*?</nav>", client.get("/stats").text, re.S)[0]
+
+
+def test_the_relay_sends_the_invitation_into_a_real_smtp_server_and_forgets_its_body(app, admin, smtp):
+    """The queued invitation leaves through the kit's mail delivery, run by the relay process
+    (`flask relay`): one message to the one person, and the stored copy of the link is gone."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="Doc Box <docbox@example.org>")
+    post(admin, "/admin/staff/invite", {"email": "ada@example.org", "name": "Dr Ada", "role": "viewer"},
+         page="/admin/staff/invite")
+    [(_to, _subject, body)] = mails(app, "ada@example.org")
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    [received] = smtp.messages
+    assert received["To"] == "ada@example.org" and received["Subject"] == "You are invited to Doc Box"
+    assert link_in(received.text) == link_in(body)
+    with app.app_context():
+        row = db.session.scalars(sa.select(StaffMail)).one()
+        assert (row.status, row.body) == ("sent", None), "the link does not outlive its delivery"

@@ -6,10 +6,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from support.apps import SERVICES, running_app
+from support.apps import ROOT, SERVICES, running_app
+
+# Services with a database of their own (outreach has its rules only, so far: no app, no tables).
+WITH_DATABASE = tuple(s for s in SERVICES if any((ROOT / "services" / s).glob("docbox_*/migrations")))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", WITH_DATABASE)
 def test_migrations_build_exactly_the_models_schema(service, make_database_url):
     config = {"SQLALCHEMY_DATABASE_URI": make_database_url(service), "EVENT_SECRETS": ["test-secret"],
               "SECRET_KEY": "test-key"}

@@ -25,4 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import init_pages
     init_pages(app)  # staff pages: sign-in, CSRF, the shared look
     outbox.init_app(app)  # its gauges at /metrics, `flask relay`, `flask outbox retry-parked`
+    from .staff_mail import send_pass, staff_mail_queue
+    if send_pass not in outbox.also:
+        outbox.also.append(send_pass)  # the relay process also sends the staff mail (invitations, resets)
+    staff_mail_queue().register_gauges(app)
     return app

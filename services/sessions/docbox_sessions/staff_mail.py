@@ -7,8 +7,9 @@ itself, so a mail server that is down delays nothing here. The table has the
 columns of the kit's stored-message mail queue (an idempotency ``key``, a
 ``message_id`` kept by every resend, ``status`` from ``pending``, ``due_at``,
 leases, attempts, the body cleared once final), so the kit's delivery worker
-drains it as it is. The key names the link by its stored hash, never by the
-token.
+drains it: the sessions relay process sends it in each of its passes
+(:func:`send_pass`), through the SMTP server of ``DOCBOX_SMTP_*``. The key names
+the link by its stored hash, never by the token.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
 
 from docbox_shared.clock import now
+from docbox_shared.mail import MailQueue, StoredMessageMixin
 
-from .models import Staff, UTCDateTime, db
+from .models import Staff, db
 
 SUBJECTS = {"invite": "You are invited to Doc Box", "reset": "Set a new Doc Box password"}
 BODIES = {
@@ -37,26 +37,19 @@ BODIES = {
 }
 
 
-class StaffMail(db.Model):
-    """One queued message to one staff member (the kit's stored-message queue columns)."""
+class StaffMail(StoredMessageMixin, db.Model):
+    """One queued message to one staff member (the kit's stored-message queue)."""
 
     __tablename__ = "staff_mail"
-    __table_args__ = (Index("ix_staff_mail_status_due", "status", "due_at"),
-                      Index("ix_staff_mail_status_lease", "status", "lease_until"))
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the link is dead then: no use sending
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    recipient: Mapped[str] = mapped_column(String(320))
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message, holding the link; cleared once sent
+
+
+def staff_mail_queue() -> MailQueue:
+    return MailQueue(db, StaffMail, now=now)
+
+
+def send_pass(stopped=lambda: False) -> bool:
+    """Send the staff mail that is due (the relay process runs this in each of its passes)."""
+    return any(staff_mail_queue().run_pass(should_stop=stopped).values())
 
 
 def link_url(token: str) -> str:
@@ -73,7 +66,4 @@ def send_staff_link(staff: Staff, purpose: str, token: str, expires_dt: datetime
     key = f"staff-{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
     message["Message-ID"] = make_msgid(idstring=key[:40], domain="docbox")
     message.set_content(BODIES[purpose].format(role=staff.role, email=staff.email, url=link_url(token), sso=sso))
-    moment = now()
-    db.session.add(StaffMail(key=key, message_id=message["Message-ID"], due_at=moment, expires_at=expires_dt,
-                             status="pending", attempts=0, created_at=moment, recipient=staff.email,
-                             body=bytes(message)))
+    staff_mail_queue().enqueue(key=key, recipient=staff.email, message=message, expires_at=expires_dt)
