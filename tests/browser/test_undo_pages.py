@@ -92,3 +92,20 @@ def test_a_series_with_attendance_is_not_deleted_and_one_without_is(page, phone,
     expect(phone.locator(".flash--success")).to_contain_text("Deleted: the series Spring circle")
     check(phone, "series-deleted-375")
     assert phone.goto(f"{base_url}/series/{ahead_id}").status == 404
+
+
+def test_a_series_that_has_not_started_is_ended_on_a_phone(phone, app, ops, base_url, sign_in, check):
+    with ops() as o:
+        program = o.create_program(dict(name="Doc Box", timezone="America/New_York", open=True))
+        series_id = o.create_series(dict(program_id=program.id, title="Spring circle", format="in_person",
+                                         location="Room 3", start=datetime(2027, 3, 3, 19, 0), duration_minutes=90,
+                                         rrule="FREQ=WEEKLY;COUNT=4")).id
+    sign_in(phone, "organizer")
+    phone.goto(f"{base_url}/series/{series_id}")
+    phone.get_by_role("link", name="End the series").click()
+    expect(phone.get_by_label("No sessions on or after")).to_have_value("2027-03-04")
+    check(phone, "series-end-not-started-375")
+    phone.get_by_label("No sessions on or after").fill("2027-03-17")
+    phone.get_by_role("button", name="End the series").click()
+    expect(phone.locator(".flash--success")).to_contain_text("Series ended: no occurrence on or after")
+    expect(phone.locator("ul.occurrences li")).to_have_count(2)

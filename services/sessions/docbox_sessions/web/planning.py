@@ -321,10 +321,12 @@ def series_edit(series_id: str):
 
 
 def series_end(series_id: str):
-    """No occurrence on or after a chosen date."""
+    """No occurrence on or after a chosen date (a series that has not started keeps at least its first)."""
     require_role(*PLANNERS)
     series = operations.get_series(series_id)
-    form = FormState({"on": (present.local_today(series.timezone) + timedelta(days=1)).isoformat()})
+    # Tomorrow, or the day after the first occurrence for a series that has not started.
+    first_day = max(present.local_today(series.timezone), series.start_local.date()) + timedelta(days=1)
+    form = FormState({"on": first_day.isoformat()})
     if request.method == "POST":
         form = FormState.from_request(request.form)
         day = Reader(form).day("on")
