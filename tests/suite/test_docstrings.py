@@ -70,3 +70,15 @@ def test_every_docstring_reference_names_something_that_exists(package):
                 if not _resolves(target, module):
                     broken.append(f"{path.relative_to(ROOT)}: :{role}:`{target}`")
     assert broken == [], "\n".join(broken)
+
+
+def test_the_new_service_page_names_what_the_kit_has():
+    """docs/new-service.md's table of what the kit gives: each module and each name in brackets exists."""
+    page = (ROOT / "docs" / "new-service.md").read_text()
+    table = page.split("## What the kit gives, and where", 1)[1].split("\n## ", 1)[0]
+    kit, missing = importlib.import_module("docbox_shared"), []
+    rows = re.findall(r"^\|.*\| (`docbox_shared[^|]*)\|$", table, re.M)
+    for cell in rows:
+        path, *names = re.findall(r"`([\w.]+)`", cell)
+        missing += [name for name in [path, *(f"{path}.{n}" for n in names)] if not _resolves(name, kit)]
+    assert len(rows) >= 10 and missing == []
