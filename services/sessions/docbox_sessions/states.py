@@ -24,7 +24,7 @@ from .models import Series, db
 # State field -> model attribute, where the names differ.
 COLUMNS = {"start": "start_at", "end": "end_at"}
 # Fields that are no column of the entry: computed by :func:`series_state`, or (``deleted``) set only in
-# the last event of an entry, which :func:`.operations.delete_entry` publishes before the row goes.
+# the last event of an entry, which :mod:`.operations.deletion` publishes before the row goes.
 DERIVED = {"continued_by_series_id", "deleted"}
 
 
