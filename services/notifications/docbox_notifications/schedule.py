@@ -347,7 +347,7 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
             change = "updated"
         if change == "moved" and old_status != "cancelled" and record.previous == record.announced:
             change = "updated"   # changed back before the notice went out: nothing to tell
-        _replan(record, change, now, until, notice_until, old_start)
+        _replan(record, change, now, until, notice_until, old_start, reinstated=old_status == "cancelled")
     return {o.id for o in occurrences}
 
 
@@ -379,7 +379,7 @@ def _notice_pending(record: OccurrenceRecord) -> bool:
 
 
 def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetime,
-            notice_until: datetime, old_start: datetime) -> None:
+            notice_until: datetime, old_start: datetime, reinstated: bool = False) -> None:
     db.session.execute(update(Delivery).where(
         Delivery.occurrence_id == record.occurrence_id, Delivery.status.in_(("pending", "held")),
         Delivery.sequence < record.sequence).values(status="dropped"))
@@ -390,6 +390,14 @@ def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetim
         _plan_reminders(record, now, until, followers)
     notice = None
     if change == "moved" and now < start <= notice_until:
+        notice = ("moved", start)
+    elif change == "moved" and reinstated and now < start:
+        # Beyond the notice window, but reinstated: whoever was told it was cancelled (that is told
+        # as far ahead as reminders are planned) is told it takes place.
+        told = set(db.session.scalars(select(Delivery.subscriber_id).where(
+            Delivery.occurrence_id == record.occurrence_id, Delivery.kind == "cancelled",
+            Delivery.status.in_(("sent", "sending")))))
+        followers = [sub for sub in followers if sub.id in told]
         notice = ("moved", start)
     elif change == "cancelled" and now < old_start <= until:
         notice = ("cancelled", old_start)
