@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 from docbox_shared import recurrence
 from docbox_shared.inputs import Line, Whole
@@ -32,6 +32,23 @@ class SubscribeSchema(Schema):
     digest = fields.Boolean(load_default=None, metadata={"description": "A weekly digest instead of reminders."})
     timezone = Line(64, load_default=None,
                              metadata={"description": "IANA zone of the digest; default the first program's."})
+
+    @validates("email")
+    def _sendable(self, value, **_):
+        # The SMTP envelope is ASCII (no SMTPUTF8): a domain goes out in its IDNA form, a local part cannot.
+        local, _, domain = value.rpartition("@")
+        if not local.isascii():
+            raise ValidationError("Use an address with only ASCII letters, digits and punctuation before the @.")
+        try:
+            domain.encode("idna")
+        except UnicodeError as exc:
+            raise ValidationError("The part after the @ is not a valid domain name.") from exc
+
+    @post_load
+    def _ascii_domain(self, data, **_):
+        local, _, domain = data["email"].rpartition("@")
+        data["email"] = f"{local}@{domain.encode('idna').decode('ascii')}"
+        return data
 
     @validates("timezone")
     def _zone(self, value, **_):
