@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 from docbox_shared import recurrence
-from docbox_shared.inputs import Line, Whole
+from docbox_shared.inputs import Line, Whole, mail_address
 
 from .. import operations
 
@@ -35,19 +35,14 @@ class SubscribeSchema(Schema):
 
     @validates("email")
     def _sendable(self, value, **_):
-        # The SMTP envelope is ASCII (no SMTPUTF8): a domain goes out in its IDNA form, a local part cannot.
-        local, _, domain = value.rpartition("@")
-        if not local.isascii():
-            raise ValidationError("Use an address with only ASCII letters, digits and punctuation before the @.")
         try:
-            domain.encode("idna")
-        except UnicodeError as exc:
-            raise ValidationError("The part after the @ is not a valid domain name.") from exc
+            mail_address(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
     @post_load
-    def _ascii_domain(self, data, **_):
-        local, _, domain = data["email"].rpartition("@")
-        data["email"] = f"{local}@{domain.encode('idna').decode('ascii')}"
+    def _envelope_form(self, data, **_):
+        data["email"] = mail_address(data["email"])
         return data
 
     @validates("timezone")
