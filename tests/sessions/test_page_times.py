@@ -17,3 +17,5 @@ def test_a_session_the_clock_change_falls_inside_shows_each_end_in_its_own_offse
     assert sign_in(browser, "organizer@example.org").status_code == 302
     page = html.unescape(browser.get(f"/occurrences/{created.json['id']}/cancel").get_data(as_text=True))
     assert "Sun 7 Nov 2027, 01:30 EDT–01:30 EST" in page
+    listed = html.unescape(browser.get("/upcoming?from=2027-11-07").get_data(as_text=True))
+    assert "01:30 EDT–01:30 EST" in listed and "01:30–01:30" not in listed

@@ -46,7 +46,11 @@ def when(occ) -> str:
 
 
 def clock_range(occ) -> str:
-    return f"{occ.start:%H:%M}–{occ.end:%H:%M}"
+    """``19:00–20:30 EST``; ``01:30 EDT–01:30 EST`` when a clock change falls inside."""
+    start, end = occ.start, occ.end
+    if start.utcoffset() == end.utcoffset():
+        return f"{start:%H:%M}–{end:%H:%M} {end.tzname()}"
+    return f"{start:%H:%M} {start.tzname()}–{end:%H:%M} {end.tzname()}"
 
 
 def original_when(occ) -> str:
