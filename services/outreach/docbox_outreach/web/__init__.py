@@ -44,6 +44,8 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
                       cookie_label=b"docbox outreach page cookies", csrf_exempt=(*not_forms, *exempt),
                       csrf_time_limit=8 * 3600)
     app.register_blueprint(bp)
+    from .roster import bp as roster
+    app.register_blueprint(roster)
     for program in programs:
         for blueprint in program.blueprints:
             app.register_blueprint(blueprint)
@@ -58,6 +60,8 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
         except Exception:  # noqa: BLE001 - a page must render its error even when sign-in cannot be checked
             staff = None
         links = []
+        if staff is not None and staff.can("coordinator"):
+            links.append(("Roster", url_for("roster.index"), request.blueprint == "roster"))
         if staff is not None:
             for program in programs:
                 for link in program.nav:
