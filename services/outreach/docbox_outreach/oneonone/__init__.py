@@ -15,6 +15,7 @@ from flask import Flask
 
 from ..programs import NavLink, Program
 from . import models  # noqa: F401 - the tables join the service's metadata
+from .links import bp as mentee_links
 from .mailing import reminders_due
 from .operations import purge_due
 from .pages import bp as pages
@@ -34,7 +35,8 @@ def _commands(app: Flask) -> None:
 PROGRAM = Program(
     key="oneonone",
     title="One-on-one outreach",
-    blueprints=(pages,),
+    blueprints=(pages, mentee_links),
+    csrf_exempt=(mentee_links,),
     nav=(NavLink("Rounds", "oneonone.rounds", frozenset({"coordinator", "viewer"})),
          NavLink("Mentors", "oneonone.mentors", frozenset({"coordinator"})),
          NavLink("My list", "oneonone.mine", frozenset({"mentor", "coordinator"}))),

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select
 from docbox_shared import clock, tokens
 
 from ..models import Member, db, mail
-from .models import Assignment, Attempt, MenteeLink, Round
+from .models import Assignment, Attempt, MenteeLink, OptOut, Round
 
 SUBJECT = "Doc Box outreach"
 
@@ -83,9 +83,11 @@ def reminders_due() -> bool:
     due = [r for r in due if today_ >= r.due_on - days]
     for round_ in due:
         reached = select(Attempt.assignment_id).where(Attempt.outcome == "reached")
+        out = select(OptOut.member_id).where(OptOut.round_number == round_.number, OptOut.withdrawn_at.is_(None))
         open_rows = db.session.execute(
             select(Assignment.mentor_id, Member.name).join(Member, Member.id == Assignment.mentee_id)
-            .where(Assignment.round_id == round_.id, Assignment.id.not_in(reached)).order_by(Member.name)).all()
+            .where(Assignment.round_id == round_.id, Assignment.id.not_in(reached), Assignment.mentee_id.not_in(out))
+            .order_by(Member.name)).all()
         waiting: dict[int, list[str]] = {}
         for mentor_id, name in open_rows:
             waiting.setdefault(mentor_id, []).append(name)

@@ -74,6 +74,7 @@ class Assignment(db.Model):
     kept: Mapped[bool] = mapped_column(Boolean, default=False)  # kept last round's mentor
     change_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    round: Mapped[Round] = relationship()
     mentee: Mapped[Member] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Member] = relationship(foreign_keys=[mentor_id])
 

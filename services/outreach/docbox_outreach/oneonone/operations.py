@@ -167,7 +167,10 @@ def close(round_: Round) -> None:
     if not round_.is_open:
         raise Conflict("This round is already closed.")
     round_.closed_at = clock.now()
-    db.session.execute(update(MenteeLink).where(MenteeLink.round_id == round_.id, MenteeLink.revoked_at.is_(None))
+    # Links die with the round, except for someone opted out for good: theirs stays to withdraw it.
+    keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
+    db.session.execute(update(MenteeLink).where(MenteeLink.round_id == round_.id, MenteeLink.revoked_at.is_(None),
+                                                MenteeLink.member_id.not_in(keeping))
                        .values(revoked_at=round_.closed_at))
     db.session.commit()
 
@@ -176,7 +179,8 @@ def close(round_: Round) -> None:
 
 def round_opted_out(round_: Round) -> set[int]:
     """Mentees of the round who opted out during it (this round, or for good from this round on)."""
-    return {o.member_id for o in db.session.scalars(select(OptOut).where(OptOut.round_number == round_.number))}
+    return set(db.session.scalars(select(OptOut.member_id).where(OptOut.round_number == round_.number,
+                                                                 OptOut.withdrawn_at.is_(None))))
 
 
 def facts(round_: Round) -> RoundFacts:
@@ -233,7 +237,9 @@ def purge_due() -> int:
         assignments = select(Assignment.id).where(Assignment.round_id == round_.id).scalar_subquery()
         db.session.execute(delete(Attempt).where(Attempt.assignment_id.in_(assignments)))
         db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
-        db.session.execute(delete(MenteeLink).where(MenteeLink.round_id == round_.id))
+        keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
+        db.session.execute(delete(MenteeLink).where(MenteeLink.round_id == round_.id,
+                                                    MenteeLink.member_id.not_in(keeping)))
         round_.purged_at = clock.now()
         db.session.commit()
     return len(due)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import Blueprint, Flask, g, render_template, request, url_for
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
@@ -53,7 +53,7 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
 
     @app.context_processor
     def _nav():
-        if request.blueprint in (None, "docbox") or getattr(request, "capability_page", False):
+        if request.blueprint in (None, "docbox") or g.get("capability_page"):
             return {}
         try:
             staff = current_staff()
