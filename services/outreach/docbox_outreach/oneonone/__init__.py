@@ -15,6 +15,7 @@ from flask import Flask
 
 from ..programs import NavLink, Program
 from . import models  # noqa: F401 - the tables join the service's metadata
+from .api import blp as api
 from .links import bp as mentee_links
 from .mailing import reminders_due
 from .operations import purge_due
@@ -36,6 +37,7 @@ PROGRAM = Program(
     key="oneonone",
     title="One-on-one outreach",
     blueprints=(pages, mentee_links),
+    api_blueprints=(api,),
     csrf_exempt=(mentee_links,),
     nav=(NavLink("Rounds", "oneonone.rounds", frozenset({"coordinator", "viewer"})),
          NavLink("Mentors", "oneonone.mentors", frozenset({"coordinator"})),
