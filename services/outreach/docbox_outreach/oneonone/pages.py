@@ -82,6 +82,8 @@ def mentors():
             flash("Added to the mentor pool.", "success")
         return redirect(url_for("oneonone.mentors"))
     pool = ops.mentor_pool()
+    audit_read(current_staff().email, "oneonone", "mentors")
+    db.session.commit()
     in_pool = {m.member_id for m in pool}
     others = [m for m in db.session.scalars(select(Member).where(Member.active).order_by(Member.name))
               if m.id not in in_pool]
