@@ -15,9 +15,9 @@ Commit policy (why a crash duplicates at most one message):
   a token that is not stored.
 - *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
   right after the server's answer, before the next message is sent: one
-  autocommitted UPDATE on a connection held for the pass (one round trip),
-  or, when building the message wrote something, one transaction holding
-  both. A worker killed at any point has therefore sent at most one message
+  autocommitted UPDATE on a connection held for the pass (one round trip;
+  on PostgreSQL without waiting for the disk, see :class:`Marks`), or,
+  when building the message wrote something, one transaction holding both. A worker killed at any point has therefore sent at most one message
   whose outcome is not stored: it is sent again after the lease, with the
   same Message-ID. The rest of its batch is still ``sending`` and unsent, and
   goes out once after the lease. Marking several messages sent in one commit
@@ -60,7 +60,11 @@ from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
-BATCH = 50            # rows claimed per transaction; at 500 messages/s, a tenth of a second of work
+# Rows claimed per transaction. A batch costs about ten round trips (claim, the batch's
+# subscribers and occurrences, its tokens), a fifth of one per message at 50; a bigger batch
+# saves little more and leaves more rows waiting out a lease after a crash (at 500 messages/s,
+# 50 are a tenth of a second of work).
+BATCH = 50
 MAX_BACKOFF = timedelta(hours=1)
 LEASE_SECONDS, RETRY_HOURS = 300, 24   # defaults of the config keys ``LEASE_SECONDS`` and ``RETRY_HOURS``
 
@@ -107,15 +111,33 @@ class Marks:
 
     One round trip a message, where a session commit also pays BEGIN, the
     pool's reset and its pre-ping. On PostgreSQL the UPDATE runs in a thread,
-    so its flush to disk overlaps building the next message and its MAIL and
+    so its round trip overlaps building the next message and its MAIL and
     RCPT; :meth:`wait` (called before that message's DATA) makes sure it is
-    durable before anything more is delivered. SQLite commits are cheap
-    (``synchronous=NORMAL``) and its connections stay in their thread.
+    committed before anything more is delivered. SQLite commits are cheap
+    and its connections stay in their thread.
+
+    How durable a committed mark is against a crash of the *database* (a
+    crash of the worker, SIGKILL included, never loses a committed mark):
+
+    - SQLite: ``synchronous=NORMAL`` (:mod:`docbox_shared.database`): a power
+      cut may forget the last commits.
+    - PostgreSQL: the same, with ``synchronous_commit = off`` on this one
+      connection: the server acknowledges the commit before its WAL reaches
+      the disk and flushes it within ``3 x wal_writer_delay`` (0.6 s by
+      default). Waiting for each flush cost every message a disk write; a
+      crash of the PostgreSQL server itself may therefore forget the marks of
+      its last 0.6 s, and those messages go out once more after their lease,
+      with the same Message-ID. A lost mark means a duplicate, never a message
+      not sent. Claims, the tokens of a batch and every other outcome are
+      committed as usual.
     """
 
     def __init__(self, db):
         self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.pool = ThreadPoolExecutor(1) if db.engine.dialect.name == "postgresql" else None
+        self.pool = None
+        if db.engine.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET synchronous_commit = off")
+            self.pool = ThreadPoolExecutor(1)
         self.pending: Future | None = None
 
     def mark(self, statement, parameters: dict) -> None:
@@ -143,6 +165,10 @@ class Marks:
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
+                try:
+                    self.conn.exec_driver_sql("RESET synchronous_commit")   # the connection goes back to the pool
+                except Exception:  # noqa: BLE001 - a broken connection: dropped, the pool makes a new one
+                    self.conn.invalidate()
             self.conn.close()
 
 
