@@ -397,7 +397,7 @@ http {{
                 ("bare Flask (the floor)", results["bare Flask (gunicorn)"]["rss"])]
         for label, sizes in rows:
             verdict = "" if not sizes else ("  within the goal" if max(sizes) <= 100 else "  OVER THE GOAL")
-            print(f"  {label:<78}{', '.join(f'{x:.0f} MB' for x in sizes)}{verdict}")
+            print(f"  {label:<82}{', '.join(f'{x:.0f} MB' for x in sizes)}{verdict}")
     finally:
         for proc in procs:
             proc.terminate()
