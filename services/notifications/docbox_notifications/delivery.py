@@ -82,7 +82,8 @@ class Reminders(Composer):
         if reminders:
             for sub_id, occurrence_id, offset in db.session.execute(select(
                     Delivery.subscriber_id, Delivery.occurrence_id, Delivery.offset_minutes).where(
-                    Delivery.occurrence_id.in_(reminders), Delivery.kind == "reminder",
+                    Delivery.occurrence_id.in_(reminders), Delivery.subscriber_id.in_(sub_ids),  # the batch's pairs only
+                    Delivery.kind == "reminder",
                     Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now)):
                 key = (sub_id, occurrence_id)
                 self.latest_due[key] = min(offset, self.latest_due.get(key, offset))
