@@ -12,7 +12,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from docbox_shared.events import FORMATS, LIMITS
-from docbox_shared.inputs import Id, Line, Text, Whole, plausible_year
+from docbox_shared.inputs import EmailLine, Id, Line, Text, Whole, plausible_year
 from docbox_shared.recurrence import MAX_OCCURRENCES, zone
 
 from ..auth import STAFF_ROLES
@@ -43,6 +43,10 @@ class ProgramIn(Schema):
     default_video_url = Line(LIMITS["video_url"], allow_none=True)
     open = fields.Boolean()
     email_subject = Line(LIMITS["email_subject"], allow_none=True)
+    what_to_expect = Text(LIMITS["what_to_expect"], metadata={
+        "description": "What to expect, for faculty: plain text, paragraphs split by a blank line."})
+    contact_email = EmailLine(LIMITS["contact_email"], allow_none=True,
+                              metadata={"description": "Where faculty write with questions (shown publicly)."})
 
 
 class ProgramPatch(ProgramIn, _NotEmpty):
@@ -60,6 +64,8 @@ class ProgramOut(Schema):
     default_video_url = fields.String(allow_none=True)
     open = fields.Boolean()
     email_subject = fields.String(allow_none=True)
+    what_to_expect = fields.String()
+    contact_email = fields.String(allow_none=True)
     version = fields.Integer()
     updated_at = fields.AwareDateTime()
 

@@ -1,4 +1,4 @@
-"""Occurrences as a list, as a month and as a CSV download, one occurrence, and moving or cancelling it."""
+"""Occurrences as a list, as a month and as a CSV or iCal download, one occurrence, and moving or cancelling it."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
 
-from .. import operations
+from .. import ical_export, operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..models import AttendanceAudit, AttendanceCount, Program, db
+from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Program, Series, db
 from . import present
 from .forms import Reader, confirm_past
 
@@ -54,18 +54,17 @@ def upcoming(export: FormState | None = None):
                            counts=operations.counts_between(*window, program_id) if staff.role in PLANNERS else {},
                            moment=now(),
                            export=export or FormState({"from": first.isoformat(),
-                                                       "to": (end - timedelta(days=1)).date().isoformat()}))
+                                                       "to": (end - timedelta(days=1)).date().isoformat(),
+                                                       "program": program_id or ""}))
 
 
 EXPORT_DAYS = 731
 EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
 
 
-def export_csv():
-    """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
-    two years, in the department's zone) as CSV, one line per occurrence, times in each entry's
-    own zone. Only what the staff pages list: no counts, no facilitators, nobody who came."""
-    require_role(*STAFF_ROLES)
+def _export_range():
+    """The days, window and program of a download (``?from=``, ``?to=``, ``?program=``), or the
+    upcoming page with the form's errors (422)."""
     tz = recurrence.zone(present.home_zone())
     first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
     errors = {}
@@ -76,21 +75,67 @@ def export_csv():
         errors["to"] = ["The last day must not come before the first."]
     elif not errors and (last - first).days >= EXPORT_DAYS:
         errors["to"] = ["Download at most two years at a time."]
+    program_id = request.args.get("program") or None
+    if program_id and program_id not in _programs():
+        errors["program"] = ["Choose a program from the list."]
     if errors:
-        return upcoming(export=FormState(request.args.to_dict(), errors)), 422
+        return None, (upcoming(export=FormState(request.args.to_dict(), errors)), 422)
     start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
     end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
+    return (first, last, start, end, program_id), None
+
+
+def export_csv():
+    """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
+    two years, in the department's zone; ``?program=<id>`` for one program) as CSV, one line per
+    occurrence, times in each entry's own zone. Only what the staff pages list: no counts, no
+    facilitators, nobody who came."""
+    require_role(*STAFF_ROLES)
+    chosen, refused = _export_range()
+    if refused:
+        return refused
+    first, last, start, end, program_id = chosen
     programs = _programs()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(start, end, request.args.get("program") or None):
+    for occ in operations.list_occurrences(start, end, program_id):
         writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
                          *(_cell_text(v) for v in (programs.get(occ.program_id, ""), occ.title)),
                          occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
                          "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+
+
+def export_ical():
+    """The same occurrences as the CSV (same days, same program) as an iCalendar file to import,
+    each with the UID the subscribed feed gives it (see :mod:`..ical_export`)."""
+    require_role(*STAFF_ROLES)
+    chosen, refused = _export_range()
+    if refused:
+        return refused
+    first, last, start, end, program_id = chosen
+    occs = operations.list_occurrences(start, end, program_id)
+    sessions = {s.id: s for s in db.session.scalars(select(OneOffSession).where(
+        OneOffSession.id.in_({o.entry_id for o in occs if o.entry_kind == "session"})))}
+    series = {s.id: s for s in db.session.scalars(select(Series).where(
+        Series.id.in_({o.entry_id for o in occs if o.entry_kind == "series"})))}
+    programs = _programs()
+    items = []
+    for occ in occs:
+        entry = sessions[occ.entry_id] if occ.entry_kind == "session" else series[occ.entry_id]
+        stamp = entry.updated_at
+        if occ.entry_kind == "series":
+            changed = [e.updated_at for e in entry.exceptions if e.date == occ.recurrence_date]
+            stamp = max([stamp, *changed])
+        items.append((occ, entry.version, stamp, entry.start_local.time() if occ.entry_kind == "series" else None,
+                      programs.get(occ.program_id)))
+    name = f"Doc Box {first} to {last}"
+    if program_id:
+        name = f"{programs[program_id]}, {first} to {last}"
+    return Response(ical_export.occurrences_calendar(items, name), mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.ics"'})
 
 
 def _cell_text(text: str) -> str:

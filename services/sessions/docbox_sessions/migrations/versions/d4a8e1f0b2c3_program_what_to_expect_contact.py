@@ -1,0 +1,26 @@
+"""programs: what to expect (plain text) and a contact address, shown to faculty
+
+Revision ID: d4a8e1f0b2c3
+Revises: c3f1a7d24e60
+Create Date: 2026-11-30 11:45:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'd4a8e1f0b2c3'
+down_revision = 'c3f1a7d24e60'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('what_to_expect', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('contact_email', sa.String(length=254), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.drop_column('contact_email')
+        batch_op.drop_column('what_to_expect')
