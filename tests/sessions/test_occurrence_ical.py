@@ -138,3 +138,17 @@ def test_a_bad_range_answers_the_upcoming_page_with_the_error_for_both_downloads
         answer = pages.get(f"{path}?{query}")
         assert answer.status_code == 422 and answer.mimetype == "text/html"
         assert message in answer.get_data(as_text=True)
+
+
+def test_scripts_get_the_same_downloads_from_the_api(api, program, pages):
+    _plan(api, program)
+    query = f"from=2027-02-01&to=2027-04-10&program={program['id']}"
+    for kind, mimetype in (("ics", "text/calendar"), ("csv", "text/csv")):
+        answer = api("viewer").get(f"/api/v1/exports/occurrences.{kind}?{query}")
+        assert answer.status_code == 200 and answer.mimetype == mimetype
+        assert answer.data == pages.get(f"/occurrences.{kind}?{query}").data, "the page's download, byte for byte"
+    refused = api("viewer").get("/api/v1/exports/occurrences.ics?from=2027-04-10&to=2027-02-01")
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    assert refused.json["errors"] == {"to": ["The last day must not come before the first."]}
+    assert api("viewer").get("/api/v1/exports/occurrences.ics?from=2027-02-01").status_code == 422
+    assert api("nobody").get(f"/api/v1/exports/occurrences.ics?{query}").status_code == 401

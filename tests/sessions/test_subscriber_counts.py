@@ -133,3 +133,19 @@ def test_the_counts_endpoint_answers_only_a_signed_request_with_numbers_by_progr
                           headers=signing.sign(b"GET " + counts.PATH.encode(), SECRET))
     assert answer.json() == {"counts": {ids["Alpha"]: 1}} and "example.org" not in answer.text
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_gives_the_same_numbers_withheld_as_null(app, api, counting):
+    ids = _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2}, both=0, reminders={"Alpha": 3, "Beta": 7})
+    exact = api("organizer").get("/api/v1/stats/subscribers").json
+    assert exact["exact"] is True and exact["unavailable"] == []
+    assert [(r["program_id"], r["feeds"], r["reminders"], r["withheld"]) for r in exact["programs"]] == [
+        (ids["Alpha"], 6, 3, []), (ids["Beta"], 2, 7, [])]
+    viewer = api("viewer").get("/api/v1/stats/subscribers").json
+    assert viewer["exact"] is False and viewer["min_cell"] == 5
+    assert [(r["feeds"], r["reminders"], r["withheld"]) for r in viewer["programs"]] == [
+        (6, None, ["reminders"]), (None, 7, ["feeds"])]
+    app.config["CALENDAR_SYNC_INTERNAL_URL"] = f"http://127.0.0.1:{free_port()}"
+    down = api("viewer").get("/api/v1/stats/subscribers").json
+    assert down["unavailable"] == ["feeds"] and [r["feeds"] for r in down["programs"]] == [None, None]
+    assert api("viewer").get("/api/v1/stats/subscribers", headers={"Authorization": ""}).status_code == 401

@@ -45,3 +45,21 @@ def subscriber_counts(program_ids: list[str], exact: bool) -> dict[str, dict[str
             numbers = {pid: WITHHELD if pid in hidden else n for pid, n in numbers.items()}
         result[kind] = numbers
     return result
+
+
+def subscriber_rows(programs, exact: bool) -> dict:
+    """The API's answer: each program's numbers, ``null`` where withheld (named in ``withheld``) or
+    where the service did not answer (named in ``unavailable``)."""
+    counts = subscriber_counts([p.id for p in programs], exact) if programs else {kind: {} for kind, _ in KINDS}
+    rows = []
+    for program in programs:
+        row = {"program_id": program.id, "name": program.name, "withheld": []}
+        for kind, _ in KINDS:
+            value = None if counts[kind] is None else counts[kind][program.id]
+            if value == WITHHELD:
+                row["withheld"].append(kind)
+                value = None
+            row[kind] = value
+        rows.append(row)
+    return {"exact": exact, "min_cell": current_app.config["MIN_CELL"], "programs": rows,
+            "unavailable": [kind for kind, _ in KINDS if counts[kind] is None]}

@@ -176,6 +176,14 @@ class OccurrenceQuery(Schema):
     program = Line(LIMITS["id"])
 
 
+class ExportQuery(Schema):
+    first = fields.Date(required=True, validate=plausible_year, data_key="from",
+                        metadata={"description": "First day (YYYY-MM-DD, in the department's zone)."})
+    last = fields.Date(required=True, validate=plausible_year, data_key="to",
+                       metadata={"description": "Last day, included; at most two years after the first."})
+    program = Line(LIMITS["id"], metadata={"description": "One program's id (default: every program)."})
+
+
 class OccurrenceOut(Schema):
     id = fields.String()
     entry_kind = fields.String()
@@ -268,6 +276,23 @@ class StatsOut(Schema):
     min_cell = fields.Integer()
     rows = fields.List(fields.Nested(StatsRow))
     totals = fields.Nested(StatsRow)
+
+
+class SubscribersRow(Schema):
+    program_id = fields.String()
+    name = fields.String()
+    feeds = fields.Integer(allow_none=True, metadata={"description": "Live calendar feeds showing the program."})
+    reminders = fields.Integer(allow_none=True, metadata={
+        "description": "Confirmed, not paused reminder subscriptions following the program."})
+    withheld = fields.List(fields.String(), metadata={"description": "Which of the two are withheld (null)."})
+
+
+class SubscribersOut(Schema):
+    exact = fields.Boolean()
+    min_cell = fields.Integer()
+    programs = fields.List(fields.Nested(SubscribersRow))
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "Kinds whose service did not answer: null for every program."})
 
 
 class StaffIn(Schema):

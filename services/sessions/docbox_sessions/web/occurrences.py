@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -17,9 +15,9 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
 
-from .. import ical_export, operations
+from .. import occurrence_export, operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Program, Series, db
+from ..models import AttendanceAudit, AttendanceCount, db
 from . import present
 from .forms import Reader, confirm_past
 
@@ -27,7 +25,7 @@ UPCOMING_WEEKS = 8
 
 
 def _programs() -> dict[str, str]:
-    return dict(db.session.execute(select(Program.id, Program.name)).all())
+    return occurrence_export.programs()
 
 
 def upcoming(export: FormState | None = None):
@@ -58,89 +56,28 @@ def upcoming(export: FormState | None = None):
                                                        "program": program_id or ""}))
 
 
-EXPORT_DAYS = 731
-EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
-
-
-def _export_range():
-    """The days, window and program of a download (``?from=``, ``?to=``, ``?program=``), or the
-    upcoming page with the form's errors (422)."""
-    tz = recurrence.zone(present.home_zone())
+def _export(respond):
+    """A download of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (``?program=<id>`` for one program), or
+    the upcoming page with the form's errors (422)."""
+    require_role(*STAFF_ROLES)
     first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
-    errors = {}
-    for field, day in (("from", first), ("to", last)):
-        if day is None:
-            errors[field] = [f"Enter a day like 2027-01-31, between {FIRST_YEAR} and {LAST_YEAR}."]
-    if not errors and last < first:
-        errors["to"] = ["The last day must not come before the first."]
-    elif not errors and (last - first).days >= EXPORT_DAYS:
-        errors["to"] = ["Download at most two years at a time."]
     program_id = request.args.get("program") or None
-    if program_id and program_id not in _programs():
-        errors["program"] = ["Choose a program from the list."]
+    errors = {field: [f"Enter a day like 2027-01-31, between {FIRST_YEAR} and {LAST_YEAR}."]
+              for field, day in (("from", first), ("to", last)) if day is None}
+    errors = occurrence_export.range_errors(first, last, program_id) | errors
     if errors:
-        return None, (upcoming(export=FormState(request.args.to_dict(), errors)), 422)
-    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
-    end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
-    return (first, last, start, end, program_id), None
+        return upcoming(export=FormState(request.args.to_dict(), errors)), 422
+    return respond(first, last, program_id, present.home_zone())
 
 
 def export_csv():
-    """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
-    two years, in the department's zone; ``?program=<id>`` for one program) as CSV, one line per
-    occurrence, times in each entry's own zone. Only what the staff pages list: no counts, no
-    facilitators, nobody who came."""
-    require_role(*STAFF_ROLES)
-    chosen, refused = _export_range()
-    if refused:
-        return refused
-    first, last, start, end, program_id = chosen
-    programs = _programs()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(start, end, program_id):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
-                         *(_cell_text(v) for v in (programs.get(occ.program_id, ""), occ.title)),
-                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
-                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+    """The occurrences of the chosen days as CSV (:mod:`..occurrence_export`)."""
+    return _export(occurrence_export.csv_response)
 
 
 def export_ical():
-    """The same occurrences as the CSV (same days, same program) as an iCalendar file to import,
-    each with the UID the subscribed feed gives it (see :mod:`..ical_export`)."""
-    require_role(*STAFF_ROLES)
-    chosen, refused = _export_range()
-    if refused:
-        return refused
-    first, last, start, end, program_id = chosen
-    occs = operations.list_occurrences(start, end, program_id)
-    sessions = {s.id: s for s in db.session.scalars(select(OneOffSession).where(
-        OneOffSession.id.in_({o.entry_id for o in occs if o.entry_kind == "session"})))}
-    series = {s.id: s for s in db.session.scalars(select(Series).where(
-        Series.id.in_({o.entry_id for o in occs if o.entry_kind == "series"})))}
-    programs = _programs()
-    items = []
-    for occ in occs:
-        entry = sessions[occ.entry_id] if occ.entry_kind == "session" else series[occ.entry_id]
-        stamp = entry.updated_at
-        if occ.entry_kind == "series":
-            changed = [e.updated_at for e in entry.exceptions if e.date == occ.recurrence_date]
-            stamp = max([stamp, *changed])
-        items.append((occ, entry.version, stamp, entry.start_local.time() if occ.entry_kind == "series" else None,
-                      programs.get(occ.program_id)))
-    name = f"Doc Box {first} to {last}"
-    if program_id:
-        name = f"{programs[program_id]}, {first} to {last}"
-    return Response(ical_export.occurrences_calendar(items, name), mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.ics"'})
-
-
-def _cell_text(text: str) -> str:
-    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The same occurrences as an iCal file to import, with the feed's identities (:mod:`..ical_export`)."""
+    return _export(occurrence_export.ical_response)
 
 
 def month():
