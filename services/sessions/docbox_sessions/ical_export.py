@@ -10,16 +10,21 @@ the subscribed feed gives the same occurrence (calendar_sync's renderer):
   override the feed writes when that occurrence is moved or cancelled;
 - SEQUENCE is the entry's version, DTSTAMP its last change, as in the feed.
 
-Why the feed's identities rather than new ones: a calendar that already holds
-the feed's entries (a CalDAV calendar Doc Box pushes to, an invitation a
-reminder email attached, an earlier import of this file) recognises each
-imported event as one it has and updates it instead of adding a second copy;
-importing the file again after a change updates the same entries. An
-occurrence of a series arrives as a single instance (RFC 5545 allows a
-RECURRENCE-ID component whose master is elsewhere); a client that never saw
-the series shows it as an event of its own. What a UID cannot survive: a
-series split after the export gives its later occurrences the continuation's
-UID in the feed (as the feed itself does).
+Why the feed's identities rather than new ones: RFC 5545 names an event by
+its UID and one instance of a series by UID and RECURRENCE-ID, and a calendar
+store keeps one entry per identity. So where the feed's entries already are
+in the same store (a shared CalDAV calendar Doc Box pushes to, a calendar
+holding an invitation a reminder email attached, an earlier import of this
+file), the imported event is taken as that entry and updated, not added as a
+second copy; importing the file again after a change updates the same
+entries. New UIDs would make every import a duplicate of all of those. What
+no UID can do: a subscribed feed that a client keeps as a separate read-only
+calendar is not merged with an import into another calendar (clients show
+both). An occurrence of a series arrives as a single instance (a RECURRENCE-ID
+component whose master is elsewhere, as in an iTIP invitation to one
+instance); a client that never saw the series shows it as an event of its
+own. A series split after the export gives its later occurrences the
+continuation's UID (as the feed itself does).
 
 Times: DTSTART/DTEND in the entry's zone with its VTIMEZONE from the kit
 (:mod:`docbox_shared.vtimezone`, the builder of feeds and invitations), in UTC
