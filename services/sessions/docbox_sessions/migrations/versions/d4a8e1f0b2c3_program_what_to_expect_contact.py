@@ -21,6 +21,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('programs', schema=None) as batch_op:
-        batch_op.drop_column('contact_email')
-        batch_op.drop_column('what_to_expect')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate programs,
+    # which SQLite's enforced foreign keys refuse (sessions and series reference it).
+    op.execute('ALTER TABLE programs DROP COLUMN contact_email')
+    op.execute('ALTER TABLE programs DROP COLUMN what_to_expect')
