@@ -218,3 +218,14 @@ def test_a_program_without_what_to_expect_or_contact_shows_neither(client, sessi
     sessions.program(name="Evening circle", slug="evening")
     page = client.get("/programs/evening").get_data(as_text=True)
     assert "What to expect" not in page and "mailto:" not in page and "Questions?" not in page
+
+
+def test_a_session_across_the_clock_change_shows_each_end_in_its_own_offset(client, sessions, app):
+    # 60 minutes from 01:30 on the night Berlin springs forward: 01:30 CET to 03:30 CEST. Written with
+    # the start's abbreviation only ("01:30–03:30 CET") it read as two hours.
+    program = sessions.program(name="Night circle", slug="night", timezone="Europe/Berlin")
+    night = sessions.session(program, "Night shift debrief", datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+                             datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    for path in ("/programs/night", f"/programs/night/sessions/{night['id']}"):
+        page = text_of(client.get(path))
+        assert "01:30 CET–03:30 CEST" in page, path

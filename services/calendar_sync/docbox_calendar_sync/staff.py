@@ -51,7 +51,8 @@ def current_staff(role: str | None = None) -> dict:
         me = answer.json()
         me_role = me["role"]
     except (ValueError, KeyError, TypeError):
-        raise DependencyUnavailable("The sessions service gave an unreadable answer; retry later.")
+        raise DependencyUnavailable("The sessions service gave an unreadable answer; retry later.",
+                                    headers=RETRY, retry_after=30)
     if role is not None and me_role != role:
         raise Forbidden(f"This needs the {role} role.")
     return {"role": me_role}

@@ -37,6 +37,7 @@ class ShownOccurrence:
     cancelled: bool
     moved_from: str | None  # "Tue 3 Feb, 19:00" when the organizer moved it
     description: str = ""
+    cancel_reason: str | None = None  # the organizer's few words on why, for a cancelled one
 
 
 def long_day(day: date) -> str:
@@ -60,17 +61,18 @@ def shown(occ: recurrence.Occurrence, tz_name: str) -> ShownOccurrence:
     """An occurrence in the program's zone (the zone its faculty plan in)."""
     tz = recurrence.zone(tz_name)
     start, end = occ.start.astimezone(tz), occ.end.astimezone(tz)
-    when = f"{start:%H:%M}–"
+    # Each end in its own offset when a clock change falls inside (01:30 CET–03:30 CEST is one hour).
+    when = f"{start:%H:%M}–" if start.utcoffset() == end.utcoffset() else f"{start:%H:%M} {start.tzname()}–"
     if end.date() != start.date():
         when += f"{end:%a} {end.day} {end:%b} "
-    when += f"{end:%H:%M} {start.tzname()}"
+    when += f"{end:%H:%M} {end.tzname()}"
     moved_from = None
     if occ.moved and occ.original_start is not None:
         moved_from = _short(occ.original_start.astimezone(tz))
     return ShownOccurrence(id=occ.id, day=start.date(), when=when, title=occ.title, format=occ.format,
                            format_label=FORMAT_LABELS.get(occ.format, occ.format), place=place(occ),
                            cancelled=occ.status == "cancelled", moved_from=moved_from,
-                           description=(occ.description or "").strip())
+                           description=(occ.description or "").strip(), cancel_reason=occ.cancel_reason)
 
 
 def by_day(occurrences: list[ShownOccurrence]) -> list[tuple[str, list[ShownOccurrence]]]:

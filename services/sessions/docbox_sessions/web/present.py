@@ -6,11 +6,13 @@ because that is where the session happens.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -37,14 +39,20 @@ def short_day(day: date | datetime) -> str:
 def when(occ) -> str:
     """``Wed 3 Feb 2027, 19:00–20:30 EST`` (the end's date too when it differs)."""
     start, end = occ.start, occ.end
-    text = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–"
+    text = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}"
+    # Each end in its own offset when a clock change falls inside (01:30 EDT–01:30 EST is one hour).
+    text += "–" if start.utcoffset() == end.utcoffset() else f" {start.tzname()}–"
     if end.date() != start.date():
         text += f"{end:%a} {end.day} {end:%b} "
-    return text + f"{end:%H:%M} {start.tzname()}"
+    return text + f"{end:%H:%M} {end.tzname()}"
 
 
 def clock_range(occ) -> str:
-    return f"{occ.start:%H:%M}–{occ.end:%H:%M}"
+    """``19:00–20:30 EST``; ``01:30 EDT–01:30 EST`` when a clock change falls inside."""
+    start, end = occ.start, occ.end
+    if start.utcoffset() == end.utcoffset():
+        return f"{start:%H:%M}–{end:%H:%M} {end.tzname()}"
+    return f"{start:%H:%M} {start.tzname()}–{end:%H:%M} {end.tzname()}"
 
 
 def original_when(occ) -> str:
@@ -86,3 +94,16 @@ def entry_of(occ):
 
 def min_cell() -> int:
     return current_app.config["MIN_CELL"]
+
+
+def csv_cell(text: str) -> str:
+    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_download(filename: str, rows) -> Response:
+    """``rows`` (the header first) as a CSV attachment with CRLF line ends (typed text: :func:`csv_cell` first)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

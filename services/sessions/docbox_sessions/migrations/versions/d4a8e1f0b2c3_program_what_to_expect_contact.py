@@ -1,7 +1,7 @@
 """programs: what to expect (plain text) and a contact address, shown to faculty
 
 Revision ID: d4a8e1f0b2c3
-Revises: c3f1a7d24e60
+Revises: d4a7e2b91c58
 Create Date: 2026-11-30 11:45:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd4a8e1f0b2c3'
-down_revision = 'c3f1a7d24e60'
+down_revision = 'd4a7e2b91c58'
 branch_labels = None
 depends_on = None
 
