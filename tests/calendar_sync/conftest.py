@@ -121,9 +121,9 @@ class Sessions(Publisher):
         at = self.clock()
         return {"id": entry_id or uuid.uuid4().hex[:12], "created_at": at, "updated_at": at}
 
-    def program(self, name="Peer support", open=True, entry_id=None, slug=None, timezone="Europe/Berlin"):
+    def program(self, name="Peer support", open=True, entry_id=None, slug=None, timezone="Europe/Berlin", **extra):
         state = {**self._base(entry_id), "slug": slug or name.lower().replace(" ", "-"), "name": name,
-                 "description": "", "timezone": timezone, "open": open}
+                 "description": "", "timezone": timezone, "open": open, **extra}
         self.deliver("program", state)
         return state
 

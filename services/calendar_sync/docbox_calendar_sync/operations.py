@@ -185,6 +185,15 @@ def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_befo
     return feed, token
 
 
+def feeds_by_program() -> dict[str, int]:
+    """How many live (not revoked) feeds show each program: numbers only (a feed of two programs counts in both)."""
+    counts: dict[str, int] = {}
+    for program_ids in db.session.scalars(select(Feed.program_ids).where(Feed.revoked_at.is_(None))):
+        for program_id in set(program_ids or ()):
+            counts[program_id] = counts.get(program_id, 0) + 1
+    return counts
+
+
 def live_feed(token: str) -> Feed | None:
     """The feed a token opens, or None (unknown, revoked or rotated away)."""
     if not token or len(token) > 100:

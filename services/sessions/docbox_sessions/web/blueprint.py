@@ -44,6 +44,7 @@ rules = [
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
     ("/occurrences.csv", occurrences.export_csv, ["GET"]),
+    ("/occurrences.ics", occurrences.export_ical, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
@@ -139,9 +140,9 @@ def _navigation():
     links = []
     if staff.role in ("facilitator", *PLANNERS):
         links.append(("My sessions", "pages.my_sessions"))
-    links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month")]
+    links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month"), ("Programs", "pages.programs")]
     if staff.role in PLANNERS:
-        links += [("Programs", "pages.programs"), ("Series", "pages.series_list")]
+        links += [("Series", "pages.series_list")]
     links.append(("Statistics", "pages.stats"))
     if staff.role == "admin":
         links.append(("Staff", "pages.staff_list"))
