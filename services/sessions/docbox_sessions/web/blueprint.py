@@ -143,8 +143,10 @@ def _navigation():
     links.append(("Statistics", "pages.stats"))
     if staff.role == "admin":
         links.append(("Staff", "pages.staff_list"))
-    return {"docbox_nav": [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links],
-            "staff": staff, "present": present}
+    nav = [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links]
+    if staff.role == "admin":  # calendar_sync's admin pages take the same sign-in
+        nav.append(("CalDAV targets", current_app.config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets", False))
+    return {"docbox_nav": nav, "staff": staff, "present": present}
 
 
 error_pages(bp, db, "sessions/layout.html", ("Go to the start page", "pages.home"), unexpected=True)
