@@ -76,3 +76,18 @@ def test_an_admin_signs_in_once_and_adds_a_caldav_target_after_testing_it(reques
     page.get_by_role("link", name="All CalDAV targets").click()
     expect(page.get_by_role("row", name="Department calendar")).to_contain_text("Paused")
     check(page, f"caldav-targets-list-{width}")
+
+
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_an_admin_reads_the_health_page_and_follows_it_to_the_caldav_backlog(request, device, app, calendar_base,
+                                                                             staff, sign_in, check):
+    page = request.getfixturevalue(device)
+    width = page.viewport_size["width"]
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Health").click()
+    expect(page.get_by_role("heading", name="Health", exact=True)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Every change has reached calendar_sync and notifications")
+    check(page, f"admin-health-{width}")
+    page.get_by_role("link", name="CalDAV targets").last.click()
+    assert page.url == calendar_base + "/admin/targets"  # the same sign-in, no second one
+    expect(page.get_by_role("heading", name="CalDAV targets")).to_be_visible()

@@ -129,7 +129,9 @@ def test_pausing_keeps_changes_waiting_and_resuming_sends_them(admin, app, sessi
     assert dav.objects() == {}
     shown = text(admin.get(page))
     assert "Paused since 2026-02-20 12:00 UTC" in shown and "Changes waiting 1" in shown
-    assert "Paused" in text(admin.get("/admin/targets"))
+    listing = text(admin.get("/admin/targets"))
+    assert "Paused" in listing and "1 change waiting, 0 targets with an error, 1 paused" in listing
+    assert "resume the target when its server is ready" in listing
     assert post(admin, f"{page}/resume", {}, page=page).status_code == 303
     with app.app_context():
         push.run_pass()
@@ -141,6 +143,11 @@ def test_testing_a_target_and_rotating_its_password(admin, app, sessions, dav):
     target = _target(app, dav, program["id"])
     page = f"/admin/targets/{target}"
     assert "Connected: the server accepted" in text(post(admin, f"{page}/test", {}, page=page))
+    with app.app_context():
+        db.session.get(CaldavTarget, target).last_error = "PUT answered 401: check the username and password"
+        db.session.commit()
+    listing = text(admin.get("/admin/targets"))
+    assert "1 target with an error" in listing and "A wrong password: change it there" in listing
     refused = post(admin, f"{page}/password", {"new_password": "not-the-password"}, page=page)
     assert refused.status_code == 422 and "Not changed: The server refused the username or password" in text(refused)
     with app.app_context():
