@@ -79,8 +79,8 @@ def test_an_admin_signs_in_once_and_adds_a_caldav_target_after_testing_it(reques
 
 
 @pytest.mark.parametrize("device", ["page", "phone"])
-def test_an_admin_reads_the_health_page_and_follows_it_to_the_caldav_backlog(request, device, app, calendar_base,
-                                                                             staff, sign_in, check):
+def test_an_admin_reads_the_health_page_and_follows_it_to_the_caldav_backlog(request, device, app, base_url,
+                                                                             calendar_base, staff, sign_in, check):
     page = request.getfixturevalue(device)
     width = page.viewport_size["width"]
     sign_in(page, "admin")
@@ -91,3 +91,6 @@ def test_an_admin_reads_the_health_page_and_follows_it_to_the_caldav_backlog(req
     page.get_by_role("link", name="CalDAV targets").last.click()
     assert page.url == calendar_base + "/admin/targets"  # the same sign-in, no second one
     expect(page.get_by_role("heading", name="CalDAV targets")).to_be_visible()
+    page.get_by_role("link", name="Staff pages").click()  # and back to the sessions staff pages, still signed in
+    page.wait_for_load_state()
+    assert page.url.startswith(base_url) and "/login" not in page.url

@@ -78,6 +78,7 @@ def test_an_admin_finds_the_calendars_tests_the_connection_and_adds_a_target(adm
         push.run_pass()
     assert len(dav.objects()) == 1  # the worker pushed the session with the stored password
     listing = text(admin.get("/admin/targets"))
+    assert 'href="http://127.0.0.1:5001/login"' in admin.get("/admin/targets").text  # back to the staff pages
     assert "Department calendar" in listing and "Up to date" in listing and "2026-02-20 12:00 UTC" in listing
 
 

@@ -56,6 +56,8 @@ def _nav():
     return {"docbox_home_url": url_for("admin.targets"), "staff": g.get("staff"), "docbox_nav": [
         ("CalDAV targets", url_for("admin.targets"), endpoint.startswith("admin.target")),
         ("Add a target", url_for("admin.target_new"), endpoint == "admin.target_new"),
+        # The sign-in page sends a signed-in person on to the staff pages of sessions.
+        ("Staff pages", current_app.config["STAFF_LOGIN_URL"], False),
     ]}
 
 
