@@ -62,7 +62,7 @@ cat <<BANNER
 
   Doc Box is running (Ctrl-C stops everything).
 $(for s in "staff pages:$DOCBOX_SESSIONS_URL/" "faculty pages:$DOCBOX_CALENDAR_SYNC_URL/" \
-          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe" "CalDAV targets:$DOCBOX_CALENDAR_SYNC_URL/admin/targets"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
   APIs            <service URL>/api/v1/openapi.json
   mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)
 
