@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
+from docbox_shared.events import LIMITS
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
@@ -81,21 +80,12 @@ def export_csv():
     start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
     end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
     programs = _programs()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(start, end, request.args.get("program") or None):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
-                         *(_cell_text(v) for v in (programs.get(occ.program_id, ""), occ.title)),
-                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
-                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
-
-
-def _cell_text(text: str) -> str:
-    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    rows = ([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
+             *(present.csv_cell(v) for v in (programs.get(occ.program_id, ""), occ.title)),
+             occ.format.replace("_", "-"), present.csv_cell(occ.location or ""), occ.video_url or "",
+             "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
+            for occ in operations.list_occurrences(start, end, request.args.get("program") or None))
+    return present.csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
 
 
 def month():
@@ -193,15 +183,42 @@ def restore(occurrence_id: str):
 
 
 def cancel(occurrence_id: str):
-    """Ask, then cancel one occurrence (it stays listed, as cancelled)."""
+    """Ask, then cancel one occurrence (it stays listed, as cancelled), with an optional short reason."""
     require_role(*PLANNERS)
     _kind, _entry, occ = operations.find_occurrence(occurrence_id)
-    if request.method == "POST":
-        if occ.status != "cancelled":
-            occ = operations.cancel_occurrence(occurrence_id)
-            db.session.commit()
-        flash(f"Cancelled: {occ.title} on {present.when(occ)}.", "success")
-        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
-    if occ.status == "cancelled":
+    if occ.status == "cancelled" and request.method != "POST":
         abort(409, "This occurrence is cancelled already.")
-    return render_template("sessions/cancel.html", occ=occ)
+    form = FormState({"reason": ""})
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        reason = Reader(form).text("reason", max_length=LIMITS["cancel_reason"], what="a reason")
+        if not form.has_errors:
+            if occ.status != "cancelled":
+                occ = operations.cancel_occurrence(occurrence_id, reason)
+                db.session.commit()
+            flash(f"Cancelled: {occ.title} on {present.when(occ)}.", "success")
+            return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    return render_template("sessions/cancel.html", occ=occ, form=form, max_reason=LIMITS["cancel_reason"]), \
+        422 if form.has_errors else 200
+
+
+def delete_session(session_id: str):
+    """Ask, then delete a one-off session still ahead; a refusal (started, counted) is said on the page."""
+    require_role(*PLANNERS)
+    session = operations.get_session(session_id)
+    _kind, _entry, occ = operations.find_occurrence(session_id)
+    refusal = None
+    if request.method == "POST":
+        title, when = occ.title, present.when(occ)
+        try:
+            operations.delete_session(session)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            refusal = exc
+        else:
+            flash(f"Deleted: {title} on {when}.", "success")
+            return redirect(url_for("pages.upcoming"))
+    return render_template("sessions/delete.html", what="session", title=occ.title, when=present.when(occ),
+                           back=url_for("pages.detail", occurrence_id=session_id), refusal=refusal,
+                           cancelled=occ.status == "cancelled"), refusal.status if refusal else 200
