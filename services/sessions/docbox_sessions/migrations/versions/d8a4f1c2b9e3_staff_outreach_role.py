@@ -14,11 +14,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: on SQLite a batch copies the table and drops the old one, which other
+# tables' foreign keys refuse (staff is referenced). SQLite >= 3.35 drops a column in place.
 def upgrade():
-    with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('outreach_role', sa.String(length=20), nullable=True))
+    op.add_column('staff', sa.Column('outreach_role', sa.String(length=20), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.drop_column('outreach_role')
+    op.drop_column('staff', 'outreach_role')
