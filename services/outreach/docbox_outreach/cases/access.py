@@ -1,0 +1,27 @@
+"""Who is asking: the signed-in staff member as the case-based program sees them.
+
+Roles of the outreach area (granted by an admin on the kit's staff pages):
+``referrer`` (submits referrals, sees nothing after), ``supporter`` (their own
+pairings), ``coordinator`` (everything of the program, every read audited),
+``viewer`` (reports with small numbers withheld, nobody named). Admins see
+the audit of reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docbox_shared.problems import Forbidden
+
+REFERRER, SUPPORTER, COORDINATOR, VIEWER, ADMIN = "referrer", "supporter", "coordinator", "viewer", "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    email: str
+    role: str            # the outreach role (referrer, supporter, coordinator, viewer) or admin
+    is_admin: bool = False
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles and not (ADMIN in roles and self.is_admin):
+            raise Forbidden("Your outreach role does not include this.")
