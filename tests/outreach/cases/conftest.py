@@ -68,7 +68,7 @@ class Roster:
 
     def member(self, name, division, boss=None):
         m = self.Member(name=name, email=f"{name.split()[0].lower()}@hospital.test", division=division,
-                        reports_to_id=boss.id if boss else None)
+                        reports_to=boss.email if boss else None)
         self.db.session.add(m)
         self.db.session.flush()
         return m

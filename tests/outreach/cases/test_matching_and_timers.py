@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from docbox_outreach.cases import pairings, supporters, timers
-from docbox_outreach.cases.host import OutreachMail, db
+from docbox_outreach.cases.host import OutgoingMail, db
 from docbox_outreach.cases.models import Pairing, Status
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
@@ -17,7 +17,7 @@ from .helpers import TODAY, make_supporters, matched, open_pairing, refer
 
 
 def mails():
-    rows = db.session.scalars(select(OutreachMail).order_by(OutreachMail.id)).all()
+    rows = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)).all()
     return [(r.recipient, message_from_bytes(r.body, policy=policy.default)) for r in rows]
 
 

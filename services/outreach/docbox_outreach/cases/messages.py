@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from flask import current_app
 
 from . import host
-from .host import mail_queue, public_url
+from .host import mail, public_url
 
 SUBJECT = "Doc Box peer support: something to do"
 
@@ -51,7 +51,7 @@ def assignment(pairing) -> None:
             f"and not in their reporting line, or refuse the pairing:\n{public_url('/cases/mine')}\n\n"
             f"A first message you could send:\n\n  {suggested_first_message(first)}\n\n"
             "Log each contact on your page as a time, a channel and an outcome. Write notes nowhere.\n")
-    mail_queue.enqueue(key=f"case:{pairing.id}:assigned:{pairing.supporter_id}:{pairing.assigned_at.timestamp()}",
+    mail.enqueue(key=f"case:{pairing.id}:assigned:{pairing.supporter_id}:{pairing.assigned_at.timestamp()}",
                        recipient=supporter.email, message=_message(supporter.email, SUBJECT, body))
 
 
@@ -60,7 +60,7 @@ def reminder(pairing) -> None:
     body = (f"Hello {supporter.name},\n\nA first contact you took on was due {_local(pairing.due_at)} and none "
             f"is logged yet. Please reach out, and log it on your page:\n{public_url('/cases/mine')}\n\n"
             "If you cannot, tell the coordinator so that someone else can.\n")
-    mail_queue.enqueue(key=f"case:{pairing.id}:reminder:{pairing.assigned_at.timestamp()}",
+    mail.enqueue(key=f"case:{pairing.id}:reminder:{pairing.assigned_at.timestamp()}",
                        recipient=supporter.email, message=_message(supporter.email, SUBJECT, body))
 
 
@@ -68,7 +68,7 @@ def escalation(pairing) -> None:
     body = ("Hello,\n\nA pairing of the case-based program is overdue: no first contact has been logged and the "
             f"supporter was reminded. See the queue:\n{public_url('/cases/queue')}\n")
     for email in host.coordinator_emails():
-        mail_queue.enqueue(key=f"case:{pairing.id}:escalation:{pairing.assigned_at.timestamp()}:{email.lower()}",
+        mail.enqueue(key=f"case:{pairing.id}:escalation:{pairing.assigned_at.timestamp()}:{email.lower()}",
                            recipient=email, message=_message(email, SUBJECT, body))
 
 
@@ -78,5 +78,5 @@ def survey(round_id: int, member, token: str) -> None:
             "name or any link to you or to this message, and only counted with others.\n\n"
             f"{public_url('/cases/survey/' + token)}\n\nThe link works once. Thank you.\n")
     # The key names the round and a random part: neither the person nor anything of the link.
-    mail_queue.enqueue(key=f"case:survey:{round_id}:{uuid.uuid4().hex}", recipient=member.email,
+    mail.enqueue(key=f"case:survey:{round_id}:{uuid.uuid4().hex}", recipient=member.email,
                        message=_message(member.email, "Doc Box peer support: one minute of your time", body))

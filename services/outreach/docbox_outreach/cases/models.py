@@ -42,17 +42,6 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-class ReadKind(StrEnum):
-    LIST = "list"        # a pairing shown in a list (the queue, a supporter's page)
-    DETAIL = "detail"    # one pairing opened
-
-
-class Role(StrEnum):
-    COORDINATOR = "coordinator"
-    SUPPORTER = "supporter"
-    ADMIN = "admin"
-
-
 class TrainingKind(StrEnum):
     TRAINING = "training"
     REFRESHER = "refresher"
@@ -182,18 +171,6 @@ class Summary(db.Model):
     outcome: Mapped[ContactOutcome | None] = mapped_column(choice(ContactOutcome, "contact_outcome"))
     closing_reason: Mapped[ClosingReason] = mapped_column(choice(ClosingReason, "closing_reason"))
     __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter_label"),)
-
-
-class Read(db.Model):
-    """The audit: a staff member read a referral or a pairing (who, when, which). Admins see it."""
-
-    __tablename__ = "case_reads"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    read_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    staff_email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[Role] = mapped_column(choice(Role, "read_role"))
-    pairing_id: Mapped[int] = mapped_column(Integer, index=True)   # no foreign key: the line outlives the purge
-    kind: Mapped[ReadKind] = mapped_column(choice(ReadKind, "read_kind"))
 
 
 class SurveyRound(db.Model):

@@ -31,19 +31,21 @@ from ..domain import cases, matching, timing
 from ..domain.vocabulary import Channel, ClosingReason, ContactOutcome, DivisionPreference
 from . import messages, supporters
 from .access import COORDINATOR, SUPPORTER, Actor
-from .host import db, reporting_line
-from .models import Contact, Pairing, Read, ReadKind, Refusal, Role, Status, Supporter
+from .host import audit_read, db, reporting_line
+from .models import Contact, Pairing, Refusal, Status, Supporter
 
 OPEN = (Status.WAITING, Status.ASSIGNED, Status.ACTIVE)
 ATTESTATIONS = ("not_involved", "not_reviewing", "not_in_reporting_line")
 
 
-def audit(actor: Actor, pairings, kind: ReadKind) -> None:
-    """One audit line per pairing shown to ``actor`` (committed with the request)."""
-    at = clock.now()
-    role = Role.ADMIN if actor.role not in (COORDINATOR, SUPPORTER) else Role(actor.role)
-    db.session.add_all(Read(read_at=at, staff_email=actor.email, role=role, pairing_id=p.id, kind=kind)
-                       for p in pairings)
+def audit(actor: Actor, pairings, page: str) -> None:
+    """One line of the service's read audit per pairing shown to ``actor`` (committed with the request).
+
+    ``page`` is a fixed code: ``cases.queue``, ``cases.pairing`` (coordinator), ``cases.mine``,
+    ``cases.mine.pairing`` (supporter).
+    """
+    for pairing in pairings:
+        audit_read(actor.email, "cases", page, pairing.id)
 
 
 def get(pairing_id: int) -> Pairing:
@@ -58,14 +60,14 @@ def queue(actor: Actor) -> list[Pairing]:
     actor.require(COORDINATOR)
     rows = list(db.session.scalars(select(Pairing).where(Pairing.status.in_(OPEN))
                                    .order_by(Pairing.status != Status.WAITING, Pairing.referred_at, Pairing.id)))
-    audit(actor, rows, ReadKind.LIST)
+    audit(actor, rows, "cases.queue")
     return rows
 
 
 def for_coordinator(actor: Actor, pairing_id: int) -> Pairing:
     actor.require(COORDINATOR)
     pairing = get(pairing_id)
-    audit(actor, [pairing], ReadKind.DETAIL)
+    audit(actor, [pairing], "cases.pairing")
     return pairing
 
 
@@ -133,7 +135,7 @@ def of_supporter(actor: Actor) -> tuple[Supporter | None, list[Pairing]]:
         return None, []
     rows = list(db.session.scalars(select(Pairing).where(Pairing.supporter_id == supporter.id,
                                                          Pairing.status.in_(OPEN)).order_by(Pairing.due_at)))
-    audit(actor, rows, ReadKind.LIST)
+    audit(actor, rows, "cases.mine")
     return supporter, rows
 
 
@@ -144,7 +146,7 @@ def own(actor: Actor, pairing_id: int) -> Pairing:
     pairing = get(pairing_id)
     if supporter is None or pairing.supporter_id != supporter.id or pairing.status not in OPEN:
         raise NotFound("No such pairing.")
-    audit(actor, [pairing], ReadKind.DETAIL)
+    audit(actor, [pairing], "cases.mine.pairing")
     return pairing
 
 

@@ -41,7 +41,7 @@ def check(physician_id, trigger, referred_on, today: date) -> tuple[Member, Trig
     member = None
     if isinstance(physician_id, int) and not isinstance(physician_id, bool) and 0 < physician_id < 2 ** 31:
         member = db.session.get(Member, physician_id)
-    if member is None or member.left_at is not None:
+    if member is None or not member.active:
         errors["physician_id"] = ["Choose a physician from the roster."]
     try:
         trigger = Trigger(trigger)

@@ -138,7 +138,7 @@ def _build(all_rows: list[Row], today: date, named: bool) -> Report:
     report.mean_contacts_accepted = round(statistics.fmean(accepted), 1) if len(accepted) >= max(k, 1) else None
     loads = supporters.open_loads()
     valid = supporters.training_valid_for()
-    everyone = [s for s in supporters.roster() if s.member.left_at is None]
+    everyone = [s for s in supporters.roster() if s.member.active]
     current = {s.id: any(t.trained_on + valid > today for t in s.trainings) for s in everyone}
     active = [s for s in everyone if not s.resting]
     report.supporter_totals = {"active": len(active), "resting": len(everyone) - len(active),

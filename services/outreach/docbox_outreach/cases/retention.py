@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from docbox_shared.mail import FINAL
 
 from ..domain import cases
-from .host import OutreachMail, db
+from .host import OutgoingMail, db
 from .models import Pairing, Status, Summary
 
 
@@ -36,7 +36,7 @@ def purge(now: datetime) -> dict[str, int]:
         db.session.add(Summary(trigger=row.trigger, quarter=row.quarter, hours_to_first_contact=row.hours_to_first_contact,
                                contacts=row.contacts, outcome=row.outcome, closing_reason=row.closing_reason))
         db.session.delete(pairing)
-    mail = db.session.execute(delete(OutreachMail).where(OutreachMail.key.like("case:%"),
-                                                         OutreachMail.status.in_(FINAL)))
+    mail = db.session.execute(delete(OutgoingMail).where(OutgoingMail.key.like("case:%"),
+                                                         OutgoingMail.status.in_(FINAL)))
     db.session.commit()
     return {"purged": len(due), "mail_deleted": mail.rowcount}

@@ -45,7 +45,7 @@ def of_email(email: str) -> Supporter | None:
 def add(member_id: int, capacity: int, trained_on: date | None = None) -> Supporter:
     member = db.session.get(Member, member_id) if 0 < member_id < 2 ** 31 else None
     errors = {}
-    if member is None or member.left_at is not None:
+    if member is None or not member.active:
         errors["member_id"] = ["Choose a person from the roster."]
     if not 0 <= capacity <= 50:
         errors["capacity"] = ["Give a capacity from 0 to 50 open pairings."]
@@ -129,4 +129,4 @@ def as_domain(supporter: Supporter, load: int) -> matching.Supporter:
     return matching.Supporter(id=supporter.member_id, division=supporter.member.division,
                               trained_on=tuple(t.trained_on for t in supporter.trainings),
                               capacity=supporter.capacity, open_load=load,
-                              resting=supporter.resting or supporter.member.left_at is not None)
+                              resting=supporter.resting or not supporter.member.active)

@@ -48,7 +48,7 @@ def open_round(period_start: date, period_end: date, today: date) -> SurveyRound
     accepted = select(Pairing.physician_id).join(Contact, Contact.pairing_id == Pairing.id).where(
         Contact.outcome == ContactOutcome.ACCEPTED, Contact.contacted_at >= _instant(period_start),
         Contact.contacted_at < _instant(period_end + timedelta(days=1))).distinct()
-    members = list(db.session.scalars(select(Member).where(Member.id.in_(accepted), Member.left_at.is_(None))))
+    members = list(db.session.scalars(select(Member).where(Member.id.in_(accepted), Member.active.is_(True))))
     survey_round = SurveyRound(period_start=period_start, period_end=period_end, opened_at=clock.now(),
                                links_sent=len(members))
     db.session.add(survey_round)
