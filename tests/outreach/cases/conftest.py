@@ -6,27 +6,23 @@ from datetime import datetime, timezone
 
 import pytest
 
+from support.apps import dispose, migrated_app
 from support.clock import Clock, clock_config
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
 
 
-def _make_app(config: dict):
-    """The outreach app (stand-in until the service frame lands: the kit's frame over the program's tables)."""
-    from zoneinfo import ZoneInfo
+def staff_lookup(req):
+    """Who calls, in these tests: ``X-Test-Staff`` (email) with ``X-Test-Role`` (outreach role)."""
+    from docbox_outreach.access import Staff
+    email = req.headers.get("X-Test-Staff")
+    if not email:
+        return None
+    return Staff(email=email, name=email.split("@")[0].title(), outreach_role=req.headers.get("X-Test-Role") or None)
 
-    from docbox_outreach.cases import models  # noqa: F401 (the tables)
-    from docbox_outreach.cases.host import db
-    from docbox_outreach.cases.settings import SETTINGS as CASE_SETTINGS
-    from docbox_outreach.config import SETTINGS
-    from docbox_shared.frame import service_app
-    from docbox_shared.mail import SMTP_SETTINGS
 
-    app = service_app("docbox_outreach", "outreach", SETTINGS + CASE_SETTINGS + SMTP_SETTINGS, db, "migrations",
-                      {"OUTREACH_TIMEZONE": ZoneInfo("America/New_York"), "MIN_CELL": 3, **config})
-    with app.app_context():
-        db.create_all()
-    return app
+def as_staff(email: str, role: str | None) -> dict:
+    return {"X-Test-Staff": email, "X-Test-Role": role or ""}
 
 
 @pytest.fixture
@@ -36,13 +32,13 @@ def clock():
 
 @pytest.fixture
 def app(make_database_url, clock):
-    app = _make_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("outreach"),
-                     **clock_config("outreach", clock)})
+    """The migrated outreach app on a fake clock, K = 3 for viewers' numbers."""
+    app = migrated_app("outreach", {"SQLALCHEMY_DATABASE_URI": make_database_url("outreach"),
+                                    **clock_config("outreach", clock), "STAFF_LOOKUP": staff_lookup,
+                                    "WTF_CSRF_ENABLED": False, "MIN_CELL": 3,
+                                    "PUBLIC_URL": "https://docbox.test/outreach"})
     yield app
-    with app.app_context():
-        db = app.extensions["sqlalchemy"]
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture

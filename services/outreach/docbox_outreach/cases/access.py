@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docbox_shared.problems import Forbidden
+from docbox_shared.problems import Forbidden, Unauthorized
 
 REFERRER, SUPPORTER, COORDINATOR, VIEWER, ADMIN = "referrer", "supporter", "coordinator", "viewer", "admin"
 
@@ -25,3 +25,13 @@ class Actor:
     def require(self, *roles: str) -> None:
         if self.role not in roles and not (ADMIN in roles and self.is_admin):
             raise Forbidden("Your outreach role does not include this.")
+
+
+def current_actor() -> Actor:
+    """The signed-in staff member as an :class:`Actor` (401 when nobody is signed in)."""
+    from ..access import current_staff
+    staff = current_staff()
+    if staff is None:
+        raise Unauthorized("Sign in, or send a staff API token: Authorization: Bearer <token>.")
+    return Actor(email=staff.email, role=staff.outreach_role or "",
+                 is_admin=bool(getattr(staff, "admin", False) or getattr(staff, "role", None) == ADMIN))

@@ -66,7 +66,7 @@ def refer(physician_id, trigger, referred_on, today: date) -> Receipt:
     member, trigger, referred_on = check(physician_id, trigger, referred_on, today)
     received = clock.now()
     pairing = db.session.scalar(select(Pairing).where(Pairing.physician_id == member.id,
-                                                      Pairing.status != Status.CLOSED).with_for_update())
+                                                      Pairing.status != Status.CLOSED).with_for_update(of=Pairing))
     if pairing is None:
         pairing = Pairing(physician_id=member.id, trigger=trigger, referred_at=received, status=Status.WAITING)
         db.session.add(pairing)

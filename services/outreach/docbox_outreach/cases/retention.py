@@ -29,7 +29,7 @@ def purge(now: datetime) -> dict[str, int]:
     cutoff = now - relativedelta(months=current_app.config.get("CASE_RETENTION_MONTHS", 12))
     zone = current_app.config["OUTREACH_TIMEZONE"]
     due = db.session.scalars(select(Pairing).where(Pairing.status == Status.CLOSED, Pairing.closed_at <= cutoff)
-                             .with_for_update(skip_locked=True)).unique().all()
+                             .with_for_update(of=Pairing, skip_locked=True)).unique().all()
     for pairing in due:
         log = [cases.Contact(c.contacted_at, c.channel, c.outcome) for c in pairing.contacts]
         row = cases.summarize(pairing.trigger, pairing.referred_at, log, pairing.closing_reason, zone)

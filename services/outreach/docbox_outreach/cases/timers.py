@@ -33,13 +33,13 @@ def run_pass(now: datetime) -> dict[str, int]:
     done = {"reminded": 0, "escalated": 0}
     overdue = select(Pairing).where(Pairing.status.in_(LIVE), Pairing.first_contact_at.is_(None))
     for pairing in db.session.scalars(overdue.where(Pairing.reminded_at.is_(None), Pairing.due_at <= now)
-                                      .with_for_update(skip_locked=True)):
+                                      .with_for_update(of=Pairing, skip_locked=True)):
         pairing.reminded_at = now
         messages.reminder(pairing)
         done["reminded"] += 1
     for pairing in db.session.scalars(overdue.where(Pairing.escalated_at.is_(None),
                                                     Pairing.due_at <= now - escalate_after())
-                                      .with_for_update(skip_locked=True)):
+                                      .with_for_update(of=Pairing, skip_locked=True)):
         pairing.escalated_at = now
         messages.escalation(pairing)
         done["escalated"] += 1
