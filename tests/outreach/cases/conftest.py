@@ -76,6 +76,23 @@ def roster(ctx):
     return Roster(db)
 
 
+@pytest.fixture
+def people(app):
+    """The same department for tests that go through HTTP: plain values, no app context held open (each
+    request must get its own, as in production)."""
+
+    from docbox_outreach.cases.host import db
+    return people_of(app, db)
+
+
+def people_of(app, db):
+    from types import SimpleNamespace
+    with app.app_context():
+        roster = Roster(db)
+        return SimpleNamespace(**{name: SimpleNamespace(id=m.id, name=m.name, email=m.email, division=m.division)
+                                  for name, m in vars(roster).items() if hasattr(m, "division")})
+
+
 def actor(email, role):
     from docbox_outreach.cases.access import Actor
     return Actor(email=email, role=role)
