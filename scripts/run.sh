@@ -32,6 +32,8 @@ if [[ "$seeded" != Demo* ]]; then
   printf '%s\n' "$seeded" > "$tokens_file"   # development only: demo staff tokens, readable by you alone
 fi
 
+outreach_seeded=$(flask --app docbox_outreach seed-demo 2>/dev/null || true)
+
 honcho start -f Procfile &
 honcho_pid=$!
 trap 'kill -TERM $honcho_pid 2>/dev/null; wait $honcho_pid 2>/dev/null; exit 0' INT TERM
@@ -64,6 +66,7 @@ cat <<BANNER
   Doc Box is running (Ctrl-C stops everything).
 $(for s in "staff pages:$DOCBOX_SESSIONS_URL/" "faculty pages:$DOCBOX_CALENDAR_SYNC_URL/" \
           "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe" "outreach:$DOCBOX_OUTREACH_URL/"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+  outreach demo   ${outreach_seeded:-the outreach demo data was seeded before}
   APIs            <service URL>/api/v1/openapi.json
   mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)
 

@@ -165,6 +165,8 @@ def test_each_openapi_document_is_published(origin):
         response = requests.get(f"{origin.url}/openapi/{name}.json", timeout=10)
         assert response.status_code == 200
         titles[name] = response.json()["info"]["title"]
+        paths = response.json()["paths"]
+        assert paths, name
     assert len(set(titles.values())) == 4, titles
     assert requests.get(f"{origin.url}/api/v1/openapi.json", timeout=10).json()["info"]["title"] == titles["sessions"]
 

@@ -31,3 +31,15 @@ def test_a_coordinator_sees_the_rounds_page_and_its_link(client):
     assert "Rounds" in client.get("/", headers=as_staff("coordinator@example.org")).text
     page = client.get("/oneonone/rounds", headers=as_staff("coordinator@example.org"))
     assert page.status_code == 200 and "No round has been opened yet" in page.text
+
+
+def test_the_demo_seed_is_a_roster_of_100_ten_mentors_and_an_open_round_half_reached(app, client):
+    from docbox_outreach.demo import seed
+
+    with app.app_context():
+        assert "100 faculty" in seed()
+        assert seed() is None  # once
+    page = client.get("/oneonone/rounds/1", headers=as_staff("coordinator@example.org")).text
+    assert '<th scope="row">Assigned</th><td>100</td>' in page and '<th scope="row">Reached</th><td>50</td>' in page
+    assert page.count("<tr><td>") >= 10  # ten mentors' rows
+    assert "open" in page

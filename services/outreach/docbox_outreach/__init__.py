@@ -23,10 +23,11 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    from .api import BLUEPRINTS
     from .programs import discover
     programs = discover()
     # The frame: settings, logs, database, migrations, API, errors, health and metrics.
-    api = [bp for program in programs for bp in program.api_blueprints]
+    api = [*BLUEPRINTS, *(bp for program in programs for bp in program.api_blueprints)]
     app = service_app(__name__, "outreach", config.SETTINGS, db, MIGRATIONS, test_config,
                       api_title="Doc Box outreach", api_blueprints=api)
     # Then this service's own: pages (layout, start page, every program's), commands, the mail gauges.

@@ -15,6 +15,13 @@ log = logging.getLogger("docbox.outreach.worker")
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Demo data for `make run` (a roster of 100, 10 mentors, an open round half reached), once."""
+        from .demo import seed
+        done = seed()
+        click.echo(done or "Demo data is there already: nothing seeded.")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run one pass and stop.")
     def worker(once: bool) -> None:

@@ -74,6 +74,7 @@ class Assignment(db.Model):
     kept: Mapped[bool] = mapped_column(Boolean, default=False)  # kept last round's mentor
     change_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    round: Mapped[Round] = relationship()
     mentee: Mapped[Member] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Member] = relationship(foreign_keys=[mentor_id])
 
@@ -85,6 +86,7 @@ class Attempt(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("oneonone_assignments.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))  # who logged it: a mentor sees only their own
     day: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))   # vocabulary.Channel
     outcome: Mapped[str] = mapped_column(String(30))   # vocabulary.AttemptOutcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import Blueprint, Flask, g, render_template, request, url_for
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
@@ -44,6 +44,8 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
                       cookie_label=b"docbox outreach page cookies", csrf_exempt=(*not_forms, *exempt),
                       csrf_time_limit=8 * 3600)
     app.register_blueprint(bp)
+    from .roster import bp as roster
+    app.register_blueprint(roster)
     for program in programs:
         for blueprint in program.blueprints:
             app.register_blueprint(blueprint)
@@ -51,13 +53,15 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
 
     @app.context_processor
     def _nav():
-        if request.blueprint in (None, "docbox") or getattr(request, "capability_page", False):
+        if request.blueprint in (None, "docbox") or g.get("capability_page"):
             return {}
         try:
             staff = current_staff()
         except Exception:  # noqa: BLE001 - a page must render its error even when sign-in cannot be checked
             staff = None
         links = []
+        if staff is not None and staff.can("coordinator"):
+            links.append(("Roster", url_for("roster.index"), request.blueprint == "roster"))
         if staff is not None:
             for program in programs:
                 for link in program.nav:

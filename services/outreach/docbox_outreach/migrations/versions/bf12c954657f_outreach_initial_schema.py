@@ -141,11 +141,13 @@ def upgrade():
     op.create_table('oneonone_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('outcome', sa.String(length=30), nullable=False),
     sa.Column('logged_at', docbox_shared.clock.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['oneonone_assignments.id'], name=op.f('fk_oneonone_attempts_assignment_id_oneonone_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['mentor_id'], ['members.id'], name=op.f('fk_oneonone_attempts_mentor_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oneonone_attempts'))
     )
     with op.batch_alter_table('oneonone_attempts', schema=None) as batch_op:
