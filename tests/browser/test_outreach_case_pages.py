@@ -157,7 +157,7 @@ def test_a_supporter_attests_and_logs_contacts_on_a_phone(browser, outreach, dep
         check(page, "cases-attest-phone")
         page.get_by_label("I am not involved in the case.").check()
         page.get_by_role("button", name="I can take this").click()
-        assert "must be true" in page.inner_text("main")
+        assert "Confirm this, or refuse the pairing." in page.inner_text("main")
         check(page, "cases-attest-error-phone")
         for label in ("I am not involved in the case.", "I am not reviewing the case, and will not.",
                       "I am not in this colleague's reporting line (above or below)."):

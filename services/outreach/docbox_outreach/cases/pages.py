@@ -80,7 +80,7 @@ def refer():
             form.merge(problem.errors)
         else:
             db.session.commit()
-            session["case_receipt"] = {"name": receipt.physician_name, "trigger": receipt.trigger.label,
+            session["case_receipt"] = {"name": receipt.physician_name, "trigger": receipt.trigger.label.capitalize(),
                                        "on": receipt.referred_on.isoformat(),
                                        "at": receipt.received_at.isoformat()}
             return redirect(url_for("cases.receipt"), 303)
