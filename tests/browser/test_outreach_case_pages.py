@@ -127,6 +127,24 @@ def test_the_coordinator_matches_a_referral_with_a_supporter(browser, outreach, 
         assert "Assigned." in page.inner_text("main")
         assert "assigned: Eve Stone" in page.inner_text("main")
         check(page, "cases-matched")
+        page.get_by_role("link", name="Supporters").click()
+        check(page, "cases-supporters")
+        page.locator("#member_id").select_option(label="Di Okafor (Nephrology)")
+        page.get_by_label("Trained on").fill("2026-02-01")
+        page.get_by_role("button", name="Add").click()
+        assert "Supporter added." in page.inner_text("main")
+        page.get_by_role("link", name="Case report").click()
+        assert "Download as CSV" in page.inner_text("main")
+        check(page, "cases-report")
+        page.get_by_role("link", name="Case survey").click()
+        check(page, "cases-surveys")
+    finally:
+        context.close()
+    context, page = as_staff(browser, "chair@hospital.test", "viewer", phone=True)
+    try:
+        page.goto(f"{base}/cases/report")
+        assert "Eve Stone" not in page.inner_text("main") and "Nobody is named" in page.inner_text("main")
+        check(page, "cases-report-viewer-phone")
     finally:
         context.close()
     from docbox_outreach.models import OutgoingMail, db

@@ -256,8 +256,8 @@ def supporter_roster():
         try:
             if action == "add":
                 member, capacity = form.get("member_id"), form.get("capacity")
-                supporters.add(int(member) if member.isdigit() else 0, int(capacity) if capacity.isdigit() else -1,
-                               _optional_date(form.get("trained_on"), "trained_on"))
+                supporters.add(int(member) if member.isdigit() else 0, int(capacity) if capacity.isdigit() else 2,
+                               _optional_date(form.get("first_trained_on"), "first_trained_on"))
                 message = "Supporter added."
             elif action == "guidelines":
                 supporters.publish_guidelines(form.get("body"))
