@@ -178,3 +178,15 @@ def test_contacts_take_only_fixed_channels_and_outcomes(roster, coordinator, fie
     with pytest.raises(ValidationProblem) as refused:
         pairings.log_contact(pairing, None, channel, outcome)
     assert list(refused.value.errors) == [field] and pairing.contacts == []
+
+
+def test_the_physicians_division_preference_orders_the_supporters(roster, coordinator):
+    eve, fay = make_supporters(roster, roster.peer1, roster.peer2)   # Nephrology, Cardiology (Cy's division)
+    refer(roster.phys)
+    pairing = open_pairing(roster.phys)
+    pairings.set_preference(coordinator, pairing, "same")
+    assert names(pairings.candidates(pairing, TODAY)) == [roster.peer2.id, roster.peer1.id]
+    pairings.set_preference(coordinator, pairing, "other")
+    assert names(pairings.candidates(pairing, TODAY)) == [roster.peer1.id, roster.peer2.id]
+    with pytest.raises(ValidationProblem):
+        pairings.set_preference(coordinator, pairing, "he prefers a woman from surgery")

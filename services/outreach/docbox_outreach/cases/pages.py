@@ -134,7 +134,7 @@ def pairing(pairing_id):
         except ValidationProblem as problem:
             db.session.rollback()
             form.merge(problem.errors or {"_form": [problem.detail]})
-            found = pairings.get(pairing_id)
+            found = pairings.for_coordinator(actor, pairing_id)   # read again, and audited again
         else:
             db.session.commit()
             flash(message, "success")
@@ -206,11 +206,11 @@ def my_pairing(pairing_id):
         except ValidationProblem as problem:
             db.session.rollback()
             form.merge(problem.errors or {"_form": [problem.detail]})
-            found = pairings.get(pairing_id)
+            found = pairings.own(current_actor(), pairing_id)   # read again, and audited again
         except Problem as problem:
             db.session.rollback()
             form.add("_form", problem.detail)
-            found = pairings.get(pairing_id)
+            found = pairings.own(current_actor(), pairing_id)   # read again, and audited again
         else:
             db.session.commit()
             flash(message, "success")
