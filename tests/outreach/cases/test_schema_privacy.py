@@ -55,8 +55,11 @@ def _schema(app):
 
 
 def _fixed_values(column: str, checks: list[str]) -> bool:
-    name = rf'"?{re.escape(column)}"?'
-    return any(re.search(rf"{name} IN \(", check) or re.search(rf"{name} LIKE '[_Q-]+'", check) for check in checks)
+    """A CHECK lists the column's values (SQLite keeps ``x IN ('a', 'b')``, PostgreSQL shows
+    ``(x)::text = ANY (ARRAY[...])``), or fixes its shape to a quarter label (``LIKE`` / ``~~``)."""
+    name = rf'\(?"?{re.escape(column)}"?\)?(::text)?'
+    return any(re.search(rf"{name} (IN \(|= ANY \(\(?ARRAY\[)", check)
+               or re.search(rf"{name} (LIKE|~~) '[_Q-]+'", check) for check in checks)
 
 
 def free_text_columns(schema) -> list[tuple[str, str]]:
