@@ -59,6 +59,12 @@ def _date(value: str) -> date | str:
         return value
 
 
+def _int(value, default: int = 0) -> int:
+    """A whole number typed in a form, or ``default`` (ids past any stored one are simply not found)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else default
+
+
 def _roster():
     return db.session.scalars(db.select(Member).where(Member.active.is_(True)).order_by(Member.name)).all()
 
@@ -73,7 +79,7 @@ def refer():
     if request.method == "POST":
         physician = form.get("physician_id")
         try:
-            receipt = referrals.refer(int(physician) if physician.isdigit() else None, form.get("trigger"),
+            receipt = referrals.refer(_int(physician) or None, form.get("trigger"),
                                       _date(form.get("referred_on")), today())
         except ValidationProblem as problem:
             db.session.rollback()
@@ -121,7 +127,7 @@ def pairing(pairing_id):
                 chosen = form.get("supporter_id")
                 if not chosen.isdigit():
                     raise ValidationProblem("Choose a supporter.", errors={"supporter_id": ["Choose a supporter."]})
-                pairings.assign(actor, found, int(chosen), today())
+                pairings.assign(actor, found, _int(chosen), today())
                 message = "Assigned. The supporter has been sent the colleague's name and the due time."
             elif action == "preference":
                 pairings.set_preference(actor, found, form.get("division_preference") or None)
@@ -168,7 +174,7 @@ def acknowledge():
     if supporter is None:
         raise Forbidden("You are not on the roster of supporters.")
     version = request.form.get("version", "")
-    supporters.acknowledge(supporter, int(version) if version.isdigit() else -1)
+    supporters.acknowledge(supporter, _int(version, -1))
     db.session.commit()
     flash("Thank you: the guidelines are acknowledged.", "success")
     return redirect(url_for("cases.mine"), 303)
@@ -256,20 +262,20 @@ def supporter_roster():
         try:
             if action == "add":
                 member, capacity = form.get("member_id"), form.get("capacity")
-                supporters.add(int(member) if member.isdigit() else 0, int(capacity) if capacity.isdigit() else 2,
+                supporters.add(_int(member), _int(capacity, 2) if capacity else 2,
                                _optional_date(form.get("first_trained_on"), "first_trained_on"))
                 message = "Supporter added."
             elif action == "guidelines":
                 supporters.publish_guidelines(form.get("body"))
                 message = "A new version of the guidelines is published; each supporter acknowledges it."
             elif action in ("training", "capacity", "rest", "wake"):
-                supporter = supporters.get(int(request.form.get("supporter_id", "0") or 0))
+                supporter = supporters.get(_int(request.form.get("supporter_id")))
                 if action == "training":
                     supporters.record_training(supporter, form.get("kind"), _optional_date(
                         form.get("trained_on"), "trained_on") or date.min, today())
                 elif action == "capacity":
                     value = form.get("capacity")
-                    supporters.change(supporter, capacity=int(value) if value.isdigit() else -1)
+                    supporters.change(supporter, capacity=_int(value, -1))
                 else:
                     supporters.change(supporter, resting=action == "rest")
                 message = "Saved."
@@ -306,7 +312,7 @@ def surveys():
         actor.require(COORDINATOR)
         try:
             if request.form.get("action") == "close":
-                found = db.session.get(SurveyRound, int(request.form.get("round_id", "0") or 0))
+                found = db.session.get(SurveyRound, _int(request.form.get("round_id")) or -1)
                 if found is None:
                     raise NotFound("No such survey round.")
                 survey.close_round(found)
