@@ -148,3 +148,13 @@ def test_the_reminder_lists_only_those_not_reached_yet(app, client, smtp, clock)
     reminder = [m for m in smtp.to("m1@example.org") if "Not reached yet" in m.text][0]
     assert reached not in reminder.text and all(name in reminder.text for name in others)
     assert reminder["Subject"] == "Doc Box outreach"
+
+
+def test_a_name_beyond_ascii_arrives_as_written(app, client, smtp):
+    with app.app_context():
+        from docbox_outreach.roster import save_member
+        save_member({"name": "Zoë Ñandú", "email": "zoe@example.org", "division": "Surgery", "leadership": False})
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    [message] = smtp.to("zoe@example.org")
+    assert "Dear Zoë Ñandú," in message.text and message["Subject"] == "Doc Box outreach"

@@ -18,7 +18,8 @@ def test_start_page_asks_a_visitor_to_sign_in(client):
 
 def test_a_page_sends_a_visitor_who_is_not_signed_in_to_the_suite_sign_in(client):
     answer = client.get("/oneonone/rounds")
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "http://127.0.0.1:5001/login?next=http%3A%2F%2Flocalhost%2Foneonone%2Frounds"
 
 
 def test_a_sessions_role_without_an_outreach_role_sees_no_outreach_page(client):

@@ -1,32 +1,31 @@
-"""Who is asking: the suite's one staff sign-in, and the outreach roles.
+"""Who is asking: the suite's one staff sign-in (:mod:`docbox_shared.staff`) and the outreach roles.
 
 Staff accounts live in the sessions service; a person signed in on the staff
-pages (or holding a staff API token) reaches these pages without a second
-password. Their *outreach role* (``coordinator``, ``mentor``, ``supporter``,
-``referrer``, ``viewer``, or none) is granted by an admin there; a sessions
-role (organizer, admin ...) gives no access to outreach data.
+pages (the suite sign-in cookie) or holding a staff API token reaches these
+pages without a second password. Their *outreach role* (``coordinator``,
+``mentor``, ``supporter``, ``referrer``, ``viewer``, or none) is granted by an
+admin there; a role in the group-sessions area (organizer, admin ...) gives
+no access to outreach data.
 
-:func:`current_staff` is the one place that asks. It forwards the bearer
-token or the suite's sign-in cookie to sessions' ``GET /api/v1/me`` and keeps
-nothing of either. Tests (and the kit's shared sign-in, once merged) replace
-the lookup through ``app.config["STAFF_LOOKUP"]``: a callable taking the
-request and returning a :class:`Staff` or None.
+:func:`require` guards a view: pages send a browser that is not signed in to
+the suite's sign-in page and back (:func:`docbox_shared.staff.sign_in_redirects`
+on every page blueprint, :func:`..web.error_pages` does it), the API answers
+401; a signed-in person without the role gets 403. Tests may replace the
+question to sessions with ``app.config["STAFF_LOOKUP"]``: a callable taking
+the request and returning a :class:`Staff` or None (tests/support/outreach.py).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass
 
-import requests
-from flask import current_app, g, redirect, request
+from flask import current_app, g, request
 
-from docbox_shared.problems import Forbidden, Problem, Unauthorized
+from docbox_shared import staff as suite
+from docbox_shared.problems import Forbidden, Unauthorized
 
-log = logging.getLogger(__name__)
-ROLES = ("coordinator", "mentor", "supporter", "referrer", "viewer")
-SIGN_IN_COOKIE = "docbox_staff"  # the sessions service's page cookie: the suite's sign-in
+ROLES = suite.OUTREACH_ROLES
 
 
 @dataclass(frozen=True)
@@ -39,65 +38,38 @@ class Staff:
         return self.outreach_role in roles
 
 
-class DependencyUnavailable(Problem):
-    status = 503
-    type = "urn:docbox:problem:dependency-unavailable"
-    title = "A service this request needs is unavailable"
-
-
-def _ask_sessions(req) -> Staff | None:
-    headers = {"Accept": "application/json", "X-Request-Id": g.get("request_id", "")}
-    cookies = {}
-    if req.headers.get("Authorization", "").startswith("Bearer "):
-        headers["Authorization"] = req.headers["Authorization"]
-    elif req.cookies.get(SIGN_IN_COOKIE):
-        cookies[SIGN_IN_COOKIE] = req.cookies[SIGN_IN_COOKIE]
-    else:
-        return None
+def _ask() -> Staff | None:
+    lookup = current_app.config.get("STAFF_LOOKUP")
+    if lookup is not None:
+        return lookup(request)
     try:
-        answer = requests.get(current_app.config["SESSIONS_URL"].rstrip("/") + "/api/v1/me", headers=headers,
-                              cookies=cookies, timeout=5)
-    except requests.RequestException:
-        log.warning("sessions service unreachable while checking a staff sign-in")
-        raise DependencyUnavailable("Sign-in cannot be checked right now; try again in a minute.",
-                                    headers={"Retry-After": "30"}) from None
-    if answer.status_code in (401, 403):
+        member = suite.current_staff()
+    except Unauthorized:
         return None
-    try:
-        me = answer.json() if answer.status_code == 200 else None
-        role = me.get("outreach_role")
-        return Staff(email=str(me["email"]).lower(), name=str(me.get("name") or ""),
-                     outreach_role=role if role in ROLES else None)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        log.warning("sessions service answered %s while checking a staff sign-in", answer.status_code)
-        raise DependencyUnavailable("Sign-in cannot be checked right now; try again in a minute.") from None
+    role = member.role("outreach")
+    return Staff(email=member.email.lower(), name="", outreach_role=role if role in ROLES else None)
 
 
 def current_staff() -> Staff | None:
-    """The signed-in staff member (once per request), or None."""
+    """The signed-in staff member (asked once per request), or None; 503 when sessions cannot say."""
     if "outreach_staff" not in g:
-        lookup = current_app.config.get("STAFF_LOOKUP") or _ask_sessions
-        g.outreach_staff = lookup(request)
+        g.outreach_staff = _ask()
     return g.outreach_staff
 
 
 def sign_in_url() -> str:
-    return current_app.config["SESSIONS_URL"].rstrip("/") + "/login"
+    return suite.login_url()
 
 
 def require(*roles: str, page: bool = True):
-    """A view for staff holding one of the outreach ``roles``.
-
-    Pages send a visitor who is not signed in to the suite's sign-in page;
-    the API answers 401. Anyone signed in without the role gets 403.
-    """
+    """A view for staff holding one of the outreach ``roles`` (see the module docstring)."""
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             staff = current_staff()
             if staff is None:
                 if page:
-                    return redirect(sign_in_url())
+                    raise suite.SignInRequired("Sign in with your staff account.")
                 raise Unauthorized("Sign in, or send a staff API token: Authorization: Bearer <token>.")
             if not staff.can(*roles):
                 raise Forbidden("Your account has no outreach role for this page: ask an admin.")

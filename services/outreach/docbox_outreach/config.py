@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from docbox_shared.mail import SMTP_SETTINGS
 from docbox_shared.settings import COMMON, Setting, as_bool, as_list, at_least
+from docbox_shared.staff import SETTINGS as STAFF_SETTINGS
 
 from .domain.vocabulary import DEFAULT_FIRST_CONTACT_HOURS, FIRST_CONTACT_HOURS
 
@@ -51,8 +52,7 @@ SETTINGS = COMMON + [
             "SQLAlchemy URL of the outreach database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_OUTREACH_URL", "PUBLIC_URL", "http://127.0.0.1:5004",
             "Public base URL of this service, used in the links of its mail (https in production).", public_url=True),
-    Setting("DOCBOX_SESSIONS_URL", "SESSIONS_URL", "http://127.0.0.1:5001",
-            "Base URL of the sessions service, asked `GET /api/v1/me` who a staff member is (one sign-in for the suite)."),
+    *STAFF_SETTINGS,
     Setting("DOCBOX_OUTREACH_SECRET_KEYS", "SECRET_KEYS", ["dev-outreach-key-not-for-production"],
             "Keys (newest first, comma-separated) deriving the outreach page cookie's key; an older key still "
             "opens forms signed with it, so a key can be rotated.", as_list, secret=True),

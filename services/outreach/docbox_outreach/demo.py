@@ -12,6 +12,7 @@ from .roster import import_roster
 FIRST = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Iris", "Jon", "Kemi", "Luis", "Mei",
          "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
 LAST = ["Abbott", "Baker", "Chen", "Diaz", "Evans"]
+DEMO_MENTOR = "mentor@docbox.example"
 DIVISIONS = ["Cardiology", "Nephrology", "Oncology", "Pulmonology", "Gastroenterology"]
 
 
@@ -31,7 +32,9 @@ def roster_csv(n: int = 100, seed: int = 1) -> tuple[str, list[str]]:
         boss = heads[division] if rng.random() < 0.9 else ""
         lines.append(f"{names[i]},{emails[i]},{division},{boss},")
     staff = [e for i, e in enumerate(emails) if i > len(DIVISIONS)]
-    mentors = rng.sample(staff, 10)
+    # The demo's mentor account of the staff pages (sessions' seed-demo) is on the roster as one of them.
+    lines[-1] = f"Morgan Mentor,{DEMO_MENTOR},{DIVISIONS[0]},{heads[DIVISIONS[0]]},"
+    mentors = [DEMO_MENTOR, *rng.sample(staff[:-1], 9)]
     return "\n".join(lines) + "\n", mentors
 
 

@@ -149,6 +149,8 @@ def swap(round_: Round, mentee_a: int, mentee_b: int) -> None:
         raise Conflict("This round is closed: its assignments are frozen.")
     rows = {a.mentee_id: a for a in db.session.scalars(
         select(Assignment).where(Assignment.round_id == round_.id, Assignment.mentee_id.in_((mentee_a, mentee_b))))}
+    if len(rows) < 2:
+        raise ValidationProblem("Both must be mentees of this round.", errors={"mentees": ["not both in the round"]})
     reports_to, _ = _reports_to()
     try:
         new = rules.swap({m: a.mentor_id for m, a in rows.items()}, mentee_a, mentee_b, reports_to)

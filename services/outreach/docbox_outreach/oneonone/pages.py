@@ -4,8 +4,7 @@ and the mentor's own list (mentors, phone-sized)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from docbox_shared.inputs import parse_day
 from docbox_shared.pages import FormState
@@ -98,9 +97,8 @@ def round_page(round_id: int):
         view = reports.coordinator_report(round_)
         audit_read(staff.email, "oneonone", "round", round_.id)
         db.session.commit()
-        assignments = _assignments(round_) if round_.is_open else []
         return render_template("oneonone/round.html", round=round_, view=view, rows=reports.coordinator_rows(
-            view.report), assignments=assignments, chart=_chart(view.report.reached_by_day))
+            view.report), changes_asked=_changes_asked(round_), chart=_chart(view.report.reached_by_day))
     release = reports.viewer_report(round_)
     return render_template("oneonone/round_viewer.html", round=round_, release=release,
                            rows=reports.viewer_rows(release) if release else [], min_cell=_min_cell())
@@ -111,14 +109,9 @@ def _min_cell() -> int:
     return current_app.config["MIN_CELL"]
 
 
-def _assignments(round_: Round) -> list:
-    """The round's pairs with names, in one query (the swap form lists them)."""
-    mentee, mentor = aliased(Member), aliased(Member)
-    return db.session.execute(
-        select(Assignment.mentee_id, mentee.name.label("mentee"), mentor.name.label("mentor"),
-               Assignment.change_requested)
-        .join(mentee, mentee.id == Assignment.mentee_id).join(mentor, mentor.id == Assignment.mentor_id)
-        .where(Assignment.round_id == round_.id).order_by(mentor.name, mentee.name)).all()
+def _changes_asked(round_: Round) -> int:
+    return db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.change_requested))
 
 
 def _chart(cumulative) -> dict:
@@ -152,10 +145,13 @@ def round_csv(round_id: int):
 @require("coordinator")
 def swap(round_id: int):
     round_ = ops.get_round(round_id)
-    a, b = request.form.get("a", ""), request.form.get("b", "")
-    if not (a.isdigit() and b.isdigit()):
-        raise ValidationProblem("Choose two mentees to swap.")
-    ops.swap(round_, int(a), int(b))
+    ids = []
+    for field in ("a", "b"):
+        member = ops.member_for(request.form.get(field, "").strip())
+        if member is None:
+            raise ValidationProblem("Enter the work emails of two mentees of this round.")
+        ids.append(member.id)
+    ops.swap(round_, *ids)
     flash("The two mentees exchanged mentors.", "success")
     return redirect(url_for("oneonone.round_page", round_id=round_.id))
 

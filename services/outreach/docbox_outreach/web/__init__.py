@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, g, render_template, request, url_for
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
+from docbox_shared.staff import sign_in_redirects
 
 from ..access import current_staff, sign_in_url
 from ..models import db
@@ -23,8 +24,11 @@ bp = Blueprint("outreach", __name__, template_folder="templates")
 
 
 def error_pages(blueprint: Blueprint):
-    """Errors in ``blueprint``'s views as pages in the outreach layout; returns the page maker."""
-    return shared_error_pages(blueprint, db, LAYOUT, ("Go to the outreach start page", "outreach.home"))
+    """Errors in ``blueprint``'s views as pages in the outreach layout, and a browser that is not signed in
+    sent to the suite's sign-in page and back; returns the page maker."""
+    page = shared_error_pages(blueprint, db, LAYOUT, ("Go to the outreach start page", "outreach.home"))
+    sign_in_redirects(blueprint)  # registered after: the more specific handler wins over the Problem one
+    return page
 
 
 error_pages(bp)
