@@ -35,3 +35,17 @@ def current_actor() -> Actor:
         raise Unauthorized("Sign in, or send a staff API token: Authorization: Bearer <token>.")
     return Actor(email=staff.email, role=staff.outreach_role or "",
                  is_admin=bool(getattr(staff, "admin", False) or getattr(staff, "role", None) == ADMIN))
+
+
+def require_admin(page: bool = False) -> str:
+    """The email of the calling admin (the group-sessions area's ``admin`` role, asked of the suite's
+    sign-in); 401/403 otherwise. Admins see the audit of reads and nothing else of the program."""
+    from flask import current_app
+
+    from docbox_shared import staff as suite
+    if current_app.config.get("STAFF_LOOKUP") is not None:   # tests name the caller
+        actor = current_actor()
+        actor.require(ADMIN)
+        return actor.email
+    member = (suite.page_staff if page else suite.current_staff)("sessions", ["admin"])
+    return member.email

@@ -31,7 +31,7 @@ from docbox_shared.inputs import Whole
 
 from ..domain.vocabulary import Channel, ClosingReason, ContactOutcome, DivisionPreference, Trigger
 from . import pairings, referrals, reports, supporters, survey
-from .access import ADMIN, COORDINATOR, REFERRER, SUPPORTER, VIEWER, current_actor
+from .access import COORDINATOR, REFERRER, SUPPORTER, VIEWER, current_actor, require_admin
 from .host import ReadAudit, db
 from .models import SURVEY_ITEMS, SurveyRound
 
@@ -438,7 +438,7 @@ def report():
 @blp.route("/audit", methods=["GET"])
 def audit():
     """Every read of a pairing: who, when, which (admins only)."""
-    current_actor().require(ADMIN)
+    require_admin()
     rows = db.session.scalars(db.select(ReadAudit).where(ReadAudit.program == "cases")
                               .order_by(ReadAudit.read_at.desc(), ReadAudit.id.desc()).limit(1000))
     return {"reads": [{"at": r.read_at.isoformat(), "staff": r.staff_email, "page": r.page, "pairing_id": r.subject_id}

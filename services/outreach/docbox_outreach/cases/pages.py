@@ -19,7 +19,7 @@ from ..access import require
 from ..domain.vocabulary import Channel, ClosingReason, ContactOutcome, DivisionPreference, Trigger
 from ..web import error_pages
 from . import pairings, referrals, reports, supporters, survey
-from .access import ADMIN, COORDINATOR, REFERRER, SUPPORTER, VIEWER, current_actor
+from .access import COORDINATOR, REFERRER, SUPPORTER, VIEWER, current_actor, require_admin
 from .api import today
 from .host import Member, ReadAudit, db
 from .models import SURVEY_ITEMS, Status, SurveyRound
@@ -362,7 +362,7 @@ def report_csv():
 
 @bp.get("/audit")
 def audit():
-    current_actor().require(ADMIN)
+    require_admin(page=True)
     rows = db.session.scalars(db.select(ReadAudit).where(ReadAudit.program == "cases")
                               .order_by(ReadAudit.read_at.desc(), ReadAudit.id.desc()).limit(500)).all()
     return render_template("cases/audit.html", rows=rows)
