@@ -5,8 +5,8 @@ one who has not acknowledged the latest guidelines), the guidelines in two
 versions, a year of closed pairings (the older ones already reduced to their
 de-identified rows), pairings open in every stage (waiting, assigned, active,
 overdue, with a re-offer date) and a closed survey round with enough answers
-to show. The first supporter is ``DEMO_SUPPORTER`` (sign in with that address
-and the ``supporter`` outreach role to see the phone pages).
+to show. The first supporter is ``DEMO_SUPPORTER``, added to the roster: the
+staff account sessions' demo seeds with the ``supporter`` outreach role.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .access import Actor
 from .host import Member, db
 from .models import Contact, Pairing, Status, Summary, SurveyAnswer, SurveyRound, Training, TrainingKind
 
+DEMO_SUPPORTER = "supporter@docbox.example"
 GUIDELINES = [
     "Reach out within the window the coordinator set, by the work contact given.\n\n"
     "Offer support, not advice about the case: you are a colleague, not a lawyer or a reviewer.",
@@ -43,7 +44,10 @@ def seed() -> str:
     zone = current_app.config["OUTREACH_TIMEZONE"]
     today = now.astimezone(zone).date()
     members = list(db.session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)))
-    pool = members[30:36]
+    sasha = Member(name="Sasha Supporter", email=DEMO_SUPPORTER, division="Oncology", reports_to=None)
+    db.session.add(sasha)
+    db.session.flush()
+    pool = [sasha, *members[30:35]]
     made = []
     for index, member in enumerate(pool):
         trained = today - timedelta(days=400 if index == 4 else 60 + 20 * index)
