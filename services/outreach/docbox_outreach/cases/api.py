@@ -72,6 +72,159 @@ RECEIPT_DETAIL = ("Received. The program's coordinator takes it from here; Doc B
                   "what happens next.")
 
 
+# --- what the routes answer (documented, and dumped through these: nothing else leaves) -------------------
+
+def _n(field):
+    return field(allow_none=True)
+
+
+class PhysicianOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    division = fields.String()
+
+
+class ReferralOut(Schema):
+    trigger = fields.String()
+    referred_on = fields.String()
+
+
+class ContactOut(Schema):
+    at = fields.String()
+    channel = fields.String()
+    outcome = fields.String()
+
+
+class CandidateOut(Schema):
+    supporter_id = fields.Integer()
+    name = fields.String()
+    division = fields.String()
+    open = fields.Integer()
+    capacity = fields.Integer()
+    training_expires_on = _n(fields.String)
+    division_matches = _n(fields.Boolean)
+    eligible = fields.Boolean()
+    not_eligible = fields.List(fields.String())
+
+
+class PairingOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    physician = fields.Nested(PhysicianOut)
+    trigger = fields.String()
+    referrals = fields.List(fields.Nested(ReferralOut))
+    referred_at = fields.String()
+    division_preference = _n(fields.String)
+    supporter_id = _n(fields.Integer)
+    assigned_at = _n(fields.String)
+    due_at = _n(fields.String)
+    attested = fields.Boolean()
+    first_contact_at = _n(fields.String)
+    overdue = fields.Boolean()
+    escalated = fields.Boolean()
+    reoffer_on = _n(fields.String)
+    contacts = fields.List(fields.Nested(ContactOut))
+    candidates = fields.List(fields.Nested(CandidateOut))
+
+
+class PairingsOut(Schema):
+    pairings = fields.List(fields.Nested(PairingOut))
+
+
+class MineOut(PairingsOut):
+    supporter_id = _n(fields.Integer)
+
+
+class StatusOut(Schema):
+    status = fields.String()
+
+
+class TrainingOut(Schema):
+    kind = fields.String()
+    trained_on = fields.String()
+
+
+class SupporterOut(Schema):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    name = fields.String()
+    division = fields.String()
+    capacity = fields.Integer()
+    open = fields.Integer()
+    resting = fields.Boolean()
+    trainings = fields.List(fields.Nested(TrainingOut))
+    training_current = fields.Boolean()
+    training_expires_on = _n(fields.String)
+
+
+class SupportersOut(Schema):
+    supporters = fields.List(fields.Nested(SupporterOut))
+
+
+class GuidelineOut(Schema):
+    version = _n(fields.Integer)
+    body = _n(fields.String)
+    published_at = _n(fields.String)
+
+
+class AcknowledgedOut(Schema):
+    version = fields.Integer()
+    acknowledged = fields.Boolean()
+
+
+class RoundOut(Schema):
+    id = fields.Integer()
+    period_start = fields.String()
+    period_end = fields.String()
+    closed = fields.Boolean()
+    results_shown = fields.Boolean()
+    links_sent = fields.Integer()
+    answers = fields.Integer()
+    valuable = fields.Integer()
+    recommend = fields.Integer()
+    item_means = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+
+
+class RoundsOut(Schema):
+    rounds = fields.List(fields.Nested(RoundOut))
+
+
+class QuarterOut(Schema):
+    quarter = fields.String()
+    referred = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    rates = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+
+
+class LoadOut(Schema):
+    name = fields.String()
+    open = fields.Integer()
+    capacity = fields.Integer()
+    training_current = fields.Boolean()
+    resting = fields.Boolean()
+
+
+class ReportOut(Schema):
+    quarters = fields.List(fields.Nested(QuarterOut))
+    median_hours_to_first_contact = _n(fields.Float)
+    contacts_per_accepted_pairing = _n(fields.Float)
+    supporters = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    supporter_load = fields.List(fields.Nested(LoadOut))
+    surveys = fields.List(fields.Nested(RoundOut))
+
+
+class ReadOut(Schema):
+    at = fields.String()
+    staff = fields.String()
+    page = fields.String()
+    pairing_id = _n(fields.Integer)
+
+
+class ReadsOut(Schema):
+    reads = fields.List(fields.Nested(ReadOut))
+
+
 @blp.route("/referrals")
 class Referrals(MethodView):
     @blp.arguments(ReferralIn)
@@ -112,6 +265,7 @@ def pairing_json(p, candidates=None) -> dict:
 
 @blp.route("/pairings")
 class Queue(MethodView):
+    @blp.response(200, PairingsOut)
     def get(self):
         """Every open pairing, waiting ones first (coordinator; each one shown is an audited read)."""
         rows = pairings.queue(current_actor())
@@ -121,6 +275,7 @@ class Queue(MethodView):
 
 @blp.route("/pairings/<int:pairing_id>")
 class OnePairing(MethodView):
+    @blp.response(200, PairingOut)
     def get(self, pairing_id):
         """One pairing with every supporter ranked for it (coordinator; audited)."""
         pairing = pairings.for_coordinator(current_actor(), pairing_id)
@@ -168,6 +323,7 @@ def _own(pairing_id):
 
 @blp.route("/pairings/<int:pairing_id>/assign", methods=["POST"])
 @blp.arguments(AssignIn)
+@blp.response(200, PairingOut)
 def assign(data, pairing_id):
     """Match a supporter (coordinator): the first contact's due time starts; the supporter gets one mail."""
     pairing = _coordinated(pairing_id)
@@ -178,6 +334,7 @@ def assign(data, pairing_id):
 
 @blp.route("/pairings/<int:pairing_id>/preference", methods=["POST"])
 @blp.arguments(PreferenceIn)
+@blp.response(200, PairingOut)
 def preference(data, pairing_id):
     """The physician's wish about their supporter's division, where known (coordinator)."""
     pairing = _coordinated(pairing_id)
@@ -188,6 +345,7 @@ def preference(data, pairing_id):
 
 @blp.route("/pairings/<int:pairing_id>/close", methods=["POST"])
 @blp.arguments(CloseIn)
+@blp.response(200, PairingOut)
 def close(data, pairing_id):
     """Close with a reason code (the coordinator, or the pairing's supporter)."""
     actor = current_actor()
@@ -198,6 +356,7 @@ def close(data, pairing_id):
 
 
 @blp.route("/mine", methods=["GET"])
+@blp.response(200, MineOut)
 def mine():
     """The signed-in supporter's open pairings (audited)."""
     supporter, rows = pairings.of_supporter(current_actor())
@@ -207,6 +366,7 @@ def mine():
 
 @blp.route("/pairings/<int:pairing_id>/attest", methods=["POST"])
 @blp.arguments(AttestIn)
+@blp.response(200, PairingOut)
 def attest(data, pairing_id):
     """Take the pairing: not involved in the case, not reviewing it, not in the physician's reporting line."""
     pairing = _own(pairing_id)
@@ -216,6 +376,7 @@ def attest(data, pairing_id):
 
 
 @blp.route("/pairings/<int:pairing_id>/refuse", methods=["POST"])
+@blp.response(200, StatusOut)
 def refuse(pairing_id):
     """Do not take the pairing (no reason asked): it goes back to the coordinator's queue."""
     pairing = _own(pairing_id)
@@ -226,16 +387,18 @@ def refuse(pairing_id):
 
 @blp.route("/pairings/<int:pairing_id>/contacts", methods=["POST"])
 @blp.arguments(ContactIn)
+@blp.response(201, PairingOut)
 def contact(data, pairing_id):
     """Log a contact: a time (default now), a channel and an outcome. There is no field for anything else."""
     pairing = _own(pairing_id)
     pairings.log_contact(pairing, data["contacted_at"], data["channel"], data["outcome"], data["reoffer_on"])
     db.session.commit()
-    return pairing_json(pairing), 201
+    return pairing_json(pairing)
 
 
 @blp.route("/pairings/<int:pairing_id>/reoffer", methods=["POST"])
 @blp.arguments(ReofferIn)
+@blp.response(200, PairingOut)
 def reoffer(data, pairing_id):
     """Set (or clear) the date to offer support again after a decline or a deferral."""
     pairing = _own(pairing_id)
@@ -272,6 +435,7 @@ def supporter_json(s, loads=None) -> dict:
 
 @blp.route("/supporters")
 class Supporters(MethodView):
+    @blp.response(200, SupportersOut)
     def get(self):
         """The roster of supporters (coordinator)."""
         current_actor().require(COORDINATOR)
@@ -279,7 +443,7 @@ class Supporters(MethodView):
         return {"supporters": [supporter_json(s, loads) for s in supporters.roster()]}
 
     @blp.arguments(SupporterIn)
-    @blp.response(201)
+    @blp.response(201, SupporterOut)
     def post(self, data):
         """Add a member of the roster as a supporter (coordinator)."""
         current_actor().require(COORDINATOR)
@@ -290,6 +454,7 @@ class Supporters(MethodView):
 
 @blp.route("/supporters/<int:supporter_id>", methods=["PATCH"])
 @blp.arguments(SupporterChange)
+@blp.response(200, SupporterOut)
 def change_supporter(data, supporter_id):
     """Change a supporter's capacity, or let them rest (coordinator)."""
     current_actor().require(COORDINATOR)
@@ -301,13 +466,14 @@ def change_supporter(data, supporter_id):
 
 @blp.route("/supporters/<int:supporter_id>/trainings", methods=["POST"])
 @blp.arguments(TrainingIn)
+@blp.response(201, SupporterOut)
 def add_training(data, supporter_id):
     """Record a training or refresher (coordinator)."""
     current_actor().require(COORDINATOR)
     supporter = supporters.get(supporter_id)
     supporters.record_training(supporter, data["kind"], data["trained_on"], today())
     db.session.commit()
-    return supporter_json(supporter), 201
+    return supporter_json(supporter)
 
 
 class GuidelinesIn(Strict):
@@ -316,6 +482,7 @@ class GuidelinesIn(Strict):
 
 @blp.route("/guidelines")
 class Guidelines(MethodView):
+    @blp.response(200, GuidelineOut)
     def get(self):
         """The latest guidelines (coordinator, supporter)."""
         current_actor().require(COORDINATOR, SUPPORTER)
@@ -324,7 +491,7 @@ class Guidelines(MethodView):
                 "published_at": latest and latest.published_at.isoformat()}
 
     @blp.arguments(GuidelinesIn)
-    @blp.response(201)
+    @blp.response(201, GuidelineOut)
     def post(self, data):
         """Publish a new version; every supporter acknowledges it before new pairings (coordinator)."""
         current_actor().require(COORDINATOR)
@@ -334,6 +501,7 @@ class Guidelines(MethodView):
 
 
 @blp.route("/guidelines/<int:version>/acknowledge", methods=["POST"])
+@blp.response(200, AcknowledgedOut)
 def acknowledge(version):
     """The signed-in supporter read and accepts this version."""
     actor = current_actor()
@@ -367,6 +535,7 @@ def round_json(r, exact: bool = True) -> dict:
 
 @blp.route("/survey-rounds")
 class SurveyRounds(MethodView):
+    @blp.response(200, RoundsOut)
     def get(self):
         """Survey rounds, with results once at least K answers exist (coordinator, viewer)."""
         actor = current_actor()
@@ -374,7 +543,7 @@ class SurveyRounds(MethodView):
         return {"rounds": [round_json(r, actor.role == COORDINATOR) for r in survey.rounds()]}
 
     @blp.arguments(RoundIn)
-    @blp.response(201)
+    @blp.response(201, RoundOut)
     def post(self, data):
         """Open a round: each physician who accepted support in the period gets a single-use link (coordinator)."""
         current_actor().require(COORDINATOR)
@@ -384,6 +553,7 @@ class SurveyRounds(MethodView):
 
 
 @blp.route("/survey-rounds/<int:round_id>/close", methods=["POST"])
+@blp.response(200, RoundOut)
 def close_round(round_id):
     """No more answers: unused links stop working (coordinator)."""
     current_actor().require(COORDINATOR)
@@ -405,6 +575,7 @@ class AnswerIn(Strict):
 
 @survey_blp.route("/<token>", methods=["POST"])
 @survey_blp.arguments(AnswerIn)
+@survey_blp.response(201, StatusOut)
 def answer(data, token):
     """Answer once; the answer is stored without any link to you, this link or the time."""
     survey.answer(token, data["valuable"], data["recommend"], data["items"])
@@ -427,6 +598,7 @@ def report_json(report, exact: bool) -> dict:
 
 
 @blp.route("/report", methods=["GET"])
+@blp.response(200, ReportOut)
 def report():
     """The program's numbers: exact for the coordinator; for viewers ended quarters, small counts withheld (null)."""
     actor = current_actor()
@@ -436,6 +608,7 @@ def report():
 
 
 @blp.route("/audit", methods=["GET"])
+@blp.response(200, ReadsOut)
 def audit():
     """Every read of a pairing: who, when, which (admins only)."""
     require_admin()
