@@ -189,3 +189,33 @@ def test_a_referral_with_anything_more_or_anything_wrong_is_refused_and_writes_n
     with client.application.app_context():
         from docbox_outreach.cases.models import Pairing
         assert db.session.scalars(select(Pairing)).all() == []
+
+
+def test_a_survey_round_through_the_api_and_viewers_never_see_how_many_links_went_out(app, client, people, clock):
+    supporter_id = setup_supporter(client, people)
+    post(client, "/referrals", REFERRER, {"physician_id": people.phys.id, "trigger": "other", "referred_on": "2026-03-01"})
+    pid = the_pairing(client)["id"]
+    post(client, f"/pairings/{pid}/assign", COORD, {"supporter_id": supporter_id})
+    post(client, f"/pairings/{pid}/attest", EVE, dict.fromkeys(("not_involved", "not_reviewing",
+                                                                 "not_in_reporting_line"), True))
+    post(client, f"/pairings/{pid}/contacts", EVE, {"channel": "video", "outcome": "accepted"})
+    clock.advance(days=40)
+    opened = post(client, "/survey-rounds", COORD, {"period_start": "2026-03-01", "period_end": "2026-03-31"})
+    assert opened.status_code == 201 and opened.json["links_sent"] == 1 and opened.json["results_shown"] is False
+    assert post(client, "/survey-rounds", VIEWER, {"period_start": "2026-03-01",
+                                                   "period_end": "2026-03-31"}).status_code == 403
+    with app.app_context():
+        [row] = db.session.scalars(select(OutgoingMail).where(OutgoingMail.key.like("case:survey:%"))).all()
+        token = message_from_bytes(row.body, policy=policy.default).get_body(("plain",)).get_content() \
+            .split("/cases/survey/")[1].split()[0]
+    answered = client.post(f"/api/v1/cases/survey/{token}", json={"valuable": True, "recommend": True,
+                                                                  "items": {"safe": 5}})
+    assert answered.status_code == 201
+    again = client.post(f"/api/v1/cases/survey/{token}", json={"valuable": False, "recommend": False})
+    assert again.status_code == 404 and again.headers["Content-Type"] == "application/problem+json"
+    viewer = client.get("/api/v1/cases/survey-rounds", headers=VIEWER).json["rounds"][0]
+    assert "links_sent" not in viewer and "answers" not in viewer and viewer["results_shown"] is False
+    coordinator = client.get("/api/v1/cases/survey-rounds", headers=COORD).json["rounds"][0]
+    assert (coordinator["links_sent"], coordinator["answers"]) == (1, 1)
+    closed = post(client, f"/survey-rounds/{coordinator['id']}/close", COORD)
+    assert closed.status_code == 200 and closed.json["closed"] is True
