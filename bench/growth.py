@@ -82,16 +82,16 @@ def fill(app, count: int, program_id: str) -> None:
             day = start_local.replace(month=6).date()
             start = datetime(2027, 6, 28, 15, tzinfo=UTC)
             state["exceptions"] = [{"date": day, "start": start, "end": start + timedelta(minutes=90)}]
-            moved.append(dict(series_id=state["id"], date=day, status="scheduled", start_dt=start,
-                              end_dt=start + timedelta(minutes=90), updated_dt=at))
+            moved.append(dict(series_id=state["id"], date=day, status="scheduled", start_at=start,
+                              end_at=start + timedelta(minutes=90), updated_at=at))
             counts += [dict(occurrence_id=f"{state['id']}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
-                            in_person=i % 7, virtual=None, recorded_dt=at) for m in range(12 * YEARS)]
+                            in_person=i % 7, virtual=None, recorded_at=at) for m in range(12 * YEARS)]
         span_start, span_end = series_span(state)
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
-                         capacity=None, version=1, created_dt=at, updated_dt=at, start_local=start_local,
+                         capacity=None, version=1, created_at=at, updated_at=at, start_local=start_local,
                          duration_minutes=90, rrule=state["rrule"], continues_series_id=None,
-                         span_start_dt=span_start, span_end_dt=span_end))
+                         span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
         for table, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts)):
             for lo in range(0, len(values), 1000):

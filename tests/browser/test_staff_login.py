@@ -186,7 +186,7 @@ def test_deactivating_a_staff_member_signs_out_every_browser_and_revokes_their_t
     with app.app_context():
         from docbox_sessions.models import ApiToken, Staff, db
         member = db.session.scalar(sa.select(Staff).where(Staff.email == staff["organizer"]))
-        assert all(t.revoked_dt for t in db.session.scalars(sa.select(ApiToken).where(ApiToken.staff_id == member.id)))
+        assert all(t.revoked_at for t in db.session.scalars(sa.select(ApiToken).where(ApiToken.staff_id == member.id)))
 
 
 def test_a_new_password_kills_a_copied_cookie_too(app, client, staff):

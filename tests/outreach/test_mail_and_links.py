@@ -158,3 +158,35 @@ def test_a_name_beyond_ascii_arrives_as_written(app, client, smtp):
     _send(app)
     [message] = smtp.to("zoe@example.org")
     assert "Dear Zoë Ñandú," in message.text and message["Subject"] == "Doc Box outreach"
+
+
+def test_a_members_link_dies_when_they_are_marked_as_left(app, client, smtp):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f4@example.org")
+    assert client.get(f"/oneonone/link/{token}").status_code == 200
+    with app.app_context():
+        member_id = db.session.scalar(select(Member.id).where(Member.email == "f4@example.org"))
+    client.post(f"/roster/{member_id}/status", data={"active": "0"}, headers=COORDINATOR)
+    assert client.get(f"/oneonone/link/{token}").status_code == 404
+    assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 404
+
+
+def test_no_log_line_holds_an_email_address_a_name_or_a_link_token(app, client, smtp, caplog):
+    from docbox_shared.frame import JsonFormatter
+
+    caplog.set_level("DEBUG")
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f1@example.org")
+    client.get(f"/oneonone/link/{token}")
+    client.post(f"/oneonone/link/{token}", data={"action": "this_round"})
+    client.get("/oneonone/link/" + "B" * 43)
+    client.get("/oneonone/rounds/1", headers=COORDINATOR)
+    client.get("/oneonone/mine", headers=as_staff("m1@example.org"))
+    formatter = JsonFormatter()
+    # Every line Doc Box writes (the test's SMTP server logs what it receives: it is not Doc Box).
+    lines = "\n".join(formatter.format(record) for record in caplog.records if record.name != "mail.log")
+    assert "/oneonone/link/<token>" in lines  # the access log names the route
+    assert token not in lines and "B" * 43 not in lines
+    assert "@example.org" not in lines and "Fellow" not in lines

@@ -43,4 +43,5 @@ def test_the_demo_seed_is_a_roster_of_100_ten_mentors_and_an_open_round_half_rea
     page = client.get("/oneonone/rounds/1", headers=as_staff("coordinator@example.org")).text
     assert '<th scope="row">Assigned</th><td>100</td>' in page and '<th scope="row">Reached</th><td>50</td>' in page
     assert page.count("<tr><td>") >= 10  # ten mentors' rows
+    assert "50 by day 6" in page  # the chart of an open round stops at today
     assert "open" in page

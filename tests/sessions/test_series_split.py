@@ -13,7 +13,7 @@ from .test_calendar_api import new_series, occurrences
 
 def exceptions_of(app, series_id: str) -> dict:
     """``date -> {column: value}`` of a series' exceptions, every mapped column but the series and the stamp."""
-    columns = [c.key for c in inspect(SeriesException).column_attrs if c.key not in ("series_id", "updated_dt")]
+    columns = [c.key for c in inspect(SeriesException).column_attrs if c.key not in ("series_id", "updated_at")]
     with app.app_context():
         rows = db.session.scalars(select(SeriesException).where(SeriesException.series_id == series_id))
         return {x.date: {c: getattr(x, c) for c in columns} for x in rows}

@@ -75,7 +75,7 @@ def test_staff_signs_in_through_the_institution_and_returns_to_the_page_asked_fo
     assert "Signed in as organizer@example.org" in client.get("/month").text
     with app.app_context():
         member = db.session.scalar(sa.select(Staff).where(Staff.email == "organizer@example.org"))
-        assert member.last_login_dt is not None
+        assert member.last_login_at is not None
 
 
 def test_an_id_token_meant_for_another_application_is_refused(make_app):

@@ -209,7 +209,7 @@ def test_tokens_are_created_shown_once_listed_with_their_use_and_revoked(app, ad
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with app.app_context():
         row = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "nightly export"))
-        assert row.last_used_dt == clock()
+        assert row.last_used_at == clock()
         token_id = row.id
     assert post(admin, f"{url}/tokens/{token_id}/revoke", page=url).status_code == 302
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

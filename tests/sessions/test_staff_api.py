@@ -46,6 +46,8 @@ def test_tokens_are_created_once_listed_by_name_and_use_and_revoked(api, client,
     viewer = _id(api, "viewer@example.org")
     created = api("admin").post(f"/api/v1/staff/{viewer}/tokens", json={"name": "dashboard"})
     assert created.status_code == 201 and created.json["token"].startswith("dbx_")
+    # The creation answer describes the token as the list does (it once lacked created_at).
+    assert created.json["created_at"] == "2027-01-15T12:00:00+00:00" and created.json["name"] == "dashboard"
     clock.advance(minutes=2)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {created.json['token']}"}).status_code == 200
     listed = api("admin").get(f"/api/v1/staff/{viewer}/tokens").json

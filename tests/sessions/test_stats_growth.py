@@ -28,19 +28,19 @@ def fill(app, program_id: str) -> tuple[str, str]:
         span_start, span_end = series_span(state)
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="", format="hybrid",
                          location="Room 4", video_url="https://meet.example.org/c", timezone=state["timezone"],
-                         capacity=None, version=1, created_dt=AT, updated_dt=AT, start_local=state["start_local"],
+                         capacity=None, version=1, created_at=AT, updated_at=AT, start_local=state["start_local"],
                          duration_minutes=60, rrule=state["rrule"], continues_series_id=None,
-                         span_start_dt=span_start, span_end_dt=span_end))
+                         span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
         db.session.execute(insert(Series), rows)
         start = datetime(2027, 2, 26, 14, tzinfo=UTC)
         db.session.execute(insert(SeriesException), [dict(series_id=rows[1]["id"], date=datetime(2027, 6, 1).date(),
-                                                          status="scheduled", start_dt=start, end_dt=start + timedelta(hours=1),
-                                                          updated_dt=AT)])
+                                                          status="scheduled", start_at=start, end_at=start + timedelta(hours=1),
+                                                          updated_at=AT)])
         db.session.execute(insert(AttendanceCount), [
-            dict(occurrence_id=f"{rows[0]['id']}_20270105", in_person=3, virtual=4, recorded_dt=AT),
-            dict(occurrence_id=f"{rows[0]['id']}_20270301", in_person=2, virtual=0, recorded_dt=AT),
-            dict(occurrence_id=f"{rows[1]['id']}_20270601", in_person=5, virtual=1, recorded_dt=AT)])
+            dict(occurrence_id=f"{rows[0]['id']}_20270105", in_person=3, virtual=4, recorded_at=AT),
+            dict(occurrence_id=f"{rows[0]['id']}_20270301", in_person=2, virtual=0, recorded_at=AT),
+            dict(occurrence_id=f"{rows[1]['id']}_20270601", in_person=5, virtual=1, recorded_at=AT)])
         db.session.commit()
     return rows[0]["id"], rows[1]["id"]
 

@@ -101,7 +101,7 @@ def subject_for(program: dict, start: datetime) -> str:
 def shown(record: OccurrenceRecord) -> Shown:
     entry = db.session.get(Entry, (record.entry_kind, record.entry_id))
     state = entry.state
-    start = aware(record.start_dt)
+    start = aware(record.start_at)
     match = [o for o in recurrence.expand(entry.kind, state, start - timedelta(days=1), start + timedelta(days=1))
              if o.id == record.live_id]
     tz = recurrence.zone(state["timezone"])
@@ -111,7 +111,7 @@ def shown(record: OccurrenceRecord) -> Shown:
     elif record.announced:  # gone from the series: show what was announced
         start, end, location, video = _place(record.announced, tz)
     else:
-        start, end = start.astimezone(tz), aware(record.end_dt).astimezone(tz)
+        start, end = start.astimezone(tz), aware(record.end_at).astimezone(tz)
         location, video = state.get("location"), state.get("video_url")
     program = program_state(record.program_id)
     result = Shown(occurrence_id=record.occurrence_id, entry_kind=entry.kind, entry_id=entry.entry_id,
@@ -322,8 +322,8 @@ def digest_occurrences(sub: Subscriber, now: datetime) -> list[Shown]:
     open_ids = [pid for pid in sub.program_ids if program_state(pid).get("open")]  # closed: left out
     records = db.session.scalars(select(OccurrenceRecord).where(
         OccurrenceRecord.program_id.in_(open_ids), OccurrenceRecord.status == "scheduled",
-        OccurrenceRecord.start_dt > now, OccurrenceRecord.start_dt <= now + timedelta(days=7),
-    ).order_by(OccurrenceRecord.start_dt)).all()
+        OccurrenceRecord.start_at > now, OccurrenceRecord.start_at <= now + timedelta(days=7),
+    ).order_by(OccurrenceRecord.start_at)).all()
     return [shown(r) for r in records]
 
 

@@ -70,8 +70,8 @@ class OccurrenceRecord(db.Model):
     entry_kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     program_id: Mapped[str] = mapped_column(String(64), index=True)
-    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_at: Mapped[datetime] = mapped_column("start_dt", UTCDateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column("end_dt", UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))          # scheduled | cancelled | continued
     fingerprint: Mapped[str] = mapped_column(String(80))     # "<when and where>:<the rest>" hashes
     announced: Mapped[dict | None] = mapped_column(JSON)     # start, end, location, video_url, format
@@ -150,4 +150,4 @@ class WorkerState(db.Model):
 
     __tablename__ = "worker_state"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    value_at: Mapped[datetime | None] = mapped_column("value_dt", UTCDateTime)

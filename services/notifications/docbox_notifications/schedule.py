@@ -108,9 +108,9 @@ def _plan(known_keys: set[str], dropped: dict[str, Delivery], now: datetime, **p
 
 def planned_until(now: datetime) -> datetime:
     row = db.session.get(WorkerState, "planned_until")
-    if row is None or row.value_dt is None:
+    if row is None or row.value_at is None:
         return now + timedelta(days=current_app.config["HORIZON_DAYS"])
-    return aware(row.value_dt)
+    return aware(row.value_at)
 
 
 def extend_horizon(now: datetime) -> int:
@@ -119,19 +119,19 @@ def extend_horizon(now: datetime) -> int:
     target = now + timedelta(days=current_app.config["HORIZON_DAYS"])
     if row is None:
         # First pass: everything up to the target was planned as events arrived.
-        db.session.add(WorkerState(name="planned_until", value_dt=target))
+        db.session.add(WorkerState(name="planned_until", value_at=target))
         db.session.commit()
         return 0
-    start = aware(row.value_dt)
+    start = aware(row.value_at)
     if target - start < timedelta(minutes=30):
         return 0
     records = db.session.scalars(select(OccurrenceRecord).where(
-        OccurrenceRecord.status == "scheduled", OccurrenceRecord.start_dt > start,
-        OccurrenceRecord.start_dt <= target)).all()
+        OccurrenceRecord.status == "scheduled", OccurrenceRecord.start_at > start,
+        OccurrenceRecord.start_at <= target)).all()
     added = 0
     for record in records:
         added += _plan_reminders(record, now, target, _followers(record.program_id))
-    row.value_dt = target
+    row.value_at = target
     db.session.commit()
     return added
 
@@ -146,7 +146,7 @@ def _followers(program_id: str) -> list[Subscriber]:
 
 def _plan_reminders(record: OccurrenceRecord, now: datetime, until: datetime,
                     followers: Iterable[Subscriber]) -> int:
-    start = aware(record.start_dt)
+    start = aware(record.start_at)
     if record.status != "scheduled" or start <= now or start > until:
         return 0
     known = _keys(Delivery.occurrence_id == record.occurrence_id)
@@ -187,11 +187,11 @@ def plan_subscriber(sub: Subscriber, now: datetime) -> None:
     until = planned_until(now)
     records = db.session.scalars(select(OccurrenceRecord).where(
         OccurrenceRecord.program_id.in_(followed), OccurrenceRecord.status == "scheduled",
-        OccurrenceRecord.start_dt > now, OccurrenceRecord.start_dt <= until)).all()
+        OccurrenceRecord.start_at > now, OccurrenceRecord.start_at <= until)).all()
     known = _keys(Delivery.subscriber_id == sub.id)
     dropped = _dropped(sub.id, ("reminder",))
     for record in records:
-        start = aware(record.start_dt)
+        start = aware(record.start_at)
         for offset in sub.offsets:
             due = start - timedelta(minutes=offset)
             if due > now:
@@ -319,8 +319,8 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
             splits.adopt(record, entry_id, occ.id)
         if record is None:
             record = OccurrenceRecord(occurrence_id=occ.id, live_id=occ.id, entry_kind=kind, entry_id=entry_id,
-                                      program_id=occ.program_id, start_dt=occ.start.astimezone(UTC),
-                                      end_dt=occ.end.astimezone(UTC), status=occ.status, fingerprint=fp,
+                                      program_id=occ.program_id, start_at=occ.start.astimezone(UTC),
+                                      end_at=occ.end.astimezone(UTC), status=occ.status, fingerprint=fp,
                                       announced=announced(occ), sequence=0, updated_at=now)
             db.session.add(record)
             db.session.flush()
@@ -330,11 +330,11 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
             if adopted:   # what the horizon or a new follower missed while it waited
                 _plan_reminders(record, now, until, _followers(record.program_id))
             continue
-        old_start, old_where = aware(record.start_dt), record.fingerprint.split(":")[0]
+        old_start, old_where = aware(record.start_at), record.fingerprint.split(":")[0]
         old_status = "scheduled" if record.status == "continued" else record.status
         if not _notice_pending(record):
             record.previous = record.announced   # what the person was last told
-        record.start_dt, record.end_dt = occ.start.astimezone(UTC), occ.end.astimezone(UTC)
+        record.start_at, record.end_at = occ.start.astimezone(UTC), occ.end.astimezone(UTC)
         record.status, record.program_id, record.fingerprint = occ.status, occ.program_id, fp
         record.announced = announced(occ)
         record.sequence += 1
@@ -357,10 +357,10 @@ def _gone(kind: str, entry_id: str, seen: set[str], now: datetime, continued: bo
     notice_until = now + timedelta(days=current_app.config["NOTICE_DAYS"])
     for record in db.session.scalars(select(OccurrenceRecord).where(
             OccurrenceRecord.entry_kind == kind, OccurrenceRecord.entry_id == entry_id,
-            OccurrenceRecord.start_dt > now, OccurrenceRecord.status != "cancelled")).all():
+            OccurrenceRecord.start_at > now, OccurrenceRecord.status != "cancelled")).all():
         if record.live_id in seen:
             continue
-        start = aware(record.start_dt)
+        start = aware(record.start_at)
         if continued:
             splits.hold(record, now)
         elif record.status in ("scheduled", "continued"):
@@ -385,7 +385,7 @@ def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetim
         Delivery.sequence < record.sequence).values(status="dropped"))
     db.session.flush()
     followers = _followers(record.program_id)
-    start = aware(record.start_dt)
+    start = aware(record.start_at)
     if change in ("moved", "updated"):
         _plan_reminders(record, now, until, followers)
     notice = None

@@ -91,7 +91,7 @@ def handed_down(earlier: dict[str, set[str]], now: datetime) -> list[OccurrenceR
         return []
     records = db.session.scalars(select(OccurrenceRecord).where(
         OccurrenceRecord.entry_kind == "series", OccurrenceRecord.entry_id.in_(list(earlier)),
-        OccurrenceRecord.start_dt > now).order_by(OccurrenceRecord.start_dt, OccurrenceRecord.occurrence_id))
+        OccurrenceRecord.start_at > now).order_by(OccurrenceRecord.start_at, OccurrenceRecord.occurrence_id))
     return [r for r in records if r.live_id not in earlier[r.entry_id]]
 
 
@@ -112,7 +112,7 @@ def pair(occurrences: list[recurrence.Occurrence], records: list[OccurrenceRecor
     free = [r for r in records if id(r) not in taken and r.status in ("scheduled", "continued")]
     i = j = 0
     while i < len(free) and j < len(left):
-        old, new = aware(free[i].start_dt), left[j].start
+        old, new = aware(free[i].start_at), left[j].start
         if abs(old - new) < PAIRING_WINDOW:
             pairs[left[j].id] = free[i]
             i, j = i + 1, j + 1

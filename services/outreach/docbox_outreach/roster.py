@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from docbox_shared.inputs import line_errors
+from docbox_shared.inputs import MAX_ID, line_errors
 from docbox_shared.problems import Conflict, NotFound, ValidationProblem
 
 from .domain import roster as rules
@@ -29,7 +29,7 @@ def all_members() -> list[Member]:
 
 
 def get_member(member_id: int) -> Member:
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id) if 1 <= member_id <= MAX_ID else None  # beyond a column: nobody
     if member is None:
         raise NotFound("No member of the roster has this id.")
     return member

@@ -52,7 +52,7 @@ def current_staff(cookie: bool = False) -> Staff:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a staff API token as 'Authorization: Bearer <token>'.")
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()),
-                                                   ApiToken.revoked_dt.is_(None)))
+                                                   ApiToken.revoked_at.is_(None)))
     if row is None or not row.staff.active:
         raise Unauthorized("The API token is not valid.")
     _note_use(row)
@@ -63,8 +63,8 @@ def current_staff(cookie: bool = False) -> Staff:
 def _note_use(row: ApiToken) -> None:
     """Keeps "last used" to the minute: at most one write a minute per token, committed at once."""
     moment = now()
-    if row.last_used_dt is None or moment - row.last_used_dt >= timedelta(minutes=1):
-        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_dt=moment))
+    if row.last_used_at is None or moment - row.last_used_at >= timedelta(minutes=1):
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=moment))
         db.session.commit()
 
 

@@ -74,8 +74,8 @@ def staff_token(email: str):
 def staff_revoke(email: str):
     """Revoke every API token of a staff member."""
     member = _staff(email)
-    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_dt.is_(None))):
-        token.revoked_dt = operations.now()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = operations.now()
     db.session.commit()
     click.echo(f"Revoked the tokens of {member.email}.")
 
@@ -86,8 +86,8 @@ def staff_deactivate(email: str):
     """End a staff member's access: no sign-in, every browser signed out, every API token revoked."""
     member = _staff(email)
     member.deactivate()
-    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_dt.is_(None))):
-        token.revoked_dt = operations.now()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = operations.now()
     db.session.commit()
     click.echo(f"Deactivated {member.email}: signed out everywhere, API tokens revoked.")
 

@@ -8,7 +8,7 @@ Staff are the people who use Doc Box (organizers, facilitators ...), never the
 people who attend. No table here may hold anything that identifies an
 attendee: ``tests/sessions/test_privacy_schema.py`` enforces it.
 
-Instants are stored in UTC (``_dt`` columns); series keep local wall time
+Instants are stored in UTC (``*_at`` attributes on columns still named ``*_dt``); series keep local wall time
 (``start_local``) plus the zone. Every calendar entry carries a ``version``
 that grows by one with each change and travels in its events.
 """
@@ -68,10 +68,10 @@ class Staff(db.Model):
     outreach_role: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)
     # Random, bound into the web login cookie: a new one (new password, deactivation) signs out every browser.
     login_stamp: Mapped[str] = mapped_column(String(32), default=new_login_stamp)
-    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # web sign-in, by password or SSO
+    last_login_at: Mapped[datetime | None] = mapped_column("last_login_dt", UTCDateTime)  # web sign-in, by password or SSO
 
     def set_password_hash(self, password_hash: str) -> None:
         """A new password: every browser signed in with the old one is signed out."""
@@ -92,9 +92,9 @@ class ApiToken(db.Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")  # what it is for ("nightly export"), never the token
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute (one write a minute at most)
-    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column("last_used_dt", UTCDateTime)  # to the minute (one write a minute at most)
+    revoked_at: Mapped[datetime | None] = mapped_column("revoked_dt", UTCDateTime)
     staff: Mapped[Staff] = relationship()
 
 
@@ -111,8 +111,8 @@ class Program(db.Model):
     open: Mapped[bool] = mapped_column(Boolean, default=False)
     email_subject: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column("updated_dt", UTCDateTime, default=utcnow)
 
 
 session_facilitators = Table(
@@ -138,16 +138,16 @@ class _CalendarEntry:
     timezone: Mapped[str] = mapped_column(String(64))
     capacity: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column("updated_dt", UTCDateTime, default=utcnow)
 
 
 class OneOffSession(_CalendarEntry, db.Model):
     __tablename__ = "one_off_sessions"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
-    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_at: Mapped[datetime] = mapped_column("start_dt", UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column("end_dt", UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
     program: Mapped[Program] = relationship()
     facilitators: Mapped[list[Staff]] = relationship(secondary=session_facilitators)
@@ -164,8 +164,8 @@ class Series(_CalendarEntry, db.Model):
     # The instants from the earliest start to the latest end of all its occurrences (moved and
     # cancelled ones included), kept by every change: listings read only series overlapping a window.
     # Nullable only for the migration's sake (see 5e6a0c1d2b7f); always set.
-    span_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    span_end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    span_start_at: Mapped[datetime | None] = mapped_column("span_start_dt", UTCDateTime, index=True)
+    span_end_at: Mapped[datetime | None] = mapped_column("span_end_dt", UTCDateTime, index=True)
     program: Mapped[Program] = relationship()
     facilitators: Mapped[list[Staff]] = relationship(secondary=series_facilitators)
     exceptions: Mapped[list[SeriesException]] = relationship(
@@ -179,11 +179,11 @@ class SeriesException(db.Model):
     series_id: Mapped[str] = mapped_column(ForeignKey("series.id"), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
-    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    start_at: Mapped[datetime | None] = mapped_column("start_dt", UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column("end_dt", UTCDateTime)
     location: Mapped[str | None] = mapped_column(String(500))
     video_url: Mapped[str | None] = mapped_column(String(1000))
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column("updated_dt", UTCDateTime, default=utcnow)
     series: Mapped[Series] = relationship(back_populates="exceptions")
 
 
@@ -194,7 +194,7 @@ class AttendanceCount(db.Model):
     occurrence_id: Mapped[str] = mapped_column(String(48), primary_key=True)
     in_person: Mapped[int | None] = mapped_column(Integer)
     virtual: Mapped[int | None] = mapped_column(Integer)
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column("recorded_dt", UTCDateTime, default=utcnow)
 
 
 class AttendanceAudit(db.Model):
@@ -204,7 +204,7 @@ class AttendanceAudit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_id: Mapped[str] = mapped_column(String(48), index=True)
     recorded_by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column("recorded_dt", UTCDateTime, default=utcnow)
     recorded_by: Mapped[Staff] = relationship()
 
 
@@ -224,7 +224,7 @@ class ReleasedMonth(db.Model):
 
     __tablename__ = "released_months"
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day
-    released_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime] = mapped_column("released_dt", UTCDateTime, default=utcnow)
     min_cell: Mapped[int] = mapped_column(Integer)
 
 

@@ -155,8 +155,8 @@ def _due_through(grace_days: int) -> date:
 
 def _first_month() -> date | None:
     """The month before the earliest session, moved occurrence or series start (a day's margin for zones)."""
-    starts = [db.session.scalar(select(func.min(OneOffSession.start_dt))),
-              db.session.scalar(select(func.min(SeriesException.start_dt)))]
+    starts = [db.session.scalar(select(func.min(OneOffSession.start_at))),
+              db.session.scalar(select(func.min(SeriesException.start_at)))]
     series_start = db.session.scalar(select(func.min(Series.start_local)))
     if series_start is not None:
         starts.append(series_start.replace(tzinfo=timezone.utc))
@@ -204,7 +204,7 @@ def _release(month: date, min_cell: int) -> None:
     frozen = {(*key, m) for key in stored for m in MEASURES}
     frozen_hidden = {(*key, m) for key, r in stored.items() for m in MEASURES if getattr(r, f"{m}_withheld")}
     hidden = suppress(numbers(rows, cells), min_cell, frozen_hidden, frozen)
-    db.session.add(ReleasedMonth(month=month, released_dt=now(), min_cell=min_cell))
+    db.session.add(ReleasedMonth(month=month, released_at=now(), min_cell=min_cell))
     db.session.flush()  # a concurrent release of the same month fails here, before any row is written
     for (period, program, fmt), counts in sorted(new.items()):
         db.session.add(ReleasedNumber(

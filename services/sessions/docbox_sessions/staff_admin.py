@@ -45,9 +45,9 @@ class StaffLink(db.Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # used, or voided by a newer link
+    created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column("expires_dt", UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column("used_dt", UTCDateTime)  # used, or voided by a newer link
     staff: Mapped[Staff] = relationship()
 
 
@@ -102,22 +102,22 @@ def deactivate(actor: Staff, staff: Staff) -> None:
         raise Conflict(f"{staff.email} is the last active admin.")
     staff.deactivate()
     moment = now()
-    db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_dt.is_(None))
-                       .values(revoked_dt=moment))
-    db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_dt.is_(None))
-                       .values(used_dt=moment))
+    db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=moment))
+    db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_at.is_(None))
+                       .values(used_at=moment))
 
 
 def reactivate(staff: Staff) -> None:
     """Sign-in allowed again. Links sent before the switch-off stay dead (the CLI's switch-off left them open)."""
     staff.active = True
-    db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_dt.is_(None))
-                       .values(used_dt=now()))
+    db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_at.is_(None))
+                       .values(used_at=now()))
 
 
 def tokens_of(staff: Staff) -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).where(ApiToken.staff_id == staff.id)
-                                   .order_by(ApiToken.revoked_dt.is_not(None), ApiToken.created_dt.desc(),
+                                   .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
                                              ApiToken.id.desc())))
 
 
@@ -127,7 +127,7 @@ def create_token(staff: Staff, name: str) -> tuple[ApiToken, str]:
         raise Conflict(f"{staff.email} is switched off; reactivate the account first.")
     token = issue_token(staff)
     row = next(obj for obj in db.session.new if isinstance(obj, ApiToken) and obj.staff_id == staff.id)
-    row.name, row.created_dt = name.strip(), now()
+    row.name, row.created_at = name.strip(), now()
     db.session.flush()
     return row, token
 
@@ -137,8 +137,8 @@ def revoke_token(staff: Staff, token_id: int) -> ApiToken:
         if 0 < token_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"{staff.email} has no token {token_id}.")
-    if row.revoked_dt is None:
-        row.revoked_dt = now()
+    if row.revoked_at is None:
+        row.revoked_at = now()
     return row
 
 
@@ -148,10 +148,10 @@ def issue_link(staff: Staff, purpose: str) -> str:
         raise Conflict(f"{staff.email} is switched off; reactivate the account first.")
     moment = now()
     db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.purpose == purpose,
-                                               StaffLink.used_dt.is_(None)).values(used_dt=moment))
+                                               StaffLink.used_at.is_(None)).values(used_at=moment))
     token = secrets.token_urlsafe(32)
-    db.session.add(StaffLink(staff_id=staff.id, purpose=purpose, token_hash=_hash(token), created_dt=moment,
-                             expires_dt=moment + LINK_LIFETIME[purpose]))
+    db.session.add(StaffLink(staff_id=staff.id, purpose=purpose, token_hash=_hash(token), created_at=moment,
+                             expires_at=moment + LINK_LIFETIME[purpose]))
     return token
 
 
@@ -165,20 +165,20 @@ def open_link(token: str) -> StaffLink | None:
     if not token or len(token) > 100:
         return None
     link = db.session.scalar(select(StaffLink).where(StaffLink.token_hash == _hash(token)))
-    if link is None or link.used_dt is not None or link.expires_dt <= now() or not link.staff.active:
+    if link is None or link.used_at is not None or link.expires_at <= now() or not link.staff.active:
         return None
     return link
 
 
 def use_link(link: StaffLink) -> None:
-    link.used_dt = now()
+    link.used_at = now()
 
 
 def recent_reset(staff: Staff) -> bool:
     """Whether a reset link went out moments ago (a second press of "send" sends nothing)."""
     return db.session.scalar(select(func.count()).select_from(StaffLink).where(
         StaffLink.staff_id == staff.id, StaffLink.purpose == RESET,
-        StaffLink.created_dt > now() - RESET_MAIL_GAP)) > 0
+        StaffLink.created_at > now() - RESET_MAIL_GAP)) > 0
 
 
 def active_staff_by_email(email: str) -> Staff | None:

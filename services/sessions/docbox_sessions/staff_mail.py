@@ -56,7 +56,7 @@ def link_url(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/welcome/{token}"
 
 
-def send_staff_link(staff: Staff, purpose: str, token: str, expires_dt: datetime | None = None) -> None:
+def send_staff_link(staff: Staff, purpose: str, token: str, expires_at: datetime | None = None) -> None:
     """Queues the invitation or reset mail holding ``token``'s link, in the current transaction."""
     sso = " or to sign in with your institution's account" if current_app.config.get("OIDC_ISSUER") else ""
     message = EmailMessage()
@@ -66,4 +66,4 @@ def send_staff_link(staff: Staff, purpose: str, token: str, expires_dt: datetime
     key = f"staff-{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
     message["Message-ID"] = make_msgid(idstring=key[:40], domain="docbox")
     message.set_content(BODIES[purpose].format(role=staff.role, email=staff.email, url=link_url(token), sso=sso))
-    staff_mail_queue().enqueue(key=key, recipient=staff.email, message=message, expires_at=expires_dt)
+    staff_mail_queue().enqueue(key=key, recipient=staff.email, message=message, expires_at=expires_at)

@@ -3,7 +3,7 @@
 The fields of a state are the shared event schemas'
 (:data:`docbox_shared.events.STATE_SCHEMAS`), read from the model's attribute
 of the same name, or the one :data:`COLUMNS` names where the two differ
-(instants end in ``_dt`` here). So a column added to a model and a field of
+(``start``/``end`` are ``start_at``/``end_at`` here). So a column added to a model and a field of
 the same name added to its schema reach every consumer: nothing here lists
 an entry's fields. The values are Python values (aware datetimes, dates), as
 :mod:`docbox_shared.recurrence` expands them; :func:`docbox_shared.events.dump_event`
@@ -22,7 +22,7 @@ from docbox_shared.events import STATE_SCHEMAS
 from .models import Series, db
 
 # State field -> model attribute, where the names differ.
-COLUMNS = {"start": "start_dt", "end": "end_dt", "created_at": "created_dt", "updated_at": "updated_dt"}
+COLUMNS = {"start": "start_at", "end": "end_at"}
 # Fields that are no column of the entry: computed by :func:`series_state`.
 DERIVED = {"continued_by_series_id"}
 

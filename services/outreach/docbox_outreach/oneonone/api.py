@@ -29,12 +29,12 @@ class RoundSchema(Schema):
     number = fields.Integer(dump_only=True)
     opened_on = fields.Date(dump_only=True)
     due_on = fields.Date(required=True)
-    closed_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
     balanced = fields.Boolean(dump_only=True)
 
 
 class OpenRoundSchema(Schema):
-    due_on = fields.Date(required=True, metadata={"description": "After today."})
+    due_on = fields.Date(required=True, metadata={"description": "After today, within a year."})
     mentors = Whole(1, 100_000, load_default=None, metadata={"description": "How many of the pool mentor."})
     load = Whole(1, 100_000, load_default=None, metadata={"description": "Mentees per mentor (instead of mentors)."})
 

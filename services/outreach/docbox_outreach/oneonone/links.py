@@ -4,7 +4,7 @@ The URL holds the token (256 random bits; only its SHA-256 is stored, see
 :class:`.models.MenteeLink`); whoever holds it acts for that mentee and
 nobody else. The page needs no sign-in and no CSRF token (another site
 cannot know the URL). It names no outcome and asks for no reason. Links are
-revoked when their round closes, except for someone opted out for good, who
+revoked when their round closes (and dead once the member is marked as left), except for someone opted out for good, who
 keeps theirs to withdraw it.
 """
 
@@ -34,7 +34,7 @@ def _capability_page():
 def _link(token: str) -> MenteeLink:
     link = db.session.scalar(select(MenteeLink).where(MenteeLink.token_hash == tokens.hash_token(token),
                                                       MenteeLink.revoked_at.is_(None)))
-    if link is None:
+    if link is None or not link.member.active:  # a member marked as left: their links are dead too
         raise NotFound("This link is not valid any more. If you still want to tell the program something, "
                        "reply to its latest mail.")
     return link

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
 from docbox_shared import clock
+from docbox_shared.inputs import MAX_ID
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 
 from ..domain import assignment as rules
@@ -37,7 +38,7 @@ def mentor_pool() -> list[Mentor]:
 
 
 def add_mentor(member_id: int) -> Mentor:
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id) if 1 <= member_id <= MAX_ID else None
     if member is None or not member.active:
         raise ValidationProblem("Choose an active member of the roster.", errors={"member": ["is not on the roster"]})
     if db.session.get(Mentor, member_id) is not None:
@@ -50,7 +51,7 @@ def add_mentor(member_id: int) -> Mentor:
 
 def remove_mentor(member_id: int) -> None:
     """Out of the pool from the next round on (this round's assignments stay until swapped)."""
-    mentor = db.session.get(Mentor, member_id)
+    mentor = db.session.get(Mentor, member_id) if 1 <= member_id <= MAX_ID else None
     if mentor is None:
         raise NotFound("This member is not a mentor.")
     db.session.delete(mentor)
@@ -60,7 +61,7 @@ def remove_mentor(member_id: int) -> None:
 # --- rounds ---------------------------------------------------------------------------------------
 
 def get_round(round_id: int) -> Round:
-    found = db.session.get(Round, round_id)
+    found = db.session.get(Round, round_id) if 1 <= round_id <= MAX_ID else None  # beyond a column: nobody
     if found is None:
         raise NotFound("No round has this id.")
     return found
@@ -93,6 +94,8 @@ def start_round(due_on: date, mentor_count: int | None = None, load: int | None 
     errors = {}
     if due_on <= today():
         errors["due_on"] = ["must be after today"]
+    elif due_on > today() + timedelta(days=366):
+        errors["due_on"] = ["must be within a year"]
     if mentor_count is not None and load is not None:
         errors["mentors"] = ["set the number of mentors or the load, not both"]
     for name, value in (("mentors", mentor_count), ("load", load)):
@@ -261,7 +264,7 @@ def my_assignments(member: Member, round_: Round) -> list[Assignment]:
 
 def log_attempt(member: Member | None, assignment_id: int, day: date | None, channel: str, outcome: str) -> Attempt:
     """A mentor logs one attempt with one of their own mentees of the open round."""
-    row = db.session.get(Assignment, assignment_id)
+    row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
     if member is None or row is None or row.mentor_id != member.id:
         raise Forbidden("This mentee is not on your list.")
     round_ = db.session.get(Round, row.round_id)
@@ -285,7 +288,7 @@ def log_attempt(member: Member | None, assignment_id: int, day: date | None, cha
 
 def ask_change_by_mentor(member: Member | None, assignment_id: int) -> None:
     """The mentor asks that this mentee get another mentor from the next round on."""
-    row = db.session.get(Assignment, assignment_id)
+    row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
     if member is None or row is None or row.mentor_id != member.id:
         raise Forbidden("This mentee is not on your list.")
     row.change_requested = True

@@ -82,6 +82,8 @@ def mentors():
             flash("Added to the mentor pool.", "success")
         return redirect(url_for("oneonone.mentors"))
     pool = ops.mentor_pool()
+    audit_read(current_staff().email, "oneonone", "mentors")
+    db.session.commit()
     in_pool = {m.member_id for m in pool}
     others = [m for m in db.session.scalars(select(Member).where(Member.active).order_by(Member.name))
               if m.id not in in_pool]
@@ -98,7 +100,7 @@ def round_page(round_id: int):
         audit_read(staff.email, "oneonone", "round", round_.id)
         db.session.commit()
         return render_template("oneonone/round.html", round=round_, view=view, rows=reports.coordinator_rows(
-            view.report), changes_asked=_changes_asked(round_), chart=_chart(view.report.reached_by_day))
+            view.report), changes_asked=_changes_asked(round_), chart=_chart(_so_far(round_, view.report.reached_by_day)))
     release = reports.viewer_report(round_)
     return render_template("oneonone/round_viewer.html", round=round_, release=release,
                            rows=reports.viewer_rows(release) if release else [], min_cell=_min_cell())
@@ -114,13 +116,20 @@ def _changes_asked(round_: Round) -> int:
         Assignment.round_id == round_.id, Assignment.change_requested))
 
 
+def _so_far(round_: Round, cumulative) -> tuple:
+    """An open round's days up to today: the days ahead have no reach yet, they are not flat."""
+    if not round_.is_open:
+        return cumulative
+    return cumulative[:max(1, (ops.today() - round_.opened_on).days + 1)]
+
+
 def _chart(cumulative) -> dict:
     """An SVG line of reach over the days of the round (points in a 0..100 box)."""
     days = len(cumulative)
     top = max(cumulative[-1] if cumulative else 0, 1)
     points = " ".join(f"{(i / max(days - 1, 1)) * 300:.1f},{100 - (v / top) * 100:.1f}"
                       for i, v in enumerate(cumulative))
-    return {"points": points, "top": top, "days": days}
+    return {"points": points, "top": top, "days": days, "last": cumulative[-1] if cumulative else 0}
 
 
 @bp.get("/rounds/<int:round_id>.csv")

@@ -19,7 +19,7 @@ class Sessions(MethodView):
     def get(self):
         """List one-off sessions"""
         require_role(*STAFF_ROLES)
-        return db.session.scalars(select(OneOffSession).order_by(OneOffSession.start_dt)).all()
+        return db.session.scalars(select(OneOffSession).order_by(OneOffSession.start_at)).all()
 
     @sessions_blp.arguments(SessionIn)
     @sessions_blp.response(201, SessionOut)

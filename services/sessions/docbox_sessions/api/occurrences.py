@@ -89,9 +89,9 @@ class Attendance(MethodView):
         if row is None:
             raise NotFound("No attendance recorded for this occurrence yet.")
         history = db.session.scalars(select(AttendanceAudit).where(AttendanceAudit.occurrence_id == occurrence_id)
-                                     .order_by(AttendanceAudit.recorded_dt, AttendanceAudit.id)).all()
+                                     .order_by(AttendanceAudit.recorded_at, AttendanceAudit.id)).all()
         return dict(occurrence_id=occurrence_id, in_person=row.in_person, virtual=row.virtual,
-                    recorded_dt=row.recorded_dt, history=history)
+                    recorded_at=row.recorded_at, history=history)
 
     @blp.arguments(AttendanceIn)
     @blp.response(200, AttendanceOut)
@@ -101,4 +101,4 @@ class Attendance(MethodView):
         row = operations.record_attendance(occurrence_id, staff, data)
         db.session.commit()
         return dict(occurrence_id=occurrence_id, in_person=row.in_person, virtual=row.virtual,
-                    recorded_dt=row.recorded_dt, history=[])
+                    recorded_at=row.recorded_at, history=[])

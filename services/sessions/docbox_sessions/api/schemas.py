@@ -62,7 +62,7 @@ class ProgramOut(Schema):
     open = fields.Boolean()
     email_subject = fields.String(allow_none=True)
     version = fields.Integer()
-    updated_at = fields.AwareDateTime(attribute="updated_dt")
+    updated_at = fields.AwareDateTime()
 
 
 class _EntryFields(Schema):
@@ -127,7 +127,7 @@ class _EntryOut(Schema):
     capacity = fields.Integer(allow_none=True)
     facilitator_ids = fields.Method("_facilitator_ids")
     version = fields.Integer()
-    updated_at = fields.AwareDateTime(attribute="updated_dt")
+    updated_at = fields.AwareDateTime()
 
     def _facilitator_ids(self, entry):
         return [f.id for f in entry.facilitators]
@@ -139,17 +139,17 @@ class SessionOut(_EntryOut):
     status = fields.String()
 
     def _start(self, s):
-        return s.start_dt.astimezone(zone(s.timezone)).isoformat()
+        return s.start_at.astimezone(zone(s.timezone)).isoformat()
 
     def _end(self, s):
-        return s.end_dt.astimezone(zone(s.timezone)).isoformat()
+        return s.end_at.astimezone(zone(s.timezone)).isoformat()
 
 
 class ExceptionOut(Schema):
     date = fields.Date()
     status = fields.String()
-    start = fields.AwareDateTime(attribute="start_dt", allow_none=True)
-    end = fields.AwareDateTime(attribute="end_dt", allow_none=True)
+    start = fields.AwareDateTime(attribute="start_at", allow_none=True)
+    end = fields.AwareDateTime(attribute="end_at", allow_none=True)
     location = fields.String(allow_none=True)
     video_url = fields.String(allow_none=True)
 
@@ -217,14 +217,14 @@ class AttendanceIn(Schema):
 
 class AuditOut(Schema):
     recorded_by = fields.String(attribute="recorded_by.email")
-    recorded_at = fields.AwareDateTime(attribute="recorded_dt")
+    recorded_at = fields.AwareDateTime()
 
 
 class AttendanceOut(Schema):
     occurrence_id = fields.String()
     in_person = fields.Integer(allow_none=True)
     virtual = fields.Integer(allow_none=True)
-    recorded_at = fields.AwareDateTime(attribute="recorded_dt")
+    recorded_at = fields.AwareDateTime()
     history = fields.List(fields.Nested(AuditOut))
 
 
@@ -281,7 +281,7 @@ class StaffOut(Schema):
     outreach_role = fields.String(allow_none=True, metadata={"description": "Role in the outreach area, or null: "
                                                                            "granted apart from `role`."})
     active = fields.Boolean()
-    last_sign_in_at = fields.AwareDateTime(attribute="last_login_dt", allow_none=True,
+    last_sign_in_at = fields.AwareDateTime(attribute="last_login_at", allow_none=True,
                                            metadata={"description": "Last web sign-in (password or SSO)."})
 
 

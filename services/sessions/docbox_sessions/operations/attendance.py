@@ -44,9 +44,9 @@ def record_attendance(occurrence_id: str, staff: Staff, counts: dict) -> Attenda
     if errors:
         raise ValidationProblem("The counts do not fit the session's format.", errors=errors)
     row = db.session.get(AttendanceCount, occurrence_id) or AttendanceCount(occurrence_id=occurrence_id)
-    row.in_person, row.virtual, row.recorded_dt = counts.get("in_person"), counts.get("virtual"), now()
+    row.in_person, row.virtual, row.recorded_at = counts.get("in_person"), counts.get("virtual"), now()
     db.session.add(row)
-    db.session.add(AttendanceAudit(occurrence_id=occurrence_id, recorded_by_staff_id=staff.id, recorded_dt=row.recorded_dt))
+    db.session.add(AttendanceAudit(occurrence_id=occurrence_id, recorded_by_staff_id=staff.id, recorded_at=row.recorded_at))
     return row
 
 
@@ -61,15 +61,15 @@ def counts_between(start: datetime, end: datetime, program_id: str | None = None
     """
     low, high = f"{start - timedelta(days=2):%Y%m%d}", f"{end + timedelta(days=2):%Y%m%d}"
     sessions = (select(AttendanceCount).join(OneOffSession, AttendanceCount.occurrence_id == OneOffSession.id)
-                .where(OneOffSession.start_dt < end, OneOffSession.end_dt > start))
+                .where(OneOffSession.start_at < end, OneOffSession.end_at > start))
     by_rule = (select(AttendanceCount)
                .join(Series, AttendanceCount.occurrence_id.between(Series.id + "_" + low, Series.id + "_" + high))
-               .where(Series.span_start_dt < end, Series.span_end_dt > start))
+               .where(Series.span_start_at < end, Series.span_end_at > start))
     rule_day = _Digits(SeriesException.date)
     moved = (select(AttendanceCount)
              .join(SeriesException, AttendanceCount.occurrence_id == SeriesException.series_id + "_" + rule_day)
              .join(Series, Series.id == SeriesException.series_id)
-             .where(SeriesException.start_dt < end, SeriesException.end_dt > start))
+             .where(SeriesException.start_at < end, SeriesException.end_at > start))
     if program_id:
         sessions = sessions.where(OneOffSession.program_id == program_id)
         by_rule = by_rule.where(Series.program_id == program_id)

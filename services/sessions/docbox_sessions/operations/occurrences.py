@@ -47,8 +47,8 @@ def list_occurrences(start: datetime, end: datetime, program_id: str | None = No
     """Occurrences overlapping [start, end), soonest first, in two statements whatever the data:
     the one-off sessions, and the series whose span overlaps the window joined with their exceptions
     (a selectin load would split into batches of 500 series)."""
-    sessions = select(OneOffSession).where(OneOffSession.start_dt < end, OneOffSession.end_dt > start)
-    series = (select(Series).where(Series.span_start_dt < end, Series.span_end_dt > start)
+    sessions = select(OneOffSession).where(OneOffSession.start_at < end, OneOffSession.end_at > start)
+    series = (select(Series).where(Series.span_start_at < end, Series.span_end_at > start)
               .options(joinedload(Series.exceptions)))
     if program_id:
         sessions = sessions.where(OneOffSession.program_id == program_id)
@@ -74,13 +74,13 @@ def move_occurrence(occurrence_id: str, data: dict) -> recurrence.Occurrence:
     if (start, end, location, video_url) == (occ.start, occ.end, occ.location, occ.video_url):
         return occ
     if kind == "session":
-        entry.start_dt, entry.end_dt, entry.location, entry.video_url = start, end, location, video_url
+        entry.start_at, entry.end_at, entry.location, entry.video_url = start, end, location, video_url
     else:
         exc = _exception(entry, occ.recurrence_date)
-        exc.start_dt, exc.end_dt = start, end
+        exc.start_at, exc.end_at = start, end
         exc.location = location if location != entry.location else None
         exc.video_url = video_url if video_url != entry.video_url else None
-        exc.updated_dt = now()
+        exc.updated_at = now()
     _publish(kind, entry)
     return find_occurrence(occurrence_id)[2]
 
@@ -93,7 +93,7 @@ def cancel_occurrence(occurrence_id: str) -> recurrence.Occurrence:
         entry.status = "cancelled"
     else:
         exc = _exception(entry, occ.recurrence_date)
-        exc.status, exc.updated_dt = "cancelled", now()
+        exc.status, exc.updated_at = "cancelled", now()
     _publish(kind, entry)
     return find_occurrence(occurrence_id)[2]
 
@@ -111,7 +111,7 @@ def restore_occurrence(occurrence_id: str) -> recurrence.Occurrence:
         entry.status = "scheduled"
     else:
         exc = _exception(entry, occ.recurrence_date)
-        exc.status, exc.updated_dt = "scheduled", now()
+        exc.status, exc.updated_at = "scheduled", now()
     _publish(kind, entry)
     return find_occurrence(occurrence_id)[2]
 
@@ -119,6 +119,6 @@ def restore_occurrence(occurrence_id: str) -> recurrence.Occurrence:
 def _exception(series: Series, day: date) -> SeriesException:
     exc = next((x for x in series.exceptions if x.date == day), None)
     if exc is None:
-        exc = SeriesException(date=day, status="scheduled", updated_dt=now())
+        exc = SeriesException(date=day, status="scheduled", updated_at=now())
         series.exceptions.append(exc)
     return exc

@@ -146,7 +146,7 @@ def _copy_exception(exception: SeriesException, moment: datetime) -> SeriesExcep
     """The exception for the series that continues: every mapped column but its series, so a column
     added to exceptions later comes along without anyone remembering to name it here."""
     values = {c.key: getattr(exception, c.key) for c in inspect(SeriesException).column_attrs if c.key != "series_id"}
-    return SeriesException(**values | {"updated_dt": moment})
+    return SeriesException(**values | {"updated_at": moment})
 
 
 def _remaining_rule(series: Series, split_day: date) -> str:

@@ -30,7 +30,7 @@ def create_session(data: dict) -> OneOffSession:
     session = OneOffSession(program_id=program.id, title=data["title"], description=data.get("description", ""),
                             format=data["format"], location=_place_value(data, "location"),
                             video_url=_place_value(data, "video_url"), timezone=data["timezone"],
-                            capacity=data.get("capacity"), start_dt=data["start"], end_dt=data["end"],
+                            capacity=data.get("capacity"), start_at=data["start"], end_at=data["end"],
                             facilitators=facilitators)
     db.session.add(session)
     _publish("session", session, new=True)

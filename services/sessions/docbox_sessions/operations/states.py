@@ -27,11 +27,11 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
     """Bump the entry's version and write its event and deliveries (not committed)."""
     moment = now()
     entry.version = 1 if new else entry.version + 1
-    entry.updated_dt = moment
+    entry.updated_at = moment
     if new:
-        entry.created_dt = moment
+        entry.created_at = moment
     if kind == "series":  # every change of a series is published: its span is kept here
-        entry.span_start_dt, entry.span_end_dt = series_span(series_state(entry, continuation=False))
+        entry.span_start_at, entry.span_end_at = series_span(series_state(entry, continuation=False))
     db.session.flush()
     event_id = uuid.uuid4()
     try:  # the consumers' own check: what they would refuse is refused here, before anything is written

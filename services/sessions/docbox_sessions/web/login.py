@@ -49,7 +49,7 @@ def _window() -> timedelta:
 
 def _failures(key: str) -> int:
     return db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.key_hash == key, LoginAttempt.attempted_dt > now() - _window())) or 0
+        LoginAttempt.key_hash == key, LoginAttempt.attempted_at > now() - _window())) or 0
 
 
 def _address_wait(key: str) -> int:
@@ -58,7 +58,7 @@ def _address_wait(key: str) -> int:
     over = _failures(key) - config["LOGIN_MAX_PER_ADDRESS"]
     if over < 0:
         return 0
-    last = db.session.scalar(select(func.max(LoginAttempt.attempted_dt)).where(LoginAttempt.key_hash == key))
+    last = db.session.scalar(select(func.max(LoginAttempt.attempted_at)).where(LoginAttempt.key_hash == key))
     delay = min(config["LOGIN_ADDRESS_MAX_DELAY"], 2 ** min(over, 10))
     remaining = (last + timedelta(seconds=delay) - now()).total_seconds() if last else 0
     return max(0, math.ceil(remaining))
@@ -73,7 +73,7 @@ def sign_in(email: str, password: str, address: str) -> Staff:
     config = current_app.config
     email = email.strip().lower()
     account_key, address_key = _key("account", email), _key("address", address or "unknown")
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_dt <= now() - _window()))
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at <= now() - _window()))
     if _failures(account_key) >= config["LOGIN_MAX_PER_ACCOUNT"]:
         db.session.commit()
         minutes = config["LOGIN_WINDOW_MINUTES"]
@@ -88,8 +88,8 @@ def sign_in(email: str, password: str, address: str) -> Staff:
     ok = verify_password(staff.password_hash if staff else None, password)
     if not ok or not staff.active:
         moment = now()
-        db.session.add_all([LoginAttempt(key_hash=account_key, attempted_dt=moment),
-                            LoginAttempt(key_hash=address_key, attempted_dt=moment)])
+        db.session.add_all([LoginAttempt(key_hash=account_key, attempted_at=moment),
+                            LoginAttempt(key_hash=address_key, attempted_at=moment)])
         db.session.commit()
         raise LoginRefused("Check the email address and password and try again.")
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == account_key))
@@ -101,7 +101,7 @@ def sign_in(email: str, password: str, address: str) -> Staff:
 
 def remember(staff: Staff) -> None:
     """Signs ``staff`` in on this browser (password or single sign-on) and notes when; commits."""
-    staff.last_login_dt = now()
+    staff.last_login_at = now()
     db.session.commit()
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True

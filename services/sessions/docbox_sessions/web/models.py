@@ -22,4 +22,4 @@ class LoginAttempt(db.Model):
     __tablename__ = "login_attempts"
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), index=True)
-    attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempted_at: Mapped[datetime] = mapped_column("attempted_dt", UTCDateTime, index=True)

@@ -125,7 +125,7 @@ def detail(occurrence_id: str):
     may_count = staff.role != "viewer" and operations.can_record_attendance(staff, entry)
     count = db.session.get(AttendanceCount, occurrence_id) if may_count else None
     history = db.session.scalars(select(AttendanceAudit).where(AttendanceAudit.occurrence_id == occurrence_id)
-                                 .order_by(AttendanceAudit.recorded_dt, AttendanceAudit.id)).all() if may_count else []
+                                 .order_by(AttendanceAudit.recorded_at, AttendanceAudit.id)).all() if may_count else []
     return render_template("sessions/occurrence.html", occ=occ, entry=entry, kind=kind, count=count, history=history,
                            may_count=may_count, may_plan=staff.role in PLANNERS, started=occ.start <= now(),
                            program=entry.program)

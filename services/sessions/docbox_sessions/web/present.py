@@ -60,7 +60,7 @@ def local_today(tz_name: str) -> date:
 
 def home_zone() -> str:
     """The zone a month or "today" is read in when no entry says otherwise: the first program's."""
-    name = db.session.scalar(select(Program.timezone).order_by(Program.created_dt).limit(1))
+    name = db.session.scalar(select(Program.timezone).order_by(Program.created_at).limit(1))
     return name or "UTC"
 
 
