@@ -32,11 +32,12 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import events, recurrence, signing
+from .clock import UTCDateTime
 from .problems import Conflict, Unauthorized, ValidationProblem
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ProcessedEventMixin:
 
     __tablename__ = "processed_events"
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReplicaEntryMixin:
@@ -63,7 +64,7 @@ class ReplicaEntryMixin:
     program_id: Mapped[str | None] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def state(self) -> dict:

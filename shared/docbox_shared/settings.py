@@ -20,7 +20,13 @@ import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+
+def var_database(name: str) -> str:
+    """The development database URL: ``<name>.sqlite`` under ``DOCBOX_VAR_DIR`` (default ``var``)."""
+    return f"sqlite:///{Path(os.environ.get('DOCBOX_VAR_DIR', 'var')).resolve() / f'{name}.sqlite'}"
 
 
 def as_bool(value: str) -> bool:

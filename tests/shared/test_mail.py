@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import threading
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from types import SimpleNamespace
@@ -132,6 +133,8 @@ def test_a_refused_recipient_is_parked_as_bounced_and_a_server_down_keeps_the_le
         assert [(r.status, r.last_error[:3], r.body is None) for r in rows] == [
             ("bounced", "550", True),                 # parked, never retried, its body deleted
             ("pending", "Con", False)]                # kept for the retry
+        retry = rows[1]   # later, in aware UTC instants like every column (on SQLite too)
+        assert retry.first_failure_at.utcoffset() == timedelta(0) and retry.due_at > retry.first_failure_at
     assert mailbox.received() == []
 
 

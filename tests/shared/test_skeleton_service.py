@@ -12,6 +12,7 @@ import flask_migrate
 import pytest
 
 SKELETON = Path(__file__).parent / "skeleton"
+SERVICES = Path(__file__).parents[2] / "services"
 SECRET = "skeleton-secret"
 
 
@@ -34,7 +35,11 @@ def skeleton(make_database_url, smtp, serve):
 
 
 def test_the_skeleton_is_small():
-    own = [p for p in SKELETON.rglob("*.py") if p.name != "env.py"]
+    """Every line it holds counts, but the Alembic files every service copies unchanged (docs/new-service.md)."""
+    copied = {p.name: p.read_text() for p in (SERVICES / "sessions" / "docbox_sessions" / "migrations").glob("*.*")}
+    files = [p for p in SKELETON.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    own = [p for p in files if copied.get(p.name) != p.read_text()]
+    assert sorted(p.name for p in set(files) - set(own)) == ["alembic.ini", "env.py", "script.py.mako"]
     assert sum(len(p.read_text().splitlines()) for p in own) < 150
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from docbox_shared import keys, recurrence
 from docbox_shared.clock import now
+from docbox_shared.inbox import expand_entries
 from docbox_shared.problems import NotFound, ValidationProblem
 from docbox_shared.tokens import hash_token, new_token
 
@@ -141,8 +142,17 @@ def upcoming(program_id: str, days: int = 120, limit: int = 100) -> list[recurre
 
 
 def upcoming_occurrence(program_id: str, occurrence_id: str, days: int = 120) -> recurrence.Occurrence:
-    """One of the program's upcoming occurrences (what its page lists); 404 for any other."""
-    for occ in upcoming(program_id, days=days, limit=10_000):
+    """One of the program's upcoming occurrences (what :func:`upcoming` lists); 404 for any other.
+
+    Reads only the entry the id names (a series' id ends in its rule date) and expands only it, over
+    the same window as :func:`upcoming`: not the whole program.
+    """
+    start = now()
+    entry_id, day = recurrence.split_occurrence_id(occurrence_id)
+    named = [("series", entry_id)] if day is not None else []
+    entries = [entry for kind, key in [*named, ("session", occurrence_id)]
+               if (entry := inbox.entry(kind, key)) is not None and entry.program_id == program_id]
+    for occ in expand_entries(entries, start, start + timedelta(days=days)):
         if occ.id == occurrence_id:
             return occ
     raise NotFound("This session is over or no longer planned.")

@@ -7,13 +7,8 @@ the same table. Secrets have development defaults that production refuses
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from docbox_shared.mail import SMTP_SETTINGS
-from docbox_shared.settings import COMMON, Setting, as_list
-
-VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
+from docbox_shared.settings import COMMON, Setting, as_list, var_database
 
 
 def _offsets(value: str) -> list[int]:
@@ -22,7 +17,7 @@ def _offsets(value: str) -> list[int]:
 
 SETTINGS = COMMON + [
     Setting("DOCBOX_NOTIFICATIONS_DATABASE_URL", "SQLALCHEMY_DATABASE_URI",
-            f"sqlite:///{VAR_DIR / 'notifications.sqlite'}",
+            var_database("notifications"),
             "SQLAlchemy URL of the notifications database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_NOTIFICATIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5003",
             "Public base URL of this service, used in confirm/manage/unsubscribe links (https in production).",

@@ -1,7 +1,7 @@
 """The messages: what a subscriber receives, and nothing more.
 
 Each message goes to one recipient. It carries a fresh capability token
-(stored hashed, see :mod:`.secrets`) in its manage link and in the RFC 8058
+(stored hashed, see :mod:`docbox_shared.tokens`) in its manage link and in the RFC 8058
 one-click unsubscribe headers. The subject is neutral and set per program
 (``email_subject``, where ``{date}`` stands for the date; default
 ``<program name> — <date>``); the body gives time in the program's zone,

@@ -21,9 +21,9 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import operations
+from . import operations, staff_admin
 from .auth import STAFF_ROLES, issue_token
-from .models import ApiToken, Staff, db, outbox
+from .models import Staff, db, outbox
 from .seed import seed_demo
 
 
@@ -74,8 +74,7 @@ def staff_token(email: str):
 def staff_revoke(email: str):
     """Revoke every API token of a staff member."""
     member = _staff(email)
-    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_at.is_(None))):
-        token.revoked_at = operations.now()
+    staff_admin.revoke_tokens(member)
     db.session.commit()
     click.echo(f"Revoked the tokens of {member.email}.")
 
@@ -86,8 +85,7 @@ def staff_deactivate(email: str):
     """End a staff member's access: no sign-in, every browser signed out, every API token revoked."""
     member = _staff(email)
     member.deactivate()
-    for token in db.session.scalars(select(ApiToken).where(ApiToken.staff_id == member.id, ApiToken.revoked_at.is_(None))):
-        token.revoked_at = operations.now()
+    staff_admin.revoke_tokens(member)
     db.session.commit()
     click.echo(f"Deactivated {member.email}: signed out everywhere, API tokens revoked.")
 

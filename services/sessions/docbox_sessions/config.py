@@ -7,17 +7,12 @@ production refuses (see :mod:`docbox_shared.settings`).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from docbox_shared import outbox
 from docbox_shared.mail import SMTP_SETTINGS
-from docbox_shared.settings import COMMON, Setting, as_bool, at_least
-
-VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
+from docbox_shared.settings import COMMON, Setting, as_bool, at_least, var_database
 
 SETTINGS = COMMON + outbox.SETTINGS + SMTP_SETTINGS + [  # SMTP: the staff mail (invitations, reset links)
-    Setting("DOCBOX_SESSIONS_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", f"sqlite:///{VAR_DIR / 'sessions.sqlite'}",
+    Setting("DOCBOX_SESSIONS_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", var_database("sessions"),
             "SQLAlchemy URL of the sessions database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service.",
             public_url=True),

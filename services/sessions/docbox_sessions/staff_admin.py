@@ -17,8 +17,6 @@ it without a shell), nor switch themselves off.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, func, select, update
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, NotFound
 from docbox_shared.staff import OUTREACH_ROLES
+from docbox_shared.tokens import hash_token, new_token
 
 from .auth import issue_token
 from .models import ApiToken, Staff, UTCDateTime, db
@@ -49,10 +48,6 @@ class StaffLink(db.Model):
     expires_at: Mapped[datetime] = mapped_column("expires_dt", UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column("used_dt", UTCDateTime)  # used, or voided by a newer link
     staff: Mapped[Staff] = relationship()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 MAX_ID = 2**31 - 1  # larger ids in a URL exist nowhere (and overflow the database's integer)
@@ -102,10 +97,15 @@ def deactivate(actor: Staff, staff: Staff) -> None:
         raise Conflict(f"{staff.email} is the last active admin.")
     staff.deactivate()
     moment = now()
-    db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=moment))
+    revoke_tokens(staff, moment)
     db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.used_at.is_(None))
                        .values(used_at=moment))
+
+
+def revoke_tokens(staff: Staff, moment: datetime | None = None) -> None:
+    """Every API token of ``staff`` still in use is revoked (at ``moment``, else now)."""
+    db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=moment or now()))
 
 
 def reactivate(staff: Staff) -> None:
@@ -149,8 +149,8 @@ def issue_link(staff: Staff, purpose: str) -> str:
     moment = now()
     db.session.execute(update(StaffLink).where(StaffLink.staff_id == staff.id, StaffLink.purpose == purpose,
                                                StaffLink.used_at.is_(None)).values(used_at=moment))
-    token = secrets.token_urlsafe(32)
-    db.session.add(StaffLink(staff_id=staff.id, purpose=purpose, token_hash=_hash(token), created_at=moment,
+    token = new_token()
+    db.session.add(StaffLink(staff_id=staff.id, purpose=purpose, token_hash=hash_token(token), created_at=moment,
                              expires_at=moment + LINK_LIFETIME[purpose]))
     return token
 
@@ -164,7 +164,7 @@ def open_link(token: str) -> StaffLink | None:
     """The unused, unexpired link of an active staff member that ``token`` opens, else None."""
     if not token or len(token) > 100:
         return None
-    link = db.session.scalar(select(StaffLink).where(StaffLink.token_hash == _hash(token)))
+    link = db.session.scalar(select(StaffLink).where(StaffLink.token_hash == hash_token(token)))
     if link is None or link.used_at is not None or link.expires_at <= now() or not link.staff.active:
         return None
     return link

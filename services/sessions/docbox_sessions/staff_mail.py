@@ -14,7 +14,6 @@ the link by its stored hash, never by the token.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -23,6 +22,7 @@ from flask import current_app
 
 from docbox_shared.clock import now
 from docbox_shared.mail import MailQueue, StoredMessageMixin
+from docbox_shared.tokens import hash_token
 
 from .models import Staff, db
 
@@ -63,7 +63,7 @@ def send_staff_link(staff: Staff, purpose: str, token: str, expires_at: datetime
     message["From"] = current_app.config.get("MAIL_FROM") or "Doc Box <docbox@localhost>"
     message["To"] = staff.email
     message["Subject"] = SUBJECTS[purpose]
-    key = f"staff-{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+    key = f"staff-{purpose}:{hash_token(token)}"
     message["Message-ID"] = make_msgid(idstring=key[:40], domain="docbox")
     message.set_content(BODIES[purpose].format(role=staff.role, email=staff.email, url=link_url(token), sso=sso))
     staff_mail_queue().enqueue(key=key, recipient=staff.email, message=message, expires_at=expires_at)

@@ -17,9 +17,9 @@ commit policy).
     queue.run_pass()                                # in the worker
 """
 
-from .models import CLAIMABLE, FINAL, STATUSES, MailMixin, StoredMessageMixin, aware
+from .models import CLAIMABLE, FINAL, STATUSES, MailMixin, StoredMessageMixin
 from .queue import BATCH, Composer, MailQueue, Unbuildable
 from .smtp import SMTP_SETTINGS, Mailer, PermanentFailure, TemporaryFailure, scrub
 
 __all__ = ["BATCH", "CLAIMABLE", "FINAL", "SMTP_SETTINGS", "STATUSES", "Composer", "MailMixin", "MailQueue",
-           "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "Unbuildable", "aware", "scrub"]
+           "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "Unbuildable", "scrub"]

@@ -13,18 +13,18 @@
   failed, dropped), so what was written to someone does not outlive its
   delivery.
 
-Instants are stored as UTC (``DateTime(timezone=True)``; SQLite hands them
-back naive, read them with :func:`docbox_shared.clock.aware`).
+Instants are the kit's :class:`docbox_shared.clock.UTCDateTime`, like every
+other instant: aware UTC in and out, on SQLite too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from ..clock import UTC, aware  # noqa: F401 (aware: read an instant the way the queue stores it)
+from ..clock import UTCDateTime
 
 CLAIMABLE = ("pending", "sending")
 FINAL = ("sent", "failed", "bounced", "dropped")
@@ -43,15 +43,15 @@ class MailMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     message_id: Mapped[str] = mapped_column(String(200))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # useless from then on
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # useless from then on
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)   # SMTP code and text, addresses removed
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @staticmethod
     def queue_indexes(tablename: str) -> tuple[Index, ...]:

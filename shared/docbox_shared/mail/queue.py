@@ -55,7 +55,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .models import FINAL, aware
+from .models import FINAL
 from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class Marks:
 
 
 class MailQueue:
-    """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`MailMixin` model."""
+    """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`.models.MailMixin` model."""
 
     def __init__(self, db, model, composer: Composer | None = None, *,
                  now: Callable[[], datetime] | None = None, batch: int = BATCH):
@@ -344,7 +344,7 @@ class MailQueue:
         return update(table).where(table.c.id == bindparam("mark_id")).values(**values)
 
     def _obsolete(self, row, now: datetime) -> str | None:
-        if row.expires_at is not None and aware(row.expires_at) <= now:
+        if row.expires_at is not None and row.expires_at <= now:
             return "too late to be useful"
         return self.composer.obsolete(row, now)
 
@@ -361,7 +361,7 @@ class MailQueue:
         row = self.db.session.get(self.model, row_id)
         if row is None:
             return "dropped"
-        first = aware(row.first_failure_at) or now
+        first = row.first_failure_at or now
         row.first_failure_at, row.last_error, row.lease_until = first, error, None
         if now - first >= timedelta(hours=current_app.config.get("RETRY_HOURS", RETRY_HOURS)):
             self._finish(row, "failed", error)

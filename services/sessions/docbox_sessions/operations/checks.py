@@ -1,5 +1,5 @@
-"""Checks shared by the use cases: one-line header text, known time zones, a place that fits the format,
-sane times, active facilitators, the program's defaults. Each raises a problem before anything is written."""
+"""Checks shared by the use cases: a row looked up by id, one-line header text, known time zones, a place
+that fits the format, sane times, active facilitators, the program's defaults. Each raises a problem before anything is written."""
 
 from __future__ import annotations
 
@@ -8,13 +8,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from docbox_shared import inputs, recurrence
-from docbox_shared.problems import ValidationProblem
+from docbox_shared.problems import NotFound, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
 from ..domain.places import place_errors
 from ..models import Program, Staff, db
 
 MAX_SESSION_LENGTH = timedelta(hours=24)
+
+
+def _lookup(model, key: str, what: str):
+    """The ``model`` row with primary key ``key``; NotFound ("No program 'x'.") otherwise."""
+    row = db.session.get(model, key)
+    if row is None:
+        raise NotFound(f"No {what} {key!r}.")
+    return row
 
 
 def _check_header_text(data: dict) -> None:

@@ -6,11 +6,11 @@ import re
 
 from sqlalchemy import select
 
-from docbox_shared.problems import Conflict, NotFound, ValidationProblem
+from docbox_shared.problems import Conflict, ValidationProblem
 
 from ..domain.places import place_errors
 from ..models import Program, db
-from .checks import _check_header_text, _check_zone
+from .checks import _check_header_text, _check_zone, _lookup
 from .states import _publish
 
 
@@ -56,7 +56,4 @@ def _check_program_defaults(data: dict) -> None:
 
 
 def get_program(program_id: str) -> Program:
-    program = db.session.get(Program, program_id)
-    if program is None:
-        raise NotFound(f"No program {program_id!r}.")
-    return program
+    return _lookup(Program, program_id, "program")

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
-from docbox_shared.problems import Conflict, NotFound, ValidationProblem
+from docbox_shared.problems import Conflict, ValidationProblem
 from docbox_shared.recurrence import RuleError
 
 from ..models import Series, SeriesException, db
@@ -19,6 +19,7 @@ from .checks import (
     _check_place,
     _check_zone,
     _facilitators,
+    _lookup,
     _place_value,
     _program_for,
 )
@@ -58,10 +59,7 @@ def create_series(data: dict) -> Series:
 
 
 def get_series(series_id: str) -> Series:
-    series = db.session.get(Series, series_id)
-    if series is None:
-        raise NotFound(f"No series {series_id!r}.")
-    return series
+    return _lookup(Series, series_id, "series")
 
 
 def _next_rule_start(series: Series, moment: datetime) -> datetime | None:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from docbox_shared.problems import NotFound
-
 from ..models import OneOffSession, db
 from .checks import (
     _apply_defaults,
@@ -13,6 +11,7 @@ from .checks import (
     _check_times,
     _check_zone,
     _facilitators,
+    _lookup,
     _place_value,
     _program_for,
 )
@@ -41,7 +40,7 @@ _SESSION_FIELDS = ("title", "description", "format", "location", "video_url", "c
 
 
 def update_session(session: OneOffSession, data: dict) -> OneOffSession:
-    """Edit a one-off session's details (its time and place move through :func:`move_occurrence`)."""
+    """Edit a one-off session's details (its time and place move through :func:`.occurrences.move_occurrence`)."""
     _check_header_text(data)
     values = {f: data.get(f, getattr(session, f)) for f in _SESSION_FIELDS}
     if "format" in data:  # a new format takes the program's defaults for what it now needs
@@ -61,7 +60,4 @@ def update_session(session: OneOffSession, data: dict) -> OneOffSession:
 
 
 def get_session(session_id: str) -> OneOffSession:
-    session = db.session.get(OneOffSession, session_id)
-    if session is None:
-        raise NotFound(f"No session {session_id!r}.")
-    return session
+    return _lookup(OneOffSession, session_id, "session")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -81,21 +79,12 @@ def export_csv():
     start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
     end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
     programs = _programs()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(start, end, request.args.get("program") or None):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
-                         *(_cell_text(v) for v in (programs.get(occ.program_id, ""), occ.title)),
-                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
-                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
-
-
-def _cell_text(text: str) -> str:
-    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    rows = ([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
+             *(present.csv_cell(v) for v in (programs.get(occ.program_id, ""), occ.title)),
+             occ.format.replace("_", "-"), present.csv_cell(occ.location or ""), occ.video_url or "",
+             "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
+            for occ in operations.list_occurrences(start, end, request.args.get("program") or None))
+    return present.csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
 
 
 def month():

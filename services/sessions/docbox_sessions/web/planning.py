@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import TypeVar
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from ..models import Program, Series, db
 from . import present, rules
 from .forms import Reader, confirm_past
 
+T = TypeVar("T")
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -31,6 +34,18 @@ def _problem_into(form: FormState, exc: Problem, rename: dict | None = None) -> 
     form.merge(exc.errors, rename)
     if not exc.errors:
         form.add("_form", exc.detail)
+
+
+def _saved(form: FormState, change: Callable[[], T], rename: dict | None = None) -> tuple[bool, T | None]:
+    """``(True, what change() returned)`` once committed; ``(False, None)`` when refused: nothing written, the
+    problem shown in ``form`` next to its fields (``rename`` maps the operation's field names to the form's)."""
+    try:
+        result = change()
+        db.session.commit()
+    except Problem as exc:
+        _problem_into(form, exc, rename)
+        return False, None
+    return True, result
 
 
 # --- programs ----------------------------------------------------------------
@@ -74,12 +89,8 @@ def program_new():
         form = FormState.from_request(request.form)
         data = _read_program(form)
         if not form.has_errors:
-            try:
-                program = operations.create_program(data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc)
-            else:
+            ok, program = _saved(form, lambda: operations.create_program(data))
+            if ok:
                 flash(f"Program {program.name} created.", "success")
                 return redirect(url_for("pages.programs"))
     return _render("sessions/program_form.html", form, program=None, zones=present.zone_options())
@@ -93,12 +104,8 @@ def program_edit(program_id: str):
         form = FormState.from_request(request.form)
         data = _read_program(form)
         if not form.has_errors:
-            try:
-                operations.update_program(program, data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc)
-            else:
+            ok, _ = _saved(form, lambda: operations.update_program(program, data))
+            if ok:
                 flash(f"Program {program.name} saved.", "success")
                 return redirect(url_for("pages.programs"))
     return _render("sessions/program_form.html", form, program=program, zones=present.zone_options())
@@ -157,12 +164,8 @@ def session_new():
             data["start"] = recurrence.localize(datetime.combine(day, start_time), tz)
             data["end"] = recurrence.localize(datetime.combine(day, end_time), tz)
         if not form.has_errors and confirm_past(form, data["start"], now()):
-            try:
-                session = operations.create_session(data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc, {"start": "start_time", "end": "end_time"})
-            else:
+            ok, session = _saved(form, lambda: operations.create_session(data), {"start": "start_time", "end": "end_time"})
+            if ok:
                 occ = operations.find_occurrence(session.id)[2]
                 flash(f"Session planned: {occ.title}, {present.when(occ)}.", "success")
                 return redirect(url_for("pages.detail", occurrence_id=session.id))
@@ -190,12 +193,8 @@ def session_edit(session_id: str):
             data.pop(field, None)
         data["capacity"] = Reader(form).whole("capacity", 1, 10000)  # emptied: no limit any more
         if not form.has_errors:
-            try:
-                operations.update_session(session, data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc)
-            else:
+            ok, _ = _saved(form, lambda: operations.update_session(session, data))
+            if ok:
                 flash(f"Session saved: {session.title}.", "success")
                 return redirect(url_for("pages.detail", occurrence_id=session.id))
     return _render("sessions/session_edit.html", form, session=session, **_entry_context())
@@ -237,12 +236,8 @@ def series_new():
         _first, start, duration, rule = _read_schedule(form)
         if not form.has_errors:
             data.update(start=start, duration_minutes=duration, rrule=rule)
-            try:
-                series = operations.create_series(data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc, SERIES_RENAME)
-            else:
+            ok, series = _saved(form, lambda: operations.create_series(data), SERIES_RENAME)
+            if ok:
                 described = rules.describe(series.rrule, series.timezone)
                 flash(f"Series planned: {series.title}, {described[0].lower()}{described[1:]}.", "success")
                 return redirect(url_for("pages.series_detail", series_id=series.id))
@@ -308,12 +303,8 @@ def series_edit(series_id: str):
             picked = {f: form.get(f) for f in rules.FIELDS}
             if picked != {f: original.get(f, "") for f in rules.FIELDS}:
                 data["rrule"] = rule
-            try:
-                target = operations.update_series(series, data)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc, SERIES_RENAME)
-            else:
+            ok, target = _saved(form, lambda: operations.update_series(series, data), SERIES_RENAME)
+            if ok:
                 flash(f"Series saved: changes apply from {present.long_day(first)} on.", "success")
                 return redirect(url_for("pages.series_detail", series_id=target.id))
     return _render("sessions/series_form.html", form, series=series, edit_from=first, started=first != series.start_local.date(),
@@ -329,12 +320,8 @@ def series_end(series_id: str):
         form = FormState.from_request(request.form)
         day = Reader(form).day("on")
         if not form.has_errors:
-            try:
-                operations.end_series(series, day)
-                db.session.commit()
-            except Problem as exc:
-                _problem_into(form, exc)
-            else:
+            ok, _ = _saved(form, lambda: operations.end_series(series, day))
+            if ok:
                 flash(f"Series ended: no occurrence on or after {present.long_day(day)}.", "success")
                 return redirect(url_for("pages.series_detail", series_id=series_id))
     return _render("sessions/series_end.html", form, series=series, describe=rules.describe)

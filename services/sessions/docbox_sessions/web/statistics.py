@@ -9,11 +9,9 @@ the CSV holds: the download is the page's table, cell for cell.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
-from flask import Response, current_app, render_template, request
+from flask import current_app, render_template, request
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
@@ -48,20 +46,11 @@ def stats_csv():
     table, _form, context, errors = _table()
     if errors:
         return stats()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([context["group_label"].capitalize(), *(title for _, title in COLUMNS)])
-    for row in [*table["rows"], table["totals"]]:
-        writer.writerow([_cell_text(row["label"]),
-                         *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)])
+    header = [context["group_label"].capitalize(), *(title for _, title in COLUMNS)]
+    rows = ([present.csv_cell(row["label"]), *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)]
+            for row in [*table["rows"], table["totals"]])
     name = f"docbox-attendance-by-{table['group_by']}-{context['first']:%Y-%m}-to-{context['last']:%Y-%m}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _cell_text(text: str) -> str:
-    """A label a spreadsheet would read as a formula (a program named "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return present.csv_download(name, [header, *rows])
 
 
 def _table():
