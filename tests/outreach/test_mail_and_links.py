@@ -114,6 +114,7 @@ def test_a_mentee_asking_for_another_mentor_gets_one_next_round(app, client, smt
                                         .join(Assignment, Assignment.mentee_id == Member.id)
                                         .where(Assignment.round.has(number=1))).all())
     client.post(f"/oneonone/link/{_link_of(smtp, 'f3@example.org')}", data={"action": "another"})
+    assert "Fellow 3 (f3@example.org), now with Mentor" in client.get("/oneonone/rounds/1", headers=COORDINATOR).text
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     clock.advance(days=30)
     client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)

@@ -45,3 +45,9 @@ def test_the_demo_seed_is_a_roster_of_100_ten_mentors_and_an_open_round_half_rea
     assert page.count("<tr><td>") >= 10  # ten mentors' rows
     assert "50 by day 6" in page  # the chart of an open round stops at today
     assert "open" in page
+
+
+def test_the_start_pages_sign_in_link_comes_back_to_the_start_page(client):
+    answer = client.get("/sign-in")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "http://127.0.0.1:5001/login?next=http%3A%2F%2Flocalhost%2F"

@@ -57,10 +57,6 @@ def current_staff() -> Staff | None:
     return g.outreach_staff
 
 
-def sign_in_url() -> str:
-    return suite.login_url()
-
-
 def require(*roles: str, page: bool = True):
     """A view for staff holding one of the outreach ``roles`` (see the module docstring)."""
     def decorate(view):

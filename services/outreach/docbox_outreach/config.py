@@ -8,18 +8,14 @@ case-based first-contact window, business days, training validity).
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from docbox_shared.mail import SMTP_SETTINGS
-from docbox_shared.settings import COMMON, Setting, as_bool, as_list, at_least
+from docbox_shared.settings import COMMON, Setting, as_bool, as_list, at_least, var_database
 from docbox_shared.staff import SETTINGS as STAFF_SETTINGS
 
 from .domain.vocabulary import DEFAULT_FIRST_CONTACT_HOURS, FIRST_CONTACT_HOURS
-
-VAR_DIR = Path(os.environ.get("DOCBOX_VAR_DIR", "var")).resolve()
 
 
 def as_zone(value: str) -> ZoneInfo:
@@ -48,7 +44,7 @@ def as_days(value: str) -> int:
 
 
 SETTINGS = COMMON + [
-    Setting("DOCBOX_OUTREACH_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", f"sqlite:///{VAR_DIR / 'outreach.sqlite'}",
+    Setting("DOCBOX_OUTREACH_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", var_database("outreach"),
             "SQLAlchemy URL of the outreach database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_OUTREACH_URL", "PUBLIC_URL", "http://127.0.0.1:5004",
             "Public base URL of this service, used in the links of its mail (https in production).", public_url=True),

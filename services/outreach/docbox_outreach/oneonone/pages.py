@@ -4,7 +4,8 @@ and the mentor's own list (mentors, phone-sized)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from docbox_shared.inputs import parse_day
 from docbox_shared.pages import FormState
@@ -111,9 +112,13 @@ def _min_cell() -> int:
     return current_app.config["MIN_CELL"]
 
 
-def _changes_asked(round_: Round) -> int:
-    return db.session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.round_id == round_.id, Assignment.change_requested))
+def _changes_asked(round_: Round) -> list:
+    """Mentees of the round for whom another mentor was asked (by them or their mentor), with emails to swap."""
+    mentee, mentor = aliased(Member), aliased(Member)
+    return db.session.execute(
+        select(mentee.name.label("mentee"), mentee.email, mentor.name.label("mentor")).select_from(Assignment)
+        .join(mentee, mentee.id == Assignment.mentee_id).join(mentor, mentor.id == Assignment.mentor_id)
+        .where(Assignment.round_id == round_.id, Assignment.change_requested).order_by(mentee.name)).all()
 
 
 def _so_far(round_: Round, cumulative) -> tuple:

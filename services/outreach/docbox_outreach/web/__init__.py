@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Flask, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, g, render_template, request, url_for
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
-from docbox_shared.staff import sign_in_redirects
+from docbox_shared.staff import login_url, sign_in_redirects
 
-from ..access import current_staff, sign_in_url
+from ..access import current_staff
 from ..models import db
 
 LAYOUT = "outreach/layout.html"
@@ -37,7 +37,15 @@ error_pages(bp)
 @bp.get("/")
 def home():
     staff = current_staff()
-    return render_template("outreach/home.html", staff=staff, sign_in=sign_in_url())
+    return render_template("outreach/home.html", staff=staff, sign_in=url_for("outreach.sign_in"))
+
+
+@bp.get("/sign-in")
+def sign_in():
+    """To the suite's sign-in page, and back to the outreach start page afterwards."""
+    # A body naming no address, like the kit's sign-in redirects: the Location header alone carries it.
+    return Response("Sign in to continue.\n", 303, {"Location": login_url(url_for("outreach.home", _external=True))},
+                    mimetype="text/plain")
 
 
 def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
