@@ -12,6 +12,9 @@ Vocabulary:
 
 Event types are past-tense records: ``program.changed``, ``session.changed``,
 ``series.changed``. Nothing in an event names an attendee or a facilitator.
+A deleted session or series sends one last ``*.changed`` event whose state has
+``deleted`` set: consumers keep it as cancelled (or remove it, as CalDAV does).
+A cancelled occurrence may carry a short ``cancel_reason``.
 
 *Checked* state: :func:`check_state` is the one validation of an entry, run
 by the producer before an event enters its outbox (a change that fails it is
@@ -38,7 +41,7 @@ EVENT_TYPES = tuple(f"{kind}.changed" for kind in ENTRY_KINDS)
 # Longest text of each field (characters); the producer's API and columns use the same numbers.
 LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "continued_by_series_id": 64, "slug": 80,
           "name": 200, "title": 200, "description": 5000, "location": 500, "video_url": 1000,
-          "email_subject": 200, "rrule": 500, "timezone": 64}
+          "email_subject": 200, "rrule": 500, "timezone": 64, "cancel_reason": 200}
 MULTI_LINE = {"description"}
 
 
@@ -73,6 +76,9 @@ class _Calendared(_State):
     video_url = fields.String(allow_none=True, load_default=None)
     timezone = fields.String(required=True)
     capacity = fields.Integer(allow_none=True, load_default=None)
+    # The entry was deleted: its last event. Every occurrence reads as cancelled (see
+    # :mod:`.recurrence`), so a consumer that told anyone of it tells them of the cancellation.
+    deleted = fields.Boolean(load_default=False)
 
 
 class SessionState(_Calendared):
@@ -81,6 +87,8 @@ class SessionState(_Calendared):
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("scheduled", "cancelled")))
+    # Why it was cancelled, in a few words the organizer chose (one line, no names); None otherwise.
+    cancel_reason = fields.String(allow_none=True, load_default=None)
 
 
 class ExceptionState(Schema):
@@ -99,6 +107,7 @@ class ExceptionState(Schema):
     end = fields.AwareDateTime(allow_none=True, load_default=None)
     location = fields.String(allow_none=True, load_default=None)
     video_url = fields.String(allow_none=True, load_default=None)
+    cancel_reason = fields.String(allow_none=True, load_default=None)
     updated_at = fields.AwareDateTime(required=True)
 
 

@@ -56,6 +56,8 @@ class Occurrence:
     format: str
     location: str | None
     video_url: str | None
+    cancel_reason: str | None = None  # why it was cancelled (cancelled ones only), a short line
+    deleted: bool = False       # its entry was deleted: cancelled for good
 
 
 def zone(name: str) -> ZoneInfo:
@@ -282,15 +284,20 @@ def master_occurrence(state: dict) -> Occurrence:
     tz = zone(state["timezone"])
     start = localize(state["start_local"], tz)
     return _occurrence("series", state, id=state["id"], recurrence_date=None, original_start=None, start=start,
-                       end=after(start, timedelta(minutes=state["duration_minutes"])), status="scheduled",
+                       end=after(start, timedelta(minutes=state["duration_minutes"])),
+                       status="cancelled" if state.get("deleted") else "scheduled",
                        moved=False, location=state.get("location"), video_url=state.get("video_url"))
 
 
 def _occurrence(kind: str, state: dict, **when_and_where) -> Occurrence:
     """The one place an :class:`Occurrence` is made: the entry's fields from its state, the rest given."""
+    if state.get("deleted"):  # a deleted entry's occurrences are all cancelled
+        when_and_where["status"] = "cancelled"
+    if when_and_where["status"] != "cancelled":
+        when_and_where["cancel_reason"] = None
     return Occurrence(entry_kind=kind, entry_id=state["id"], program_id=state["program_id"],
                       timezone=state["timezone"], title=state["title"], description=state.get("description", ""),
-                      format=state["format"], **when_and_where)
+                      format=state["format"], deleted=bool(state.get("deleted")), **when_and_where)
 
 
 def _session_occurrence(state: dict) -> Occurrence:
@@ -298,15 +305,16 @@ def _session_occurrence(state: dict) -> Occurrence:
     return _occurrence("session", state, id=state["id"], recurrence_date=None, original_start=None,
                        start=state["start"].astimezone(tz), end=state["end"].astimezone(tz),
                        status=state["status"], moved=False, location=state.get("location"),
-                       video_url=state.get("video_url"))
+                       video_url=state.get("video_url"), cancel_reason=state.get("cancel_reason"))
 
 
 def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
     original = localize(local_start, tz)
     start, end = original, after(original, duration)
     status, location, video_url, moved = "scheduled", state.get("location"), state.get("video_url"), False
+    reason = None
     if exc:
-        status = exc["status"]
+        status, reason = exc["status"], exc.get("cancel_reason")
         if exc.get("start"):
             start, end = exc["start"].astimezone(tz), exc["end"].astimezone(tz)
             # In UTC: aware datetimes of one zone compare by wall time, blind to a repeated hour.
@@ -318,4 +326,4 @@ def _series_occurrence(state, tz, duration, local_start, exc) -> Occurrence:
             video_url = exc["video_url"]
     return _occurrence("series", state, id=series_occurrence_id(state["id"], local_start.date()),
                        recurrence_date=local_start.date(), original_start=original, start=start, end=end,
-                       status=status, moved=moved, location=location, video_url=video_url)
+                       status=status, moved=moved, location=location, video_url=video_url, cancel_reason=reason)

@@ -97,9 +97,9 @@ class Publisher(publishers.Publisher):
             "continues_series_id": None})
 
 
-def exception(day, status="scheduled", start=None, end=None):
+def exception(day, status="scheduled", start=None, end=None, cancel_reason=None):
     return {"date": day, "status": status, "start": start, "end": end, "location": None, "video_url": None,
-            "updated_at": T0}
+            "cancel_reason": cancel_reason, "updated_at": T0}
 
 
 # --- calendar_sync on a real server -----------------------------------------------------
@@ -127,7 +127,7 @@ def calendar(calendar_app, serve):
                      description="After a death in the department.\nCome for ten minutes or for all of it.")
     publish.series(program, "Tuesday circle", datetime(2027, 1, 19, 19, 0), "FREQ=WEEKLY;BYDAY=TU;COUNT=4",
                    video_url="https://meet.example.org/tuesday-secret", exceptions=[
-                       exception(date(2027, 1, 26), status="cancelled"),
+                       exception(date(2027, 1, 26), status="cancelled", cancel_reason="Room unavailable"),
                        exception(date(2027, 2, 2), start=datetime(2027, 2, 4, 0, tzinfo=UTC),
                                  end=datetime(2027, 2, 4, 1, tzinfo=UTC))])
     publish.program("Residents only", "residents", open=False)
@@ -288,3 +288,13 @@ def test_the_copy_button_works_under_the_pages_content_security_policy(browser, 
         assert refused, "the browser should report the refused inline script"
     finally:
         context.close()
+
+
+def test_a_cancelled_session_page_gives_the_organizers_reason_on_a_phone_and_a_desktop(page, phone, calendar, check):
+    base, _program = calendar
+    for viewer, name in ((phone, "faculty-session-cancelled-375"), (page, "faculty-session-cancelled")):
+        viewer.goto(f"{base}/programs/evening-circle")
+        viewer.get_by_role("link", name="Cancelled: Tuesday circle").click()
+        expect(viewer.get_by_role("heading", level=1)).to_have_text("Cancelled: Tuesday circle")
+        expect(viewer.get_by_role("note")).to_have_text("This session is cancelled. Reason: Room unavailable")
+        check(viewer, name)

@@ -83,3 +83,24 @@ def test_a_crafted_form_is_refused_and_writes_nothing(app, organizer, name, form
     response = organizer.post("/programs/new", data={**form, "csrf_token": _token(organizer, "/programs/new")})
     assert 400 <= response.status_code < 500, response.text[:300]
     assert _rows(app) == before
+
+
+@pytest.mark.parametrize("reason, words", [("x" * 201, "Use at most 200 characters."),
+                                          ("Room\r\nBcc: x@example.org", "Must be one line")],
+                         ids=["reason of 201 characters", "line break in a reason"])
+def test_a_crafted_cancel_reason_is_refused_and_cancels_nothing(app, organizer, reason, words):
+    from datetime import datetime
+
+    from docbox_sessions import operations
+    with app.app_context():
+        program = operations.create_program(dict(name="Doc Box", timezone="America/New_York", open=True))
+        session_id = operations.create_session(dict(
+            program_id=program.id, title="Circle", format="in_person", location="Room 2",
+            start=datetime.fromisoformat("2027-02-01T17:30:00-05:00"),
+            end=datetime.fromisoformat("2027-02-01T19:00:00-05:00"))).id
+        db.session.commit()
+    before = _rows(app)
+    url = f"/occurrences/{session_id}/cancel"
+    response = organizer.post(url, data={"reason": reason, "csrf_token": _token(organizer, url)})
+    assert response.status_code == 422 and words in response.text, response.text[:300]
+    assert _rows(app) == before

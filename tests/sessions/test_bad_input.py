@@ -87,6 +87,12 @@ CASES = [
     ("empty program patch", "patch", "/api/v1/programs/{program}", {}, None, 422, None),
     ("empty session patch", "patch", "/api/v1/sessions/{session}", {}, None, 422, None),
     ("empty occurrence patch", "patch", "/api/v1/occurrences/{occurrence}", {}, None, 422, None),
+    ("cancel reason of 201 characters", "post", "/api/v1/occurrences/{occurrence}/cancel", {"reason": "x" * 201}, None, 422, "reason"),
+    ("line break in a cancel reason", "post", "/api/v1/occurrences/{occurrence}/cancel", {"reason": "Room\r\nBcc: x@example.org"}, None, 422, "reason"),
+    ("NUL in a cancel reason", "post", "/api/v1/occurrences/{occurrence}/cancel", {"reason": "a\u0000b"}, None, 422, "reason"),
+    ("cancel reason not text", "post", "/api/v1/occurrences/{occurrence}/cancel", {"reason": ["x"]}, None, 422, "reason"),
+    ("delete an unknown session", "delete", "/api/v1/sessions/nope", None, None, 404, None),
+    ("delete an unknown series", "delete", "/api/v1/series/%00", None, None, 404, None),
     ("unknown method", "delete", "/api/v1/programs", None, None, 405, None),
     ("unknown path", "get", "/api/v1/attendees", None, None, 404, None),
 ]

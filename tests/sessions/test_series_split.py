@@ -27,7 +27,8 @@ def test_a_moved_and_cancelled_occurrence_keeps_every_detail_when_its_series_is_
     assert organizer.patch(f"/api/v1/occurrences/{moved_then_cancelled}", json={
         "start": "2027-04-01T18:00:00-04:00", "location": "Library, room 4",
         "video_url": "https://meet.example.org/moved"}).status_code == 200
-    assert organizer.post(f"/api/v1/occurrences/{moved_then_cancelled}/cancel").status_code == 200
+    assert organizer.post(f"/api/v1/occurrences/{moved_then_cancelled}/cancel",
+                          json={"reason": "Room unavailable"}).status_code == 200
     assert organizer.patch(f"/api/v1/occurrences/{moved}", json={
         "start": "2027-04-08T17:30:00-04:00", "location": "Atrium"}).status_code == 200
     before = exceptions_of(app, series["id"])
@@ -43,7 +44,7 @@ def test_a_moved_and_cancelled_occurrence_keeps_every_detail_when_its_series_is_
     after = occurrences(api)[4:]
     keep = ("start", "end", "location", "video_url", "status", "moved")
     assert [{k: o[k] for k in keep} for o in after] == [{k: o[k] for k in keep} for o in listed_before]
-    assert [o["status"] for o in after] == ["cancelled", "scheduled"]
+    assert [(o["status"], o["cancel_reason"]) for o in after] == [("cancelled", "Room unavailable"), ("scheduled", None)]
     assert (after[0]["start"], after[0]["location"], after[0]["video_url"]) == (
         "2027-04-01T18:00:00-04:00", "Library, room 4", "https://meet.example.org/moved")
     assert {o["title"] for o in after} == {"Doc Box, renamed"}

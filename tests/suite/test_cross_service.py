@@ -231,3 +231,37 @@ def test_no_log_line_holds_an_email_address_a_token_or_a_password(suite, world):
         for token in re.findall(r"/(?:manage|unsubscribe|confirm)/([A-Za-z0-9_\-]+)", text):
             assert len(token) >= 40, f"a whole link token, not a piece of one: {token!r}"
             assert token not in logs
+
+
+def test_a_reason_a_restore_and_a_deletion_reach_the_feed_radicale_and_the_subscriber(suite, world):
+    """Last in this module: the deleted session stays in the feed as cancelled, which sessions no longer lists."""
+    org, title = suite.tokens["organizer"], "Debrief after a hard week"
+    session = suite.api("sessions", "POST", "/api/v1/sessions", org, json={
+        "program_id": world["program"]["id"], "title": title, "start": local(2, 12).isoformat(),
+        "end": local(2, 13).isoformat()}).json()
+    uid = f"docbox-session-{session['id']}"
+    start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=40)
+    assert wait_until(lambda: converged(suite, world, start, end), timeout=30)
+
+    def feed():
+        return feed_text(suite, world).replace("\r\n ", "")
+
+    def about_it(first_line):
+        return [m for m in suite.messages() if m.get_body(("plain",)).get_content().startswith(f"{first_line}: {title}")]
+
+    path = f"/api/v1/occurrences/{session['id']}"
+    assert suite.api("sessions", "POST", path + "/cancel", org, json={"reason": "Room unavailable"}).status_code == 200
+    assert wait_until(lambda: "DESCRIPTION:Cancelled: Room unavailable" in feed(), timeout=30)
+    assert wait_until(lambda: about_it("Cancelled"), timeout=20)
+    assert "Reason: Room unavailable" in about_it("Cancelled")[0].get_body(("plain",)).get_content()
+
+    assert suite.api("sessions", "POST", path + "/restore", org).status_code == 200
+    assert wait_until(lambda: about_it("Takes place after all"), timeout=20), "the restore was not told"
+    assert about_it("Takes place after all")[0]["Subject"].startswith("Takes place after all: ")
+    assert wait_until(lambda: converged(suite, world, start, end), timeout=30)
+
+    assert suite.api("sessions", "DELETE", f"/api/v1/sessions/{session['id']}", org).status_code == 204
+    assert wait_until(lambda: uid not in radicale_text(suite), timeout=30), "Radicale still holds it"
+    assert wait_until(lambda: len(about_it("Cancelled")) == 2, timeout=20), "those told were not told of the deletion"
+    entry = [e for e in icalendar.Calendar.from_ical(feed_text(suite, world)).walk("VEVENT") if str(e["UID"]) == uid]
+    assert [str(e["STATUS"]) for e in entry] == ["CANCELLED"], "the feed keeps it, cancelled"

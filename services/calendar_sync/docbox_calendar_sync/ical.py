@@ -15,6 +15,13 @@ Vocabulary:
   shared with the invitations notifications mails), stable forever and safe
   as a CalDAV resource name on any server.
 - *SEQUENCE*: the entry's version, which grows on every change and never goes down.
+- *deleted* entry: its last event marks it deleted and every occurrence cancelled. A feed keeps it
+  as STATUS:CANCELLED with that last SEQUENCE, for good (a deleted series' master is cancelled, which
+  cancels every occurrence). Dropping it later would make the bytes depend on the time of the
+  request (the ETag is built from revisions, not the clock), and a client that polls rarely must
+  still get the cancellation; clients treat an entry that silently leaves a feed differently
+  (some keep it), so a cancelled entry is the one answer every client reads the same way.
+  CalDAV calendars get a DELETE instead (:mod:`.push`).
 
 Rendering is deterministic: the same entries and options give the same bytes
 (DTSTAMP is the entry's own ``updated_at``, never "now"), which is what lets a
@@ -35,7 +42,7 @@ from docbox_shared import recurrence, vtimezone
 from docbox_shared.uids import uid_for
 
 PRODID = "-//Doc Box//calendar_sync//EN"
-RENDER_VERSION = "2"  # part of every feed ETag: bump when the output format changes
+RENDER_VERSION = "3"  # part of every feed ETag: bump when the output format changes
 # Wide enough for any series the rules allow (ten years at most).
 _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzinfo=timezone.utc))
 
@@ -50,8 +57,9 @@ def _summary(title: str, status: str) -> str:
     return f"Cancelled: {title}" if status == "cancelled" else title
 
 
-def _description(text: str, video_url: str | None) -> str:
-    parts = [text.strip()] if text and text.strip() else []
+def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
+    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
+    parts += [text.strip()] if text and text.strip() else []
     if video_url:
         parts.append(f"Join online: {video_url}")
     return "\n\n".join(parts)
@@ -74,7 +82,7 @@ def _vevent(uid: str, occ: recurrence.Occurrence, *, version: int, stamp: dateti
         event.add("location", occ.location)
     if occ.video_url:
         event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url)
+    description = _description(occ.description, occ.video_url, occ.cancel_reason)
     if description:
         event.add("description", description)
     if program_name:
@@ -93,6 +101,8 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
                  options: Options = Options()) -> list[icalendar.Event]:
     """The VEVENTs of one loaded session or series state (master first, then overrides)."""
     uid = uid_for(kind, state["id"])
+    if state.get("deleted") and options.hide_cancelled:
+        return []
     if kind == "session":
         occ = recurrence.expand("session", state, *_ALL_TIME)[0]
         if occ.status == "cancelled" and options.hide_cancelled:

@@ -181,7 +181,8 @@ def _render(target: CaldavTarget, client: Client, jobs: list[_Job]):
     for job in jobs:
         job.url = client.href(resource_name(job.entry_kind, job.entry_id))
         entry = entries.get((job.entry_kind, job.entry_id))
-        if entry is not None and entry.program_id in program_ids:
+        # A deleted entry is deleted from the target (a feed keeps it as cancelled: see ical).
+        if entry is not None and entry.program_id in program_ids and not entry.data.get("deleted"):
             program = db.session.get(Entry, ("program", entry.program_id))
             job.body = ical.calendar([(entry.kind, entry.state, entry.version,
                                        program.data.get("name") if program else None)])

@@ -121,7 +121,7 @@ class Reminders(Composer):
             return None if row.sequence == sub.requests and sub.requested else "replaced by a newer request"
         if sub.status != "active":
             return f"subscriber {sub.status}"
-        if row.kind in ("reminder", "moved", "cancelled"):
+        if row.kind in ("reminder", "moved", "restored", "cancelled"):
             record = db.session.get(OccurrenceRecord, row.occurrence_id)
             if record is None or record.sequence != row.sequence:
                 return "the occurrence changed since"

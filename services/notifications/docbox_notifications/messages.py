@@ -19,7 +19,9 @@ links to the program's calendar (subscribe page) instead. The MIME ``method``
 parameter repeats the iCalendar METHOD, as iTIP over email (RFC 6047) asks.
 
 Change notices show the new time and place and, where they changed, what
-they were (``previous`` of the occurrence record).
+they were (``previous`` of the occurrence record). A cancellation shows the
+organizer's reason when one was given; a restore ("takes place after all")
+goes to those who were told of the cancellation.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class Shown:
     description: str
     sequence: int
     previous: Shown | None = None   # time and place before the change a notice is about
+    cancel_reason: str | None = None  # the organizer's few words on why it was cancelled
 
 
 def url(path: str) -> str:
@@ -105,9 +108,10 @@ def shown(record: OccurrenceRecord) -> Shown:
     match = [o for o in recurrence.expand(entry.kind, state, start - timedelta(days=1), start + timedelta(days=1))
              if o.id == record.live_id]
     tz = recurrence.zone(state["timezone"])
+    reason = None
     if match:
         occ = match[0]
-        start, end, location, video = occ.start, occ.end, occ.location, occ.video_url
+        start, end, location, video, reason = occ.start, occ.end, occ.location, occ.video_url, occ.cancel_reason
     elif record.announced:  # gone from the series: show what was announced
         start, end, location, video = _place(record.announced, tz)
     else:
@@ -118,7 +122,7 @@ def shown(record: OccurrenceRecord) -> Shown:
                    version=entry.version, program_slug=program.get("slug") or record.program_id,
                    title=state["title"], program_name=program.get("name", ""), subject=subject_for(program, start),
                    start=start, end=end, timezone=state["timezone"], location=location, video_url=video,
-                   description=state.get("description", ""), sequence=record.sequence)
+                   description=state.get("description", ""), sequence=record.sequence, cancel_reason=reason)
     if record.previous:
         before_start, before_end, before_location, before_video = _place(record.previous, tz)
         result.previous = dataclasses.replace(result, start=before_start, end=before_end,
@@ -201,7 +205,8 @@ def _calendar(s: Shown, method: str, now: datetime, cache: dict) -> str:
         event.add("location", s.location)
     if s.video_url:
         event.add("url", s.video_url)
-    event.add("description", "\n".join(filter(None, [s.description, *where_lines(s)])))
+    reason = [f"Cancelled: {s.cancel_reason}"] if method == "CANCEL" and s.cancel_reason else []
+    event.add("description", "\n".join(filter(None, [*reason, s.description, *where_lines(s)])))
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     name, address = parseaddr(current_app.config["MAIL_FROM"])
     organizer = vCalAddress(f"mailto:{address}")
@@ -304,9 +309,15 @@ def calendar_lines(s: Shown, attached: str) -> list[str]:
 def occurrence_text(row: Delivery, s: Shown) -> tuple[str, list[str], str]:
     where = where_lines(s)
     if row.kind == "cancelled":
-        lines = [f"Cancelled: {s.title}", "", f"This session will not take place: {when_text(s)}.", *where,
+        lines = [f"Cancelled: {s.title}", "", f"This session will not take place: {when_text(s)}.",
+                 *([f"Reason: {s.cancel_reason}"] if s.cancel_reason else []), *where,
                  *calendar_lines(s, "The attached cancellation removes it from your calendar.")]
         return f"Cancelled: {s.subject}", lines, "CANCEL"
+    if row.kind == "restored":
+        lines = [f"Takes place after all: {s.title}", "",
+                 "We told you this session was cancelled. It takes place after all:", "", *changed_lines(s),
+                 *calendar_lines(s, "The attached invitation puts it back in your calendar.")]
+        return f"Takes place after all: {s.subject}", lines, "REQUEST"
     if row.kind == "moved":
         lines = [f"Changed: {s.title}", "", *changed_lines(s),
                  *calendar_lines(s, "The attached invitation updates the entry in your calendar.")]

@@ -125,7 +125,7 @@ class Delivery(MailMixin, db.Model):
 
     __tablename__ = "deliveries"
     subscriber_id: Mapped[str] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | cancelled | digest
+    kind: Mapped[str] = mapped_column(String(16))        # confirm | reminder | moved | restored | cancelled | digest
     occurrence_id: Mapped[str | None] = mapped_column(String(80))
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)

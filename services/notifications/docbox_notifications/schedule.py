@@ -8,9 +8,14 @@ Vocabulary:
   future, so a move beyond the horizon is a move, not a disappearance.
 - *change* of an occurrence, found by comparing its *fingerprint* (time,
   place, status, title, program) with the stored one: ``new``, ``moved``
-  (time or place changed; also a cancelled occurrence reinstated),
-  ``cancelled`` (cancelled, or gone from the series), ``updated`` (title).
-  Any change raises the iTIP ``sequence``.
+  (time or place changed), ``restored`` (a cancelled occurrence takes place
+  after all), ``cancelled`` (cancelled, gone from the series, or its entry
+  deleted), ``updated`` (title). Any change raises the iTIP ``sequence``.
+- *told*: the subscribers a reminder or notice about an occurrence was sent
+  to. A restore is noticed to those told of the cancellation; a deletion is
+  noticed (as a cancellation) to those told of the occurrence at all, while
+  the others' pending reminders are dropped without a word: they never heard
+  of it, so there is nothing to take back.
 
 Rules:
 
@@ -341,13 +346,15 @@ def _refresh(kind: str, entry_id: str, state: dict, handed: list[OccurrenceRecor
         record.updated_at = now
         if occ.status == "cancelled":
             change = "cancelled" if old_status == "scheduled" else "updated"
-        elif old_status == "cancelled" or old_where != fp.split(":")[0]:
+        elif old_status == "cancelled":
+            change = "restored"
+        elif old_where != fp.split(":")[0]:
             change = "moved"
         else:
             change = "updated"
-        if change == "moved" and old_status != "cancelled" and record.previous == record.announced:
+        if change == "moved" and record.previous == record.announced:
             change = "updated"   # changed back before the notice went out: nothing to tell
-        _replan(record, change, now, until, notice_until, old_start)
+        _replan(record, change, now, until, notice_until, old_start, deleted=occ.deleted)
     return {o.id for o in occurrences}
 
 
@@ -378,19 +385,32 @@ def _notice_pending(record: OccurrenceRecord) -> bool:
         Delivery.status == "pending").limit(1)) is not None
 
 
+def told(record: OccurrenceRecord, kinds: tuple[str, ...]) -> set[str]:
+    """Subscribers sent a message of these kinds about the occurrence (one being sent counts: it may be out)."""
+    return set(db.session.scalars(select(Delivery.subscriber_id).where(
+        Delivery.occurrence_id == record.occurrence_id, Delivery.kind.in_(kinds),
+        Delivery.status.in_(("sent", "sending")))))
+
+
 def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetime,
-            notice_until: datetime, old_start: datetime) -> None:
+            notice_until: datetime, old_start: datetime, deleted: bool = False) -> None:
     db.session.execute(update(Delivery).where(
         Delivery.occurrence_id == record.occurrence_id, Delivery.status.in_(("pending", "held")),
         Delivery.sequence < record.sequence).values(status="dropped"))
     db.session.flush()
     followers = _followers(record.program_id)
     start = aware(record.start_at)
-    if change in ("moved", "updated"):
+    if change in ("moved", "updated", "restored"):
         _plan_reminders(record, now, until, followers)
     notice = None
     if change == "moved" and now < start <= notice_until:
         notice = ("moved", start)
+    elif change == "restored" and now < start:
+        notice = ("restored", start)
+        followers = [sub for sub in followers if sub.id in told(record, ("cancelled",))]
+    elif change == "cancelled" and deleted and now < old_start:
+        followers = [sub for sub in followers if sub.id in told(record, ("reminder", "moved", "restored"))]
+        notice = ("cancelled", old_start)
     elif change == "cancelled" and now < old_start <= until:
         notice = ("cancelled", old_start)
     if notice is None:

@@ -149,6 +149,7 @@ class OneOffSession(_CalendarEntry, db.Model):
     start_at: Mapped[datetime] = mapped_column("start_dt", UTCDateTime)
     end_at: Mapped[datetime] = mapped_column("end_dt", UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))  # a short line shown to subscribers; no names
     program: Mapped[Program] = relationship()
     facilitators: Mapped[list[Staff]] = relationship(secondary=session_facilitators)
 
@@ -183,6 +184,7 @@ class SeriesException(db.Model):
     end_at: Mapped[datetime | None] = mapped_column("end_dt", UTCDateTime)
     location: Mapped[str | None] = mapped_column(String(500))
     video_url: Mapped[str | None] = mapped_column(String(1000))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))  # a short line shown to subscribers; no names
     updated_at: Mapped[datetime] = mapped_column("updated_dt", UTCDateTime, default=utcnow)
     series: Mapped[Series] = relationship(back_populates="exceptions")
 

@@ -23,8 +23,9 @@ from .models import Series, db
 
 # State field -> model attribute, where the names differ.
 COLUMNS = {"start": "start_at", "end": "end_at"}
-# Fields that are no column of the entry: computed by :func:`series_state`.
-DERIVED = {"continued_by_series_id"}
+# Fields that are no column of the entry: computed by :func:`series_state`, or (``deleted``) set only in
+# the last event of an entry, which :mod:`.operations.deletion` publishes before the row goes.
+DERIVED = {"continued_by_series_id", "deleted"}
 
 
 @cache
@@ -51,13 +52,13 @@ def program_state(program) -> dict:
 
 
 def session_state(session) -> dict:
-    return _values(_reader(STATE_SCHEMAS["session"]), session)
+    return _values(_reader(STATE_SCHEMAS["session"]), session) | {"deleted": False}
 
 
 def series_state(series: Series, continuation: bool = True) -> dict:
     """The series as events carry it; ``continuation=False`` skips the query for the series that
     continues it (expanding occurrences does not need it: a listing stays one statement)."""
-    state = _values(_reader(STATE_SCHEMAS["series"]), series)
+    state = _values(_reader(STATE_SCHEMAS["series"]), series) | {"deleted": False}
     # Consumers tell a split ("continued by") from an end: see operations.update_series.
     state["continued_by_series_id"] = db.session.scalar(
         select(Series.id).where(Series.continues_series_id == series.id)) if continuation else None

@@ -37,6 +37,7 @@ class ShownOccurrence:
     cancelled: bool
     moved_from: str | None  # "Tue 3 Feb, 19:00" when the organizer moved it
     description: str = ""
+    cancel_reason: str | None = None  # the organizer's few words on why, for a cancelled one
 
 
 def long_day(day: date) -> str:
@@ -70,7 +71,7 @@ def shown(occ: recurrence.Occurrence, tz_name: str) -> ShownOccurrence:
     return ShownOccurrence(id=occ.id, day=start.date(), when=when, title=occ.title, format=occ.format,
                            format_label=FORMAT_LABELS.get(occ.format, occ.format), place=place(occ),
                            cancelled=occ.status == "cancelled", moved_from=moved_from,
-                           description=(occ.description or "").strip())
+                           description=(occ.description or "").strip(), cancel_reason=occ.cancel_reason)
 
 
 def by_day(occurrences: list[ShownOccurrence]) -> list[tuple[str, list[ShownOccurrence]]]:

@@ -48,6 +48,16 @@ class SessionById(MethodView):
         db.session.commit()
         return session
 
+    @sessions_blp.response(204)
+    def delete(self, session_id):
+        """Delete a one-off session still ahead (409 once it has started or has attendance)
+
+        Whoever was told of it is told of its cancellation: feeds keep it as cancelled,
+        CalDAV calendars lose it, reminder subscribers who heard of it get a cancellation notice.
+        """
+        require_role(*PLANNERS)
+        operations.delete_session(operations.get_session(session_id))
+        db.session.commit()
 
 
 @series_blp.route("")
@@ -89,6 +99,16 @@ class SeriesById(MethodView):
         series = operations.update_series(operations.get_series(series_id), data)
         db.session.commit()
         return series
+
+    @series_blp.response(204)
+    def delete(self, series_id):
+        """Delete a series that has no recorded attendance (409 otherwise: end it from a date instead)
+
+        Its occurrences reach subscribers as cancelled, as for a deleted session.
+        """
+        require_role(*PLANNERS)
+        operations.delete_series(operations.get_series(series_id))
+        db.session.commit()
 
 
 @series_blp.route("/<series_id>/end")

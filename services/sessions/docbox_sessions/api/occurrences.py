@@ -15,7 +15,7 @@ from docbox_shared.problems import Forbidden, NotFound, ValidationProblem
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..models import AttendanceAudit, AttendanceCount, db
-from .schemas import AttendanceIn, AttendanceOut, OccurrenceOut, OccurrencePatch, OccurrenceQuery
+from .schemas import AttendanceIn, AttendanceOut, CancelIn, OccurrenceOut, OccurrencePatch, OccurrenceQuery
 
 blp = Blueprint("occurrences", __name__, url_prefix="/api/v1/occurrences", description="Occurrences and attendance")
 MAX_WINDOW = timedelta(days=732)
@@ -56,11 +56,16 @@ class OccurrenceById(MethodView):
 
 @blp.route("/<occurrence_id>/cancel")
 class OccurrenceCancel(MethodView):
+    @blp.arguments(CancelIn)
     @blp.response(200, OccurrenceOut)
-    def post(self, occurrence_id):
-        """Cancel one occurrence (it stays listed, as cancelled)"""
+    def post(self, data, occurrence_id):
+        """Cancel one occurrence (it stays listed, as cancelled), with an optional short reason
+
+        The reason is shown in calendar feeds and the cancellation notice: a few words, no names.
+        Cancelling a cancelled occurrence again changes only its reason.
+        """
         require_role(*PLANNERS)
-        occ = operations.cancel_occurrence(occurrence_id)
+        occ = operations.cancel_occurrence(occurrence_id, data.get("reason"))
         db.session.commit()
         return occ
 

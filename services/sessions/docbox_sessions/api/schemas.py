@@ -137,6 +137,7 @@ class SessionOut(_EntryOut):
     start = fields.Method("_start")
     end = fields.Method("_end")
     status = fields.String()
+    cancel_reason = fields.String(allow_none=True)
 
     def _start(self, s):
         return s.start_at.astimezone(zone(s.timezone)).isoformat()
@@ -152,6 +153,7 @@ class ExceptionOut(Schema):
     end = fields.AwareDateTime(attribute="end_at", allow_none=True)
     location = fields.String(allow_none=True)
     video_url = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
 
 
 class SeriesOut(_EntryOut):
@@ -183,6 +185,7 @@ class OccurrenceOut(Schema):
     original_start = fields.Method("_original", allow_none=True)
     timezone = fields.String()
     status = fields.String()
+    cancel_reason = fields.String(allow_none=True)
     moved = fields.Boolean()
     format = fields.String()
     location = fields.String(allow_none=True)
@@ -196,6 +199,12 @@ class OccurrenceOut(Schema):
 
     def _original(self, o):
         return o.original_start.isoformat() if o.original_start else None
+
+
+class CancelIn(Schema):
+    reason = Line(LIMITS["cancel_reason"], allow_none=True, metadata={
+        "description": "Optional, a few words on why (shown in calendars and the cancellation notice). "
+                       "Do not name people."})
 
 
 class OccurrencePatch(Schema):

@@ -9,13 +9,14 @@ before touching anything.
 One module per area: :mod:`.states` (entry states and the outbox),
 :mod:`.checks` (checks shared by the use cases), :mod:`.programs`,
 :mod:`.sessions` (one-off sessions), :mod:`.series`, :mod:`.occurrences`,
-:mod:`.attendance`. Callers use this package's names.
+:mod:`.attendance`, :mod:`.deletion`. Callers use this package's names.
 """
 
 from docbox_shared.clock import now
 
 from .attendance import NotStarted, can_record_attendance, counts_between, record_attendance
 from .checks import MAX_SESSION_LENGTH
+from .deletion import HasAttendance, delete_series, delete_session
 from .occurrences import (
                           Cancelled,
                           Started,
@@ -30,7 +31,7 @@ from .series import create_series, end_series, get_series, update_series
 from .sessions import create_session, get_session, update_session
 from .states import STATES, _publish, program_state, republish_all, series_span, series_state, session_state
 
-__all__ = ["MAX_SESSION_LENGTH", "STATES", "Cancelled", "NotStarted", "Started", "_publish", "can_record_attendance",
+__all__ = ["MAX_SESSION_LENGTH", "STATES", "Cancelled", "HasAttendance", "delete_series", "delete_session", "NotStarted", "Started", "_publish", "can_record_attendance",
            "cancel_occurrence", "counts_between", "create_program", "create_series", "create_session", "end_series",
            "find_occurrence", "get_program", "get_series", "get_session", "list_occurrences", "move_occurrence",
            "now", "program_state", "record_attendance", "republish_all", "restore_occurrence", "series_span",

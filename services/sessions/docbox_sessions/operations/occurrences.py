@@ -85,33 +85,31 @@ def move_occurrence(occurrence_id: str, data: dict) -> recurrence.Occurrence:
     return find_occurrence(occurrence_id)[2]
 
 
-def cancel_occurrence(occurrence_id: str) -> recurrence.Occurrence:
-    kind, entry, occ = find_occurrence(occurrence_id)
-    if occ.status == "cancelled":
-        return occ
-    if kind == "session":
-        entry.status = "cancelled"
-    else:
-        exc = _exception(entry, occ.recurrence_date)
-        exc.status, exc.updated_at = "cancelled", now()
-    _publish(kind, entry)
-    return find_occurrence(occurrence_id)[2]
+def cancel_occurrence(occurrence_id: str, reason: str | None = None) -> recurrence.Occurrence:
+    """Cancel one occurrence (it stays listed, as cancelled), with an optional short reason shown to
+    subscribers; cancelling a cancelled one again only changes its reason."""
+    return _set_status(occurrence_id, "cancelled", reason or None)
 
 
 def restore_occurrence(occurrence_id: str) -> recurrence.Occurrence:
     """Undo a cancellation: the occurrence takes place after all, where and when it was to take
     place (a moved one keeps its move). Subscribers who were told of the cancellation are told
     again. Only one still ahead: a cancelled occurrence that has passed stays as it was."""
+    return _set_status(occurrence_id, "scheduled", None)
+
+
+def _set_status(occurrence_id: str, status: str, reason: str | None) -> recurrence.Occurrence:
+    """The one change of cancel and restore: the status (and reason) of a one-off session itself, or of
+    the series' exception for that day; nothing is published when nothing changes."""
     kind, entry, occ = find_occurrence(occurrence_id)
-    if occ.status != "cancelled":
+    if (occ.status, occ.cancel_reason) == (status, reason):
         return occ
-    if occ.start <= now():
+    if status == "scheduled" and occ.start <= now():
         raise Started("This occurrence has passed; only one still ahead can be restored.")
-    if kind == "session":
-        entry.status = "scheduled"
-    else:
-        exc = _exception(entry, occ.recurrence_date)
-        exc.status, exc.updated_at = "scheduled", now()
+    row = entry if kind == "session" else _exception(entry, occ.recurrence_date)
+    row.status, row.cancel_reason = status, reason
+    if kind == "series":
+        row.updated_at = now()
     _publish(kind, entry)
     return find_occurrence(occurrence_id)[2]
 

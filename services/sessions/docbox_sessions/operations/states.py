@@ -23,8 +23,10 @@ from ..states import STATES, program_state, series_state, session_state  # noqa:
 UTC = timezone.utc
 
 
-def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
-    """Bump the entry's version and write its event and deliveries (not committed)."""
+def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> OutboxEvent:
+    """Bump the entry's version and write its event and deliveries (not committed).
+
+    ``deleted``: the entry's last event, its state marked deleted (the caller then deletes the row)."""
     moment = now()
     entry.version = 1 if new else entry.version + 1
     entry.updated_at = moment
@@ -34,9 +36,10 @@ def _publish(kind: str, entry, new: bool = False) -> OutboxEvent:
         entry.span_start_at, entry.span_end_at = series_span(series_state(entry, continuation=False))
     db.session.flush()
     event_id = uuid.uuid4()
+    state = STATES[kind](entry) | ({"deleted": True} if deleted else {})
     try:  # the consumers' own check: what they would refuse is refused here, before anything is written
         body = events.dump_event(event_id=event_id, occurred_at=moment, kind=kind, entry_id=entry.id,
-                                 version=entry.version, state=STATES[kind](entry))
+                                 version=entry.version, state=state)
     except ValidationError as exc:
         raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
     return outbox.publish(body)

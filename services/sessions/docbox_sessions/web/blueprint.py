@@ -56,11 +56,13 @@ rules = [
     ("/programs/<program_id>/edit", planning.program_edit, ["GET", "POST"]),
     ("/sessions/new", planning.session_new, ["GET", "POST"]),
     ("/sessions/<session_id>/edit", planning.session_edit, ["GET", "POST"]),
+    ("/sessions/<session_id>/delete", occurrences.delete_session, ["GET", "POST"]),
     ("/series", planning.series_list, ["GET"]),
     ("/series/new", planning.series_new, ["GET", "POST"]),
     ("/series/<series_id>", planning.series_detail, ["GET"]),
     ("/series/<series_id>/edit", planning.series_edit, ["GET", "POST"]),
     ("/series/<series_id>/end", planning.series_end, ["GET", "POST"]),
+    ("/series/<series_id>/delete", planning.series_delete, ["GET", "POST"]),
     ("/stats", statistics.stats, ["GET"]),
     ("/stats.csv", statistics.stats_csv, ["GET"]),
 ]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
+from docbox_shared.events import LIMITS
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
@@ -182,15 +183,42 @@ def restore(occurrence_id: str):
 
 
 def cancel(occurrence_id: str):
-    """Ask, then cancel one occurrence (it stays listed, as cancelled)."""
+    """Ask, then cancel one occurrence (it stays listed, as cancelled), with an optional short reason."""
     require_role(*PLANNERS)
     _kind, _entry, occ = operations.find_occurrence(occurrence_id)
-    if request.method == "POST":
-        if occ.status != "cancelled":
-            occ = operations.cancel_occurrence(occurrence_id)
-            db.session.commit()
-        flash(f"Cancelled: {occ.title} on {present.when(occ)}.", "success")
-        return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
-    if occ.status == "cancelled":
+    if occ.status == "cancelled" and request.method != "POST":
         abort(409, "This occurrence is cancelled already.")
-    return render_template("sessions/cancel.html", occ=occ)
+    form = FormState({"reason": ""})
+    if request.method == "POST":
+        form = FormState.from_request(request.form)
+        reason = Reader(form).text("reason", max_length=LIMITS["cancel_reason"], what="a reason")
+        if not form.has_errors:
+            if occ.status != "cancelled":
+                occ = operations.cancel_occurrence(occurrence_id, reason)
+                db.session.commit()
+            flash(f"Cancelled: {occ.title} on {present.when(occ)}.", "success")
+            return redirect(url_for("pages.detail", occurrence_id=occurrence_id))
+    return render_template("sessions/cancel.html", occ=occ, form=form, max_reason=LIMITS["cancel_reason"]), \
+        422 if form.has_errors else 200
+
+
+def delete_session(session_id: str):
+    """Ask, then delete a one-off session still ahead; a refusal (started, counted) is said on the page."""
+    require_role(*PLANNERS)
+    session = operations.get_session(session_id)
+    _kind, _entry, occ = operations.find_occurrence(session_id)
+    refusal = None
+    if request.method == "POST":
+        title, when = occ.title, present.when(occ)
+        try:
+            operations.delete_session(session)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            refusal = exc
+        else:
+            flash(f"Deleted: {title} on {when}.", "success")
+            return redirect(url_for("pages.upcoming"))
+    return render_template("sessions/delete.html", what="session", title=occ.title, when=present.when(occ),
+                           back=url_for("pages.detail", occurrence_id=session_id), refusal=refusal,
+                           cancelled=occ.status == "cancelled"), refusal.status if refusal else 200

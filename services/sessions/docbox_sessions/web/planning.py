@@ -312,10 +312,12 @@ def series_edit(series_id: str):
 
 
 def series_end(series_id: str):
-    """No occurrence on or after a chosen date."""
+    """No occurrence on or after a chosen date (a series that has not started keeps at least its first)."""
     require_role(*PLANNERS)
     series = operations.get_series(series_id)
-    form = FormState({"on": (present.local_today(series.timezone) + timedelta(days=1)).isoformat()})
+    # Tomorrow, or the day after the first occurrence for a series that has not started.
+    first_day = max(present.local_today(series.timezone), series.start_local.date()) + timedelta(days=1)
+    form = FormState({"on": first_day.isoformat()})
     if request.method == "POST":
         form = FormState.from_request(request.form)
         day = Reader(form).day("on")
@@ -325,3 +327,25 @@ def series_end(series_id: str):
                 flash(f"Series ended: no occurrence on or after {present.long_day(day)}.", "success")
                 return redirect(url_for("pages.series_detail", series_id=series_id))
     return _render("sessions/series_end.html", form, series=series, describe=rules.describe)
+
+
+def series_delete(series_id: str):
+    """Ask, then delete a series without recorded attendance; a refusal is said on the page."""
+    require_role(*PLANNERS)
+    series = operations.get_series(series_id)
+    refusal = None
+    if request.method == "POST":
+        title = series.title
+        try:
+            operations.delete_series(series)
+            db.session.commit()
+        except Problem as exc:
+            db.session.rollback()
+            refusal = exc
+        else:
+            flash(f"Deleted: the series {title}.", "success")
+            return redirect(url_for("pages.series_list"))
+    return render_template("sessions/delete.html", what="series", title=series.title,
+                           when=rules.describe(series.rrule, series.timezone),
+                           back=url_for("pages.series_detail", series_id=series_id), refusal=refusal,
+                           cancelled=False), refusal.status if refusal else 200
