@@ -1,7 +1,7 @@
 """staff.outreach_role: a staff member's role in the outreach area, granted apart from the group-sessions role
 
 Revision ID: d8a4f1c2b9e3
-Revises: c3f1a7d24e60
+Revises: d4a7e2b91c58
 Create Date: 2026-11-30 11:30:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd8a4f1c2b9e3'
-down_revision = 'c3f1a7d24e60'
+down_revision = 'd4a7e2b91c58'
 branch_labels = None
 depends_on = None
 
