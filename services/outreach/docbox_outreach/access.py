@@ -9,7 +9,7 @@ no access to outreach data.
 
 :func:`require` guards a view: pages send a browser that is not signed in to
 the suite's sign-in page and back (:func:`docbox_shared.staff.sign_in_redirects`
-on every page blueprint, :func:`..web.error_pages` does it), the API answers
+on every page blueprint, :func:`docbox_outreach.web.error_pages` does it), the API answers
 401; a signed-in person without the role gets 403. Tests may replace the
 question to sessions with ``app.config["STAFF_LOOKUP"]``: a callable taking
 the request and returning a :class:`Staff` or None (tests/support/outreach.py).

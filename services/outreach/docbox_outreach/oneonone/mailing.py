@@ -87,7 +87,7 @@ def _queue_round(round_: Round, rows, people: dict, due: str) -> None:
 def _queue_new(batch: list[tuple[str, str, str]], now) -> None:
     """Queue messages whose keys are new (they name a round opening now) in one INSERT.
 
-    The rows are what :meth:`MailQueue.enqueue` writes (one recipient, the Message-ID it derives from
+    The rows are what :meth:`docbox_shared.mail.MailQueue.enqueue` writes (one recipient, the Message-ID it derives from
     the key, ``pending``); it is called once per message for the reminders, but a round mails every
     faculty member at once, and enqueue's duplicate check and the email package's header folding cost
     milliseconds a message: 20,000 faculty would wait minutes.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd8a4f1c2b9e3'
-down_revision = 'd4a7e2b91c58'
+down_revision = 'd4a7e2b91c58'  # re-chained after main's cancel_reason (both were made on c3f1a7d24e60)
 branch_labels = None
 depends_on = None
 
