@@ -15,6 +15,9 @@ so that what the sessions service accepts every consumer can store and show:
   arithmetic (a window, a month grid, a rule's next occurrence) overflows.
   :func:`year_errors`, :func:`plausible_year`.
 - *whole number*: an integer inside a range (ids fit 32 bits).
+- *mail address*: one an SMTP envelope can carry (Doc Box sends without
+  SMTPUTF8): an ASCII local part, the domain in its IDNA form.
+  :func:`mail_address`.
 - the raw request: :func:`guard_request` refuses, before any view runs, a JSON
   body that is nested too deeply, holds a number Python will not read or that
   no column could hold, or a string with NUL or a lone surrogate; a NUL or
@@ -118,6 +121,22 @@ def Whole(lo: int, hi: int, **kwargs) -> fields.Integer:  # noqa: N802 - a field
 def Id(**kwargs) -> fields.Integer:  # noqa: N802
     """An integer id (staff): 1 to 2**31 - 1, so a lookup never overflows a column."""
     return Whole(1, MAX_ID, **kwargs)
+
+
+# --- mail addresses --------------------------------------------------------------
+
+def mail_address(value: str) -> str:
+    """``value`` (an address already checked for its shape) as Doc Box stores and mails it: an internationalized
+    domain in its IDNA form (``bücher.example`` -> ``xn--bcher-kva.example``). ``ValueError`` with a sentence
+    for one no envelope without SMTPUTF8 can carry (a non-ASCII local part) or a domain IDNA refuses."""
+    local, _, domain = value.strip().rpartition("@")
+    if not local.isascii():
+        raise ValueError("Use an address with only ASCII letters, digits and punctuation before the @.")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError("The part after the @ is not a valid domain name.") from exc
+    return f"{local}@{domain}"
 
 
 # --- dates ---------------------------------------------------------------------

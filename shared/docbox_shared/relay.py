@@ -12,7 +12,10 @@ the subscriber refuses as invalid (400, 413, 415 or 422: retrying cannot
 change the answer) is *parked* instead: kept, not retried, counted in the
 status and the ``docbox_outbox_parked`` metric with the subscriber's reason,
 until an admin runs ``flask outbox retry-parked`` after fixing the cause.
-Later versions of the same entry are still delivered. A relay killed
+Later versions of the same entry are still delivered. A subscriber that
+fails (unreachable, silent until the timeout, or answering an error) is left
+alone for the rest of the pass, so one that does not answer costs each pass
+one timeout, not one per event, and never holds up the others. A relay killed
 mid-delivery leaves the row undelivered, so it is sent again; consumers
 ignore the duplicate by its event id.
 """
@@ -41,10 +44,11 @@ def backoff_seconds(attempts: int, cap: float = MAX_BACKOFF) -> float:
     return min(cap, BASE_BACKOFF * 2 ** min(attempts - 1, 30)) * random.uniform(0.5, 1.5)
 
 
-def _claim_one(outbox):
+def _claim_one(outbox, skip: set[str]):
     D = outbox.Delivery
     query = (select(D)
-             .where(D.delivered_at.is_(None), D.parked_at.is_(None), D.next_attempt_at <= clock.now())
+             .where(D.delivered_at.is_(None), D.parked_at.is_(None), D.next_attempt_at <= clock.now(),
+                    *([D.subscriber.not_in(sorted(skip))] if skip else []))
              .order_by(D.next_attempt_at, D.id)
              .limit(1))
     if outbox.db.engine.dialect.name == "postgresql":
@@ -79,8 +83,9 @@ def deliver_due(outbox, limit: int | None = None, http: requests.Session | None 
     http = http or requests.Session()
     session = outbox.db.session
     attempted = 0
+    failing: set[str] = set()   # subscribers that failed in this pass: their other rows wait for the next
     while limit is None or attempted < limit:
-        delivery = _claim_one(outbox)
+        delivery = _claim_one(outbox, failing)
         if delivery is None:
             session.rollback()
             break
@@ -96,6 +101,7 @@ def deliver_due(outbox, limit: int | None = None, http: requests.Session | None 
             log.error("event refused by the subscriber; parked", extra={
                 "event_id": event.event_id, "subscriber": delivery.subscriber, "error": error[:120]})
         else:
+            failing.add(delivery.subscriber)
             delivery.attempts += 1
             delivery.last_error = error
             delay = backoff_seconds(delivery.attempts, current_app.config.get("RELAY_MAX_BACKOFF", MAX_BACKOFF))

@@ -199,3 +199,14 @@ def test_only_an_open_programs_upcoming_session_has_a_page(client, sessions, app
                  f"/programs/evening/sessions/{hidden['id']}", "/programs/evening/sessions/nope_20260305"):
         answer = client.get(path)
         assert answer.status_code == 404, path
+
+
+def test_a_session_across_the_clock_change_shows_each_end_in_its_own_offset(client, sessions, app):
+    # 60 minutes from 01:30 on the night Berlin springs forward: 01:30 CET to 03:30 CEST. Written with
+    # the start's abbreviation only ("01:30–03:30 CET") it read as two hours.
+    program = sessions.program(name="Night circle", slug="night", timezone="Europe/Berlin")
+    night = sessions.session(program, "Night shift debrief", datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+                             datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    for path in ("/programs/night", f"/programs/night/sessions/{night['id']}"):
+        page = text_of(client.get(path))
+        assert "01:30 CET–03:30 CEST" in page, path

@@ -43,6 +43,24 @@ def test_subject_is_set_per_program(calendar, subscribe, smtp, worker, clock):
     assert "victim" not in smtp.messages[0]["Subject"].lower()
 
 
+def test_subject_that_looks_like_an_encoded_word_arrives_as_written(calendar, subscribe, smtp, worker, clock):
+    # Text shaped like an RFC 2047 encoded-word is text: decoded on the way out, its =0D=0A became a
+    # line break in the header and the rest of the "subject" a header of its own (here a Bcc).
+    subject = "Peer =?utf-8?q?meeting=0D=0ABcc:_list@evil.example?= {date} =?utf-8?q?x?="
+    calendar.program(email_subject=subject)
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    [reminder] = smtp.messages
+    head = reminder.raw.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"\r\nbcc:", head, re.IGNORECASE)
+    assert all(line[:1] in (b" ", b"\t") or b":" in line for line in head.split(b"\r\n"))
+    assert reminder["Bcc"] is None
+    assert reminder["Subject"] == subject.replace("{date}", "Tuesday 23 March 2027")
+
+
 def test_one_click_unsubscribe_per_rfc_8058(app, client, calendar, subscribe, smtp, worker, clock):
     calendar.program()
     calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))

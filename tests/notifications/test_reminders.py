@@ -131,6 +131,36 @@ def test_cancelled_occurrence_sends_cancel_and_drops_its_reminders(calendar, sub
     assert all("23 March" in m["Subject"] for m in smtp.messages)
 
 
+def test_restored_occurrence_is_announced_to_whoever_was_told_it_was_cancelled(calendar, subscribe, smtp,
+                                                                               worker, clock):
+    # Cancellations are told for anything within the reminder horizon (35 days), changes only within
+    # 14 days: a session cancelled and restored three weeks ahead stayed "Cancelled" in every inbox.
+    calendar.program()
+    one_off = calendar.session("s1", datetime(2027, 4, 10, 9, 0, tzinfo=UTC))
+    series = calendar.series("ser", TUE, rrule="FREQ=WEEKLY;COUNT=6")
+    subscribe()
+    smtp.clear()
+    one_off = calendar.update("session", one_off, status="cancelled")
+    series = calendar.update("series", series, exceptions=[{"date": date(2027, 4, 13), "status": "cancelled",
+                                                            "updated_at": clock()}])
+    worker()
+    assert sorted(m["Subject"] for m in smtp.messages) == ["Cancelled: Balint group — Saturday 10 April 2027",
+                                                          "Cancelled: Balint group — Tuesday 13 April 2027"]
+    smtp.clear()
+    clock.advance(hours=2)
+    calendar.update("session", one_off, status="scheduled")
+    calendar.update("series", series, exceptions=[])
+    worker()
+    assert sorted(m["Subject"] for m in smtp.messages) == [
+        "Takes place after all: Balint group — Saturday 10 April 2027",
+        "Takes place after all: Balint group — Tuesday 13 April 2027"]
+    of_series, of_session = sorted(smtp.messages, key=lambda m: "Saturday" in m["Subject"])
+    assert "Saturday 10 April 2027, 11:00–12:00" in of_session.text
+    part, cal, event = invitation(of_session)
+    assert cal["method"] == "REQUEST" and event["status"] == "CONFIRMED"
+    assert "Tuesday 13 April 2027" in of_series.text
+
+
 def test_worker_that_was_down_sends_what_is_still_useful(calendar, subscribe, smtp, worker, clock):
     calendar.program()
     calendar.session("soon", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title="Still ahead")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -107,6 +108,31 @@ def test_a_relay_killed_mid_delivery_and_restarted_delivers_the_rest(app, api, p
     start_relay()
     assert wait_until(lambda: pending(app) == 0)
     assert consumer.entries() == source_versions(app)
+
+
+@pytest.fixture
+def unanswering_url():
+    """A subscriber cut off the way a network partition cuts it: connections are taken, nothing answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)   # the kernel completes handshakes; nobody ever reads or writes
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1/events"
+    sock.close()
+
+
+def test_a_subscriber_that_never_answers_does_not_hold_up_the_others(app, api, program, consumer, start_relay,
+                                                                     unanswering_url):
+    # One relay serves every consumer: each event waited for the silent one's ten-second timeout first,
+    # so with notifications unreachable, a change reached the feeds minutes late.
+    app.config["EVENT_SUBSCRIBERS"] = [unanswering_url, app.config["EVENT_SUBSCRIBERS"][0]]
+    make_changes(api, program, n_series=2)
+    started = time.monotonic()
+    start_relay()
+    assert wait_until(lambda: consumer.entries() == source_versions(app), timeout=60)
+    assert time.monotonic() - started < 25, "the answering consumer waited for the silent one"
+    with app.app_context():  # delayed, never lost: the silent subscriber's events are all still there
+        assert db.session.query(OutboxDelivery).filter(OutboxDelivery.subscriber == unanswering_url,
+                                                       OutboxDelivery.delivered_at.is_(None)).count() >= 9
 
 
 def test_a_failing_subscriber_is_visible_and_kept(app, api, program):

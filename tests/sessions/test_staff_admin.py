@@ -247,3 +247,22 @@ def test_the_relay_sends_the_invitation_into_a_real_smtp_server_and_forgets_its_
     with app.app_context():
         row = db.session.scalars(sa.select(StaffMail)).one()
         assert (row.status, row.body) == ("sent", None), "the link does not outlive its delivery"
+
+
+def test_an_invitation_to_an_address_the_envelope_cannot_carry_is_refused_not_lost(app, admin, api, smtp):
+    """A non-ASCII local part was invited ("Invitation sent") and its mail crashed every relay pass for
+    a day; a domain in Unicode crashed the same way, though its IDNA form reaches the person."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="Doc Box <docbox@example.org>")
+    page = post(admin, "/admin/staff/invite", {"email": "josé@example.org", "role": "viewer"},
+                page="/admin/staff/invite")
+    assert page.status_code == 422 and "before the @" in page.text
+    refused = api("admin").post("/api/v1/staff/invitations", json={"email": "josé@example.org", "role": "viewer"})
+    assert refused.status_code == 422 and "email" in refused.json["errors"]
+    with app.app_context():
+        assert not db.session.scalar(sa.select(Staff).where(Staff.email.like("jos%")))
+    made = api("admin").post("/api/v1/staff/invitations", json={"email": "Ana@Bücher.example", "role": "viewer"})
+    assert made.status_code == 201 and made.json["email"] == "ana@xn--bcher-kva.example"
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    [received] = smtp.messages
+    assert received.rcpt_tos == ["ana@xn--bcher-kva.example"]

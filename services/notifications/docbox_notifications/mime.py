@@ -11,6 +11,10 @@ the same subject and sender, so :func:`compose` writes the bytes itself:
   is folded once for all its recipients; short plain values that folding
   would leave as they are (an address, a Message-ID, a date) are written
   as they are; ``raw`` headers are written unfolded (``List-Unsubscribe``);
+  text holding ``=?`` is encoded whole (RFC 2047), because the email package
+  would read it as an encoded-word and write out what it decodes to, line
+  breaks included; a written header whose line break does not continue it
+  is refused with ``ValueError``;
 - a text part is ``7bit`` when it is ASCII with short lines, else
   quoted-printable: readable in the source, and 7-bit clean, so no server
   on the way needs 8BITMIME (the email package would write ``8bit``);
@@ -26,16 +30,25 @@ import functools
 import re
 import secrets
 from email import policy
+from email.header import Header
 
 POLICY = policy.SMTP   # CRLF line ends, as sent
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")   # printable ASCII, single spaces: nothing to encode or fold
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")   # a bare address: written as it is
 ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
+_BREAK = re.compile(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n|\x00")   # a line break that ends the header, or a NUL
 
 
 @functools.lru_cache(maxsize=4096)
 def _folded(name: str, value: str) -> str:
-    return POLICY.fold(*POLICY.header_store_parse(name, value))
+    if "=?" in value and name.lower() not in ADDRESS_HEADERS:
+        # Header() encodes the text as it is; header_store_parse would decode encoded-words in it.
+        folded = f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n") + "\r\n"
+    else:
+        folded = POLICY.fold(*POLICY.header_store_parse(name, value))
+    if _BREAK.search(folded[:-2]):
+        raise ValueError(f"The {name} header would hold a line break or NUL")
+    return folded
 
 
 def header(name: str, value: str) -> str:

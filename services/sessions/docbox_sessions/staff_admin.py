@@ -23,7 +23,8 @@ from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docbox_shared.clock import now
-from docbox_shared.problems import Conflict, NotFound
+from docbox_shared.inputs import mail_address
+from docbox_shared.problems import Conflict, NotFound, ValidationProblem
 from docbox_shared.staff import OUTREACH_ROLES
 from docbox_shared.tokens import hash_token, new_token
 
@@ -61,7 +62,10 @@ def find_staff(staff_id: int) -> Staff:
 
 
 def add_staff(email: str, role: str, name: str = "", outreach_role: str | None = None) -> Staff:
-    email = email.strip().lower()
+    try:
+        email = mail_address(email).lower()   # what the mail envelope can carry
+    except ValueError as exc:
+        raise ValidationProblem(str(exc), errors={"email": [str(exc)]}) from exc
     if db.session.scalar(select(Staff).where(Staff.email == email)):
         raise Conflict("A staff member with this email exists already.", errors={"email": ["Already taken."]})
     staff = Staff(email=email, role=role, name=name.strip(), outreach_role=outreach_role)

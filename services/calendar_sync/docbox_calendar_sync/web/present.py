@@ -61,10 +61,11 @@ def shown(occ: recurrence.Occurrence, tz_name: str) -> ShownOccurrence:
     """An occurrence in the program's zone (the zone its faculty plan in)."""
     tz = recurrence.zone(tz_name)
     start, end = occ.start.astimezone(tz), occ.end.astimezone(tz)
-    when = f"{start:%H:%M}–"
+    # Each end in its own offset when a clock change falls inside (01:30 CET–03:30 CEST is one hour).
+    when = f"{start:%H:%M}–" if start.utcoffset() == end.utcoffset() else f"{start:%H:%M} {start.tzname()}–"
     if end.date() != start.date():
         when += f"{end:%a} {end.day} {end:%b} "
-    when += f"{end:%H:%M} {start.tzname()}"
+    when += f"{end:%H:%M} {end.tzname()}"
     moved_from = None
     if occ.moved and occ.original_start is not None:
         moved_from = _short(occ.original_start.astimezone(tz))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 from docbox_shared import recurrence
-from docbox_shared.inputs import Line, Whole
+from docbox_shared.inputs import Line, Whole, mail_address
 
 from .. import operations
 
@@ -32,6 +32,18 @@ class SubscribeSchema(Schema):
     digest = fields.Boolean(load_default=None, metadata={"description": "A weekly digest instead of reminders."})
     timezone = Line(64, load_default=None,
                              metadata={"description": "IANA zone of the digest; default the first program's."})
+
+    @validates("email")
+    def _sendable(self, value, **_):
+        try:
+            mail_address(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    @post_load
+    def _envelope_form(self, data, **_):
+        data["email"] = mail_address(data["email"])
+        return data
 
     @validates("timezone")
     def _zone(self, value, **_):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from docbox_shared import recurrence
 from docbox_shared.pages import FormState
-from docbox_shared.problems import Conflict
+from docbox_shared.problems import Conflict, ValidationProblem
 
 from .. import staff_admin
 from ..auth import STAFF_ROLES, require_role
@@ -69,6 +69,8 @@ def invite():
                 member = staff_admin.add_staff(email, role, name)
             except Conflict:
                 form.add("email", "A staff member with this email exists already.")
+            except ValidationProblem as exc:
+                form.add("email", exc.errors["email"][0])
             else:
                 staff_admin.mail_link(member, staff_admin.INVITE)
                 db.session.commit()

@@ -39,14 +39,20 @@ def short_day(day: date | datetime) -> str:
 def when(occ) -> str:
     """``Wed 3 Feb 2027, 19:00–20:30 EST`` (the end's date too when it differs)."""
     start, end = occ.start, occ.end
-    text = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–"
+    text = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}"
+    # Each end in its own offset when a clock change falls inside (01:30 EDT–01:30 EST is one hour).
+    text += "–" if start.utcoffset() == end.utcoffset() else f" {start.tzname()}–"
     if end.date() != start.date():
         text += f"{end:%a} {end.day} {end:%b} "
-    return text + f"{end:%H:%M} {start.tzname()}"
+    return text + f"{end:%H:%M} {end.tzname()}"
 
 
 def clock_range(occ) -> str:
-    return f"{occ.start:%H:%M}–{occ.end:%H:%M}"
+    """``19:00–20:30 EST``; ``01:30 EDT–01:30 EST`` when a clock change falls inside."""
+    start, end = occ.start, occ.end
+    if start.utcoffset() == end.utcoffset():
+        return f"{start:%H:%M}–{end:%H:%M} {end.tzname()}"
+    return f"{start:%H:%M} {start.tzname()}–{end:%H:%M} {end.tzname()}"
 
 
 def original_when(occ) -> str:
