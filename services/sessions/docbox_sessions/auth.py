@@ -2,8 +2,9 @@
 
 Roles of the group-sessions area: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
 exact counts), ``facilitator`` (records counts for the sessions it runs),
-``viewer`` (department leadership: suppressed statistics only). The outreach
-area's role (``Staff.outreach_role``) is granted apart and grants nothing here.
+``viewer`` (department leadership: suppressed statistics only), or none (``Staff.role`` None:
+someone who works in outreach only, refused on every page and API here but ``GET /api/v1/me``).
+The outreach area's role (``Staff.outreach_role``) is granted apart and grants nothing here.
 A token is 256 random bits shown once; only its SHA-256 is stored.
 """
 
@@ -70,6 +71,8 @@ def _note_use(row: ApiToken) -> None:
 
 def require_role(*roles: str) -> Staff:
     staff = current_staff()
+    if staff.role is None:
+        raise Forbidden("You have no role in group sessions; ask an admin if you need one.")
     if staff.role not in roles:
         raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {staff.role}.")
     return staff

@@ -1,6 +1,10 @@
 """Flask commands: ``flask --app docbox_sessions <command>``.
 
-- ``staff add EMAIL --role ROLE``   adds a staff member; the API token is the last line printed.
+- ``staff add EMAIL --role ROLE [--outreach-role ROLE]``
+                                    adds a staff member; the API token is the last line printed.
+                                    ``--role none``: outreach only, no access to group sessions.
+- ``staff set-role EMAIL [--role ROLE] [--outreach-role ROLE]``
+                                    changes a role (``none`` takes it away).
 - ``staff token EMAIL``             issues another token for a staff member.
 - ``staff revoke-tokens EMAIL``     revokes every token of a staff member.
 - ``staff set-password EMAIL``      sets the web login password (prompted twice, hidden; or --password-stdin).
@@ -21,6 +25,9 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from docbox_shared.problems import Conflict
+from docbox_shared.staff import OUTREACH_ROLES
+
 from . import operations, staff_admin
 from .auth import STAFF_ROLES, issue_token
 from .models import Staff, db, outbox
@@ -33,6 +40,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(stats_group)
 
 
+NONE = "none"  # the command line's word for "no role in this area"
 staff = AppGroup("staff", help="Staff accounts and API tokens.")
 
 
@@ -45,19 +53,50 @@ def _staff(email: str) -> Staff:
 
 @staff.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+@click.option("--role", type=click.Choice((*STAFF_ROLES, NONE)), required=True,
+              help="Role in group sessions; 'none' for someone who works in outreach only.")
+@click.option("--outreach-role", type=click.Choice((*OUTREACH_ROLES, NONE)), default=NONE, show_default=True)
 @click.option("--name", default="")
-def staff_add(email: str, role: str, name: str):
+def staff_add(email: str, role: str, outreach_role: str, name: str):
     """Add a staff member and print a new API token (shown once) as the last line."""
     if db.session.scalar(select(Staff).where(Staff.email == email.lower())):
         raise click.ClickException(f"{email} exists already; use 'staff token' for a new token")
-    member = Staff(email=email.lower(), role=role, name=name)
+    if role == NONE and outreach_role == NONE:
+        raise click.ClickException("give a role in group sessions (--role), in outreach (--outreach-role), or both")
+    member = Staff(email=email.lower(), role=_role(role), outreach_role=_role(outreach_role), name=name)
     db.session.add(member)
     db.session.flush()
     token = issue_token(member)
     db.session.commit()
-    click.echo(f"Added {role} {member.email}. API token (shown once, stored hashed):")
+    click.echo(f"Added {member.email} ({_roles(member)}). API token (shown once, stored hashed):")
     click.echo(token)
+
+
+def _role(value: str) -> str | None:
+    return None if value == NONE else value
+
+
+def _roles(member: Staff) -> str:
+    return f"group sessions: {member.role or NONE}, outreach: {member.outreach_role or NONE}"
+
+
+@staff.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice((*STAFF_ROLES, NONE)), help="Role in group sessions; 'none' takes it away.")
+@click.option("--outreach-role", type=click.Choice((*OUTREACH_ROLES, NONE)), help="Role in outreach; 'none' takes it away.")
+def staff_set_role(email: str, role: str | None, outreach_role: str | None):
+    """Change a staff member's role in group sessions and/or in outreach."""
+    member = _staff(email)
+    try:
+        if role is not None:
+            staff_admin.change_role(member, _role(role))
+        if outreach_role is not None:
+            staff_admin.change_outreach_role(member, _role(outreach_role))
+    except Conflict as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.detail) from None
+    db.session.commit()
+    click.echo(f"{member.email}: {_roles(member)}.")
 
 
 @staff.command("token")

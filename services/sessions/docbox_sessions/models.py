@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -58,12 +59,34 @@ def new_login_stamp() -> str:
     return secrets.token_hex(16)
 
 
+NO_ROLE = "none"  # stored for "no group-sessions role"
+
+
+class OptionalRole(TypeDecorator):
+    """The group-sessions role, or None (someone who works in outreach only), stored as ``'none'``.
+
+    A stored word instead of NULL: the column stays NOT NULL as it always was, because SQLite cannot
+    drop NOT NULL in place and a batch copy of ``staff`` is refused by the tables referencing it
+    (foreign keys are on). Python sees None; SQL comparing ``role`` with a role name never matches it.
+    """
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return NO_ROLE if value is None else value
+
+    def process_result_value(self, value, dialect):
+        return None if value in (None, NO_ROLE) else value
+
+
 class Staff(db.Model):
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(20))
+    # Role in group sessions (admin, organizer, facilitator, viewer) or None: outreach only, nothing here.
+    role: Mapped[str | None] = mapped_column(OptionalRole(), nullable=False)
     # Role in the outreach area (coordinator, mentor, supporter, referrer, viewer) or None: granted apart from ``role``.
     outreach_role: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))

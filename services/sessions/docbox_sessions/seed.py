@@ -24,12 +24,12 @@ from .auth import issue_token
 from .models import Program, Staff, db
 
 ZONE = "America/New_York"
-# (email, group-sessions role, outreach role): the outreach demo's coordinator, mentor, referrer and supporter
-# (the mentor and the supporter on its demo roster) hold only a viewer's role in group sessions.
+# (email, group-sessions role, outreach role): the outreach demo's coordinator and mentor hold only a viewer's
+# role in group sessions; its referrer and supporter none at all (they work in outreach only).
 STAFF = (("admin@docbox.example", "admin", None), ("organizer@docbox.example", "organizer", None),
          ("facilitator@docbox.example", "facilitator", None), ("viewer@docbox.example", "viewer", "viewer"),
          ("coordinator@docbox.example", "viewer", "coordinator"), ("mentor@docbox.example", "viewer", "mentor"),
-         ("referrer@docbox.example", "viewer", "referrer"), ("supporter@docbox.example", "viewer", "supporter"))
+         ("referrer@docbox.example", None, "referrer"), ("supporter@docbox.example", None, "supporter"))
 
 
 def seed_demo() -> dict[str, tuple[str, str, str]] | None:
@@ -45,7 +45,8 @@ def seed_demo() -> dict[str, tuple[str, str, str]] | None:
                        outreach_role=outreach_role)
         db.session.add(member)
         db.session.flush()
-        members.setdefault(role, member)
+        if role is not None:
+            members.setdefault(role, member)
         tokens[email] = (outreach_role or role, issue_token(member), password)
     program = operations.create_program(dict(
         name="Doc Box", slug="doc-box", timezone=ZONE, open=True, default_format="in_person",

@@ -61,7 +61,7 @@ def find_staff(staff_id: int) -> Staff:
     return staff
 
 
-def add_staff(email: str, role: str, name: str = "", outreach_role: str | None = None) -> Staff:
+def add_staff(email: str, role: str | None, name: str = "", outreach_role: str | None = None) -> Staff:
     try:
         email = mail_address(email).lower()   # what the mail envelope can carry
     except ValueError as exc:
@@ -79,7 +79,8 @@ def _other_active_admins(staff: Staff) -> int:
         Staff.role == "admin", Staff.active.is_(True), Staff.id != staff.id)) or 0
 
 
-def change_role(staff: Staff, role: str) -> None:
+def change_role(staff: Staff, role: str | None) -> None:
+    """Set the group-sessions role; None takes it away (outreach only): the outreach role stays as it is."""
     if staff.role == "admin" and role != "admin" and staff.active and not _other_active_admins(staff):
         raise Conflict(f"{staff.email} is the last active admin; make someone else admin first.",
                        errors={"role": ["The last active admin keeps the admin role."]})

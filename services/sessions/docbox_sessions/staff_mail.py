@@ -65,5 +65,7 @@ def send_staff_link(staff: Staff, purpose: str, token: str, expires_at: datetime
     message["Subject"] = SUBJECTS[purpose]
     key = f"staff-{purpose}:{hash_token(token)}"
     message["Message-ID"] = make_msgid(idstring=key[:40], domain="docbox")
-    message.set_content(BODIES[purpose].format(role=staff.role, email=staff.email, url=link_url(token), sso=sso))
+    roles = [f"{staff.role} in group sessions"] if staff.role else []
+    roles += [f"{staff.outreach_role} in outreach"] if staff.outreach_role else []
+    message.set_content(BODIES[purpose].format(role=", ".join(roles) or "no role yet", email=staff.email, url=link_url(token), sso=sso))
     staff_mail_queue().enqueue(key=key, recipient=staff.email, message=message, expires_at=expires_at)

@@ -308,16 +308,24 @@ class SubscribersOut(Schema):
 class StaffIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Line(200)
-    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    role = fields.String(required=True, allow_none=True, validate=validate.OneOf(STAFF_ROLES),
+                         metadata={"description": "Role in the group-sessions area; null for someone who works in "
+                                                  "outreach only (then `outreach_role` is needed)."})
     outreach_role = fields.String(allow_none=True, validate=validate.OneOf(OUTREACH_ROLES),
                                   metadata={"description": "Role in the outreach area; none when absent or null."})
+
+    @validates_schema
+    def _some_role(self, data, **kwargs):
+        if data.get("role") is None and data.get("outreach_role") is None:
+            raise ValidationError("Give a role in group sessions, in outreach, or both.", "role")
 
 
 class StaffOut(Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
-    role = fields.String(metadata={"description": "Role in the group-sessions area."})
+    role = fields.String(allow_none=True, metadata={"description": "Role in the group-sessions area, or null: "
+                                                                  "outreach only, refused everywhere here."})
     outreach_role = fields.String(allow_none=True, metadata={"description": "Role in the outreach area, or null: "
                                                                            "granted apart from `role`."})
     active = fields.Boolean()

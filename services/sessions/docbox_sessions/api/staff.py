@@ -23,7 +23,8 @@ blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Staf
 
 
 class StaffPatch(_NotEmpty):
-    role = fields.String(validate=validate.OneOf(STAFF_ROLES), metadata={"description": "Role in group sessions."})
+    role = fields.String(allow_none=True, validate=validate.OneOf(STAFF_ROLES),
+                         metadata={"description": "Role in group sessions; null takes it away (outreach only)."})
     outreach_role = fields.String(allow_none=True, validate=validate.OneOf(OUTREACH_ROLES),
                                   metadata={"description": "Role in outreach; null takes it away. Granted apart "
                                                            "from `role`: neither grants anything in the other area."})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from docbox_shared.pages import FormState
 from docbox_shared.problems import TooManyRequests
@@ -14,6 +14,9 @@ from .sso import password_login_enabled, sso_enabled
 
 def home():
     role = g.staff.role
+    if role is None:  # outreach only (or no role at all): a way to outreach, nothing else
+        outreach_url = current_app.config["OUTREACH_URL"].rstrip("/") + "/" if g.staff.outreach_role else None
+        return render_template("sessions/outreach_only.html", outreach_url=outreach_url)
     if role in PLANNERS:
         return redirect(url_for("pages.upcoming"))
     if role == "facilitator":

@@ -27,8 +27,9 @@ from .sso import password_login_enabled
 ROLE_OPTIONS = [("admin", "Admin: staff, secrets, everything organizers do"),
                 ("organizer", "Organizer: plans sessions, sees exact attendance"),
                 ("facilitator", "Facilitator: records counts for the sessions they run"),
-                ("viewer", "Viewer: statistics with small numbers withheld")]
-NO_OUTREACH = "none"  # the form's value for "no role in outreach"
+                ("viewer", "Viewer: statistics with small numbers withheld"),
+                ("none", "None: no access to group sessions (someone who works in outreach only)")]
+NO_ROLE = NO_OUTREACH = "none"  # the forms' value for "no role in group sessions" / "in outreach"
 OUTREACH_OPTIONS = [(NO_OUTREACH, "None: no access to outreach"),
                     ("coordinator", "Coordinator: runs rounds, referrals, matching and reports"),
                     ("mentor", "Mentor: reaches out to the faculty assigned to them"),
@@ -52,21 +53,26 @@ def staff_list():
 
 def invite():
     require_role("admin")
-    form = FormState.from_request(request.form, {"role": "facilitator"}) if request.method == "POST" \
-        else FormState({"role": "facilitator"})
+    defaults = {"role": "facilitator", "outreach_role": NO_OUTREACH}
+    form = FormState.from_request(request.form, defaults) if request.method == "POST" else FormState(defaults)
     status = 200
     if request.method == "POST":
         reader = Reader(form)
         email = reader.text("email", required=True, max_length=254, what="their email address")
         name = reader.text("name", max_length=200) or ""
-        role = form.get("role")
+        role, outreach_role = form.get("role"), form.get("outreach_role")
         if email and ("@" not in email or " " in email):
             form.add("email", "Enter an email address like name@hospital.org.")
-        if role not in STAFF_ROLES:
+        if role not in (*STAFF_ROLES, NO_ROLE):
             form.add("role", "Choose a role.")
+        if outreach_role not in {value for value, _ in OUTREACH_OPTIONS}:
+            form.add("outreach_role", "Choose an outreach role, or none.")
+        elif role == NO_ROLE and outreach_role == NO_OUTREACH:
+            form.add("role", "Give a role in group sessions, in outreach, or both: with neither they could do nothing.")
         if not form.has_errors:
             try:
-                member = staff_admin.add_staff(email, role, name)
+                member = staff_admin.add_staff(email, None if role == NO_ROLE else role, name,
+                                               None if outreach_role == NO_OUTREACH else outreach_role)
             except Conflict:
                 form.add("email", "A staff member with this email exists already.")
             except ValidationProblem as exc:
@@ -77,7 +83,8 @@ def invite():
                 flash(f"Invitation sent to {member.email}. The link works once, within 7 days.", "success")
                 return redirect(url_for("pages.staff_detail", staff_id=member.id))
         status = 422
-    return render_template("sessions/admin_staff_invite.html", form=form, roles=ROLE_OPTIONS), status
+    return render_template("sessions/admin_staff_invite.html", form=form, roles=ROLE_OPTIONS,
+                           outreach_roles=OUTREACH_OPTIONS), status
 
 
 def staff_detail(staff_id: int, new_token: str | None = None, problem: str | None = None, status: int = 200):
@@ -86,7 +93,7 @@ def staff_detail(staff_id: int, new_token: str | None = None, problem: str | Non
     return render_template("sessions/admin_staff_detail.html", member=member, tokens=staff_admin.tokens_of(member),
                            moment=_moment, roles=ROLE_OPTIONS, new_token=new_token, problem=problem,
                            passwords=password_login_enabled(), outreach_roles=OUTREACH_OPTIONS,
-                           form=FormState({"role": member.role, "outreach_role": member.outreach_role or NO_OUTREACH})), \
+                           form=FormState({"role": member.role or NO_ROLE, "outreach_role": member.outreach_role or NO_OUTREACH})), \
         status
 
 
@@ -106,11 +113,12 @@ def _change(staff_id: int, change, done: str):
 
 def change_role(staff_id: int):
     role = request.form.get("role", "")
-    if role not in STAFF_ROLES:
+    if role not in (*STAFF_ROLES, NO_ROLE):
         require_role("admin")
-        return staff_detail(staff_id, problem="Choose one of the roles.", status=422)
-    return _change(staff_id, lambda actor, member: staff_admin.change_role(member, role),
-                   f"{{email}} is now {role}.")
+        return staff_detail(staff_id, problem="Choose one of the roles, or none.", status=422)
+    chosen = None if role == NO_ROLE else role
+    return _change(staff_id, lambda actor, member: staff_admin.change_role(member, chosen),
+                   f"{{email}} is now {role}." if chosen else "{email} has no role in group sessions now.")
 
 
 def change_outreach_role(staff_id: int):

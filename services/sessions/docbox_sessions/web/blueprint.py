@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from docbox_shared.pages import error_pages
-from docbox_shared.problems import Unauthorized
+from docbox_shared.problems import Forbidden, Unauthorized
 
 from ..auth import PLANNERS
 from ..models import db
@@ -22,6 +22,8 @@ from .login import signed_in_staff
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 PUBLIC = {"pages.login", "pages.sso_start", "pages.sso_callback", "pages.forgot_password", "pages.staff_link"}
+# What someone without a group-sessions role (outreach only) may open here: their start page, signing out.
+NO_ROLE_PAGES = PUBLIC | {"pages.home", "pages.logout"}
 
 rules = [
     ("/", account.home, ["GET"]),
@@ -77,6 +79,9 @@ def _sign_in_from_cookie():
     staff = signed_in_staff()
     if staff is not None:
         g.staff = staff
+        if staff.role is None and request.endpoint not in NO_ROLE_PAGES:
+            raise Forbidden("You have no role in group sessions, so its pages are closed to you. "
+                            "Ask an admin if you need one.")
     elif request.endpoint not in PUBLIC:
         return redirect(url_for("pages.login", next=_local_path(request.full_path)))
     return None
@@ -138,6 +143,8 @@ def _navigation():
         return {}
     if staff is None:
         return {"present": present}
+    if staff.role is None:  # outreach only: nothing of group sessions, not even its menu
+        return {"docbox_nav": [], "staff": staff, "present": present}
     links = []
     if staff.role in ("facilitator", *PLANNERS):
         links.append(("My sessions", "pages.my_sessions"))

@@ -83,7 +83,8 @@ def program_options() -> list[tuple[str, str]]:
 
 
 def facilitator_options() -> list[tuple[str, str]]:
-    staff = db.session.scalars(select(Staff).where(Staff.active.is_(True), Staff.role != "viewer").order_by(Staff.name, Staff.email))
+    staff = db.session.scalars(select(Staff).where(Staff.active.is_(True),
+                                                      Staff.role.in_(("admin", "organizer", "facilitator"))).order_by(Staff.name, Staff.email))
     return [(str(s.id), f"{s.name} ({s.email})" if s.name else s.email) for s in staff]
 
 
