@@ -26,8 +26,10 @@ def suite(make_database_url, clock, serve):
 
         runner = sessions.test_cli_runner()
         for email, role, outreach in (("coord@example.org", "viewer", "coordinator"),
-                                      ("admin@example.org", "admin", None)):
-            assert runner.invoke(args=["staff", "add", email, "--role", role]).exit_code == 0
+                                      ("admin@example.org", "admin", None),
+                                      ("quality@example.org", "none", "referrer")):  # outreach only
+            assert runner.invoke(args=["staff", "add", email, "--role", role,
+                                       "--outreach-role", outreach or "none"]).exit_code == 0
             assert runner.invoke(args=["staff", "set-password", email, "--password-stdin"],
                                  input=PASSWORD + "\n").exit_code == 0
             with sessions.app_context():
@@ -80,3 +82,20 @@ def test_a_coordinator_signed_in_once_opens_the_roster_and_a_sessions_admin_does
     assert "Ada Chair" not in refused.text
     # nor through the API
     assert admin.get(suite["outreach_url"] + "/api/v1/members").status_code == 403
+
+
+def test_an_outreach_only_referrer_signs_in_once_refers_and_is_refused_group_sessions(suite):
+    http = _browser()
+    landed = _sign_in(http, suite, "quality@example.org", "")
+    start = http.get(suite["sessions_url"] + landed.headers["Location"])
+    assert start.status_code == 200 and "Go to the outreach pages" in start.text
+    link = re.search(r'href="([^"]+)">Go to the outreach pages', start.text).group(1)
+    assert link == suite["outreach_url"] + "/"
+    assert http.get(link).status_code == 200  # signed in once: the sessions cookie opens outreach
+    refer = http.get(suite["outreach_url"] + "/cases/refer")
+    assert refer.status_code == 200 and 'name="physician_id"' in refer.text
+    for page in ("/stats", "/upcoming", "/programs"):
+        refused = http.get(suite["sessions_url"] + page, allow_redirects=False)
+        assert refused.status_code == 403 and "no role in group sessions" in refused.text, page
+    me = http.get(suite["sessions_url"] + "/api/v1/me").json()
+    assert (me["role"], me["outreach_role"]) == (None, "referrer")
