@@ -78,6 +78,19 @@ def test_staff_signs_in_through_the_institution_and_returns_to_the_page_asked_fo
         assert member.last_login_at is not None
 
 
+def test_an_outreach_only_referrer_signs_in_through_the_institution_and_lands_on_the_way_to_outreach(make_app):
+    app = make_app()
+    added = app.test_cli_runner().invoke(args=["staff", "add", "quality@example.org", "--role", "none",
+                                                "--outreach-role", "referrer"])
+    assert added.exit_code == 0, added.output
+    client = app.test_client()
+    response = client.get(_callback(client, "quality@example.org"))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    start = client.get("/")
+    assert start.status_code == 200 and "Go to the outreach pages" in start.text
+    assert client.get("/stats").status_code == 403
+
+
 def test_an_id_token_meant_for_another_application_is_refused(make_app):
     client = make_app(client_id="docbox-other-audience").test_client()
     response = client.get(_callback(client, "organizer@example.org"))
