@@ -150,3 +150,37 @@ def test_staff_sign_in_with_the_institutions_account(browser, app, staff, base_u
     check(stranger, f"sso-refused-{width}")
     stranger.context.close()
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_an_admin_invites_an_outreach_only_referrer_who_sees_only_the_way_to_outreach(browser, app, staff, base_url,
+                                                                                       sign_in, check, width):
+    app.config["OUTREACH_URL"] = "http://127.0.0.1:5004"
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, "admin")
+    page.goto(f"{base_url}/admin/staff/invite")
+    page.get_by_label("Email address").fill("quality@example.org")
+    page.get_by_label("None: no access to group sessions").check()
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator("#role-error")).to_contain_text("Give a role in group sessions, in outreach, or both")
+    check(page, f"admin-invite-no-role-{width}")
+    page.get_by_label("Referrer: refers a physician").check()
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator(".flash--success")).to_contain_text("Invitation sent to quality@example.org")
+
+    referrer = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900}).new_page()
+    referrer.goto(_last_link(app, base_url))
+    referrer.get_by_label("New password").fill("referrer passphrase")
+    referrer.get_by_label("The same password again").fill("referrer passphrase")
+    referrer.get_by_role("button", name="Save the password and sign in").click()
+    expect(referrer.get_by_role("link", name="Go to the outreach pages")).to_have_attribute(
+        "href", "http://127.0.0.1:5004/")
+    assert referrer.get_by_role("link", name="Statistics").count() == 0
+    check(referrer, f"outreach-only-start-{width}")
+    referrer.goto(f"{base_url}/stats")
+    expect(referrer.get_by_role("heading", level=1)).to_be_visible()
+    assert "You have no role in group sessions" in referrer.inner_text("main")
+    check(referrer, f"outreach-only-refused-{width}")
+    referrer.context.close()
+    context.close()
