@@ -15,7 +15,7 @@ from flask import Blueprint, g, redirect, request, url_for
 from docbox_shared.pages import error_pages
 from docbox_shared.problems import Unauthorized
 
-from ..auth import PLANNERS
+from ..auth import PLANNERS, STATS_READERS
 from ..models import db
 from . import account, admin_staff, attendance, occurrences, planning, present, sso, statistics, welcome
 from .login import signed_in_staff
@@ -110,7 +110,8 @@ def _navigation():
     links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month")]
     if staff.role in PLANNERS:
         links += [("Programs", "pages.programs"), ("Series", "pages.series_list")]
-    links.append(("Statistics", "pages.stats"))
+    if staff.role in STATS_READERS:
+        links.append(("Statistics", "pages.stats"))
     if staff.role == "admin":
         links.append(("Staff", "pages.staff_list"))
     return {"docbox_nav": [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links],
