@@ -63,7 +63,7 @@ EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Form
 def export_csv():
     """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
     two years, in the department's zone) as CSV, one line per occurrence, times in each entry's
-    own zone. Only what the staff pages list: no counts, no facilitators, nobody who came."""
+    own zone with their UTC offset (``19:00-05:00``: on the fall-back night 01:30 happens twice). Only what the staff pages list: no counts, no facilitators, nobody who came."""
     require_role(*STAFF_ROLES)
     tz = recurrence.zone(present.home_zone())
     first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
@@ -80,12 +80,17 @@ def export_csv():
     start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
     end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
     programs = _programs()
-    rows = ([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
+    rows = ([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
              *(present.csv_cell(v) for v in (programs.get(occ.program_id, ""), occ.title)),
              occ.format.replace("_", "-"), present.csv_cell(occ.location or ""), occ.video_url or "",
              "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
             for occ in operations.list_occurrences(start, end, request.args.get("program") or None))
     return present.csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
+
+
+def _clock_with_offset(moment: datetime) -> str:
+    """``HH:MM+HH:MM``, the ISO 8601 local time with its offset from UTC."""
+    return moment.isoformat(timespec="minutes")[11:]
 
 
 def month():
