@@ -17,8 +17,11 @@ the same run:
 loads each with ``wrk`` on loopback, for full responses and with
 ``If-None-Match`` (304 answers), ``--repeat`` times each, and prints requests
 per second (median and min-max), server CPU per request (all its processes,
-from /proc), the ratios to the bare Flask app, to nginx and to Radicale, each
-gunicorn worker's RSS after the load, and the load average before and after.
+from /proc), the ratios to the bare Flask app, to nginx and to Radicale, and
+the load average before and after. Then it starts the other web services
+(sessions, notifications) under the same gunicorn settings, loads each of
+their pages and APIs with ``wrk`` (``--memory-seconds`` each), and prints the
+RSS of every gunicorn worker of each service against the 100 MB goal.
 The machine is usually shared: compare the ratios within one run, not the
 absolute numbers between runs. It prints; it asserts nothing.
 
@@ -197,6 +200,41 @@ def worker_rss_mb(pid: int) -> list[float]:
     return sizes
 
 
+OTHER_SERVICES = {  # service -> (paths loaded with wrk; "{token}": an organizer's API token)
+    "sessions": ["/healthz", "/readyz", "/login", "/api/v1/openapi.json", "/api/v1/occurrences"],
+    "notifications": ["/healthz", "/readyz", "/", "/subscribe", "/api/v1/openapi.json"],
+}
+
+
+def other_services_rss(workdir: Path, gunicorn: list[str], log, duration: int, connections: int) -> dict:
+    """Each other web service under the same gunicorn settings, on its own migrated SQLite database,
+    loaded with ``wrk`` on its pages and API for ``duration`` seconds each: its workers' RSS in MB."""
+    found = {}
+    for service, paths in OTHER_SERVICES.items():
+        env = {**os.environ, f"DOCBOX_{service.upper()}_DATABASE_URL": f"sqlite:///{workdir / (service + '.sqlite')}",
+               "DOCBOX_LOG_LEVEL": "WARNING"}
+        subprocess.run([str(BIN / "flask"), "--app", f"docbox_{service}", "db", "upgrade"], env=env, check=True,
+                       stdout=log, stderr=log)
+        headers = {}
+        if service == "sessions":
+            out = subprocess.run([str(BIN / "flask"), "--app", "docbox_sessions", "staff", "add",
+                                  "organizer@example.org", "--role", "organizer"], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+            headers = {"Authorization": f"Bearer {out.strip().splitlines()[-1]}"}
+        port = free_port()
+        proc = subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{port}", f"docbox_{service}.wsgi:app"],
+                                env=env, stdout=log, stderr=log)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+            for path in paths:
+                wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+            found[service] = worker_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return found
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
@@ -215,6 +253,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3, help="runs per server and kind of request")
     parser.add_argument("--log-level", default="WARNING", help="calendar_sync's DOCBOX_LOG_LEVEL")
+    parser.add_argument("--memory-seconds", type=int, default=3,
+                        help="seconds of load on each page of the other services before their RSS is read")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool):
@@ -312,6 +352,7 @@ http {{
                     result["note"] = result["note"] or note
             result["rss"] = worker_rss_mb(proc.pid) if "gunicorn" in label else []
             results[label] = result
+        others = other_services_rss(workdir, gunicorn, log, args.memory_seconds, args.connections)
         load_after = os.getloadavg()
         # Revoke the token: how long does the cache go on serving it?
         token = feed_path.rsplit("/", 1)[1][:-len(".ics")]
@@ -350,10 +391,13 @@ http {{
               f"{ratio(cached['full'], nginx['full'])} full, {ratio(cached['cond'], nginx['cond'])} 304")
         print(f"revoked token refused through the nginx cache after {refused_after:.1f} s")
         print()
-        for label in ("calendar_sync (gunicorn)", "bare Flask (gunicorn)"):
-            sizes = results[label]["rss"]
-            print(f"worker RSS after the load, {label}: "
-                  f"{', '.join(f'{x:.0f} MB' for x in sizes)} (goal <= 100 MB per worker)")
+        print("RSS of each gunicorn worker after the load (goal <= 100 MB per worker):")
+        rows = [("calendar_sync (the feeds above)", results["calendar_sync (gunicorn)"]["rss"]),
+                *((f"{service} ({', '.join(OTHER_SERVICES[service])})", sizes) for service, sizes in others.items()),
+                ("bare Flask (the floor)", results["bare Flask (gunicorn)"]["rss"])]
+        for label, sizes in rows:
+            verdict = "" if not sizes else ("  within the goal" if max(sizes) <= 100 else "  OVER THE GOAL")
+            print(f"  {label:<82}{', '.join(f'{x:.0f} MB' for x in sizes)}{verdict}")
     finally:
         for proc in procs:
             proc.terminate()

@@ -9,13 +9,14 @@ through the API (each moves a different session to a new room) at a steady
 pace while two pollers watch the feed and the Radicale calendar. For each
 change it records the time from the API's answer to the first poll that shows
 the new room, and prints the median, 95th and 99th percentile for each path,
-next to the pollers' own interval (the resolution of the measurement). It
-prints; it does not assert.
+next to the pollers' own interval (the resolution of the measurement), and
+the load average before and after. It prints; it does not assert.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="changes per second")
     parser.add_argument("--database-url", help="PostgreSQL server URL; SQLite files when absent")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     folder = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
     make_db, drop_dbs = databases_factory(args.database_url, folder)
@@ -135,6 +137,7 @@ def main() -> None:
         print(f"  API -> feed      ({len(feed_delays):3d} seen)  {percentiles(feed_delays)}")
         print(f"  API -> Radicale  ({len(dav_delays):3d} seen)  {percentiles(dav_delays)}")
         print(f"  ratio Radicale/feed (median): {statistics.median(dav_delays) / statistics.median(feed_delays):.2f}")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         suite.stop_all()
         if args.database_url:

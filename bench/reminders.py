@@ -1,6 +1,6 @@
 """Benchmark: 5,000 due reminders through the notifications worker vs a plain smtplib loop.
 
-    .venv/bin/python bench/reminders.py [--messages 5000] [--database-url URL]
+    .venv/bin/python bench/reminders.py [--messages 5000] [--repeat 3] [--database-url URL]
 
 Both deliver to the same local aiosmtpd sink (``docbox_notifications.mailsink``
 in its own process, as in ``make run``, writing one .eml file per message). The worker's run covers what a
@@ -12,8 +12,10 @@ connection sending the very same bytes the worker produced, so the ratio shows
 the price of the bookkeeping that makes delivery exactly-once. Goal (issue
 16): ratio >= 0.5 on SQLite and PostgreSQL.
 
-Prints messages per second for each, the ratio (worker / smtplib) and the
-load average before and after (a busy machine slows both, not always alike).
+Runs ``--repeat`` rounds (each the worker, then the smtplib loop, on a fresh
+database) and prints messages per second for each, the ratio (worker /
+smtplib) of each round and their median and range, and the load average
+before and after (a busy machine slows both, not always alike).
 By default the database is SQLite in a temporary folder; pass a
 postgresql+psycopg:// URL of an empty database to measure PostgreSQL.
 """
@@ -26,6 +28,7 @@ import json
 import os
 import shutil
 import smtplib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,37 +103,32 @@ def setup(app, messages: int, real_now: datetime) -> None:
                             "status": "scheduled"})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-
+def one_round(messages: int, database_url: str | None, tmp: Path) -> dict:
+    """One round: the worker sends ``messages`` reminders, then the smtplib loop sends the same bytes."""
     from docbox_notifications import create_app
     from docbox_notifications.delivery import run_pass
     from docbox_notifications.models import db
 
-    load_before = os.getloadavg()
-    tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
+    tmp.mkdir()
     port = free_port()
     sink = start_sink(port, tmp / "worker-mail")
     real_now = datetime.now(UTC)
     planning = {"now": real_now - timedelta(hours=2)}   # planned two hours ago, due now
-    config = {"SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
+    config = {"SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
               "EVENT_SECRETS": ["bench-secret"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
               "PUBLIC_URL": "https://docbox.example", "MAIL_FROM": "Doc Box <reminders@docbox.example>",
               "SECRET_KEYS": ["bench-key"], "LOG_LEVEL": "WARNING", "CLOCK": lambda: planning["now"]}
     app = create_app(config)
-    setup(app, args.messages, real_now)
+    setup(app, messages, real_now)
     app.config["CLOCK"] = None    # the worker runs on real time
 
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()
         counts = run_pass()
         worker_seconds, worker_cpu = time.perf_counter() - started, time.process_time() - cpu
-    if counts.get("sent", 0) != args.messages:
-        sys.exit(f"worker: {counts}; expected {args.messages} sent")
-    files = wait_for_files(tmp / "worker-mail", args.messages)
+    if counts.get("sent", 0) != messages:
+        sys.exit(f"worker: {counts}; expected {messages} sent")
+    files = wait_for_files(tmp / "worker-mail", messages)
     sink.terminate()
     sink.wait()
 
@@ -145,23 +143,51 @@ def main() -> None:
         for recipient, raw in batch:
             conn.sendmail("reminders@docbox.example", [recipient], raw)
     plain_seconds, plain_cpu = time.perf_counter() - started, time.process_time() - cpu
-    wait_for_files(tmp / "plain-mail", args.messages)
+    wait_for_files(tmp / "plain-mail", messages)
     sink.terminate()
     sink.wait()
-    shutil.rmtree(tmp, ignore_errors=True)
     with app.app_context():
+        db.drop_all()   # an empty database for the next round (PostgreSQL; SQLite gets a new file)
+        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.session.remove()
         db.engine.dispose()
+    return dict(worker=messages / worker_seconds, plain=messages / plain_seconds,
+                worker_cpu=worker_cpu / messages * 1000, plain_cpu=plain_cpu / messages * 1000)
 
-    worker_rate, plain_rate = args.messages / worker_seconds, args.messages / plain_seconds
-    dialect = config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
-    print(f"messages: {args.messages} ({dialect})")
-    print(f"worker (claim, render, iTIP, send, mark sent): {worker_rate:8.1f} messages/s")
-    print(f"plain smtplib loop, same bytes:                {plain_rate:8.1f} messages/s")
-    print(f"ratio worker/smtplib: {worker_rate / plain_rate:.2f}")
-    print(f"CPU of the sending process per message: worker {worker_cpu / args.messages * 1000:.2f} ms, "
-          f"smtplib loop {plain_cpu / args.messages * 1000:.2f} ms (the database server and the sink not counted)")
-    print("load average before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(*load_before,
-                                                                                        *os.getloadavg()))
+
+def spread(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (worker, then the smtplib loop, each round)")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
+    rounds = []
+    try:
+        for i in range(args.repeat):
+            rounds.append(one_round(args.messages, args.database_url, tmp / f"round-{i}"))
+            r = rounds[-1]
+            print(f"round {i + 1}: worker {r['worker']:.0f}/s, smtplib {r['plain']:.0f}/s, "
+                  f"ratio {r['worker'] / r['plain']:.2f}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
+
+    dialect = (args.database_url or "sqlite").split(":", 1)[0]
+    print(f"messages: {args.messages} a round, {args.repeat} rounds ({dialect}); median (min-max)")
+    print(f"worker (claim, render, iTIP, send, mark sent): {spread([r['worker'] for r in rounds], 1):>24} messages/s")
+    print(f"plain smtplib loop, same bytes:                {spread([r['plain'] for r in rounds], 1):>24} messages/s")
+    print(f"ratio worker/smtplib (goal >= 0.5): {spread([r['worker'] / r['plain'] for r in rounds])}")
+    print(f"CPU of the sending process per message: worker {spread([r['worker_cpu'] for r in rounds])} ms, "
+          f"smtplib loop {spread([r['plain_cpu'] for r in rounds])} ms (the database server and the sink not counted)")
+    print("load average before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(*load_before, *load_after))
 
 
 if __name__ == "__main__":

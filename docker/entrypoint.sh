@@ -11,7 +11,7 @@
 # of the database).
 set -eu
 
-: "${DOCBOX_SERVICE:?DOCBOX_SERVICE must name the service (sessions, calendar_sync, notifications)}"
+: "${DOCBOX_SERVICE:?DOCBOX_SERVICE must name the service (sessions, calendar_sync, notifications, outreach)}"
 
 if [ "${DOCBOX_MIGRATE:-1}" != "0" ]; then
     python /app/migrate.py

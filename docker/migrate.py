@@ -1,7 +1,7 @@
 """Apply one Doc Box service's migrations before it serves: ``python /app/migrate.py``.
 
 The service comes from ``DOCBOX_SERVICE`` (``sessions``, ``calendar_sync`` or
-``notifications``; the image sets it). This is ``flask --app docbox_<service>
+``notifications`` or ``outreach``; the image sets it). This is ``flask --app docbox_<service>
 db upgrade`` with two additions a container needs:
 
 - it waits for the database (up to ``DOCBOX_MIGRATE_WAIT`` seconds, default 60)
@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-SERVICES = ("sessions", "calendar_sync", "notifications")
+SERVICES = ("sessions", "calendar_sync", "notifications", "outreach")
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOTS = [("docbox-sessions", ()), ("docbox-calendar-sync", ()), ("docbox-notifications", ("postgres",)),
+         ("docbox-outreach", ("postgres",)),
          ("gunicorn", ()), ("radicale", ())]
 
 

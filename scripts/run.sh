@@ -9,14 +9,17 @@ export DOCBOX_VAR_DIR="${DOCBOX_VAR_DIR:-$PWD/var}"
 export DOCBOX_SESSIONS_PORT="${DOCBOX_SESSIONS_PORT:-5001}"
 export DOCBOX_CALENDAR_SYNC_PORT="${DOCBOX_CALENDAR_SYNC_PORT:-5002}"
 export DOCBOX_NOTIFICATIONS_PORT="${DOCBOX_NOTIFICATIONS_PORT:-5003}"
+export DOCBOX_OUTREACH_PORT="${DOCBOX_OUTREACH_PORT:-5004}"
 export DOCBOX_SMTP_PORT="${DOCBOX_SMTP_PORT:-1025}"
 export DOCBOX_SESSIONS_URL="${DOCBOX_SESSIONS_URL:-http://127.0.0.1:$DOCBOX_SESSIONS_PORT}"
 export DOCBOX_CALENDAR_SYNC_URL="${DOCBOX_CALENDAR_SYNC_URL:-http://127.0.0.1:$DOCBOX_CALENDAR_SYNC_PORT}"
 export DOCBOX_NOTIFICATIONS_URL="${DOCBOX_NOTIFICATIONS_URL:-http://127.0.0.1:$DOCBOX_NOTIFICATIONS_PORT}"
+export DOCBOX_OUTREACH_URL="${DOCBOX_OUTREACH_URL:-http://127.0.0.1:$DOCBOX_OUTREACH_PORT}"
+export DOCBOX_STAFF_LOGIN_URL="${DOCBOX_STAFF_LOGIN_URL:-$DOCBOX_SESSIONS_URL/login}"  # one sign-in for every service
 export DOCBOX_EVENT_SUBSCRIBERS="${DOCBOX_EVENT_SUBSCRIBERS-$DOCBOX_CALENDAR_SYNC_URL/api/v1/events,$DOCBOX_NOTIFICATIONS_URL/api/v1/events}"
 mkdir -p "$DOCBOX_VAR_DIR"
 
-for app in docbox_sessions docbox_calendar_sync docbox_notifications; do
+for app in docbox_sessions docbox_calendar_sync docbox_notifications docbox_outreach; do
   flask --app "$app" db upgrade >/dev/null 2>"$DOCBOX_VAR_DIR/migrate.log" \
     || { cat "$DOCBOX_VAR_DIR/migrate.log"; exit 1; }
 done
@@ -30,6 +33,8 @@ if [[ "$seeded" != Demo* ]]; then
   printf '%s\n' "$seeded" > "$tokens_file"   # development only: demo staff tokens, readable by you alone
 fi
 
+outreach_seeded=$(flask --app docbox_outreach seed-demo 2>/dev/null || true)
+
 honcho start -f Procfile &
 honcho_pid=$!
 trap 'kill -TERM $honcho_pid 2>/dev/null; wait $honcho_pid 2>/dev/null; exit 0' INT TERM
@@ -42,7 +47,7 @@ wait_ready() {
   done
   return 1
 }
-for url in "$DOCBOX_SESSIONS_URL" "$DOCBOX_CALENDAR_SYNC_URL" "$DOCBOX_NOTIFICATIONS_URL"; do
+for url in "$DOCBOX_SESSIONS_URL" "$DOCBOX_CALENDAR_SYNC_URL" "$DOCBOX_NOTIFICATIONS_URL" "$DOCBOX_OUTREACH_URL"; do
   wait_ready "$url" || { echo "$url did not become ready"; kill $honcho_pid; exit 1; }
 done
 
@@ -61,7 +66,8 @@ cat <<BANNER
 
   Doc Box is running (Ctrl-C stops everything).
 $(for s in "staff pages:$DOCBOX_SESSIONS_URL/" "faculty pages:$DOCBOX_CALENDAR_SYNC_URL/" \
-          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe" "outreach:$DOCBOX_OUTREACH_URL/"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+  outreach demo   ${outreach_seeded:-the outreach demo data was seeded before}
   APIs            <service URL>/api/v1/openapi.json
   mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)
 

@@ -4,57 +4,35 @@ Databases: by default each test gets SQLite files under its tmp_path. With
 ``DOCBOX_TEST_DATABASE_URL`` set to a PostgreSQL server URL (for example
 ``postgresql://postgres@127.0.0.1:5432/postgres``), each request for a
 database creates a fresh, uniquely named database on that server and drops it
-afterwards, so runs never see each other's rows.
+afterwards, so runs never see each other's rows. A database named after a
+service starts as a copy of a template its migrations built once per run
+(``support.databases``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # makes tests/support importable as `support`
 
+from support.databases import Databases, drop_templates  # noqa: E402
 from support.ports import free_port  # noqa: E402
 
-PG_URL = os.environ.get("DOCBOX_TEST_DATABASE_URL", "")
 
-
-def _pg_admin(url: str):
-    import psycopg
-
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    return psycopg.connect(conninfo, autocommit=True)
-
-
-class Databases:
-    """Creates empty databases (SQLite files under ``folder``, or PostgreSQL) and drops them."""
-
-    def __init__(self, folder):
-        self.folder, self.created = folder, []
-
-    def make(self, name: str) -> str:
-        if not PG_URL.startswith("postgresql"):
-            return f"sqlite:///{self.folder / (name + '.sqlite')}"
-        db_name = f"docbox_test_{name}_{uuid.uuid4().hex[:10]}"
-        with _pg_admin(PG_URL) as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-        self.created.append(db_name)
-        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
-        return f"{base}/{db_name}"
-
-    def drop_all(self) -> None:
-        for db_name in self.created:
-            with _pg_admin(PG_URL) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+@pytest.fixture(scope="session", autouse=True)
+def database_templates():
+    """Drops the migrated templates ``support.databases`` copies services' databases from."""
+    yield
+    drop_templates()
 
 
 @pytest.fixture
 def make_database_url(tmp_path):
-    """Factory: ``make_database_url("sessions")`` gives a SQLAlchemy URL of an empty database."""
+    """Factory: ``make_database_url("consumer")`` gives a SQLAlchemy URL of an empty database;
+    ``make_database_url("sessions")`` (a service's name) one with that service's schema at its head."""
     databases = Databases(tmp_path)
     yield databases.make
     databases.drop_all()

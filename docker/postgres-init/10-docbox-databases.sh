@@ -5,7 +5,7 @@
 # be run again to set new passwords from the environment:
 #   docker compose exec postgres sh /docker-entrypoint-initdb.d/10-docbox-databases.sh
 # Names: ${DOCBOX_DB_PREFIX}sessions, ${DOCBOX_DB_PREFIX}calendar_sync,
-# ${DOCBOX_DB_PREFIX}notifications (prefix `docbox_`), for both the database and its role.
+# ${DOCBOX_DB_PREFIX}notifications, ${DOCBOX_DB_PREFIX}outreach (prefix `docbox_`), for both the database and its role.
 set -eu
 
 prefix="${DOCBOX_DB_PREFIX:-docbox_}"
@@ -30,3 +30,4 @@ SQL
 create sessions      "${DOCBOX_SESSIONS_DB_PASSWORD:?DOCBOX_SESSIONS_DB_PASSWORD is not set (see .env.example)}"
 create calendar_sync "${DOCBOX_CALENDAR_SYNC_DB_PASSWORD:?DOCBOX_CALENDAR_SYNC_DB_PASSWORD is not set (see .env.example)}"
 create notifications "${DOCBOX_NOTIFICATIONS_DB_PASSWORD:?DOCBOX_NOTIFICATIONS_DB_PASSWORD is not set (see .env.example)}"
+create outreach      "${DOCBOX_OUTREACH_DB_PASSWORD:?DOCBOX_OUTREACH_DB_PASSWORD is not set (see .env.example)}"

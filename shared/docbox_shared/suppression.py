@@ -32,10 +32,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_array
-
 
 def suppress(numbers: dict[Hashable, tuple[int, frozenset]], k: int, frozen_hidden: Iterable = (),
              frozen: Iterable = ()) -> set:
@@ -80,6 +76,10 @@ class _Audit:
     """The linear programs over the unknowns: one row per distinct number."""
 
     def __init__(self, scopes: list[frozenset], k: int):
+        # numpy and scipy are imported here, not with the module: they are half of a web worker's
+        # memory (50 MB), and the sessions web workers read a release the relay computed ahead.
+        import numpy as np
+
         self.scopes, self.k, self.points, self.cached = scopes, k, [], (-1, [], {})
         unknowns = sorted({u for s in scopes for u in s})
         index = {u: i for i, u in enumerate(unknowns)}
@@ -95,6 +95,10 @@ class _Audit:
         Solutions found earlier stay feasible as more is withheld, so when two
         of them already lie K-1 apart in ``scope`` (``self.k``) no program is run.
         """
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import csr_array
+
         row = self.rows[scope]
         seen = [float(row @ x) for x in self.points]
         if seen and max(seen) - min(seen) >= self.k - 1:

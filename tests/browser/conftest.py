@@ -3,7 +3,8 @@
 - ``clock``: the service's clock, fixed at Friday 2027-01-15 12:00 UTC (07:00 in New York).
 - ``app``: the sessions app on a fresh database built by the migrations.
 - ``staff``: one member per role added with the real CLI (``staff add`` then
-  ``staff set-password --password-stdin``); role -> email. Every password is PASSWORD.
+  ``staff set-password --password-stdin``, the latter when the test first looks the
+  role's email up); role -> email. Every password is PASSWORD.
 - ``base_url``: the app served by werkzeug in a thread on a free port.
 - ``browser``: headless ``/usr/bin/chromium`` driven by Playwright (one per test session).
 - ``page``: a desktop page (1280x900); ``phone`` a 375x812 one.
@@ -49,6 +50,33 @@ def app(make_database_url, clock):
         yield app
 
 
+class StaffEmails(dict):
+    """role -> email of the four staff members. A role's password is set (the real CLI) the first time its
+    email is looked up: hashing one (Argon2id, 64 MiB) costs a second or more of a loaded CI machine, and
+    most tests sign in as one role only."""
+
+    def __init__(self, runner, emails):
+        super().__init__(emails)
+        self.runner, self.with_password = runner, set()
+
+    def __getitem__(self, role):
+        email = super().__getitem__(role)
+        if role not in self.with_password:
+            out = self.runner.invoke(args=["staff", "set-password", email, "--password-stdin"], input=PASSWORD + "\n")
+            assert out.exit_code == 0, out.output
+            self.with_password.add(role)
+        return email
+
+    def get(self, role, default=None):
+        return self[role] if role in self else default
+
+    def values(self):
+        return [self[role] for role in self]
+
+    def items(self):
+        return [(role, self[role]) for role in self]
+
+
 @pytest.fixture
 def staff(app):
     runner = app.test_cli_runner()
@@ -57,10 +85,8 @@ def staff(app):
         email = f"{role}@example.org"
         out = runner.invoke(args=["staff", "add", email, "--role", role, "--name", f"Dr {role.title()}"])
         assert out.exit_code == 0, out.output
-        out = runner.invoke(args=["staff", "set-password", email, "--password-stdin"], input=PASSWORD + "\n")
-        assert out.exit_code == 0, out.output
         emails[role] = email
-    return emails
+    return StaffEmails(runner, emails)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ def test_schema_and_worker_run_from_the_environment(make_database_url, tmp_path)
     ({"DOCBOX_SECRET_KEYS": "ZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24tLS0tLS0="}, "DOCBOX_SECRET_KEYS"),  # the dev key
     ({"DOCBOX_SECRET_KEYS": ","}, "DOCBOX_SECRET_KEYS"),
     ({"DOCBOX_NOTIFICATIONS_URL": "http://docbox.example.org/reminders"}, "DOCBOX_NOTIFICATIONS_URL"),
+    ({"DOCBOX_STAFF_LOGIN_URL": "http://docbox.example.org/login"}, "DOCBOX_STAFF_LOGIN_URL"),  # passwords typed there
 ])
 def test_production_start_refuses_missing_or_weak_settings_naming_them(monkeypatch, tmp_path, missing, variable):
     from cryptography.fernet import Fernet
@@ -46,6 +47,7 @@ def test_production_start_refuses_missing_or_weak_settings_naming_them(monkeypat
     monkeypatch.setenv("DOCBOX_NOTIFICATIONS_URL", "https://docbox.example.org/reminders")
     monkeypatch.setenv("DOCBOX_SECRET_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("DOCBOX_CALENDAR_SYNC_URL", "https://calendar.example.org")
+    monkeypatch.setenv("DOCBOX_STAFF_LOGIN_URL", "https://docbox.example.org/login")
     monkeypatch.setenv("DOCBOX_CALENDAR_SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
     for name, value in missing.items():
         monkeypatch.setenv(name, value)

@@ -26,7 +26,7 @@ from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SERVICES = ("sessions", "calendar_sync", "notifications")
+SERVICES = ("sessions", "calendar_sync", "notifications", "outreach")
 
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
@@ -162,7 +162,7 @@ class Databases:
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory):
-    """The three services as real gunicorn processes with docker/gunicorn.conf.py, each on a database its
+    """The four services as real gunicorn processes with docker/gunicorn.conf.py, each on a database its
     entrypoint migrated (docker/migrate.py), configured as compose does: one trusted proxy hop.
     ``services[name]`` has ``url``, ``port`` and ``log()``; notifications allows 2 requests per client."""
     folder = tmp_path_factory.mktemp("services")

@@ -45,11 +45,12 @@ def test_schema_copy_names_its_origin():
 
 def test_every_doc_box_process_is_in_compose(kit):
     commands = {name: " ".join(spec.get("command") or []) for name, spec in kit.compose["services"].items()}
-    for service in ("sessions", "calendar_sync", "notifications"):
+    for service in ("sessions", "calendar_sync", "notifications", "outreach"):
         assert any(f"docbox_{service}.wsgi:app" in c for c in commands.values()), f"no web process for {service}"
     assert any(c.endswith("docbox_sessions relay") for c in commands.values())
     assert any(c.endswith("docbox_calendar_sync worker") for c in commands.values())
     assert any(c.endswith("docbox_notifications worker") for c in commands.values())
+    assert any(c.endswith("docbox_outreach worker") for c in commands.values())
     assert {"postgres", "proxy", "mailpit", "radicale"} <= set(kit.compose["services"])
 
 
@@ -122,6 +123,9 @@ ADMIN_COMMANDS = {
     "notifications": [
         ["flask", "--app", "docbox_notifications", "db", "upgrade"],
     ],
+    "outreach": [
+        ["flask", "--app", "docbox_outreach", "db", "upgrade"],
+    ],
 }
 
 
@@ -170,7 +174,7 @@ def test_every_command_exists_and_starts_in_production_with_the_compose_environm
             assert out["app"] == f"docbox_{package}"
             assert out["config"] in _copied_files(kit), f"{out['config']} is not copied into the image"
         checked_count += 1
-    assert checked_count == 6  # three web processes, the relay, two workers
+    assert checked_count == 8  # four web processes, the relay, three workers
 
 
 @pytest.mark.parametrize("service,argv", [(s, a) for s, argvs in ADMIN_COMMANDS.items() for a in argvs],
@@ -292,7 +296,7 @@ def test_every_file_the_dockerfile_copies_exists(kit):
 
 
 def test_images_are_multi_stage_and_run_as_a_non_root_user(kit):
-    for target in ("sessions", "calendar_sync", "notifications", "radicale"):
+    for target in ("sessions", "calendar_sync", "notifications", "outreach", "radicale"):
         lines = kit.stages[target]
         users = [line.split()[1] for line in lines if line.upper().startswith("USER ")]
         assert users and users[-1] not in ("root", "0"), f"{target} runs as root"
@@ -369,7 +373,8 @@ def test_every_runtime_dependency_is_pinned_for_the_images():
                 walk(req.name, tuple(req.extras))
 
     for name, extras in (("docbox-sessions", ()), ("docbox-calendar-sync", ()),
-                         ("docbox-notifications", ("postgres",)), ("gunicorn", ()), ("radicale", ())):
+                         ("docbox-notifications", ("postgres",)), ("docbox-outreach", ("postgres",)),
+                         ("gunicorn", ()), ("radicale", ())):
         walk(name, extras)
     unpinned = sorted(n for n in seen if not n.startswith("docbox-") and n not in pins)
     assert not unpinned, f"add to docker/constraints.txt: {unpinned}"

@@ -1,4 +1,4 @@
-"""docker/nginx/nginx.conf: one origin in front of the three services, checked with a real nginx.
+"""docker/nginx/nginx.conf: one origin in front of the four services, checked with a real nginx.
 
 The configuration is used as compose mounts it, with three changes only a test
 needs: the upstream addresses point at the gunicorn processes of the
@@ -65,7 +65,8 @@ def origin(services, tmp_path_factory):
     port = free_port()
     upstreams = {"sessions": f"127.0.0.1:{services['sessions'].port}",
                  "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
-                 "notifications": f"127.0.0.1:{services['notifications'].port}"}
+                 "notifications": f"127.0.0.1:{services['notifications'].port}",
+                 "outreach": f"127.0.0.1:{services['outreach'].port}"}
     conf = _local_conf(folder, upstreams, port)
     proc = subprocess.Popen(_nginx_args(folder, conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -90,7 +91,7 @@ def _apps():
 
     return {name: importlib.import_module(f"docbox_{name}").create_app(
         {"SQLALCHEMY_DATABASE_URI": "sqlite://", "EVENT_SECRETS": ["x"]})
-        for name in ("sessions", "calendar_sync", "notifications")}
+        for name in ("sessions", "calendar_sync", "notifications", "outreach")}
 
 
 def _concrete(rule: str) -> str:
@@ -104,9 +105,9 @@ def _comparable(response: requests.Response):
 
 
 # Where nginx mounts each service (prefix stripped); sessions has the root.
-MOUNTS = {"sessions": "", "calendar_sync": "/calendar", "notifications": "/reminders"}
-# URLs of the other two services that other parties keep (calendar apps, links in emails, API
-# clients) are also at the root.
+MOUNTS = {"sessions": "", "calendar_sync": "/calendar", "notifications": "/reminders", "outreach": "/outreach"}
+# URLs of calendar_sync and notifications that other parties keep (calendar apps, links in emails, API
+# clients) are also at the root; outreach is only under its prefix (its API and mentees' links too).
 AT_ROOT = ("/api/v1/", "/feeds/", "/confirm/", "/manage/", "/unsubscribe/")
 
 
@@ -128,20 +129,20 @@ def test_every_route_of_every_service_reaches_that_service_through_the_proxy(ser
             path = _concrete(rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 places = [MOUNTS[name]]
-                if name != "sessions" and rule.rule.startswith(AT_ROOT):
+                if name in ("calendar_sync", "notifications") and rule.rule.startswith(AT_ROOT):
                     places.append("")
                 for prefix in places:
                     same, got, wanted = _same_answer(method, services[name].url + path, origin.url + prefix + path,
                                                      prefix)
                     assert same, f"{method} {prefix}{path} (route {rule.rule} of {name}): {got} != {wanted}"
                     checked.append((name, method, prefix + rule.rule))
-    assert {n for n, _, _ in checked} == {"sessions", "calendar_sync", "notifications"}
+    assert {n for n, _, _ in checked} == {"sessions", "calendar_sync", "notifications", "outreach"}
     assert len(checked) > 20
 
 
 def test_links_behind_a_prefix_carry_it(services, origin):
     """A page served under /calendar/ or /reminders/ links within that prefix (its static files too)."""
-    for name in ("calendar_sync", "notifications"):
+    for name in ("calendar_sync", "notifications", "outreach"):
         page = requests.get(f"{origin.url}{MOUNTS[name]}/", timeout=10, allow_redirects=False)
         if page.status_code == 404:
             continue  # this service has no page at its root (yet)
@@ -160,13 +161,13 @@ def test_links_behind_a_prefix_carry_it(services, origin):
 
 def test_each_openapi_document_is_published(origin):
     titles = {}
-    for name in ("sessions", "calendar_sync", "notifications"):
+    for name in ("sessions", "calendar_sync", "notifications", "outreach"):
         response = requests.get(f"{origin.url}/openapi/{name}.json", timeout=10)
         assert response.status_code == 200
         titles[name] = response.json()["info"]["title"]
         paths = response.json()["paths"]
         assert paths, name
-    assert len(set(titles.values())) == 3, titles
+    assert len(set(titles.values())) == 4, titles
     assert requests.get(f"{origin.url}/api/v1/openapi.json", timeout=10).json()["info"]["title"] == titles["sessions"]
 
 

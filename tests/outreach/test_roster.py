@@ -156,6 +156,12 @@ def test_member_marked_as_left_who_is_in_the_file_again_returns_active():
     assert not compare(read_roster(CLEAN.encode()), changes.apply(roster)).changes_anything
 
 
+@pytest.mark.parametrize("data", [codecs.BOM_UTF16_BE + b"\x00n\x00", codecs.BOM_UTF16_LE + b"n\x00a"])
+def test_a_utf16_file_cut_in_the_middle_of_a_character_is_a_bad_file_not_a_crash(data):
+    with pytest.raises(RosterInvalid):
+        read_roster(data)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.binary(max_size=400), st.text(alphabet=st.sampled_from(list('name,email;division\t"\r\n@x.y ')),
                                                   max_size=200).map(str.encode)))

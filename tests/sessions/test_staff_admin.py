@@ -183,6 +183,21 @@ def test_the_last_admin_can_neither_be_demoted_nor_switched_off(app, admin, staf
     assert admin.get("/admin/staff").status_code == 403  # no longer an admin: the pages say so
 
 
+def test_an_admin_grants_and_clears_an_outreach_role_on_the_member_page(app, admin, staff):
+    page = admin.get(f"/admin/staff/{staff['facilitator']}").text
+    assert "Role in outreach" in page and 'value="none" checked' in page
+    response = post(admin, f"/admin/staff/{staff['facilitator']}/outreach-role", {"outreach_role": "supporter"})
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).text
+    assert "now has the outreach role supporter" in page and 'value="supporter" checked' in page
+    assert "<td>supporter</td>" in admin.get("/admin/staff").text
+    assert post(admin, f"/admin/staff/{staff['facilitator']}/outreach-role", {"outreach_role": "boss"}).status_code == 422
+    assert post(admin, f"/admin/staff/{staff['facilitator']}/outreach-role", {"outreach_role": "none"}).status_code == 302
+    with app.app_context():
+        member = db.session.get(Staff, staff["facilitator"])
+        assert (member.role, member.outreach_role) == ("facilitator", None)
+
+
 def test_tokens_are_created_shown_once_listed_with_their_use_and_revoked(app, admin, staff, clock):
     url = f"/admin/staff/{staff['facilitator']}"
     response = post(admin, f"{url}/tokens", {"name": "nightly export"}, page=url)

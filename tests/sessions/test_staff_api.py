@@ -28,6 +28,20 @@ def test_an_admin_script_changes_a_role_and_switches_an_account_off_and_on(api):
     assert api("organizer").get("/api/v1/me").status_code == 401  # revoked tokens stay revoked
 
 
+def test_an_admin_script_grants_and_takes_away_an_outreach_role_apart_from_the_sessions_role(api):
+    organizer = _id(api, "organizer@example.org")
+    assert api("organizer").get("/api/v1/me").json["outreach_role"] is None
+    response = api("admin").patch(f"/api/v1/staff/{organizer}", json={"outreach_role": "mentor"})
+    assert response.status_code == 200 and (response.json["role"], response.json["outreach_role"]) == ("organizer", "mentor")
+    me = api("organizer").get("/api/v1/me").json
+    assert (me["email"], me["role"], me["outreach_role"]) == ("organizer@example.org", "organizer", "mentor")
+    assert api("admin").patch(f"/api/v1/staff/{organizer}", json={"outreach_role": None}).json["outreach_role"] is None
+    assert api("organizer").get("/api/v1/me").json["outreach_role"] is None
+    invited = api("admin").post("/api/v1/staff/invitations", json={"email": "ref@example.org", "role": "viewer",
+                                                                   "outreach_role": "referrer"})
+    assert invited.status_code == 201 and invited.json["outreach_role"] == "referrer"
+
+
 def test_tokens_are_created_once_listed_by_name_and_use_and_revoked(api, client, clock):
     viewer = _id(api, "viewer@example.org")
     created = api("admin").post(f"/api/v1/staff/{viewer}/tokens", json={"name": "dashboard"})
@@ -60,6 +74,7 @@ def test_an_invitation_and_a_reset_link_are_mailed_never_returned(app, api):
     ("patch", "/api/v1/staff/{organizer}", {"role": "boss"}, 422),
     ("patch", "/api/v1/staff/{organizer}", {}, 422),
     ("patch", "/api/v1/staff/{organizer}", {"active": "perhaps"}, 422),
+    ("patch", "/api/v1/staff/{organizer}", {"outreach_role": "admin"}, 422),  # a sessions role, not an outreach one
     ("patch", "/api/v1/staff/999999", {"role": "viewer"}, 404),
     ("patch", "/api/v1/staff/{admin}", {"role": "viewer"}, 409),      # the last admin
     ("patch", "/api/v1/staff/{admin}", {"active": False}, 409),       # yourself

@@ -236,3 +236,31 @@ def test_the_release_command_releases_what_is_due_and_viewers_read_it(app, api, 
     out = app.test_cli_runner().invoke(args=["stats", "release"])
     assert out.exit_code == 0 and "Released through 2026-12." in out.output, out.output
     assert api("viewer").get(VIEWER_Q4).json["released_through"] == "2026-12"
+
+
+def test_the_relay_releases_due_months_so_the_first_viewer_only_reads(app, api, year, clock):
+    """The relay process releases a month as it falls due; the first viewer afterwards releases nothing
+    (it is as quick as every later one) and reads the same numbers a read-time release would give."""
+    from sqlalchemy import event
+
+    from docbox_sessions.models import db
+
+    clock.set(datetime(2027, 1, 7, 23, 59, tzinfo=timezone.utc))
+    assert app.test_cli_runner().invoke(args=["relay", "--once"]).exit_code == 0
+    assert api("viewer").get(VIEWER_Q4).json["released_through"] == "2026-11"
+    clock.set(datetime(2027, 1, 8, 0, 0, tzinfo=timezone.utc))   # December falls due
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    written = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda _c, _cur, statement, *_a: written.append(statement) if "INSERT INTO released" in statement \
+        else None  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        first = api("viewer").get(VIEWER_Q4).json
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert first["released_through"] == "2026-12" and not written, written
+    assert [r["key"] for r in first["rows"]] == ["2026-10", "2026-11", "2026-12"]
+    assert api("viewer").get(VIEWER_Q4).json == first

@@ -111,6 +111,18 @@ def test_queued_letters_reach_their_one_recipient_once_and_their_bodies_are_dele
     assert received[0].get_content().startswith("Your mentor will write")
 
 
+def test_a_line_made_of_a_dot_arrives_as_written_and_does_not_end_the_letter(service, mailbox):
+    """SMTP ends a message at a line holding only "."; the worker escapes such lines as smtplib does."""
+    text = "First line.\n.\n.. two dots\nStill the same letter."
+    with service.app.app_context():
+        service.queue.enqueue(key="dots", recipient="mentor@hospital.example",
+                              message=letter("mentor@hospital.example", text))
+        service.db.session.commit()
+        assert service.queue.run_pass() == {"sent": 1}
+    [received] = mailbox.received()
+    assert received.get_content().replace("\r\n", "\n") == text + "\n"
+
+
 @pytest.mark.parametrize("header, value", [("Cc", "coordinator@hospital.example"),
                                            ("Bcc", "someone@hospital.example")])
 def test_a_letter_naming_a_second_recipient_is_refused(service, header, value):

@@ -60,6 +60,7 @@ class Suite:
             "DOCBOX_SESSIONS_URL": self.url["sessions"],
             "DOCBOX_CALENDAR_SYNC_URL": self.url["calendar_sync"],
             "DOCBOX_NOTIFICATIONS_URL": self.url["notifications"],
+            "DOCBOX_STAFF_LOGIN_URL": self.url["sessions"] + "/login",
             "DOCBOX_EVENT_SUBSCRIBERS": f"{self.url['calendar_sync']}/api/v1/events,{self.url['notifications']}/api/v1/events",
             "DOCBOX_RELAY_MAX_BACKOFF": "2",
             "DOCBOX_WORKER_INTERVAL": "0.3",

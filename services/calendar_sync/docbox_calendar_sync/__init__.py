@@ -7,9 +7,10 @@ keep answering while the sessions service is down.
 
 Modules: ``config`` (settings), ``models`` (tables), ``operations`` (use
 cases), ``ical`` (the renderer), ``feeds`` (stored feed bodies and their validators),
-``caldav`` + ``push`` (the worker), ``staff`` (bearer tokens), ``api/`` (JSON
-API), ``web/`` (the feed URL and the faculty pages), ``cli``. CalDAV passwords
-are encrypted at rest with :mod:`docbox_shared.keys`.
+``caldav`` + ``push`` (the worker), ``api/`` (JSON API; who is staff is asked
+of the sessions service through :mod:`docbox_shared.staff`), ``web/`` (the feed
+URL and the faculty pages), ``cli``. CalDAV passwords are encrypted at rest
+with :mod:`docbox_shared.keys`.
 """
 
 from __future__ import annotations

@@ -7,19 +7,18 @@ production; the development defaults only serve one machine.
 
 from __future__ import annotations
 
+from docbox_shared import staff
 from docbox_shared.settings import COMMON, Setting, as_bool, as_list, var_database
 
 # A valid Fernet key that everyone can read: development only (refused in production).
 DEV_SECRET_KEY = "ZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24tLS0tLS0="
 
-SETTINGS = COMMON + [
+SETTINGS = COMMON + staff.SETTINGS + [  # staff: who signed in, asked of the sessions service
     Setting("DOCBOX_CALENDAR_SYNC_DATABASE_URL", "SQLALCHEMY_DATABASE_URI",
             var_database("calendar_sync"),
             "SQLAlchemy URL of this service's database (SQLite file under DOCBOX_VAR_DIR by default)."),
     Setting("DOCBOX_CALENDAR_SYNC_URL", "PUBLIC_URL", "http://127.0.0.1:5002",
             "Public base URL of this service; feed URLs are built on it (https:// in production).", public_url=True),
-    Setting("DOCBOX_SESSIONS_URL", "SESSIONS_URL", "http://127.0.0.1:5001",
-            "Base URL of the sessions service, asked `GET /api/v1/me` to check staff bearer tokens."),
     Setting("DOCBOX_NOTIFICATIONS_URL", "NOTIFICATIONS_URL", "http://127.0.0.1:5003",
             "Public base URL of the notifications service; program pages link to its "
             "`/subscribe?programs=<id>` (email reminders).", public_url=True),

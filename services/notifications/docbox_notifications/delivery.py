@@ -19,11 +19,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from docbox_shared.clock import now as clock_now
 from docbox_shared.mail import Composer, MailQueue
+from docbox_shared.tokens import hash_token, new_token
 
 from . import messages, schedule
 from .models import Delivery, Entry, Link, OccurrenceRecord, RateHit, Subscriber, db
@@ -81,7 +82,8 @@ class Reminders(Composer):
         if reminders:
             for sub_id, occurrence_id, offset in db.session.execute(select(
                     Delivery.subscriber_id, Delivery.occurrence_id, Delivery.offset_minutes).where(
-                    Delivery.occurrence_id.in_(reminders), Delivery.kind == "reminder",
+                    Delivery.occurrence_id.in_(reminders), Delivery.subscriber_id.in_(sub_ids),  # the batch's pairs only
+                    Delivery.kind == "reminder",
                     Delivery.status.in_(("pending", "sending")), Delivery.due_at <= now)):
                 key = (sub_id, occurrence_id)
                 self.latest_due[key] = min(offset, self.latest_due.get(key, offset))
@@ -98,10 +100,15 @@ class Reminders(Composer):
         """
         self.tokens = {}
         self.verdicts = {row.id: self._obsolete(row, now) for row in rows}
+        links = []
         for row in rows:
             if self.verdicts[row.id] is None:
-                self.tokens[row.id] = messages.new_link(db.session.get(Subscriber, row.subscriber_id), "manage", now)
+                self.tokens[row.id] = token = new_token()
+                links.append(dict(token_hash=hash_token(token), subscriber_id=row.subscriber_id, purpose="manage",
+                                  created_at=now, expires_at=None))
         try:
+            if links:   # one INSERT for the batch, without the unit of work's bookkeeping per object
+                db.session.execute(insert(Link), links)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()

@@ -180,7 +180,10 @@ def attendee_line(recipient: str) -> str:
     (it needs no quoting); anything else goes through icalendar's own encoding.
     """
     if _PLAIN_ADDRESS.fullmatch(recipient):
-        return Contentline(f"ATTENDEE;ROLE=OPT-PARTICIPANT;RSVP=FALSE:mailto:{recipient}").to_ical().decode() + "\r\n"
+        line = f"ATTENDEE;ROLE=OPT-PARTICIPANT;RSVP=FALSE:mailto:{recipient}"
+        if len(line) <= 75:   # ASCII within RFC 5545's 75 octets: nothing to fold
+            return line + "\r\n"
+        return Contentline(line).to_ical().decode() + "\r\n"
     event = Event()
     attendee = vCalAddress(f"mailto:{recipient}")
     attendee.params["rsvp"] = "FALSE"

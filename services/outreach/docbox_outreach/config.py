@@ -1,9 +1,9 @@
 """Settings of the outreach service, read once from the environment.
 
 Every setting is declared once here (name, default, help); the README lists
-the same table. So far these are the programs' own rules (the first-contact
-window, business days, training validity); the database, URL, secret and mail
-settings join when the app is built on the kit's frame.
+the same table: the service's database, URL, keys and mail, then the
+programs' own rules (the one-on-one rounds' retention and reminders; the
+case-based first-contact window, business days, training validity).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from docbox_shared.settings import COMMON, Setting, as_bool, as_list
+from docbox_shared.mail import SMTP_SETTINGS
+from docbox_shared.settings import COMMON, Setting, as_bool, as_list, at_least, var_database
+from docbox_shared.staff import SETTINGS as STAFF_SETTINGS
 
 from .domain.vocabulary import DEFAULT_FIRST_CONTACT_HOURS, FIRST_CONTACT_HOURS
 
@@ -42,6 +44,24 @@ def as_days(value: str) -> int:
 
 
 SETTINGS = COMMON + [
+    Setting("DOCBOX_OUTREACH_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", var_database("outreach"),
+            "SQLAlchemy URL of the outreach database (postgresql+psycopg://... in production)."),
+    Setting("DOCBOX_OUTREACH_URL", "PUBLIC_URL", "http://127.0.0.1:5004",
+            "Public base URL of this service, used in the links of its mail (https in production).", public_url=True),
+    *STAFF_SETTINGS,
+    Setting("DOCBOX_OUTREACH_SECRET_KEYS", "SECRET_KEYS", ["dev-outreach-key-not-for-production"],
+            "Keys (newest first, comma-separated) deriving the outreach page cookie's key; an older key still "
+            "opens forms signed with it, so a key can be rotated.", as_list, secret=True),
+    *SMTP_SETTINGS,
+    Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.",
+            at_least(2, "below 2 nothing would be withheld")),
+    Setting("DOCBOX_OUTREACH_RETENTION_DAYS", "RETENTION_DAYS", 90,
+            "Days after a round closes before its person-level rows (assignments, attempts) are deleted; the "
+            "round's aggregate numbers are kept.", as_days),
+    Setting("DOCBOX_OUTREACH_REMINDER_DAYS", "REMINDER_DAYS", 3,
+            "Days before a round's due date when each mentor gets a reminder listing those not reached yet.", as_days),
+    Setting("DOCBOX_OUTREACH_POLL_SECONDS", "POLL_SECONDS", 5.0,
+            "Pause of the outreach worker (mail, reminders, purges) between passes when nothing was due.", float),
     Setting("DOCBOX_OUTREACH_TIMEZONE", "OUTREACH_TIMEZONE", ZoneInfo("America/New_York"),
             "The department's IANA time zone: business days of the first-contact window and the quarters "
             "of the case reports.", as_zone),

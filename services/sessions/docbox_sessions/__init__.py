@@ -29,4 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if send_pass not in outbox.also:
         outbox.also.append(send_pass)  # the relay process also sends the staff mail (invitations, resets)
     staff_mail_queue().register_gauges(app)
+    from .release import release_pass
+    if release_pass not in outbox.also:
+        outbox.also.append(release_pass)  # and releases statistics months as they fall due (release.py)
     return app

@@ -1,9 +1,10 @@
 """Who is calling: staff bearer tokens, or the staff web login (:mod:`.web.login` sets ``g.staff``).
 
-Roles: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
+Roles of the group-sessions area: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
 exact counts), ``facilitator`` (records counts for the sessions it runs, and
 sees those counts only: no statistics), ``viewer`` (department leadership:
-suppressed statistics only).
+suppressed statistics only). The outreach
+area's role (``Staff.outreach_role``) is granted apart and grants nothing here.
 A token is 256 random bits shown once; only its SHA-256 is stored.
 """
 
@@ -16,11 +17,12 @@ from sqlalchemy import select, update
 
 from docbox_shared.clock import now
 from docbox_shared.problems import Forbidden, Unauthorized
+from docbox_shared.staff import SESSIONS_ROLES
 from docbox_shared.tokens import hash_token, new_token
 
 from .models import ApiToken, Staff, db
 
-STAFF_ROLES = ("admin", "organizer", "facilitator", "viewer")
+STAFF_ROLES = SESSIONS_ROLES
 PLANNERS = ("admin", "organizer")
 # Facilitators know their own sessions' exact counts: with the statistics release they could take
 # those away from a published total and learn a colleague's withheld count, so they read no statistics.
@@ -36,11 +38,23 @@ def issue_token(staff: Staff) -> str:
     return token
 
 
-def current_staff() -> Staff:
-    """The authenticated staff member; 401 without a valid bearer token."""
+def current_staff(cookie: bool = False) -> Staff:
+    """The authenticated staff member; 401 without a valid bearer token.
+
+    With ``cookie`` (``GET /api/v1/me`` only, a read), a request without an
+    ``Authorization`` header may instead carry the web sign-in cookie, which
+    other services forward to learn who signed in.
+    """
     if "staff" in g:
         return g.staff
     header = request.headers.get("Authorization", "")
+    if cookie and not header:
+        from .web.login import signed_in_staff
+        staff = signed_in_staff()
+        if staff is None:
+            raise Unauthorized("Sign in, or send a staff API token as 'Authorization: Bearer <token>'.")
+        g.staff = staff
+        return staff
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a staff API token as 'Authorization: Bearer <token>'.")

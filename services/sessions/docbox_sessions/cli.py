@@ -9,7 +9,7 @@
 - ``outbox republish URL``          queues the newest event of every entry for a new subscriber.
 - ``outbox retry-parked [URL]``      delivers again the events a subscriber refused as invalid.
 - ``seed-demo``                     demo program, series, session and staff on an empty database.
-- ``stats release``                 releases the months that are due (else the first statistics read does it).
+- ``stats release``                 releases the months that are due (the relay does it too, each pass).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ stats_group = AppGroup("stats", help="The statistics release.")
 
 @stats_group.command("release")
 def stats_release():
-    """Release every month that is due (run it daily: the first viewer then waits for nothing)."""
+    """Release every month that is due (the relay does it in each pass; this is for a deployment without one)."""
     from flask import current_app
 
     from .release import release_due

@@ -16,6 +16,13 @@ SETTINGS = COMMON + outbox.SETTINGS + SMTP_SETTINGS + [  # SMTP: the staff mail 
             "SQLAlchemy URL of the sessions database (postgresql+psycopg://... in production)."),
     Setting("DOCBOX_SESSIONS_URL", "PUBLIC_URL", "http://127.0.0.1:5001", "Public base URL of this service.",
             public_url=True),
+    # The other services' public URLs: the sign-in page returns to their staff pages (`next=`), to no other site.
+    Setting("DOCBOX_CALENDAR_SYNC_URL", "CALENDAR_SYNC_URL", "http://127.0.0.1:5002",
+            "Public base URL of calendar_sync; after signing in, staff may be sent back to its pages."),
+    Setting("DOCBOX_NOTIFICATIONS_URL", "NOTIFICATIONS_URL", "http://127.0.0.1:5003",
+            "Public base URL of notifications; after signing in, staff may be sent back to its pages."),
+    Setting("DOCBOX_OUTREACH_URL", "OUTREACH_URL", "http://127.0.0.1:5004",
+            "Public base URL of outreach; after signing in, staff may be sent back to its pages."),
     Setting("DOCBOX_MIN_CELL", "MIN_CELL", 5, "Small-cell threshold K: counts 1..K-1 are withheld from viewers.",
             at_least(2, "below 2 nothing would be withheld")),
     Setting("DOCBOX_STATS_GRACE_DAYS", "STATS_GRACE_DAYS", 7,

@@ -64,6 +64,8 @@ class Staff(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
+    # Role in the outreach area (coordinator, mentor, supporter, referrer, viewer) or None: granted apart from ``role``.
+    outreach_role: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)

@@ -41,6 +41,7 @@ from .operations import counts_between, list_occurrences
 
 ALL = "*"
 MEASURES = ("in_person", "virtual", "total")
+CHUNK = 12   # months whose occurrences one release step expands at once (a year: memory stays small)
 
 
 @dataclasses.dataclass
@@ -164,28 +165,65 @@ def _first_month() -> date | None:
     return (min(starts) - timedelta(days=1)).date().replace(day=1) if starts else None
 
 
-def release_due(min_cell: int, grace_days: int) -> date | None:
+def release_due(min_cell: int, grace_days: int, stop=lambda: False, limit: int | None = None) -> date | None:
     """Release every month that is due and not released yet, oldest first, each in its own transaction.
 
-    Returns the last released month.
+    Returns the last released month. When every due month is released already
+    (the relay's :func:`release_pass` keeps it so) this is one query.
+    ``stop()`` is asked between months; ``limit`` bounds the chunks of
+    :data:`CHUNK` months released in one call (the relay delivers events
+    between them).
     """
     latest = db.session.scalar(select(func.max(ReleasedMonth.month)))
     through = _due_through(grace_days)
+    if latest is not None and latest >= through:
+        return latest
     month = add_months(latest, 1) if latest else _first_month()
     if latest is None and month is not None:
         month = max(month, add_months(through, -119))  # a first release reaches ten years back at most
-    while month is not None and month <= through:
-        try:
-            _release(month, min_cell)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # another process released this month first: its numbers stand
-        month = add_months(month, 1)
+    while month is not None and month <= through and not stop():
+        # Occurrences are expanded once for up to CHUNK months, not once per month: releasing five
+        # years of history costs about what one exact five-year statistic costs.
+        last = min(through, add_months(month, CHUNK - 1))
+        live = live_cells(month, last)
+        while month <= last and not stop():
+            try:
+                _release(month, min_cell, {key: c for key, c in live.items() if key[0] == month_key(month)})
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()  # another process released this month first: its numbers stand
+            month = add_months(month, 1)
+        if limit is not None:
+            limit -= 1
+            if limit <= 0:
+                break
     return db.session.scalar(select(func.max(ReleasedMonth.month)))
 
 
-def _release(month: date, min_cell: int) -> None:
-    """Release one month, and the quarter and year it completes, suppressed jointly with what they sum."""
+def release_pass(stopped=lambda: False) -> bool:
+    """Release what became due: the relay process runs this in each of its passes, so a viewer never waits.
+
+    A month is due ``STATS_GRACE_DAYS`` after it ended, so the relay releases
+    it within a pass of that moment and the first statistics read afterwards
+    finds it released (one query, like every later read). A read still
+    releases what is due itself if no relay ran (``make run`` without it, a
+    test), so viewers never see an older release than the rules allow.
+    Returns whether a month was released.
+    """
+    from flask import current_app
+
+    config = current_app.config
+    before = db.session.scalar(select(func.max(ReleasedMonth.month)))
+    after = release_due(config["MIN_CELL"], config["STATS_GRACE_DAYS"], stopped, limit=1)
+    db.session.commit()
+    return after != before
+
+
+def _release(month: date, min_cell: int, live: dict | None = None) -> None:
+    """Release one month, and the quarter and year it completes, suppressed jointly with what they sum.
+
+    ``live``: the month's :func:`live_cells`, if they were read already.
+    """
     quarter, year = quarter_key(month), str(month.year)
     scope = ([f"{year}-{m:02d}" for m in range(1, 13)] + children(year) if month.month == 12
              else children(quarter) if month.month % 3 == 0 else [month_key(month)])
@@ -193,7 +231,7 @@ def _release(month: date, min_cell: int) -> None:
         select(ReleasedNumber).where(ReleasedNumber.period.in_(scope)))}
     cells = {(p, prog, f): Counts(r.sessions_held, r.sessions_counted, r.in_person, r.virtual)
              for (p, prog, f), r in stored.items() if prog != ALL and f != ALL and len(p) == 7 and "Q" not in p}
-    cells.update(live_cells(month, month))
+    cells.update(live_cells(month, month) if live is None else live)
     new = rollup({k: v for k, v in cells.items() if k[0] == month_key(month)}, lambda m: m)
     if month.month % 3 == 0:
         new.update(rollup({k: v for k, v in cells.items() if k[0] in children(quarter)}, lambda m: quarter))

@@ -24,8 +24,11 @@ from .auth import issue_token
 from .models import Program, Staff, db
 
 ZONE = "America/New_York"
-STAFF = (("admin@docbox.example", "admin"), ("organizer@docbox.example", "organizer"),
-         ("facilitator@docbox.example", "facilitator"), ("viewer@docbox.example", "viewer"))
+# (email, group-sessions role, outreach role): the outreach demo's coordinator and mentor (on its demo
+# roster) hold only a viewer's role in group sessions.
+STAFF = (("admin@docbox.example", "admin", None), ("organizer@docbox.example", "organizer", None),
+         ("facilitator@docbox.example", "facilitator", None), ("viewer@docbox.example", "viewer", "viewer"),
+         ("coordinator@docbox.example", "viewer", "coordinator"), ("mentor@docbox.example", "viewer", "mentor"))
 
 
 def seed_demo() -> dict[str, tuple[str, str, str]] | None:
@@ -35,13 +38,14 @@ def seed_demo() -> dict[str, tuple[str, str, str]] | None:
         return None
     tokens = {}
     members = {}
-    for email, role in STAFF:
+    for email, role, outreach_role in STAFF:
         password = secrets.token_urlsafe(9)
-        member = Staff(email=email, role=role, name=role.title(), password_hash=hash_password(password))
+        member = Staff(email=email, role=role, name=(outreach_role or role).title(), password_hash=hash_password(password),
+                       outreach_role=outreach_role)
         db.session.add(member)
         db.session.flush()
-        members[role] = member
-        tokens[email] = (role, issue_token(member), password)
+        members.setdefault(role, member)
+        tokens[email] = (outreach_role or role, issue_token(member), password)
     program = operations.create_program(dict(
         name="Doc Box", slug="doc-box", timezone=ZONE, open=True, default_format="in_person",
         description="Peer support for emergency physicians: bad outcomes, lawsuits, burnout, and how we cope.",

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docbox_shared.clock import now
 from docbox_shared.inputs import mail_address
 from docbox_shared.problems import Conflict, NotFound, ValidationProblem
+from docbox_shared.staff import OUTREACH_ROLES
 from docbox_shared.tokens import hash_token, new_token
 
 from .auth import issue_token
@@ -60,14 +61,14 @@ def find_staff(staff_id: int) -> Staff:
     return staff
 
 
-def add_staff(email: str, role: str, name: str = "") -> Staff:
+def add_staff(email: str, role: str, name: str = "", outreach_role: str | None = None) -> Staff:
     try:
         email = mail_address(email).lower()   # what the mail envelope can carry
     except ValueError as exc:
         raise ValidationProblem(str(exc), errors={"email": [str(exc)]}) from exc
     if db.session.scalar(select(Staff).where(Staff.email == email)):
         raise Conflict("A staff member with this email exists already.", errors={"email": ["Already taken."]})
-    staff = Staff(email=email, role=role, name=name.strip())
+    staff = Staff(email=email, role=role, name=name.strip(), outreach_role=outreach_role)
     db.session.add(staff)
     db.session.flush()
     return staff
@@ -83,6 +84,13 @@ def change_role(staff: Staff, role: str) -> None:
         raise Conflict(f"{staff.email} is the last active admin; make someone else admin first.",
                        errors={"role": ["The last active admin keeps the admin role."]})
     staff.role = role
+
+
+def change_outreach_role(staff: Staff, role: str | None) -> None:
+    """Grant ``role`` in the outreach area, or take it away with None; the group-sessions role stays as it is."""
+    if role is not None and role not in OUTREACH_ROLES:
+        raise ValueError(f"unknown outreach role {role!r}")
+    staff.outreach_role = role
 
 
 def deactivate(actor: Staff, staff: Staff) -> None:

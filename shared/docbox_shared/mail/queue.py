@@ -15,9 +15,9 @@ Commit policy (why a crash duplicates at most one message):
   a token that is not stored.
 - *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
   right after the server's answer, before the next message is sent: one
-  autocommitted UPDATE on a connection held for the pass (one round trip),
-  or, when building the message wrote something, one transaction holding
-  both. A worker killed at any point has therefore sent at most one message
+  autocommitted UPDATE on a connection held for the pass (one round trip;
+  on PostgreSQL without waiting for the disk, see :class:`Marks`), or,
+  when building the message wrote something, one transaction holding both. A worker killed at any point has therefore sent at most one message
   whose outcome is not stored: it is sent again after the lease, with the
   same Message-ID. The rest of its batch is still ``sending`` and unsent, and
   goes out once after the lease. Marking several messages sent in one commit
@@ -46,10 +46,10 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
+from select import select as readable
 
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -60,7 +60,11 @@ from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
-BATCH = 50            # rows claimed per transaction; at 500 messages/s, a tenth of a second of work
+# Rows claimed per transaction. A batch costs about ten round trips (claim, the batch's
+# subscribers and occurrences, its tokens), a fifth of one per message at 50; a bigger batch
+# saves little more and leaves more rows waiting out a lease after a crash (at 500 messages/s,
+# 50 are a tenth of a second of work).
+BATCH = 50
 MAX_BACKOFF = timedelta(hours=1)
 LEASE_SECONDS, RETRY_HOURS = 300, 24   # defaults of the config keys ``LEASE_SECONDS`` and ``RETRY_HOURS``
 
@@ -106,43 +110,91 @@ class Marks:
     """Writes "sent" marks: one autocommitted UPDATE each, on a connection held for the pass.
 
     One round trip a message, where a session commit also pays BEGIN, the
-    pool's reset and its pre-ping. On PostgreSQL the UPDATE runs in a thread,
-    so its flush to disk overlaps building the next message and its MAIL and
-    RCPT; :meth:`wait` (called before that message's DATA) makes sure it is
-    durable before anything more is delivered. SQLite commits are cheap
-    (``synchronous=NORMAL``) and its connections stay in their thread.
+    pool's reset and its pre-ping. On PostgreSQL the UPDATE is sent without
+    waiting for its answer (libpq's asynchronous query, on the driver's own
+    connection), so the server commits it while the worker builds the next
+    message and talks to the SMTP server; :meth:`wait` (called before that
+    message's final ``.``) reads the answer, so the mark is committed before
+    anything more is delivered. No thread: on a busy machine every hand-over
+    between threads and processes costs milliseconds. SQLite commits are
+    cheap and run at once.
+
+    How durable a committed mark is against a crash of the *database* (a
+    crash of the worker, SIGKILL included, never loses a committed mark):
+
+    - SQLite: ``synchronous=NORMAL`` (:mod:`docbox_shared.database`): a power
+      cut may forget the last commits.
+    - PostgreSQL: the same, with ``synchronous_commit = off`` on this one
+      connection: the server acknowledges the commit before its WAL reaches
+      the disk and flushes it within ``3 x wal_writer_delay`` (0.6 s by
+      default). Waiting for each flush cost every message a disk write; a
+      crash of the PostgreSQL server itself may therefore forget the marks of
+      its last 0.6 s, and those messages go out once more after their lease,
+      with the same Message-ID. A lost mark means a duplicate, never a message
+      not sent. Claims, the tokens of a batch and every other outcome are
+      committed as usual.
     """
 
-    def __init__(self, db):
+    TIMEOUT = 30.0   # seconds to wait for the database's answer to a mark
+
+    def __init__(self, db, model):
         self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.pool = ThreadPoolExecutor(1) if db.engine.dialect.name == "postgresql" else None
-        self.pending: Future | None = None
+        self.pg = None
+        self.in_flight = False
+        if db.engine.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET synchronous_commit = off")
+            self.pg = self.conn.connection.driver_connection.pgconn
+            quote = db.engine.dialect.identifier_preparer.quote
+            table = model.__table__
+            sets = ["status = 'sent'", "sent_at = $2", "lease_until = NULL", "last_error = NULL"]
+            if "body" in table.c:
+                sets.append("body = NULL")
+            self.sql = f"UPDATE {quote(table.name)} SET {', '.join(sets)} WHERE id = $1".encode()
 
     def mark(self, statement, parameters: dict) -> None:
         self.wait()
-        if self.pool is None:
-            try:
+        try:
+            if self.pg is None:
                 self.conn.execute(statement, parameters)
-            except Exception as exc:
-                raise MarkFailed() from exc
-        else:
-            self.pending = self.pool.submit(self.conn.execute, statement, parameters)
+            else:
+                self.pg.send_query_params(self.sql, [str(parameters["mark_id"]).encode(),
+                                                     parameters["sent_at"].isoformat().encode()])
+                self.in_flight = True
+        except Exception as exc:
+            raise MarkFailed() from exc
 
     def wait(self) -> None:
         """Return once the last mark is committed; :class:`MarkFailed` if it could not be."""
-        pending, self.pending = self.pending, None
+        if not self.in_flight:
+            return
+        self.in_flight = False
+        from psycopg import pq
+
         try:
-            if pending is not None:
-                pending.result()
+            deadline = time.monotonic() + self.TIMEOUT
+            self.pg.consume_input()
+            while self.pg.is_busy():
+                if not readable([self.pg.socket], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise TimeoutError("no answer to a sent mark")
+                self.pg.consume_input()
+            failed = False
+            while (result := self.pg.get_result()) is not None:
+                failed = failed or result.status != pq.ExecStatus.COMMAND_OK
         except Exception as exc:
+            self.conn.invalidate()   # its state is unknown: the pool will not lend it again
             raise MarkFailed() from exc
+        if failed:
+            raise MarkFailed()
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
-            if self.pool is not None:
-                self.pool.shutdown()
+            if self.pg is not None and not self.conn.invalidated:
+                try:
+                    self.conn.exec_driver_sql("RESET synchronous_commit")   # the connection goes back to the pool
+                except Exception:  # noqa: BLE001 - a broken connection: dropped, the pool makes a new one
+                    self.conn.invalidate()
             self.conn.close()
 
 
@@ -240,7 +292,7 @@ class MailQueue:
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
         marks: Marks | None = None
         try:
-            marks = Marks(self.db)
+            marks = Marks(self.db, self.model)
             down = False
             while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
                 now = self.now()

@@ -14,8 +14,9 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from docbox_shared.staff import current_staff
+
 from .. import operations
-from ..staff import current_staff
 from .schemas import FeedCreate, FeedOut, FeedToken
 
 blp = Blueprint("feeds", __name__, url_prefix="/api/v1/feeds", description="iCal feed capability URLs")
@@ -69,5 +70,5 @@ class FeedById(MethodView):
     @blp.response(204)
     def delete(self, feed_id):
         """Revoke a feed by its id (admin)"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         operations.revoke_feed(feed_id=feed_id)

@@ -6,9 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from docbox_shared.staff import current_staff
+
 from .. import operations
 from ..models import CaldavTarget, db
-from ..staff import current_staff
 from .schemas import TargetCreate, TargetOut, TargetUpdate
 
 blp = Blueprint("caldav_targets", __name__, url_prefix="/api/v1/caldav-targets",
@@ -32,14 +33,14 @@ class Targets(MethodView):
     @blp.response(200, TargetOut(many=True))
     def get(self):
         """List targets with their push status"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         return [_shown(t) for t in db.session.scalars(select(CaldavTarget).order_by(CaldavTarget.created_at))]
 
     @blp.arguments(TargetCreate)
     @blp.response(201, TargetOut)
     def post(self, args):
         """Register a target; the worker then pushes the whole calendar of its programs"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         programs = operations.resolve_programs(args.pop("programs"))
         target = operations.create_target(
             name=args["name"], server_url=args["server_url"], calendar_url=_calendar_url(args["calendar_url"]),
@@ -52,14 +53,14 @@ class Target(MethodView):
     @blp.response(200, TargetOut)
     def get(self, target_id):
         """One target and its push status"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         return _shown(operations.get_target(target_id))
 
     @blp.arguments(TargetUpdate)
     @blp.response(200, TargetOut)
     def patch(self, args, target_id):
         """Change a target (password, programs ...); it is retried at once"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         operations.get_target(target_id)
         if "programs" in args:
             args["program_ids"] = [p.entry_id for p in operations.resolve_programs(args.pop("programs"))]
@@ -70,5 +71,5 @@ class Target(MethodView):
     @blp.response(204)
     def delete(self, target_id):
         """Stop pushing to a target (what it holds is left there)"""
-        current_staff("admin")
+        current_staff("sessions", ["admin"])
         operations.delete_target(target_id)

@@ -1,6 +1,8 @@
 """What browsers and calendar clients fetch from calendar_sync (no JSON here).
 
 - :mod:`.feed`: ``GET /feeds/<token>.ics``, the capability URL calendar clients poll.
+- :mod:`.admin`: the admin pages (``/admin/targets``), for staff signed in on
+  the sessions service (one sign-in for every service, :mod:`docbox_shared.staff`).
 - :mod:`.pages`: the faculty pages, for people without an account: the open
   programs (``/``), one program's upcoming sessions (``/programs/<slug>``),
   and subscribing to a feed (``/subscribe``, then rotate, revoke, manage).
@@ -27,6 +29,7 @@ COOKIE_NAME = "docbox_calendar"  # one origin serves every service: cookie names
 
 def init_web(app: Flask, not_forms=()) -> None:
     """Cookie settings, CSRF (except on the ``not_forms`` blueprints), the shared look, the feed URL, the pages."""
+    from .admin import bp as admin_bp
     from .feed import FastFeeds
     from .feed import bp as feed_bp
     from .pages import bp as pages_bp
@@ -35,4 +38,5 @@ def init_web(app: Flask, not_forms=()) -> None:
                       cookie_label=b"docbox calendar_sync page cookies", csrf_exempt=(*not_forms, feed_bp))
     app.register_blueprint(feed_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(admin_bp)
     app.wsgi_app = FastFeeds(app, app.wsgi_app)  # outermost: stored feeds are answered before Flask

@@ -102,7 +102,7 @@ def decode(data: bytes) -> str:
     """The text of a file as spreadsheets save it: UTF-8 with or without BOM, UTF-16 ("Unicode
     Text"), or, when it is not valid UTF-8, Windows-1252 (Excel's plain "CSV" on Windows)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")  # a file cut mid-character is a bad file, not a crash
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

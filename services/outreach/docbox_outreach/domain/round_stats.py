@@ -150,10 +150,11 @@ def round_report(facts: RoundFacts) -> RoundReport:
     by_day = [0] * (_last_day(facts) + 1)
     for day in days:
         by_day[day] += 1
-    rows = []
-    for mentor in sorted(set(facts.mentor_of.values()), key=repr):
-        own = [mentees[x] for x, p in facts.mentor_of.items() if p == mentor]
-        rows.append(MentorRow(mentor, len(own), count("attempted", own), count("reached", own)))
+    by_mentor: dict = {}
+    for x, p in facts.mentor_of.items():  # one pass: a loop per mentor over every mentee would be n x m
+        by_mentor.setdefault(p, []).append(mentees[x])
+    rows = [MentorRow(mentor, len(own), count("attempted", own), count("reached", own))
+            for mentor, own in sorted(by_mentor.items(), key=lambda item: repr(item[0]))]
     staying = [m for m in mentees.values() if "opted_out" not in m.flags]
     return RoundReport(
         assigned=len(mentees), opted_out=count("opted_out"), attempted=count("attempted"),

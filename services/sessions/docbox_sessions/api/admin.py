@@ -18,8 +18,12 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Staff, ide
 class Me(MethodView):
     @blp.response(200, StaffOut)
     def get(self):
-        """Who the bearer token belongs to (other services check staff tokens here)"""
-        return current_staff()
+        """Who the bearer token, or else the staff sign-in cookie, belongs to: email and role per area
+
+        Other services ask here on each request that needs a staff member (`role`: group sessions,
+        `outreach_role`: outreach, null when none). A switched-off account answers 401 at once.
+        """
+        return current_staff(cookie=True)
 
 
 @blp.route("/staff")
@@ -37,13 +41,14 @@ class StaffList(MethodView):
         require_role("admin")
         if db.session.scalar(select(Staff).where(Staff.email == data["email"].lower())):
             raise Conflict("A staff member with this email exists already.", errors={"email": ["Already taken."]})
-        staff = Staff(email=data["email"].lower(), name=data.get("name", ""), role=data["role"])
+        staff = Staff(email=data["email"].lower(), name=data.get("name", ""), role=data["role"],
+                      outreach_role=data.get("outreach_role"))
         db.session.add(staff)
         db.session.flush()
         token = issue_token(staff)
         db.session.commit()
         return {"id": staff.id, "email": staff.email, "name": staff.name, "role": staff.role,
-                "active": staff.active, "token": token}
+                "outreach_role": staff.outreach_role, "active": staff.active, "token": token}
 
 
 @blp.route("/outbox")

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from docbox_shared.events import FORMATS, LIMITS
 from docbox_shared.inputs import Id, Line, Text, Whole, plausible_year
 from docbox_shared.recurrence import MAX_OCCURRENCES, zone
+from docbox_shared.staff import OUTREACH_ROLES
 
 from ..auth import STAFF_ROLES
 
@@ -277,13 +278,17 @@ class StaffIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Line(200)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    outreach_role = fields.String(allow_none=True, validate=validate.OneOf(OUTREACH_ROLES),
+                                  metadata={"description": "Role in the outreach area; none when absent or null."})
 
 
 class StaffOut(Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = fields.String(metadata={"description": "Role in the group-sessions area."})
+    outreach_role = fields.String(allow_none=True, metadata={"description": "Role in the outreach area, or null: "
+                                                                           "granted apart from `role`."})
     active = fields.Boolean()
     last_sign_in_at = fields.AwareDateTime(attribute="last_login_at", allow_none=True,
                                            metadata={"description": "Last web sign-in (password or SSO)."})

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from docbox_shared.clock import now
 from docbox_shared.inputs import Line
+from docbox_shared.staff import OUTREACH_ROLES
 
 from .. import staff_admin
 from ..auth import STAFF_ROLES, require_role
@@ -22,7 +23,10 @@ blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Staf
 
 
 class StaffPatch(_NotEmpty):
-    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES), metadata={"description": "Role in group sessions."})
+    outreach_role = fields.String(allow_none=True, validate=validate.OneOf(OUTREACH_ROLES),
+                                  metadata={"description": "Role in outreach; null takes it away. Granted apart "
+                                                           "from `role`: neither grants anything in the other area."})
     active = fields.Boolean(metadata={"description": "false switches the account off: signed out everywhere, "
                                                      "every API token revoked, its records kept."})
 
@@ -55,7 +59,7 @@ class Invitations(MethodView):
     def post(self, data):
         """Add a staff member and email them a single-use link to choose a password (or sign in by SSO)"""
         require_role("admin")
-        member = staff_admin.add_staff(data["email"], data["role"], data.get("name", ""))
+        member = staff_admin.add_staff(data["email"], data["role"], data.get("name", ""), data.get("outreach_role"))
         staff_admin.mail_link(member, staff_admin.INVITE)
         db.session.commit()
         return member
@@ -72,11 +76,13 @@ class StaffMember(MethodView):
     @blp.arguments(StaffPatch)
     @blp.response(200, StaffOut)
     def patch(self, data, staff_id):
-        """Change a staff member's role, or switch the account off or on"""
+        """Change a staff member's role in group sessions or in outreach, or switch the account off or on"""
         actor = require_role("admin")
         member = staff_admin.find_staff(staff_id)
         if "role" in data:
             staff_admin.change_role(member, data["role"])
+        if "outreach_role" in data:
+            staff_admin.change_outreach_role(member, data["outreach_role"])
         if data.get("active") is False and member.active:
             staff_admin.deactivate(actor, member)
         elif data.get("active") is True and not member.active:

@@ -11,7 +11,9 @@ the institution's OpenID provider (:mod:`.sso`); the signed
 session cookie is HttpOnly, SameSite=Lax and Secure outside development;
 every form carries a CSRF token (Flask-WTF). The JSON API keeps its bearer
 tokens: its blueprints are exempt from CSRF, and the cookie is read only for
-these pages, so a cookie never authorises an API call.
+these pages and for ``GET /api/v1/me`` (a read: who is signed in, which the
+other services ask to let the same sign-in into their staff pages), so a
+cookie never authorises an API change.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import timedelta
 from flask import Flask
 
 from docbox_shared.pages import init_pages as init_shared_pages
+from docbox_shared.staff import STAFF_COOKIE
 
 
 def init_pages(app: Flask) -> None:
@@ -32,7 +35,9 @@ def init_pages(app: Flask) -> None:
     from ..api import BLUEPRINTS
     # The cookie key is DOCBOX_SESSIONS_SECRET_KEY; CSRF tokens live as long as the session (planning takes a
     # while); the API's bearer tokens need no CSRF (no cookie authorises them).
-    init_shared_pages(app, service_name="Doc Box staff", home_url="/", cookie_name="docbox_staff",
+    # The page cookie is the suite's one staff sign-in: other services forward it to GET /api/v1/me
+    # (docbox_shared.staff), the one API call a cookie answers (a read, who is signed in).
+    init_shared_pages(app, service_name="Doc Box staff", home_url="/", cookie_name=STAFF_COOKIE,
                       csrf_exempt=BLUEPRINTS, lifetime=timedelta(hours=12))
     from .blueprint import bp
     app.register_blueprint(bp)

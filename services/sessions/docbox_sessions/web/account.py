@@ -22,8 +22,8 @@ def home():
 
 
 def login():
-    from .blueprint import _local_path
-    next_path = _local_path(request.values.get("next", ""))
+    from .blueprint import safe_next
+    next_path = safe_next(request.values.get("next", ""))
     if g.get("staff") is not None and request.method == "GET":
         return redirect(next_path or url_for("pages.home"))
     form = FormState({"email": request.form.get("email", ""), "next": next_path or ""})

@@ -1,4 +1,5 @@
-"""Admin pages for staff accounts: list, invite, change role, switch off and on, reset link, API tokens.
+"""Admin pages for staff accounts: list, invite, change role (group sessions, outreach), switch off and on,
+reset link, API tokens.
 
 Thin views over :mod:`..staff_admin`, which the API and CLI share. A new
 API token is shown once, on the page the creating form answers with (never
@@ -27,6 +28,13 @@ ROLE_OPTIONS = [("admin", "Admin: staff, secrets, everything organizers do"),
                 ("organizer", "Organizer: plans sessions, sees exact attendance"),
                 ("facilitator", "Facilitator: records counts for the sessions they run"),
                 ("viewer", "Viewer: statistics with small numbers withheld")]
+NO_OUTREACH = "none"  # the form's value for "no role in outreach"
+OUTREACH_OPTIONS = [(NO_OUTREACH, "None: no access to outreach"),
+                    ("coordinator", "Coordinator: runs rounds, referrals, matching and reports"),
+                    ("mentor", "Mentor: reaches out to the faculty assigned to them"),
+                    ("supporter", "Supporter: reaches out after a referral"),
+                    ("referrer", "Referrer: refers a physician, learns nothing afterwards"),
+                    ("viewer", "Viewer: outreach statistics with small numbers withheld")]
 
 
 def _moment(value) -> str:
@@ -77,7 +85,9 @@ def staff_detail(staff_id: int, new_token: str | None = None, problem: str | Non
     member = staff_admin.find_staff(staff_id)
     return render_template("sessions/admin_staff_detail.html", member=member, tokens=staff_admin.tokens_of(member),
                            moment=_moment, roles=ROLE_OPTIONS, new_token=new_token, problem=problem,
-                           passwords=password_login_enabled(), form=FormState({"role": member.role})), status
+                           passwords=password_login_enabled(), outreach_roles=OUTREACH_OPTIONS,
+                           form=FormState({"role": member.role, "outreach_role": member.outreach_role or NO_OUTREACH})), \
+        status
 
 
 def _change(staff_id: int, change, done: str):
@@ -101,6 +111,16 @@ def change_role(staff_id: int):
         return staff_detail(staff_id, problem="Choose one of the roles.", status=422)
     return _change(staff_id, lambda actor, member: staff_admin.change_role(member, role),
                    f"{{email}} is now {role}.")
+
+
+def change_outreach_role(staff_id: int):
+    role = request.form.get("outreach_role", "")
+    if role not in {value for value, _ in OUTREACH_OPTIONS}:
+        require_role("admin")
+        return staff_detail(staff_id, problem="Choose one of the outreach roles, or none.", status=422)
+    chosen = None if role == NO_OUTREACH else role
+    return _change(staff_id, lambda actor, member: staff_admin.change_outreach_role(member, chosen),
+                   f"{{email}} now has the outreach role {role}." if chosen else "{email} has no outreach role now.")
 
 
 def deactivate(staff_id: int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from docbox_shared.pages import error_pages
 from docbox_shared.problems import Unauthorized
@@ -35,6 +35,7 @@ rules = [
     ("/admin/staff/invite", admin_staff.invite, ["GET", "POST"]),
     ("/admin/staff/<int:staff_id>", admin_staff.staff_detail, ["GET"]),
     ("/admin/staff/<int:staff_id>/role", admin_staff.change_role, ["POST"]),
+    ("/admin/staff/<int:staff_id>/outreach-role", admin_staff.change_outreach_role, ["POST"]),
     ("/admin/staff/<int:staff_id>/deactivate", admin_staff.deactivate, ["POST"]),
     ("/admin/staff/<int:staff_id>/reactivate", admin_staff.reactivate, ["POST"]),
     ("/admin/staff/<int:staff_id>/reset", admin_staff.send_reset, ["POST"]),
@@ -95,6 +96,37 @@ def _local_path(path: str) -> str | None:
     if not path.startswith("/") or path.startswith("//") or parts.scheme or parts.netloc or "\\" in path:
         return None
     return path
+
+
+SUITE_URLS = ("PUBLIC_URL", "CALENDAR_SYNC_URL", "NOTIFICATIONS_URL", "OUTREACH_URL")
+
+
+def _origin(url: str) -> tuple[str, str] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None
+    return parts.scheme, f"{parts.hostname.lower()}:{port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def safe_next(url: str) -> str | None:
+    """Where to go after signing in: a path here, or a page of a Doc Box service (the configured
+    public URLs of the suite, the same scheme, host and port); anything else is None (no open redirect)."""
+    url = (url or "").strip()
+    if url.startswith("/"):
+        return _local_path(url)
+    if not url or len(url) > 2000 or "\\" in url or any(ord(c) < 33 for c in url):
+        return None
+    origin = _origin(url)
+    if origin is None:
+        return None
+    config = current_app.config
+    allowed = {_origin(config[key]) for key in SUITE_URLS if config.get(key)}
+    allowed.add(_origin(request.host_url))  # this site itself, as the browser reached it
+    return url if origin in allowed else None
 
 
 @bp.app_context_processor

@@ -69,10 +69,10 @@ def _callback_url() -> str:
 
 def sso_start():
     """Sends the browser to the provider's sign-in page."""
-    from .blueprint import _local_path
+    from .blueprint import safe_next
     if not sso_enabled():
         return _refused(404, "Single sign-on is not set up", "Sign in with your email address and password.")
-    session["sso_next"] = _local_path(request.args.get("next", "")) or ""
+    session["sso_next"] = safe_next(request.args.get("next", "")) or ""
     client = current_app.extensions[EXTENSION]
     try:
         return client.authorize_redirect(_callback_url())

@@ -1,0 +1,156 @@
+"""The one-on-one program's mail, queued in the outreach database (the kit's durable queue).
+
+- When a round opens, each mentor gets one mail with a link to their list
+  (a page behind the suite's sign-in; the mail names nobody), and each mentee
+  one mail *from the program*, not from their mentor, with a capability link
+  (:class:`.models.MenteeLink`: 256 random bits, only the SHA-256 stored,
+  revoked when the round closes) to ask for another mentor or to opt out.
+- ``REMINDER_DAYS`` before the due date each mentor with mentees not reached
+  yet gets one reminder naming only those.
+
+Subjects are neutral ("Doc Box outreach"), so a glance at an inbox tells
+nothing. Bodies hold no outcome, note or reason, and the queue deletes them
+once sent. Mail is queued in the transaction of its cause: a round that opens
+has its mail, one that fails to open has none.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from docbox_shared import clock, tokens
+
+from ..models import Member, OutgoingMail, db, mail
+from .models import Assignment, Attempt, MenteeLink, OptOut, Round
+
+SUBJECT = "Doc Box outreach"
+
+
+def _message(recipient: str, text: str) -> Message:
+    """A plain-text message. Built with the compat32 policy: a round mails every faculty member at once,
+    and the modern policy's header parsing costs milliseconds a message."""
+    message = MIMEText(text, "plain", "us-ascii" if text.isascii() else "utf-8")
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = recipient
+    message["Subject"] = SUBJECT
+    return message
+
+
+def _url(path: str) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def round_opened(round_: Round) -> None:
+    """Queue the mentors' and the mentees' mail of a round that opens (the caller commits)."""
+    rows = db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
+                              .where(Assignment.round_id == round_.id)).all()
+    people = {m.id: m for m in db.session.scalars(select(Member).where(
+        Member.id.in_({r.mentee_id for r in rows} | {r.mentor_id for r in rows})))} if rows else {}
+    _queue_round(round_, rows, people, round_.due_on.strftime("%A %-d %B %Y"))
+
+
+def _queue_round(round_: Round, rows, people: dict, due: str) -> None:
+    batch = []
+    for mentor_id in sorted({r.mentor_id for r in rows}):
+        mentor = people[mentor_id]
+        text = (f"Dear {mentor.name},\n\nA new round of the outreach network has opened. Your list of colleagues "
+                f"to reach out to, and the page to note each attempt, are here (sign in with your staff account):\n\n"
+                f"{_url('/oneonone/mine')}\n\nPlease reach out by {due}. Note only that you tried and how it went; "
+                "never what was said.\n\nThank you,\nThe outreach coordinators\n")
+        batch.append((f"oneonone:{round_.id}:mentor:{mentor_id}", mentor.email, text))
+    now, links = clock.now(), []
+    for mentee_id, _ in rows:
+        mentee = people[mentee_id]
+        token = tokens.new_token()
+        links.append({"token_hash": tokens.hash_token(token), "member_id": mentee_id, "round_id": round_.id,
+                      "created_at": now})
+        text = (f"Dear {mentee.name},\n\nIn the coming weeks a senior colleague from the department's peer outreach "
+                "network will get in touch with you, one on one and in confidence, as with every faculty member.\n\n"
+                "If you would rather hear from another colleague, or would rather not be contacted (this time or "
+                f"from now on), say so here, no reason needed:\n\n{_url('/oneonone/link/' + token)}\n\n"
+                "This link is yours alone: please do not forward it.\n\nThe outreach coordinators\n")
+        batch.append((f"oneonone:{round_.id}:mentee:{mentee_id}", mentee.email, text))
+    if links:
+        db.session.execute(insert(MenteeLink), links)
+    _queue_new(batch, now)
+
+
+def _queue_new(batch: list[tuple[str, str, str]], now) -> None:
+    """Queue messages whose keys are new (they name a round opening now) in one INSERT.
+
+    The rows are what :meth:`docbox_shared.mail.MailQueue.enqueue` writes (one recipient, the Message-ID it derives from
+    the key, ``pending``); it is called once per message for the reminders, but a round mails every
+    faculty member at once, and enqueue's duplicate check and the email package's header folding cost
+    milliseconds a message: 20,000 faculty would wait minutes.
+    """
+    if not batch:
+        return
+    sender = current_app.config["MAIL_FROM"]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "docbox.invalid"
+    rows = []
+    for key, recipient, text in batch:
+        message_id = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+        rows.append({"key": key, "message_id": message_id, "recipient": recipient,
+                     "body": _plain_bytes(sender, recipient, message_id, text), "due_at": now, "expires_at": None,
+                     "status": "pending", "attempts": 0, "created_at": now})
+    db.session.execute(insert(OutgoingMail), rows)
+
+
+def _plain_bytes(sender: str, recipient: str, message_id: str, text: str) -> bytes:
+    """A text/plain RFC 5322 message, as :func:`_message` builds it, without the email package's cost."""
+    ascii_text = text.isascii()
+    body = text.replace("\n", "\r\n") if ascii_text else base64.encodebytes(text.encode()).decode().replace(
+        "\n", "\r\n")
+    headers = [f"Content-Type: text/plain; charset=\"{'us-ascii' if ascii_text else 'utf-8'}\"",
+               "MIME-Version: 1.0", f"Content-Transfer-Encoding: {'7bit' if ascii_text else 'base64'}",
+               f"From: {_header(sender)}", f"To: {_header(recipient)}", f"Subject: {SUBJECT}",
+               f"Message-ID: {message_id}"]
+    return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("ascii")
+
+
+def _header(value: str) -> str:
+    """An address header: as it is when plain ASCII, else encoded the way the email package does."""
+    if value.isascii() and "\r" not in value and "\n" not in value:
+        return value
+    message = Message()
+    message["X"] = Header(value, "utf-8") if not value.isascii() else value
+    return message.as_string().split(":", 1)[1].strip()
+
+
+def reminders_due() -> bool:
+    """Queue the reminders of open rounds whose reminder day came; True when some round was reminded."""
+    today_ = clock.now().astimezone(current_app.config["OUTREACH_TIMEZONE"]).date()
+    days = timedelta(days=current_app.config["REMINDER_DAYS"])
+    due = list(db.session.scalars(select(Round).where(Round.closed_at.is_(None), Round.reminded_at.is_(None))))
+    due = [r for r in due if today_ >= r.due_on - days]
+    for round_ in due:
+        reached = select(Attempt.assignment_id).where(Attempt.outcome == "reached")
+        out = select(OptOut.member_id).where(OptOut.round_number == round_.number, OptOut.withdrawn_at.is_(None))
+        open_rows = db.session.execute(
+            select(Assignment.mentor_id, Member.name).join(Member, Member.id == Assignment.mentee_id)
+            .where(Assignment.round_id == round_.id, Assignment.id.not_in(reached), Assignment.mentee_id.not_in(out))
+            .order_by(Member.name)).all()
+        waiting: dict[int, list[str]] = {}
+        for mentor_id, name in open_rows:
+            waiting.setdefault(mentor_id, []).append(name)
+        mentors = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(waiting)))} if waiting else {}
+        for mentor_id, names in waiting.items():
+            mentor = mentors[mentor_id]
+            listed = "\n".join(f"- {name}" for name in names)
+            text = (f"Dear {mentor.name},\n\nA reminder: this round of the outreach network is due on "
+                    f"{round_.due_on.strftime('%A %-d %B %Y')}. Not reached yet:\n\n{listed}\n\n"
+                    f"Your list: {_url('/oneonone/mine')}\n\nThank you,\nThe outreach coordinators\n")
+            mail.enqueue(key=f"oneonone:{round_.id}:reminder:{mentor_id}", recipient=mentor.email,
+                         message=_message(mentor.email, text))
+        round_.reminded_at = clock.now()
+        db.session.commit()
+    return bool(due)

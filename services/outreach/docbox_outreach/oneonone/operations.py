@@ -1,0 +1,295 @@
+"""Use cases of the one-on-one program: the mentor pool, rounds, attempts, mentees' requests, the purge.
+
+Each function changes the database and commits once (or raises a problem
+and changes nothing). The rules themselves are the domain's
+(:mod:`..domain.assignment`, :mod:`..domain.round_stats`); here they meet
+the tables. People are member ids throughout; the clock is the kit's, and a
+round's days are days in the department's time zone (``OUTREACH_TIMEZONE``).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, update
+
+from docbox_shared import clock
+from docbox_shared.inputs import MAX_ID
+from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
+
+from ..domain import assignment as rules
+from ..domain.round_stats import Attempt as AttemptFact
+from ..domain.round_stats import RoundFacts, _mentees
+from ..domain.vocabulary import AttemptOutcome, Channel, OptOutScope
+from ..models import Member, db
+from .models import Assignment, Attempt, MenteeLink, Mentor, OptOut, Round, RoundSummary
+
+
+def today() -> date:
+    return clock.now().astimezone(current_app.config["OUTREACH_TIMEZONE"]).date()
+
+
+# --- the mentor pool ------------------------------------------------------------------------------
+
+def mentor_pool() -> list[Mentor]:
+    return list(db.session.scalars(select(Mentor).join(Mentor.member).order_by(Member.name)))
+
+
+def add_mentor(member_id: int) -> Mentor:
+    member = db.session.get(Member, member_id) if 1 <= member_id <= MAX_ID else None
+    if member is None or not member.active:
+        raise ValidationProblem("Choose an active member of the roster.", errors={"member": ["is not on the roster"]})
+    if db.session.get(Mentor, member_id) is not None:
+        raise Conflict(f"{member.name} is already a mentor.")
+    mentor = Mentor(member_id=member_id, added_at=clock.now())
+    db.session.add(mentor)
+    db.session.commit()
+    return mentor
+
+
+def remove_mentor(member_id: int) -> None:
+    """Out of the pool from the next round on (this round's assignments stay until swapped)."""
+    mentor = db.session.get(Mentor, member_id) if 1 <= member_id <= MAX_ID else None
+    if mentor is None:
+        raise NotFound("This member is not a mentor.")
+    db.session.delete(mentor)
+    db.session.commit()
+
+
+# --- rounds ---------------------------------------------------------------------------------------
+
+def get_round(round_id: int) -> Round:
+    found = db.session.get(Round, round_id) if 1 <= round_id <= MAX_ID else None  # beyond a column: nobody
+    if found is None:
+        raise NotFound("No round has this id.")
+    return found
+
+
+def open_round() -> Round | None:
+    return db.session.scalar(select(Round).where(Round.closed_at.is_(None)).order_by(Round.number.desc()).limit(1))
+
+
+def _reports_to() -> tuple[dict[int, int], list[Member]]:
+    members = list(db.session.scalars(select(Member)))
+    id_of = {m.email: m.id for m in members}
+    return {m.id: id_of[m.reports_to] for m in members if m.reports_to in id_of}, members
+
+
+def opt_outs() -> list[rules.OptOut]:
+    return [rules.OptOut(person=o.member_id, scope=OptOutScope(o.scope), round_number=o.round_number,
+                         withdrawn=o.withdrawn_at is not None)
+            for o in db.session.scalars(select(OptOut))]
+
+
+def start_round(due_on: date, mentor_count: int | None = None, load: int | None = None,
+                seed: int | None = None) -> Round:
+    """Open the next round: every active member not opted out gets a mentor from the pool.
+
+    Last round's pairs are kept unless a change was asked (see :func:`..domain.assignment.assign`).
+    Raises a problem (and changes nothing) when a round is open, the due date is not after today,
+    both or a bad number/load are given, or no assignment obeys the rules (naming who).
+    """
+    errors = {}
+    if due_on <= today():
+        errors["due_on"] = ["must be after today"]
+    elif due_on > today() + timedelta(days=366):
+        errors["due_on"] = ["must be within a year"]
+    if mentor_count is not None and load is not None:
+        errors["mentors"] = ["set the number of mentors or the load, not both"]
+    for name, value in (("mentors", mentor_count), ("load", load)):
+        if value is not None and not 1 <= value <= 100_000:
+            errors[name] = ["must be a whole number from 1"]
+    if errors:
+        raise ValidationProblem("The round was not opened.", errors=errors)
+    if open_round() is not None:
+        raise Conflict("A round is open: close it before opening the next one.")
+    last = db.session.scalar(select(Round).order_by(Round.number.desc()).limit(1))
+    number = (last.number if last else 0) + 1
+    reports_to, members = _reports_to()
+    out = rules.opted_out(opt_outs(), number)
+    mentees = [m.id for m in members if m.active and m.id not in out]
+    previous, change = {}, set()
+    if last is not None:
+        for mentee, mentor, asked in db.session.execute(
+                select(Assignment.mentee_id, Assignment.mentor_id, Assignment.change_requested)
+                .where(Assignment.round_id == last.id)):
+            previous[mentee] = mentor
+            if asked:
+                change.add(mentee)
+    active = {m.id for m in members if m.active}
+    pool = [m.member_id for m in db.session.execute(select(Mentor.member_id)).all() if m.member_id in active]
+    seed = random.SystemRandom().randrange(2**31) if seed is None else seed
+    names = {m.id: m.name for m in members}
+    try:
+        mentors = rules.choose_mentors(sorted(pool), mentees, previous, seed, mentor_count=mentor_count, load=load)
+        result = rules.assign(mentees, mentors, reports_to, previous=previous, change_requested=change, seed=seed)
+    except rules.AssignmentInfeasible as exc:
+        who = ", ".join(sorted(names[p] for p in exc.people)) if exc.people else ""
+        raise Conflict(f"No assignment follows the rules: {exc}" + (f" ({who})." if who else "."),
+                       errors={"people": sorted(names[p] for p in exc.people)} if exc.people else None) from None
+    except ValueError as exc:
+        raise ValidationProblem(f"The round was not opened: {exc}.") from None
+    now = clock.now()
+    new = Round(number=number, opened_at=now, opened_on=today(), due_on=due_on, seed=seed,
+                balanced=result.balanced)
+    db.session.add(new)
+    db.session.flush()
+    if result.mentor_of:
+        db.session.execute(insert(Assignment), [
+            {"round_id": new.id, "mentee_id": mentee, "mentor_id": mentor, "kept": mentee in result.kept,
+             "change_requested": False} for mentee, mentor in result.mentor_of.items()])
+    from .mailing import round_opened
+    round_opened(new)
+    db.session.commit()
+    return new
+
+
+def swap(round_: Round, mentee_a: int, mentee_b: int) -> None:
+    """Mentees ``a`` and ``b`` exchange mentors (loads stay); refused if either pair breaks a rule."""
+    if not round_.is_open:
+        raise Conflict("This round is closed: its assignments are frozen.")
+    rows = {a.mentee_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.round_id == round_.id, Assignment.mentee_id.in_((mentee_a, mentee_b))))}
+    if len(rows) < 2:
+        raise ValidationProblem("Both must be mentees of this round.", errors={"mentees": ["not both in the round"]})
+    reports_to, _ = _reports_to()
+    try:
+        new = rules.swap({m: a.mentor_id for m, a in rows.items()}, mentee_a, mentee_b, reports_to)
+    except rules.SwapRefused as exc:
+        raise ValidationProblem(f"The swap was refused: {exc}.", errors={"mentees": [str(exc)]}) from None
+    if new[mentee_a] == rows[mentee_a].mentor_id:
+        raise ValidationProblem("The two mentees have the same mentor: nothing to swap.",
+                                errors={"mentees": ["have the same mentor"]})
+    for mentee, row in rows.items():
+        row.mentor_id, row.kept = new[mentee], False
+    db.session.commit()
+
+
+def close(round_: Round) -> None:
+    """Freeze the round: no attempt, swap or request changes it from now on."""
+    if not round_.is_open:
+        raise Conflict("This round is already closed.")
+    round_.closed_at = clock.now()
+    # Links die with the round, except for someone opted out for good: theirs stays to withdraw it.
+    keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
+    db.session.execute(update(MenteeLink).where(MenteeLink.round_id == round_.id, MenteeLink.revoked_at.is_(None),
+                                                MenteeLink.member_id.not_in(keeping))
+                       .values(revoked_at=round_.closed_at))
+    db.session.commit()
+
+
+# --- facts for the reports ------------------------------------------------------------------------
+
+def round_opted_out(round_: Round) -> set[int]:
+    """Mentees of the round who opted out during it (this round, or for good from this round on)."""
+    return set(db.session.scalars(select(OptOut.member_id).where(OptOut.round_number == round_.number,
+                                                                 OptOut.withdrawn_at.is_(None))))
+
+
+def facts(round_: Round) -> RoundFacts:
+    """The round as the reports see it, in two queries whatever the number of mentees."""
+    mentor_of = dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
+                                        .where(Assignment.round_id == round_.id)).all())
+    attempts = [AttemptFact(mentee, mentor, day, Channel(channel), AttemptOutcome(outcome))
+                for mentee, mentor, day, channel, outcome in db.session.execute(
+                    select(Assignment.mentee_id, Assignment.mentor_id, Attempt.day, Attempt.channel, Attempt.outcome)
+                    .join(Attempt, Attempt.assignment_id == Assignment.id).where(Assignment.round_id == round_.id))]
+    return RoundFacts(opened_on=round_.opened_on, due_on=round_.due_on, mentor_of=mentor_of, attempts=attempts,
+                      opted_out=round_opted_out(round_) & set(mentor_of))
+
+
+def summary_facts(round_: Round, summary: RoundSummary) -> RoundFacts:
+    """A purged round's facts rebuilt from its tally: anonymous mentees, no mentor, no name."""
+    mentor_of, attempts, out, n = {}, [], set(), 0
+    for flags, day, count in summary.tally:
+        for _ in range(count):
+            n += 1
+            mentor_of[n] = 0
+            if "opted_out" in flags:
+                out.add(n)
+            day0 = round_.opened_on
+            for flag, outcome in (("declined", AttemptOutcome.DECLINED),
+                                  ("follow_up", AttemptOutcome.FOLLOW_UP_REQUESTED)):
+                if flag in flags:
+                    attempts.append(AttemptFact(n, 0, day0, Channel.CALL, outcome))
+            if "reached" in flags:
+                attempts.append(AttemptFact(n, 0, day0 + timedelta(days=day or 0), Channel.CALL,
+                                            AttemptOutcome.REACHED))
+            elif "attempted" in flags and not set(flags) & {"declined", "follow_up"}:
+                attempts.append(AttemptFact(n, 0, day0, Channel.CALL, AttemptOutcome.ATTEMPTED))
+    return RoundFacts(opened_on=round_.opened_on, due_on=round_.due_on, mentor_of=mentor_of, attempts=attempts,
+                      opted_out=out)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+def purge_due() -> int:
+    """Delete the person-level rows of rounds closed ``RETENTION_DAYS`` ago, keeping their tally."""
+    cutoff = clock.now() - timedelta(days=current_app.config["RETENTION_DAYS"])
+    due = list(db.session.scalars(select(Round).where(Round.closed_at.is_not(None), Round.closed_at <= cutoff,
+                                                      Round.purged_at.is_(None))))
+    for round_ in due:
+        tally: dict = {}
+        the_facts = facts(round_)
+        for mentee in _mentees(the_facts).values():
+            key = (tuple(sorted(mentee.flags)), mentee.reach_day)
+            tally[key] = tally.get(key, 0) + 1
+        db.session.add(RoundSummary(round_id=round_.id, tally=[[list(f), d, c] for (f, d), c in sorted(
+            tally.items(), key=lambda item: (item[0][0], -1 if item[0][1] is None else item[0][1]))],
+            mentors=len(set(the_facts.mentor_of.values())), made_at=clock.now()))
+        assignments = select(Assignment.id).where(Assignment.round_id == round_.id).scalar_subquery()
+        db.session.execute(delete(Attempt).where(Attempt.assignment_id.in_(assignments)))
+        db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
+        keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
+        db.session.execute(delete(MenteeLink).where(MenteeLink.round_id == round_.id,
+                                                    MenteeLink.member_id.not_in(keeping)))
+        round_.purged_at = clock.now()
+        db.session.commit()
+    return len(due)
+
+
+# --- mentors' attempts ----------------------------------------------------------------------------
+
+def member_for(email: str) -> Member | None:
+    return db.session.scalar(select(Member).where(func.lower(Member.email) == email.lower()))
+
+
+def my_assignments(member: Member, round_: Round) -> list[Assignment]:
+    return list(db.session.scalars(select(Assignment).join(Assignment.mentee)
+                                   .where(Assignment.round_id == round_.id, Assignment.mentor_id == member.id)
+                                   .order_by(Member.name)))
+
+
+def log_attempt(member: Member | None, assignment_id: int, day: date | None, channel: str, outcome: str) -> Attempt:
+    """A mentor logs one attempt with one of their own mentees of the open round."""
+    row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
+    if member is None or row is None or row.mentor_id != member.id:
+        raise Forbidden("This mentee is not on your list.")
+    round_ = db.session.get(Round, row.round_id)
+    if not round_.is_open:
+        raise Conflict("This round is closed: attempts can no longer be logged.")
+    day = day or today()
+    errors = {}
+    if channel not in {c.value for c in Channel}:
+        errors["channel"] = ["choose one of: " + ", ".join(c.label for c in Channel)]
+    if outcome not in {o.value for o in AttemptOutcome}:
+        errors["outcome"] = ["choose one of: " + ", ".join(o.label for o in AttemptOutcome)]
+    if not round_.opened_on <= day <= today():
+        errors["day"] = [f"must be between the round's first day ({round_.opened_on}) and today"]
+    if errors:
+        raise ValidationProblem("The attempt was not logged.", errors=errors)
+    attempt = Attempt(assignment_id=row.id, mentor_id=member.id, day=day, channel=channel, outcome=outcome, logged_at=clock.now())
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def ask_change_by_mentor(member: Member | None, assignment_id: int) -> None:
+    """The mentor asks that this mentee get another mentor from the next round on."""
+    row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
+    if member is None or row is None or row.mentor_id != member.id:
+        raise Forbidden("This mentee is not on your list.")
+    row.change_requested = True
+    db.session.commit()

@@ -1,0 +1,117 @@
+"""A round's numbers as each reader sees them, read in a fixed number of queries.
+
+Coordinators get :func:`coordinator_report`: the exact
+:class:`..domain.round_stats.RoundReport` with each mentor's name, load and
+completion (while the round's person-level rows exist; after the purge the
+same numbers without mentor rows). Viewers get :func:`viewer_report`: the
+suppressed release of a *closed* round, or nothing while it is open. The
+CSV files hold exactly what the page shows the same reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..domain.round_stats import RoundReport, ViewerReport, round_report, viewer_release
+from ..models import Member, db
+from .models import Round, RoundSummary
+from .operations import facts, summary_facts
+
+
+@dataclass(frozen=True)
+class CoordinatorView:
+    report: RoundReport
+    mentor_names: dict
+    purged: bool
+
+
+def _facts(round_: Round):
+    if round_.purged_at is not None:
+        summary = db.session.get(RoundSummary, round_.id)
+        return summary_facts(round_, summary), True
+    return facts(round_), False
+
+
+def coordinator_report(round_: Round) -> CoordinatorView:
+    the_facts, purged = _facts(round_)
+    report = round_report(the_facts)
+    names = {}
+    if not purged:
+        ids = {row.mentor for row in report.mentors}
+        names = dict(db.session.execute(select(Member.id, Member.name).where(Member.id.in_(ids))).all()) if ids else {}
+    else:
+        report = RoundReport(**{**report.__dict__, "mentors": ()})
+    return CoordinatorView(report, names, purged)
+
+
+def viewer_report(round_: Round) -> ViewerReport | None:
+    """The viewers' numbers of a closed round (None while it is open)."""
+    if round_.is_open:
+        return None
+    the_facts, _ = _facts(round_)
+    return viewer_release(the_facts, current_app.config["MIN_CELL"])
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def coordinator_csv(round_: Round, view: CoordinatorView) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    r = view.report
+    writer.writerow(["measure", "value"])
+    for label, value in coordinator_rows(r):
+        writer.writerow([label, value])
+    writer.writerow([])
+    writer.writerow(["mentor", "load", "attempted", "reached", "completion"])
+    for row in r.mentors:
+        writer.writerow([_safe(view.mentor_names.get(row.mentor, "")), row.load, row.attempted, row.reached,
+                         _pct(row.completion)])
+    writer.writerow([])
+    writer.writerow(["day", "reached by then"])
+    for day, count in enumerate(r.reached_by_day):
+        writer.writerow([day, count])
+    return out.getvalue()
+
+
+def coordinator_rows(r: RoundReport) -> list[tuple[str, object]]:
+    return [("assigned", r.assigned), ("reached", r.reached), ("reach rate", _pct(r.reach_rate)),
+            ("reach rate without opt-outs", _pct(r.reach_rate_without_opt_outs)),
+            ("attempted (coverage)", f"{r.attempted} ({_pct(r.coverage)})"),
+            ("median days to first reached", "" if r.median_days_to_reach is None else r.median_days_to_reach),
+            ("declined", r.declined), ("opted out", r.opted_out), ("follow-up requested", r.follow_up)]
+
+
+def viewer_rows(v: ViewerReport) -> list[tuple[str, object]]:
+    def n(key):
+        value = v[key]
+        return "withheld" if value is None else value
+    return [("assigned", n(("assigned",))), ("reached", n(("reached",))), ("reach rate", _pct(v.reach_rate)),
+            ("reach rate without opt-outs", _pct(v.reach_rate_without_opt_outs)),
+            ("attempted", n(("attempted",))), ("coverage", _pct(v.coverage)),
+            ("median days to first reached", "withheld" if v.median_days_to_reach is None else v.median_days_to_reach),
+            ("declined", n(("declined",))), ("opted out", n(("opted_out",))), ("follow-up requested", n(("follow_up",)))]
+
+
+def viewer_csv(v: ViewerReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["measure", "value"])
+    for label, value in viewer_rows(v):
+        writer.writerow([label, value])
+    writer.writerow([])
+    writer.writerow(["week", "reached by the end of the week"])
+    for week, count in enumerate(v.reached_by_week):
+        writer.writerow([week + 1, "withheld" if count is None else count])
+    return out.getvalue()
+
+
+def _safe(cell: str) -> str:
+    """A name as a spreadsheet cell that no spreadsheet runs as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

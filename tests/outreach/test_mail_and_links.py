@@ -1,0 +1,193 @@
+"""The program's mail, delivered into a real SMTP server, and what a mentee does with their link."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from docbox_outreach.models import Member, OutgoingMail, db, mail
+from docbox_outreach.oneonone import operations as ops
+from docbox_outreach.oneonone.mailing import reminders_due
+from docbox_outreach.oneonone.models import Assignment, MenteeLink
+from docbox_outreach.roster import import_roster
+from support.apps import dispose, migrated_app
+from support.outreach import COORDINATOR, as_staff, staff_lookup
+
+BASE = "https://docbox.test/outreach"
+ROSTER = "name,work email,division\n" + "\n".join(
+    [f"Mentor {i},m{i}@example.org,Medicine" for i in (1, 2)] + [f"Fellow {i},f{i}@example.org,Surgery"
+                                                                  for i in range(6)]) + "\n"
+
+
+@pytest.fixture
+def app(make_database_url, clock, smtp):
+    app = migrated_app("outreach", {"SQLALCHEMY_DATABASE_URI": make_database_url("outreach"), "CLOCK": clock,
+                                    "STAFF_LOOKUP": staff_lookup, "WTF_CSRF_ENABLED": False,
+                                    "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "PUBLIC_URL": BASE})
+    with app.app_context():
+        import_roster(ROSTER.encode())
+        for member in db.session.scalars(select(Member).where(Member.email.like("m%"))):
+            ops.add_mentor(member.id)
+    yield app
+    dispose(app)
+
+
+def _send(app):
+    with app.app_context():
+        mail.run_pass()
+
+
+def _link_of(smtp, address):
+    return re.findall(rf"{re.escape(BASE)}/oneonone/link/([A-Za-z0-9_-]+)", smtp.to(address)[-1].text)[0]
+
+
+def _mentees(app, number):
+    with app.app_context():
+        return set(db.session.scalars(select(Member.email).join(Assignment, Assignment.mentee_id == Member.id)
+                                      .where(Assignment.round.has(number=number))))
+
+
+def test_each_mentor_gets_one_neutral_mail_with_their_list_and_bodies_are_deleted_once_sent(app, client, smtp):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    for mentor in ("m1@example.org", "m2@example.org"):
+        got = smtp.to(mentor)
+        mentor_mail = [m for m in got if "/oneonone/mine" in m.text]
+        assert len(mentor_mail) == 1 and mentor_mail[0]["Subject"] == "Doc Box outreach"
+        assert "Fellow" not in mentor_mail[0].text  # the list is behind the sign-in, not in the mail
+    assert len(smtp.messages) == 2 + 8
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
+            OutgoingMail.body.is_not(None))) == 0
+
+
+def test_a_mentee_link_is_from_the_program_stored_hashed_and_opts_out_for_good_until_withdrawn(app, client, smtp,
+                                                                                                clock):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f1@example.org")
+    assert len(token) >= 22 and "Mentor" not in smtp.to("f1@example.org")[-1]["From"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MenteeLink).where(MenteeLink.token_hash == token)) == 0
+    page = client.get(f"/oneonone/link/{token}")
+    assert page.status_code == 200 and "Fellow 1" in page.text and "Rounds" not in page.text
+    assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 303
+    assert "do not contact me again" not in client.get(f"/oneonone/link/{token}").text
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    clock.advance(days=30)
+    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    assert "f1@example.org" not in _mentees(app, 2)
+    # the link outlives its round for someone opted out for good, so they can come back
+    assert client.post(f"/oneonone/link/{token}", data={"action": "withdraw"}).status_code == 303
+    client.post("/oneonone/rounds/2/close", headers=COORDINATOR)
+    clock.advance(days=30)
+    client.post("/oneonone/rounds", data={"due_on": "2026-05-30"}, headers=COORDINATOR)
+    assert "f1@example.org" in _mentees(app, 3)
+
+
+def test_opting_out_this_round_takes_the_mentee_off_the_mentors_list_and_the_link_dies_with_the_round(
+        app, client, smtp, clock):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f2@example.org")
+    with app.app_context():
+        f2 = db.session.scalar(select(Member.id).where(Member.email == "f2@example.org"))
+        mentor = db.session.scalar(select(Member.email).join(Assignment, Assignment.mentor_id == Member.id)
+                                   .where(Assignment.mentee_id == f2))
+    assert "Fellow 2" in client.get("/oneonone/mine", headers=as_staff(mentor)).text
+    client.post(f"/oneonone/link/{token}", data={"action": "this_round"})
+    assert "Fellow 2" not in client.get("/oneonone/mine", headers=as_staff(mentor)).text
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    assert client.get(f"/oneonone/link/{token}").status_code == 404
+    clock.advance(days=30)
+    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    assert "f2@example.org" in _mentees(app, 2)  # this round only
+
+
+def test_a_mentee_asking_for_another_mentor_gets_one_next_round(app, client, smtp, clock):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    with app.app_context():
+        first = dict(db.session.execute(select(Member.email, Assignment.mentor_id)
+                                        .join(Assignment, Assignment.mentee_id == Member.id)
+                                        .where(Assignment.round.has(number=1))).all())
+    client.post(f"/oneonone/link/{_link_of(smtp, 'f3@example.org')}", data={"action": "another"})
+    assert "Fellow 3 (f3@example.org), now with Mentor" in client.get("/oneonone/rounds/1", headers=COORDINATOR).text
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    clock.advance(days=30)
+    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    with app.app_context():
+        second = dict(db.session.execute(select(Member.email, Assignment.mentor_id)
+                                         .join(Assignment, Assignment.mentee_id == Member.id)
+                                         .where(Assignment.round.has(number=2))).all())
+    assert second["f3@example.org"] != first["f3@example.org"]
+
+
+def test_an_unknown_or_bad_link_is_a_clear_page_not_an_error(client):
+    page = client.get("/oneonone/link/" + "A" * 43)
+    assert page.status_code == 404 and "not valid any more" in page.text
+
+
+def test_the_reminder_lists_only_those_not_reached_yet(app, client, smtp, clock):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    with app.app_context():
+        row = db.session.scalar(select(Assignment).join(Member, Member.id == Assignment.mentor_id)
+                                .where(Member.email == "m1@example.org").order_by(Assignment.id))
+        reached = db.session.get(Member, row.mentee_id).name
+        others = set(db.session.scalars(select(Member.name).join(Assignment, Assignment.mentee_id == Member.id)
+                                        .where(Assignment.mentor_id == row.mentor_id))) - {reached}
+    client.post(f"/oneonone/mine/{row.id}", data={"channel": "call", "outcome": "reached"},
+                headers=as_staff("m1@example.org"))
+    with app.app_context():
+        assert reminders_due() is False  # not yet: 3 days before the due date
+    clock.advance(days=15)
+    with app.app_context():
+        assert reminders_due() is True and reminders_due() is False  # once
+    _send(app)
+    reminder = [m for m in smtp.to("m1@example.org") if "Not reached yet" in m.text][0]
+    assert reached not in reminder.text and all(name in reminder.text for name in others)
+    assert reminder["Subject"] == "Doc Box outreach"
+
+
+def test_a_name_beyond_ascii_arrives_as_written(app, client, smtp):
+    with app.app_context():
+        from docbox_outreach.roster import save_member
+        save_member({"name": "Zoë Ñandú", "email": "zoe@example.org", "division": "Surgery", "leadership": False})
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    [message] = smtp.to("zoe@example.org")
+    assert "Dear Zoë Ñandú," in message.text and message["Subject"] == "Doc Box outreach"
+
+
+def test_a_members_link_dies_when_they_are_marked_as_left(app, client, smtp):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f4@example.org")
+    assert client.get(f"/oneonone/link/{token}").status_code == 200
+    with app.app_context():
+        member_id = db.session.scalar(select(Member.id).where(Member.email == "f4@example.org"))
+    client.post(f"/roster/{member_id}/status", data={"active": "0"}, headers=COORDINATOR)
+    assert client.get(f"/oneonone/link/{token}").status_code == 404
+    assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 404
+
+
+def test_no_log_line_holds_an_email_address_a_name_or_a_link_token(app, client, smtp, caplog):
+    from docbox_shared.frame import JsonFormatter
+
+    caplog.set_level("DEBUG")
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    token = _link_of(smtp, "f1@example.org")
+    client.get(f"/oneonone/link/{token}")
+    client.post(f"/oneonone/link/{token}", data={"action": "this_round"})
+    client.get("/oneonone/link/" + "B" * 43)
+    client.get("/oneonone/rounds/1", headers=COORDINATOR)
+    client.get("/oneonone/mine", headers=as_staff("m1@example.org"))
+    formatter = JsonFormatter()
+    # Every line Doc Box writes (the test's SMTP server logs what it receives: it is not Doc Box).
+    lines = "\n".join(formatter.format(record) for record in caplog.records if record.name != "mail.log")
+    assert "/oneonone/link/<token>" in lines  # the access log names the route
+    assert token not in lines and "B" * 43 not in lines
+    assert "@example.org" not in lines and "Fellow" not in lines
