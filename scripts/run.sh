@@ -66,7 +66,8 @@ cat <<BANNER
 
   Doc Box is running (Ctrl-C stops everything).
 $(for s in "staff pages:$DOCBOX_SESSIONS_URL/" "faculty pages:$DOCBOX_CALENDAR_SYNC_URL/" \
-          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe" "outreach:$DOCBOX_OUTREACH_URL/"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
+          "reminders:$DOCBOX_NOTIFICATIONS_URL/subscribe" "outreach:$DOCBOX_OUTREACH_URL/" \
+          "CalDAV targets:$DOCBOX_CALENDAR_SYNC_URL/admin/targets"; do printf '  %-15s %s\n' "${s%%:http*}" "http${s#*:http}"; done)
   outreach demo   ${outreach_seeded:-the outreach demo data was seeded before}
   APIs            <service URL>/api/v1/openapi.json
   mail sent       $DOCBOX_VAR_DIR/mail/ (one .eml file a message)

@@ -93,6 +93,21 @@ def xandikos_process(tmp_path_factory):
     yield from _caldav_process(Xandikos, tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def xandikos_auth_process(tmp_path_factory):
+    from support.caldav import XandikosAuth
+
+    yield from _caldav_process(XandikosAuth, tmp_path_factory)
+
+
+@pytest.fixture
+def xandikos_auth(xandikos_auth_process):
+    """A real Xandikos with HTTP Basic over TLS (self-signed, ``support.caldav.XandikosAuth``), a new empty
+    calendar."""
+    xandikos_auth_process.fresh_calendar()
+    return xandikos_auth_process
+
+
 @pytest.fixture
 def radicale(radicale_process):
     """A real Radicale CalDAV server (``support.caldav``, one per module) with a new empty calendar."""

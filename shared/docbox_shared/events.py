@@ -20,8 +20,8 @@ A cancelled occurrence may carry a short ``cancel_reason``.
 by the producer before an event enters its outbox (a change that fails it is
 refused with 422 and nothing is written) and by every consumer before it
 applies one. Texts follow :mod:`.inputs` (one line for names and titles, so
-they are safe in mail headers and calendar properties) within ``LIMITS``,
-zones are IANA names, dates fall in 1970-2199, and a series' rule is one
+they are safe in mail headers and calendar properties; a program's contact
+is one email address) within ``LIMITS``, zones are IANA names, dates fall in 1970-2199, and a series' rule is one
 :func:`.recurrence.normalize_rule` accepts for its start. The API schemas of
 the producer take their limits from here, so what it accepts every consumer
 can store and show. :func:`load_state` only converts types: state stored
@@ -41,8 +41,10 @@ EVENT_TYPES = tuple(f"{kind}.changed" for kind in ENTRY_KINDS)
 # Longest text of each field (characters); the producer's API and columns use the same numbers.
 LIMITS = {"id": 64, "program_id": 64, "continues_series_id": 64, "continued_by_series_id": 64, "slug": 80,
           "name": 200, "title": 200, "description": 5000, "location": 500, "video_url": 1000,
-          "email_subject": 200, "rrule": 500, "timezone": 64, "cancel_reason": 200}
-MULTI_LINE = {"description"}
+          "email_subject": 200, "rrule": 500, "timezone": 64, "cancel_reason": 200, "what_to_expect": 2000,
+          "contact_email": 254}
+MULTI_LINE = {"description", "what_to_expect"}
+EMAILS = {"contact_email"}
 
 
 class _State(Schema):
@@ -65,6 +67,10 @@ class ProgramState(_State):
     default_location = fields.String(allow_none=True, load_default=None)
     default_video_url = fields.String(allow_none=True, load_default=None)
     email_subject = fields.String(allow_none=True, load_default=None)
+    # What faculty see on the program's pages and in reminders: plain text (paragraphs split by blank
+    # lines) and one address to write to. Producers before these fields send neither.
+    what_to_expect = fields.String(load_default="")
+    contact_email = fields.String(allow_none=True, load_default=None)
 
 
 class _Calendared(_State):
@@ -182,7 +188,8 @@ def check_state(kind: str, data: dict) -> dict[str, list[str]]:
     def texts(values: dict, prefix: str = ""):
         for field, value in values.items():
             if isinstance(value, str):
-                check = inputs.text_errors if field in MULTI_LINE else inputs.line_errors
+                check = (inputs.text_errors if field in MULTI_LINE else
+                         inputs.email_errors if field in EMAILS else inputs.line_errors)
                 add(prefix + field, check(value, LIMITS.get(field, 5000)))
 
     texts(state)

@@ -14,6 +14,8 @@ so that what the sessions service accepts every consumer can store and show:
 - *year*: a date or instant between 1970 and 2199; near year 1 or 9999 date
   arithmetic (a window, a month grid, a rule's next occurrence) overflows.
   :func:`year_errors`, :func:`plausible_year`.
+- *email*: one address (a program's contact), a line that marshmallow's
+  email validator accepts, at most 254 characters. :func:`email_errors`, :class:`EmailLine`.
 - *whole number*: an integer inside a range (ids fit 32 bits).
 - *mail address*: one an SMTP envelope can carry (Doc Box sends without
   SMTPUTF8): an ASCII local part, the domain in its IDNA form.
@@ -83,6 +85,21 @@ def text_errors(value: str, max_length: int | None = None) -> list[str]:
     return errors
 
 
+MAX_EMAIL = 254  # RFC 5321's longest path
+_EMAIL = validate.Email()
+
+
+def email_errors(value: str, max_length: int = MAX_EMAIL) -> list[str]:
+    """Messages for one email address (``name@example.org``); empty when it is fine."""
+    errors = line_errors(value, max_length)
+    if not errors:
+        try:
+            _EMAIL(value)
+        except ValidationError:
+            errors.append("Enter an email address like name@example.org.")
+    return errors
+
+
 class _FullMatch(validate.Regexp):
     """A Regexp validator that matches the whole value (``$`` also matches before a final newline)."""
 
@@ -111,6 +128,15 @@ class Text(fields.String):
     def __init__(self, max_length: int, **kwargs):
         validators = [validate.Length(max=max_length), _FullMatch(TEXT_PATTERN, text_errors, None)]
         super().__init__(validate=validators + list(kwargs.pop("validate", [])), **kwargs)
+
+
+class EmailLine(fields.String):
+    """One email address (:func:`email_errors`)."""
+
+    def __init__(self, max_length: int = MAX_EMAIL, **kwargs):
+        validators = [validate.Length(max=max_length), _FullMatch(LINE_PATTERN, email_errors, max_length)]
+        super().__init__(validate=validators + list(kwargs.pop("validate", [])),
+                         metadata={"format": "email"} | kwargs.pop("metadata", {}), **kwargs)
 
 
 def Whole(lo: int, hi: int, **kwargs) -> fields.Integer:  # noqa: N802 - a field factory reads like a field

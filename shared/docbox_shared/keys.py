@@ -40,9 +40,10 @@ def encrypt(plain: str) -> bytes:
     return _fernet().encrypt(plain.encode())
 
 
-def decrypt(token: bytes) -> str:
+def decrypt(token: bytes, ttl: int | None = None) -> str:
+    """The plain secret; with ``ttl``, only from a token encrypted at most that many seconds ago."""
     try:
-        return _fernet().decrypt(bytes(token)).decode()
+        return _fernet().decrypt(bytes(token), ttl=ttl).decode()
     except InvalidToken as exc:
         raise SecretError("no configured key decrypts this secret") from exc
 

@@ -20,6 +20,8 @@ What a service gets:
 - the stylesheet at ``url_for("docbox.static", filename="docbox.css")``
   (served under ``/_docbox/static/``; no web font, no CDN, readable from 375
   px up; vendored JavaScript goes in the same folder);
+- the template filter ``paragraphs``: plain text a person typed as HTML
+  paragraphs, every character escaped (:func:`paragraphs`);
 - :class:`FormState`, the object the form macros read: what the person typed
   (``values``) and the messages per field (``errors``), e.g. straight from a
   :class:`docbox_shared.problems.ValidationProblem`'s ``errors``.
@@ -48,12 +50,14 @@ comes from ``service_name`` and links to ``home_url``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from .keys import cookie_keys
@@ -114,6 +118,15 @@ class FormState:
         return any(self.errors.values())
 
 
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as ``<p>`` paragraphs: a blank line starts a new one, a single line break stays a
+    ``<br>``; every character of the text is escaped, so no markup a person typed reaches the page."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [block.strip("\n") for block in re.split(r"\n[ \t]*\n", lines) if block.strip()]
+    return Markup("".join(Markup("<p>") + Markup("<br>").join(escape(line.strip()) for line in block.split("\n"))
+                          + Markup("</p>") for block in blocks))
+
+
 def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/", *, cookie_name: str,
                cookie_label: bytes | None = None, csrf_exempt: Iterable = (), csrf_time_limit: int | None = None,
                lifetime: timedelta | None = None) -> CSRFProtect:
@@ -142,6 +155,8 @@ def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/", *
     blueprint = Blueprint("docbox", __name__, template_folder="templates", static_folder="static",
                           url_prefix=URL_PREFIX)
     app.register_blueprint(blueprint)
+
+    app.add_template_filter(paragraphs, "paragraphs")
 
     @app.context_processor
     def _docbox_names():

@@ -46,7 +46,8 @@ def app(make_database_url, clock):
     with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
                                   **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
                                   "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
-                                  "SECRET_KEY": "browser-test-key"}) as app:
+                                  "SECRET_KEY": "browser-test-key",
+                                  "CALENDAR_SYNC_INTERNAL_URL": "", "NOTIFICATIONS_INTERNAL_URL": ""}) as app:
         yield app
 
 

@@ -77,9 +77,9 @@ class Publisher(publishers.Publisher):
     def _base(entry_id=None):
         return {"id": entry_id or uuid.uuid4().hex[:12], "created_at": T0, "updated_at": T0}
 
-    def program(self, name, slug, open=True, timezone="America/New_York", description=""):
+    def program(self, name, slug, open=True, timezone="America/New_York", description="", **extra):
         return self.deliver("program", {**self._base(), "slug": slug, "name": name, "description": description,
-                                        "timezone": timezone, "open": open})
+                                        "timezone": timezone, "open": open, **extra})
 
     def session(self, program, title, start, end, *, fmt="in_person", location="Room 4", video_url=None,
                 description=""):
@@ -120,7 +120,10 @@ def calendar(calendar_app, serve):
     calendar_app.config["PUBLIC_URL"] = base  # feed URLs must point at this server
     publish = Publisher(base)
     program = publish.program("Evening circle", "evening-circle",
-                              description="Peer support after a hard shift. No preparation needed.")
+                              description="Peer support after a hard shift. No preparation needed.",
+                              what_to_expect="We sit in a circle for an hour.\nSpeak or just listen.\n\n"
+                                             "What is said in the room stays there <and> nobody takes notes.",
+                              contact_email="peer-support@example.org")
     publish.session(program, "Grand rounds debrief", datetime(2027, 1, 20, 23, tzinfo=UTC),
                      datetime(2027, 1, 21, 0, 30, tzinfo=UTC), fmt="hybrid", location="ED conference room 2",
                      video_url="https://meet.example.org/debrief-secret",
@@ -157,6 +160,14 @@ def _program_page(page, base, program, check, width):
     expect(main).not_to_contain_text("meet.example.org")
     expect(page.get_by_role("link", name="Get email reminders")).to_have_attribute(
         "href", f"http://notifications.example.org/subscribe?programs={program['id']}")
+    # What to expect, as typed (paragraphs, line breaks, nothing read as markup), and where to write.
+    expect(page.get_by_role("heading", name="What to expect")).to_be_visible()
+    expected = page.locator(".what-to-expect p")
+    expect(expected).to_have_count(2)
+    expect(expected.first).to_have_text("We sit in a circle for an hour.Speak or just listen.")
+    expect(expected.nth(1)).to_have_text("What is said in the room stays there <and> nobody takes notes.")
+    expect(page.get_by_role("link", name="peer-support@example.org")).to_have_attribute(
+        "href", "mailto:peer-support@example.org")
     check(page, f"calendar-program-{width}")
     # A month with nothing planned says so (the page looks 120 days ahead, into May).
     expect(main).to_contain_text("Nothing planned in March 2027")
@@ -171,6 +182,8 @@ def _program_page(page, base, program, check, width):
     expect(main).to_contain_text("Come for ten minutes or for all of it.")
     expect(main).to_contain_text("Peer support after a hard shift.")
     expect(main).not_to_contain_text("meet.example.org")
+    expect(page.get_by_role("heading", name="What to expect")).to_be_visible()
+    expect(page.get_by_role("link", name="peer-support@example.org")).to_be_visible()
     check(page, f"calendar-session-{width}")
     page.get_by_role("link", name="All sessions of Evening circle").click()
 

@@ -48,3 +48,35 @@ def test_a_viewer_downloads_the_occurrences_of_chosen_days_as_csv(page, app, ops
     expect(page.locator("main")).to_contain_text("must not come before")
     answer = page.request.get(f"{base_url}/occurrences.csv?from=2027-01-01&to=2031-01-01")
     assert answer.status == 422 and "at most two years" in answer.text()
+
+
+def test_an_organizer_on_a_phone_downloads_one_programs_days_as_ical(phone, app, ops, staff, base_url, sign_in, check):
+    import icalendar
+
+    _plan(ops)
+    with ops() as o:
+        o.create_program(dict(name="Residents", timezone="Europe/Berlin", open=True))
+        other = o.create_program(dict(name="Elsewhere", timezone="Europe/Berlin", open=True))
+        o.create_session(dict(program_id=other.id, title="Not this one", format="in_person", location="Hall",
+                              start=datetime.fromisoformat("2027-03-01T18:00:00+01:00"),
+                              end=datetime.fromisoformat("2027-03-01T19:00:00+01:00")))
+    sign_in(phone, "organizer")
+    phone.goto(f"{base_url}/upcoming")
+    phone.get_by_label("First day").fill("2027-02-01")
+    phone.get_by_label("Last day").fill("2027-04-10")
+    phone.get_by_label("Program").select_option(label="=Doc Box")
+    check(phone, "upcoming-download-375")
+    with phone.expect_download() as download:
+        phone.get_by_role("button", name="Download iCal").click()
+    assert download.value.suggested_filename == "docbox-occurrences-2027-02-01-to-2027-04-10.ics"
+    with open(download.value.path(), "rb") as f:
+        events = icalendar.Calendar.from_ical(f.read()).walk("VEVENT")
+    assert [(str(e["SUMMARY"]), e["DTSTART"].dt.strftime("%Y-%m-%d %H:%M %Z")) for e in events] == [
+        ("Monthly circle", "2027-02-10 19:00 EST"), ("Cancelled: Monthly circle", "2027-03-10 19:00 EST"),
+        ("After a lawsuit", "2027-03-20 17:30 EDT"), ("Monthly circle", "2027-04-10 19:00 EDT"),
+    ], "the CSV's days and program, each at its time in its zone"
+    assert {str(e["UID"]).split("-")[1] for e in events} == {"series", "session"}
+    with phone.expect_download() as download:
+        phone.get_by_role("button", name="Download CSV").click()
+    with open(download.value.path(), newline="", encoding="utf-8") as f:
+        assert len(list(csv.reader(f))) == 1 + len(events), "both downloads list the same occurrences"

@@ -6,7 +6,7 @@
 - ``sessions``: plays the sessions service's part in two ways: it keeps entry
   states and POSTs signed events for them to ``/api/v1/events``, exactly as the
   relay does, and it runs a tiny real Flask app on a free port that stands in
-  for sessions' ``GET /api/v1/me`` (staff bearer tokens).
+  for sessions' ``GET /api/v1/me`` (staff bearer tokens, and the sign-in cookie values of ``STAFF_COOKIES``).
 - ``radicale`` / ``xandikos`` / ``caldav_server`` (tests/conftest.py): real
   CalDAV servers on free ports over tmp folders, with a calendar ready;
   ``stop()`` and ``start()`` them at will.
@@ -35,6 +35,8 @@ EVENT_SECRET = "calendar-sync-test-secret"
 STAFF_TOKENS = {"admin-token-0123456789": "admin", "organizer-token-0123456789": "organizer"}
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
 ORGANIZER = {"Authorization": "Bearer organizer-token-0123456789"}
+# Values of the suite's sign-in cookie (docbox_staff) the stand-in knows, by role.
+STAFF_COOKIES = {"admin": "admin-cookie-0123456789", "organizer": "organizer-cookie-0123456789"}
 
 
 @pytest.fixture
@@ -55,10 +57,14 @@ class StaffServer:
         def me():
             self.calls += 1
             header = request.headers.get("Authorization", "")
-            role = STAFF_TOKENS.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+            if header:
+                role = STAFF_TOKENS.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+            else:
+                cookies = {v: k for k, v in STAFF_COOKIES.items()}
+                role = cookies.get(request.cookies.get("docbox_staff", ""))
             if role is None:
                 return jsonify(title="Authentication required", status=401), 401
-            return jsonify(email=f"{role}@example.org", role=role)
+            return jsonify(email=f"{role}@example.org", role=role, outreach_role=None)
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -121,9 +127,9 @@ class Sessions(Publisher):
         at = self.clock()
         return {"id": entry_id or uuid.uuid4().hex[:12], "created_at": at, "updated_at": at}
 
-    def program(self, name="Peer support", open=True, entry_id=None, slug=None, timezone="Europe/Berlin"):
+    def program(self, name="Peer support", open=True, entry_id=None, slug=None, timezone="Europe/Berlin", **extra):
         state = {**self._base(entry_id), "slug": slug or name.lower().replace(" ", "-"), "name": name,
-                 "description": "", "timezone": timezone, "open": open}
+                 "description": "", "timezone": timezone, "open": open, **extra}
         self.deliver("program", state)
         return state
 

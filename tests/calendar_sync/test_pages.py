@@ -201,6 +201,25 @@ def test_only_an_open_programs_upcoming_session_has_a_page(client, sessions, app
         assert answer.status_code == 404, path
 
 
+def test_program_and_session_pages_show_what_to_expect_as_escaped_paragraphs_and_the_contact(client, sessions):
+    program = sessions.program(name="Evening circle", slug="evening", contact_email="peer-support@example.net",
+                               what_to_expect="Come as you are.\nNo need to speak.\n\n<script>alert(1)</script> & tea")
+    session = sessions.session(program, "Grand rounds debrief", datetime(2026, 3, 5, 17, tzinfo=UTC),
+                               datetime(2026, 3, 5, 18, 30, tzinfo=UTC))
+    for path in ("/programs/evening", f"/programs/evening/sessions/{session['id']}"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<h2 id="what-to-expect">What to expect</h2>' in page
+        assert "<p>Come as you are.<br>No need to speak.</p><p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; tea</p>" in page
+        assert "<script>" not in page
+        assert '<a href="mailto:peer-support@example.net">peer-support@example.net</a>' in page
+
+
+def test_a_program_without_what_to_expect_or_contact_shows_neither(client, sessions):
+    sessions.program(name="Evening circle", slug="evening")
+    page = client.get("/programs/evening").get_data(as_text=True)
+    assert "What to expect" not in page and "mailto:" not in page and "Questions?" not in page
+
+
 def test_a_session_across_the_clock_change_shows_each_end_in_its_own_offset(client, sessions, app):
     # 60 minutes from 01:30 on the night Berlin springs forward: 01:30 CET to 03:30 CEST. Written with
     # the start's abbreviation only ("01:30–03:30 CET") it read as two hours.

@@ -82,9 +82,9 @@ class Calendar(Publisher):
     def _base(self, entry_id):
         return {"id": entry_id, "created_at": T0 - timedelta(days=30), "updated_at": self.clock()}
 
-    def program(self, program_id="prog-1", name="Balint group", tz="Europe/Berlin", email_subject=None):
+    def program(self, program_id="prog-1", name="Balint group", tz="Europe/Berlin", email_subject=None, **extra):
         state = {**self._base(program_id), "slug": program_id, "name": name, "timezone": tz, "open": True,
-                 "email_subject": email_subject}
+                 "email_subject": email_subject, **extra}
         self.publish("program", state)
         return state
 

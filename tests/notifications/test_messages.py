@@ -188,3 +188,47 @@ def test_each_invitation_names_its_own_recipient_as_the_one_attendee(calendar, s
         assert str(event["summary"]) == "Fallbesprechung: Überlastung"
         assert message["Subject"] == "Balint group — Mitte — Tuesday 23 March 2027"
         assert message.text.splitlines()[0] == "Fallbesprechung: Überlastung"
+
+
+EXPECT = "Come as you are; nothing said leaves the room.\n\nCafé opens at 18:45 — tea and biscuits."
+
+
+def test_a_reminder_carries_the_programs_what_to_expect_and_contact(calendar, subscribe, smtp, worker, clock):
+    calendar.program(what_to_expect=EXPECT, contact_email="peer-support@example.net")
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    [reminder] = smtp.messages
+    text = reminder.text
+    assert "What to expect\n\nCome as you are; nothing said leaves the room.\n\nCafé opens at 18:45 — tea and biscuits." \
+        in text.replace("\r\n", "\n")
+    assert "Questions? Write to peer-support@example.net" in text
+    # The raw bytes: 7-bit clean (the non-ASCII text is quoted-printable, UTF-8), no header holds the texts.
+    raw = reminder.raw
+    assert all(b < 128 for b in raw)
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    assert b"peer-support" not in head and b"expect" not in head.lower()
+    [body] = [p for p in reminder.msg.walk() if p.get_content_type() == "text/plain"]
+    assert body["Content-Transfer-Encoding"] == "quoted-printable" and body.get_content_charset() == "utf-8"
+    assert b"Caf=C3=A9 opens" in raw
+
+
+def test_a_notice_gives_the_contact_but_a_program_without_one_says_nothing(calendar, subscribe, smtp, worker, clock):
+    calendar.program(contact_email="peer-support@example.net")
+    session = calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    calendar.program("prog-2", name="Resilience")
+    calendar.session("s2", datetime(2027, 3, 23, 19, 0, tzinfo=UTC), program_id="prog-2", title="Other")
+    subscribe(programs=("prog-1", "prog-2"))
+    smtp.clear()
+    calendar.update("session", session, status="cancelled")
+    worker()
+    [notice] = smtp.messages
+    assert notice["Subject"].startswith("Cancelled:") and "Questions? Write to peer-support@example.net" in notice.text
+    assert "What to expect" not in notice.text
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 19, 0, tzinfo=UTC))
+    worker()
+    [other] = smtp.messages
+    assert other.text.startswith("Other") and "Questions?" not in other.text and "What to expect" not in other.text

@@ -26,7 +26,9 @@ def clock():
 @pytest.fixture
 def app_config(make_database_url, clock):
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), **clock_config("sessions", clock),
-            "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5}
+            "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
+            # The programs page asks nobody for subscriber counts unless a test starts the services.
+            "CALENDAR_SYNC_INTERNAL_URL": "", "NOTIFICATIONS_INTERNAL_URL": ""}
 
 
 @pytest.fixture

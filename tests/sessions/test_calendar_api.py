@@ -232,7 +232,8 @@ def test_demo_seed_plans_the_three_kinds_of_entry(app, clock):
     out = runner.invoke(args=["seed-demo"])
     assert out.exit_code == 0
     lines = out.output.strip().splitlines()[1:]  # under a header line
-    assert [line.split()[0] for line in lines] == ["admin", "organizer", "facilitator", "viewer", "coordinator", "mentor"]
+    assert [line.split()[0] for line in lines] == ["admin", "organizer", "facilitator", "viewer", "coordinator", "mentor",
+                                                  "referrer", "supporter"]
     organizer_token = lines[1].split()[-1]
     organizer_password = lines[1].split()[2]
     browser = app.test_client()

@@ -19,6 +19,7 @@ IDENTIFYING = re.compile(r"(name|email|mail|phone|user|person|member|attendee|pa
 # Columns allowed to look identifying: they name staff or programs, never attendees.
 ALLOWED = {("staff", "email"), ("staff", "name"), ("programs", "name"), ("programs", "email_subject"),
            ("attendance_audit", "recorded_by_staff_id"),
+           ("programs", "contact_email"),  # the program's public address for questions (a department's)
            ("api_tokens", "name"),  # the label an admin gives a staff API token ("CSV export")
            ("attendance_counts", "in_person"),  # a number of people, not a person
            ("released_numbers", "in_person"), ("released_numbers", "in_person_withheld")}

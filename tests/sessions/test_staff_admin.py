@@ -183,6 +183,13 @@ def test_the_last_admin_can_neither_be_demoted_nor_switched_off(app, admin, staf
     assert admin.get("/admin/staff").status_code == 403  # no longer an admin: the pages say so
 
 
+def test_admins_find_the_caldav_target_pages_of_calendar_sync_in_the_menu(app, admin, staff):
+    assert 'href="http://127.0.0.1:5002/admin/targets"' in admin.get("/admin/staff").text
+    organizer = app.test_client()
+    sign_in(organizer, "organizer@example.org")
+    assert "/admin/targets" not in organizer.get("/upcoming").text
+
+
 def test_an_admin_grants_and_clears_an_outreach_role_on_the_member_page(app, admin, staff):
     page = admin.get(f"/admin/staff/{staff['facilitator']}").text
     assert "Role in outreach" in page and 'value="none" checked' in page

@@ -1,4 +1,4 @@
-"""Real CalDAV servers (Radicale, Xandikos) as processes on free ports over temporary folders.
+"""Real CalDAV servers (Radicale, Xandikos, Xandikos with authentication over TLS) as processes on free ports over temporary folders.
 
 ``calendar_url`` is a calendar collection ready for use; ``stop()`` and
 ``start()`` take the server away and bring it back; ``objects()`` lists what
@@ -24,11 +24,13 @@ BIN = Path(sys.executable).parent
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
+    http = requests.Session()
+    http.trust_env, http.verify = False, False  # a self-signed test server answers too
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{url}: server exited with {proc.returncode}")
         try:
-            requests.get(url, timeout=1)
+            http.get(url, timeout=1)
             return
         except requests.RequestException:
             time.sleep(0.1)
@@ -83,6 +85,7 @@ class CalDAVServer:
     def http(self) -> requests.Session:
         session = requests.Session()
         session.trust_env = False
+        session.verify = False  # XandikosAuth's certificate is self-signed
         session.auth = self.auth
         return session
 
@@ -138,3 +141,24 @@ class Xandikos(CalDAVServer):
 
     def calendar_url_of(self, name):
         return f"{self.base}/user/calendars/{name}/"
+
+
+class XandikosAuth(Xandikos):
+    """Xandikos with authentication: HTTPS with its own self-signed certificate (``--autocert``) and HTTP
+    Basic against an htpasswd file (it refuses Basic over plain HTTP). Clients must not verify its
+    certificate (``CALDAV_VERIFY_TLS`` false), or trust ``certificate``."""
+
+    name = "xandikos-auth"
+
+    def __init__(self, root):
+        super().__init__(root)
+        import base64
+        import hashlib
+
+        self.base = f"https://127.0.0.1:{self.port}"
+        digest = base64.b64encode(hashlib.sha1(self.password.encode()).digest()).decode()
+        (root / "htpasswd").write_text(f"{self.username}:{{SHA}}{digest}\n")
+        self.certificate = root / "state" / "certs"
+
+    def command(self):
+        return [*super().command(), "--autocert", "--htpasswd", str(self.root / "htpasswd")]

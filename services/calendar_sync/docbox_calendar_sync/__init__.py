@@ -37,8 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Then what is this service's own: the signed events inbox, the feed URL and pages, commands, gauges.
     from . import operations
     events = inbox.init_app(app, operations.on_change)
+    from docbox_shared.counts import counts_blueprint
+    counts = counts_blueprint(operations.feeds_by_program)  # signed, numbers only: for sessions' programs page
+    app.register_blueprint(counts)
     from .web import init_web
-    init_web(app, not_forms=(*BLUEPRINTS, events))
+    init_web(app, not_forms=(*BLUEPRINTS, events, counts))
     from . import cli
     cli.init_app(app)
     _register_gauges(app)

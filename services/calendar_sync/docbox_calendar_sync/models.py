@@ -119,6 +119,7 @@ class CaldavTarget(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # set: the worker skips it
 
 
 class PushItem(db.Model):

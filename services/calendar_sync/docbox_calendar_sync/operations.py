@@ -118,6 +118,11 @@ def resolve_programs(references: list[str], open_only: bool = False) -> list[Ent
     return [found[key] for key in sorted(found)]
 
 
+def all_programs() -> list[Entry]:
+    """Every program, open or not, by name (admins choose among them)."""
+    return inbox.programs(open_only=False)
+
+
 def open_programs() -> list[Entry]:
     """Programs whose organizer marked them open (anyone may see and subscribe), by name."""
     return inbox.programs(open_only=True)
@@ -183,6 +188,15 @@ def create_feed(program_ids: list[str], hide_cancelled: bool, alarm_minutes_befo
     db.session.add(feed)
     db.session.commit()
     return feed, token
+
+
+def feeds_by_program() -> dict[str, int]:
+    """How many live (not revoked) feeds show each program: numbers only (a feed of two programs counts in both)."""
+    counts: dict[str, int] = {}
+    for program_ids in db.session.scalars(select(Feed.program_ids).where(Feed.revoked_at.is_(None))):
+        for program_id in set(program_ids or ()):
+            counts[program_id] = counts.get(program_id, 0) + 1
+    return counts
 
 
 def live_feed(token: str) -> Feed | None:
@@ -256,6 +270,18 @@ def update_target(target_id: str, changes: dict) -> CaldavTarget:
     return target
 
 
+def pause_target(target_id: str, paused: bool) -> CaldavTarget:
+    """Pause (changes keep queueing, nothing is sent) or resume (pushed at once, no leftover backoff)."""
+    target = get_target(target_id)
+    if paused and target.paused_at is None:
+        target.paused_at = now()
+    elif not paused and target.paused_at is not None:
+        target.paused_at = None
+        target.failures, target.retry_at = 0, None
+    db.session.commit()
+    return target
+
+
 def delete_target(target_id: str) -> None:
     """Stop pushing to a target. What it holds stays there."""
     target = get_target(target_id)
@@ -294,6 +320,7 @@ def target_status(target: CaldavTarget) -> dict:
     recent = db.session.scalars(select(PushConflict).where(PushConflict.target_id == target.id)
                                 .order_by(PushConflict.id.desc()).limit(10))
     return {
+        "paused_at": target.paused_at,
         "last_success_at": target.last_success_at,
         "last_error": target.last_error,
         "last_error_at": target.last_error_at,

@@ -69,12 +69,12 @@ def resource_name(kind: str, entry_id: str) -> str:
 
 
 def run_pass() -> PassReport:
-    """Push what is due on every target not in backoff."""
+    """Push what is due on every target neither paused nor in backoff (a paused one keeps its queue)."""
     report = PassReport()
     targets = db.session.scalars(select(CaldavTarget).order_by(CaldavTarget.created_at)).all()
     db.session.commit()
     for target in targets:
-        if target.retry_at is not None and target.retry_at > now():
+        if target.paused_at is not None or (target.retry_at is not None and target.retry_at > now()):
             continue
         _push_target(target, report)
     return report

@@ -31,8 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     # messages), commands, gauges.
     from .schedule import on_entry_changed
     events = inbox.init_app(app, on_entry_changed)
+    from docbox_shared.counts import counts_blueprint
+
+    from .operations import subscriptions_by_program
+    counts = counts_blueprint(subscriptions_by_program)  # signed, numbers only: for sessions' programs page
+    app.register_blueprint(counts)
     from .web import init_pages
-    init_pages(app, not_forms=(*BLUEPRINTS, events))
+    init_pages(app, not_forms=(*BLUEPRINTS, events, counts))
     from .cli import register
     register(app)
     _register_gauges(app)

@@ -5,7 +5,9 @@ Each message goes to one recipient. It carries a fresh capability token
 one-click unsubscribe headers. The subject is neutral and set per program
 (``email_subject``, where ``{date}`` stands for the date; default
 ``<program name> — <date>``); the body gives time in the program's zone,
-place or video link. No names, no list of who else follows, no images.
+place or video link, and the program's "what to expect" and contact address
+when it has them (a reminder; a notice gives the contact only). No names, no
+list of who else follows, no images.
 
 Invitations: one identity per session in every calendar. A message about a
 one-off session attaches an iTIP ``METHOD:REQUEST`` (cancellations
@@ -70,6 +72,8 @@ class Shown:
     sequence: int
     previous: Shown | None = None   # time and place before the change a notice is about
     cancel_reason: str | None = None  # the organizer's few words on why it was cancelled
+    what_to_expect: str = ""        # the program's, plain text
+    contact_email: str | None = None  # the program's address for questions
 
 
 def url(path: str) -> str:
@@ -122,7 +126,9 @@ def shown(record: OccurrenceRecord) -> Shown:
                    version=entry.version, program_slug=program.get("slug") or record.program_id,
                    title=state["title"], program_name=program.get("name", ""), subject=subject_for(program, start),
                    start=start, end=end, timezone=state["timezone"], location=location, video_url=video,
-                   description=state.get("description", ""), sequence=record.sequence, cancel_reason=reason)
+                   description=state.get("description", ""), sequence=record.sequence, cancel_reason=reason,
+                   what_to_expect=(program.get("what_to_expect") or "").strip(),
+                   contact_email=program.get("contact_email") or None)
     if record.previous:
         before_start, before_end, before_location, before_video = _place(record.previous, tz)
         result.previous = dataclasses.replace(result, start=before_start, end=before_end,
@@ -309,25 +315,36 @@ def calendar_lines(s: Shown, attached: str) -> list[str]:
                 f"subscribe to: {calendar_url(s)}"]
 
 
+def contact_lines(s: Shown) -> list[str]:
+    return ["", f"Questions? Write to {s.contact_email}"] if s.contact_email else []
+
+
+def expect_lines(s: Shown) -> list[str]:
+    """The program's "what to expect", its paragraphs as typed (plain text, like the whole message)."""
+    return ["", "What to expect", "", *s.what_to_expect.splitlines()] if s.what_to_expect else []
+
+
 def occurrence_text(row: Delivery, s: Shown) -> tuple[str, list[str], str]:
     where = where_lines(s)
     if row.kind == "cancelled":
         lines = [f"Cancelled: {s.title}", "", f"This session will not take place: {when_text(s)}.",
                  *([f"Reason: {s.cancel_reason}"] if s.cancel_reason else []), *where,
-                 *calendar_lines(s, "The attached cancellation removes it from your calendar.")]
+                 *calendar_lines(s, "The attached cancellation removes it from your calendar."), *contact_lines(s)]
         return f"Cancelled: {s.subject}", lines, "CANCEL"
     if row.kind == "restored":
         lines = [f"Takes place after all: {s.title}", "",
                  "We told you this session was cancelled. It takes place after all:", "", *changed_lines(s),
-                 *calendar_lines(s, "The attached invitation puts it back in your calendar.")]
+                 *calendar_lines(s, "The attached invitation puts it back in your calendar."), *contact_lines(s)]
         return f"Takes place after all: {s.subject}", lines, "REQUEST"
     if row.kind == "moved":
         lines = [f"Changed: {s.title}", "", *changed_lines(s),
-                 *calendar_lines(s, "The attached invitation updates the entry in your calendar.")]
+                 *calendar_lines(s, "The attached invitation updates the entry in your calendar."), *contact_lines(s)]
         return f"Changed: {s.subject}", lines, "REQUEST"
     lines = [s.title, "", f"When: {when_text(s)}", *where]
     if s.description:
         lines += ["", s.description]
+    lines += expect_lines(s)
+    lines += contact_lines(s)
     lines += calendar_lines(s, "Add it to your calendar with the attached invitation.")
     return s.subject, lines, "REQUEST"
 

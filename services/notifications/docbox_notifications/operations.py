@@ -54,6 +54,13 @@ def check_programs(requested: list[str]) -> list[str]:
     return sorted(set(requested))
 
 
+def subscriptions_by_program() -> dict[str, int]:
+    """How many active subscribers follow each program: numbers only."""
+    rows = db.session.execute(select(Following.program_id, func.count()).join(Subscriber)
+                              .where(Subscriber.status == "active").group_by(Following.program_id))
+    return {program_id: number for program_id, number in rows}
+
+
 def normalise_email(address: str) -> str:
     """One spelling per mailbox: surrounding space removed, lower case.
 

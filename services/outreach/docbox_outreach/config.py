@@ -74,4 +74,14 @@ SETTINGS = COMMON + [
             "Comma-separated dates (YYYY-MM-DD) that pause a business-hours window like a weekend.", as_dates),
     Setting("DOCBOX_OUTREACH_TRAINING_VALID_DAYS", "TRAINING_VALID_DAYS", 365,
             "Days a supporter's latest training or refresher stays current.", as_days),
+    Setting("DOCBOX_OUTREACH_ESCALATE_AFTER_HOURS", "CASE_ESCALATE_AFTER_HOURS", 24,
+            "Hours after a missed first-contact due time at which the pairing is escalated to the coordinators "
+            "(the supporter is reminded at the due time).", at_least(1, "the escalation follows the reminder")),
+    Setting("DOCBOX_OUTREACH_CASE_RETENTION_MONTHS", "CASE_RETENTION_MONTHS", 12,
+            "Months after a case-based pairing closes before its identifiable rows are deleted; a de-identified "
+            "row (trigger, quarter, hours to first contact, contacts, outcome, closing reason) is kept.",
+            at_least(1, "a month at least")),
+    Setting("DOCBOX_OUTREACH_COORDINATOR_EMAILS", "CASE_COORDINATOR_EMAILS", [],
+            "Comma-separated addresses that get the case-based program's escalations (an overdue first contact); "
+            "the mail names no one.", as_list),
 ]

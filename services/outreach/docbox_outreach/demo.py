@@ -45,4 +45,6 @@ def seed() -> str | None:
     text, mentors = roster_csv()
     import_roster(text.encode())
     from .oneonone.demo import seed as seed_oneonone
-    return f"Seeded 100 faculty; {seed_oneonone(mentors)}"
+    done = seed_oneonone(mentors)
+    from .cases.demo import seed as seed_cases
+    return f"Seeded 100 faculty; {done}; {seed_cases()}"

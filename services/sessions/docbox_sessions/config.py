@@ -28,6 +28,12 @@ SETTINGS = COMMON + outbox.SETTINGS + SMTP_SETTINGS + [  # SMTP: the staff mail 
     Setting("DOCBOX_STATS_GRACE_DAYS", "STATS_GRACE_DAYS", 7,
             "Days after a month ends (UTC) before it enters the statistics release; later counts reach organizers only.",
             int),
+    Setting("DOCBOX_CALENDAR_SYNC_INTERNAL_URL", "CALENDAR_SYNC_INTERNAL_URL", "http://127.0.0.1:5002",
+            "Where sessions asks calendar_sync, server to server and signed, how many feeds each program has "
+            "(the programs page); empty: not asked."),
+    Setting("DOCBOX_NOTIFICATIONS_INTERNAL_URL", "NOTIFICATIONS_INTERNAL_URL", "http://127.0.0.1:5003",
+            "Where sessions asks notifications, server to server and signed, how many reminder subscriptions "
+            "each program has (the programs page); empty: not asked."),
     Setting("DOCBOX_SESSIONS_SECRET_KEY", "SECRET_KEY", "dev-session-key-not-for-production",
             "Key signing the staff web login cookie.", secret=True),
     Setting("DOCBOX_OIDC_ISSUER", "OIDC_ISSUER", "",

@@ -110,6 +110,9 @@ class Program(db.Model):
     default_video_url: Mapped[str | None] = mapped_column(String(1000))
     open: Mapped[bool] = mapped_column(Boolean, default=False)
     email_subject: Mapped[str | None] = mapped_column(String(200))
+    # Shown to faculty on the program's pages and in reminders: plain text, and an address for questions.
+    what_to_expect: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column("created_dt", UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column("updated_dt", UTCDateTime, default=utcnow)

@@ -24,11 +24,12 @@ from .auth import issue_token
 from .models import Program, Staff, db
 
 ZONE = "America/New_York"
-# (email, group-sessions role, outreach role): the outreach demo's coordinator and mentor (on its demo
-# roster) hold only a viewer's role in group sessions.
+# (email, group-sessions role, outreach role): the outreach demo's coordinator, mentor, referrer and supporter
+# (the mentor and the supporter on its demo roster) hold only a viewer's role in group sessions.
 STAFF = (("admin@docbox.example", "admin", None), ("organizer@docbox.example", "organizer", None),
          ("facilitator@docbox.example", "facilitator", None), ("viewer@docbox.example", "viewer", "viewer"),
-         ("coordinator@docbox.example", "viewer", "coordinator"), ("mentor@docbox.example", "viewer", "mentor"))
+         ("coordinator@docbox.example", "viewer", "coordinator"), ("mentor@docbox.example", "viewer", "mentor"),
+         ("referrer@docbox.example", "viewer", "referrer"), ("supporter@docbox.example", "viewer", "supporter"))
 
 
 def seed_demo() -> dict[str, tuple[str, str, str]] | None:

@@ -64,6 +64,7 @@ class TargetUpdate(_In):
     username = Line(200)
     password = Line(1000, load_only=True)
     programs = fields.List(Line(64, min_length=1), validate=validate.Length(min=1, max=50))
+    paused = fields.Boolean(metadata={"description": "true: stop sending (changes keep queueing); false: resume."})
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -79,6 +80,7 @@ class ConflictOut(Schema):
 
 
 class TargetStatus(Schema):
+    paused_at = fields.AwareDateTime(allow_none=True, metadata={"description": "Paused since; null: pushing."})
     last_success_at = fields.AwareDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
     last_error_at = fields.AwareDateTime(allow_none=True)

@@ -59,9 +59,13 @@ class Target(MethodView):
     @blp.arguments(TargetUpdate)
     @blp.response(200, TargetOut)
     def patch(self, args, target_id):
-        """Change a target (password, programs ...); it is retried at once"""
+        """Change a target (password, programs ...; `paused` pauses or resumes it); it is retried at once"""
         current_staff("sessions", ["admin"])
         operations.get_target(target_id)
+        if "paused" in args:
+            operations.pause_target(target_id, args.pop("paused"))
+            if not args:
+                return _shown(operations.get_target(target_id))
         if "programs" in args:
             args["program_ids"] = [p.entry_id for p in operations.resolve_programs(args.pop("programs"))]
         if "calendar_url" in args:

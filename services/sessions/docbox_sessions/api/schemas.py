@@ -12,7 +12,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from docbox_shared.events import FORMATS, LIMITS
-from docbox_shared.inputs import Id, Line, Text, Whole, plausible_year
+from docbox_shared.inputs import EmailLine, Id, Line, Text, Whole, plausible_year
 from docbox_shared.recurrence import MAX_OCCURRENCES, zone
 from docbox_shared.staff import OUTREACH_ROLES
 
@@ -44,6 +44,10 @@ class ProgramIn(Schema):
     default_video_url = Line(LIMITS["video_url"], allow_none=True)
     open = fields.Boolean()
     email_subject = Line(LIMITS["email_subject"], allow_none=True)
+    what_to_expect = Text(LIMITS["what_to_expect"], metadata={
+        "description": "What to expect, for faculty: plain text, paragraphs split by a blank line."})
+    contact_email = EmailLine(LIMITS["contact_email"], allow_none=True,
+                              metadata={"description": "Where faculty write with questions (shown publicly)."})
 
 
 class ProgramPatch(ProgramIn, _NotEmpty):
@@ -61,6 +65,8 @@ class ProgramOut(Schema):
     default_video_url = fields.String(allow_none=True)
     open = fields.Boolean()
     email_subject = fields.String(allow_none=True)
+    what_to_expect = fields.String()
+    contact_email = fields.String(allow_none=True)
     version = fields.Integer()
     updated_at = fields.AwareDateTime()
 
@@ -173,6 +179,14 @@ class OccurrenceQuery(Schema):
     program = Line(LIMITS["id"])
 
 
+class ExportQuery(Schema):
+    first = fields.Date(required=True, validate=plausible_year, data_key="from",
+                        metadata={"description": "First day (YYYY-MM-DD, in the department's zone)."})
+    last = fields.Date(required=True, validate=plausible_year, data_key="to",
+                       metadata={"description": "Last day, included; at most two years after the first."})
+    program = Line(LIMITS["id"], metadata={"description": "One program's id (default: every program)."})
+
+
 class OccurrenceOut(Schema):
     id = fields.String()
     entry_kind = fields.String()
@@ -272,6 +286,23 @@ class StatsOut(Schema):
     min_cell = fields.Integer()
     rows = fields.List(fields.Nested(StatsRow))
     totals = fields.Nested(StatsRow)
+
+
+class SubscribersRow(Schema):
+    program_id = fields.String()
+    name = fields.String()
+    feeds = fields.Integer(allow_none=True, metadata={"description": "Live calendar feeds showing the program."})
+    reminders = fields.Integer(allow_none=True, metadata={
+        "description": "Confirmed, not paused reminder subscriptions following the program."})
+    withheld = fields.List(fields.String(), metadata={"description": "Which of the two are withheld (null)."})
+
+
+class SubscribersOut(Schema):
+    exact = fields.Boolean()
+    min_cell = fields.Integer()
+    programs = fields.List(fields.Nested(SubscribersRow))
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "Kinds whose service did not answer: null for every program."})
 
 
 class StaffIn(Schema):

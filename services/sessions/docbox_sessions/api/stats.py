@@ -4,14 +4,17 @@ from datetime import date, timedelta
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
 from .. import stats
-from ..auth import require_stats_reader
+from ..auth import PLANNERS, STAFF_ROLES, require_role, require_stats_reader
+from ..models import Program, db
 from ..release import add_months
-from .schemas import StatsOut, StatsQuery
+from ..subscribers import subscriber_rows
+from .schemas import StatsOut, StatsQuery, SubscribersOut
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Attendance statistics")
 MAX_MONTHS = 120
@@ -48,6 +51,24 @@ class AttendanceStats(MethodView):
             raise ValidationProblem("The window must end after it starts and span at most ten years.",
                                     errors={"to": ["After 'from', at most ten years later."]})
         return stats.attendance_table(first, last, args["group_by"], args.get("program"), staff)
+
+
+@blp.route("/subscribers")
+class SubscriberCounts(MethodView):
+    @blp.response(200, SubscribersOut)
+    def get(self):
+        """How many feeds and reminder subscriptions each program has
+
+        Numbers only, asked of calendar_sync (live feeds; a feed of several
+        programs counts in each) and notifications (confirmed, not paused
+        subscriptions) when called. Organizers and admins get them exactly;
+        for everyone else counts from 1 to K-1 (`min_cell`) are `null` and
+        named in `withheld`. A service that does not answer within two
+        seconds is named in `unavailable` and its numbers are `null`.
+        """
+        staff = require_role(*STAFF_ROLES)
+        programs = db.session.scalars(select(Program).order_by(Program.name)).all()
+        return subscriber_rows(programs, staff.role in PLANNERS)
 
 
 def _month(moment) -> date:

@@ -17,7 +17,7 @@ from docbox_shared.problems import Unauthorized
 
 from ..auth import PLANNERS, STATS_READERS
 from ..models import db
-from . import account, admin_staff, attendance, occurrences, planning, present, sso, statistics, welcome
+from . import account, admin_staff, attendance, health, occurrences, planning, present, sso, statistics, welcome
 from .login import signed_in_staff
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -31,6 +31,7 @@ rules = [
     ("/login/sso/callback", sso.sso_callback, ["GET"]),
     ("/login/forgot", welcome.forgot_password, ["GET", "POST"]),
     ("/welcome/<token>", welcome.staff_link, ["GET", "POST"]),
+    ("/admin/health", health.health, ["GET"]),
     ("/admin/staff", admin_staff.staff_list, ["GET"]),
     ("/admin/staff/invite", admin_staff.invite, ["GET", "POST"]),
     ("/admin/staff/<int:staff_id>", admin_staff.staff_detail, ["GET"]),
@@ -44,6 +45,7 @@ rules = [
     ("/upcoming", occurrences.upcoming, ["GET"]),
     ("/month", occurrences.month, ["GET"]),
     ("/occurrences.csv", occurrences.export_csv, ["GET"]),
+    ("/occurrences.ics", occurrences.export_ical, ["GET"]),
     ("/occurrences/<occurrence_id>", occurrences.detail, ["GET"]),
     ("/occurrences/<occurrence_id>/move", occurrences.move, ["GET", "POST"]),
     ("/occurrences/<occurrence_id>/cancel", occurrences.cancel, ["GET", "POST"]),
@@ -139,15 +141,17 @@ def _navigation():
     links = []
     if staff.role in ("facilitator", *PLANNERS):
         links.append(("My sessions", "pages.my_sessions"))
-    links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month")]
+    links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month"), ("Programs", "pages.programs")]
     if staff.role in PLANNERS:
-        links += [("Programs", "pages.programs"), ("Series", "pages.series_list")]
+        links += [("Series", "pages.series_list")]
     if staff.role in STATS_READERS:
         links.append(("Statistics", "pages.stats"))
     if staff.role == "admin":
-        links.append(("Staff", "pages.staff_list"))
-    return {"docbox_nav": [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links],
-            "staff": staff, "present": present}
+        links += [("Staff", "pages.staff_list"), ("Health", "pages.health")]
+    nav = [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links]
+    if staff.role == "admin":  # calendar_sync's admin pages take the same sign-in
+        nav.append(("CalDAV targets", current_app.config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets", False))
+    return {"docbox_nav": nav, "staff": staff, "present": present}
 
 
 error_pages(bp, db, "sessions/layout.html", ("Go to the start page", "pages.home"), unexpected=True)

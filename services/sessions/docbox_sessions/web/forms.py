@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from docbox_shared.inputs import MAX_ID, line_errors, text_errors, year_errors
+from docbox_shared.inputs import MAX_ID, email_errors, line_errors, text_errors, year_errors
 from docbox_shared.pages import FormState
 
-MULTI_LINE = {"description"}
+MULTI_LINE = {"description", "what_to_expect"}
 
 
 class Reader:
@@ -35,6 +35,15 @@ class Reader:
             return None
         check = text_errors if name in MULTI_LINE else line_errors
         for message in check(value, max_length):
+            self.form.add(name, message)
+        return value
+
+    def email(self, name: str, max_length: int = 254) -> str | None:
+        """An optional email address; empty is None."""
+        value = self._raw(name)
+        if not value:
+            return None
+        for message in email_errors(value, max_length):
             self.form.add(name, message)
         return value
 

@@ -1,4 +1,4 @@
-"""Occurrences as a list, as a month and as a CSV download, one occurrence, and moving or cancelling it."""
+"""Occurrences as a list, as a month and as a CSV or iCal download, one occurrence, and moving or cancelling it."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_day, parse_month
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem, ValidationProblem
 
-from .. import operations
+from .. import occurrence_export, operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
-from ..models import AttendanceAudit, AttendanceCount, Program, db
+from ..models import AttendanceAudit, AttendanceCount, db
 from . import present
 from .forms import Reader, confirm_past
 
@@ -26,7 +26,7 @@ UPCOMING_WEEKS = 8
 
 
 def _programs() -> dict[str, str]:
-    return dict(db.session.execute(select(Program.id, Program.name)).all())
+    return occurrence_export.programs()
 
 
 def upcoming(export: FormState | None = None):
@@ -53,44 +53,32 @@ def upcoming(export: FormState | None = None):
                            counts=operations.counts_between(*window, program_id) if staff.role in PLANNERS else {},
                            moment=now(),
                            export=export or FormState({"from": first.isoformat(),
-                                                       "to": (end - timedelta(days=1)).date().isoformat()}))
+                                                       "to": (end - timedelta(days=1)).date().isoformat(),
+                                                       "program": program_id or ""}))
 
 
-EXPORT_DAYS = 731
-EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
+def _export(respond):
+    """A download of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (``?program=<id>`` for one program), or
+    the upcoming page with the form's errors (422)."""
+    require_role(*STAFF_ROLES)
+    first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
+    program_id = request.args.get("program") or None
+    errors = {field: [f"Enter a day like 2027-01-31, between {FIRST_YEAR} and {LAST_YEAR}."]
+              for field, day in (("from", first), ("to", last)) if day is None}
+    errors = occurrence_export.range_errors(first, last, program_id) | errors
+    if errors:
+        return upcoming(export=FormState(request.args.to_dict(), errors)), 422
+    return respond(first, last, program_id, present.home_zone())
 
 
 def export_csv():
-    """The occurrences of ``?from=YYYY-MM-DD`` to ``?to=YYYY-MM-DD`` (both days included, at most
-    two years, in the department's zone) as CSV, one line per occurrence, times in each entry's
-    own zone with their UTC offset (``19:00-05:00``: on the fall-back night 01:30 happens twice). Only what the staff pages list: no counts, no facilitators, nobody who came."""
-    require_role(*STAFF_ROLES)
-    tz = recurrence.zone(present.home_zone())
-    first, last = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
-    errors = {}
-    for field, day in (("from", first), ("to", last)):
-        if day is None:
-            errors[field] = [f"Enter a day like 2027-01-31, between {FIRST_YEAR} and {LAST_YEAR}."]
-    if not errors and last < first:
-        errors["to"] = ["The last day must not come before the first."]
-    elif not errors and (last - first).days >= EXPORT_DAYS:
-        errors["to"] = ["Download at most two years at a time."]
-    if errors:
-        return upcoming(export=FormState(request.args.to_dict(), errors)), 422
-    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
-    end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
-    programs = _programs()
-    rows = ([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
-             *(present.csv_cell(v) for v in (programs.get(occ.program_id, ""), occ.title)),
-             occ.format.replace("_", "-"), present.csv_cell(occ.location or ""), occ.video_url or "",
-             "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
-            for occ in operations.list_occurrences(start, end, request.args.get("program") or None))
-    return present.csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
+    """The occurrences of the chosen days as CSV (:mod:`..occurrence_export`)."""
+    return _export(occurrence_export.csv_response)
 
 
-def _clock_with_offset(moment: datetime) -> str:
-    """``HH:MM+HH:MM``, the ISO 8601 local time with its offset from UTC."""
-    return moment.isoformat(timespec="minutes")[11:]
+def export_ical():
+    """The same occurrences as an iCal file to import, with the feed's identities (:mod:`..ical_export`)."""
+    return _export(occurrence_export.ical_response)
 
 
 def month():

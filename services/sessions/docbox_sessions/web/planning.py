@@ -12,12 +12,14 @@ from sqlalchemy import select
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
+from docbox_shared.events import LIMITS
 from docbox_shared.pages import FormState
 from docbox_shared.problems import Problem
 
 from .. import operations
 from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..models import Program, Series, db
+from ..subscribers import subscriber_counts
 from . import present, rules
 from .forms import Reader, confirm_past
 
@@ -51,9 +53,14 @@ def _saved(form: FormState, change: Callable[[], T], rename: dict | None = None)
 # --- programs ----------------------------------------------------------------
 
 def programs():
-    require_role(*PLANNERS)
+    """Every program with how many feeds and reminder subscriptions it has; planners also edit them
+    here. Everyone else sees small numbers withheld (:mod:`..subscribers`)."""
+    staff = require_role(*STAFF_ROLES)
     rows = db.session.scalars(select(Program).order_by(Program.name)).all()
-    return render_template("sessions/programs.html", programs=rows)
+    exact = staff.role in PLANNERS
+    counts = subscriber_counts([p.id for p in rows], exact) if rows else {}
+    return render_template("sessions/programs.html", programs=rows, may_plan=exact, counts=counts,
+                           min_cell=present.min_cell())
 
 
 def _program_values(program: Program | None) -> dict:
@@ -62,7 +69,8 @@ def _program_values(program: Program | None) -> dict:
     return {"name": program.name, "slug": program.slug, "description": program.description,
             "timezone": program.timezone, "default_format": program.default_format or "",
             "default_location": program.default_location or "", "default_video_url": program.default_video_url or "",
-            "open": "1" if program.open else "", "email_subject": program.email_subject or ""}
+            "open": "1" if program.open else "", "email_subject": program.email_subject or "",
+            "what_to_expect": program.what_to_expect or "", "contact_email": program.contact_email or ""}
 
 
 def _read_program(form: FormState) -> dict:
@@ -74,6 +82,8 @@ def _read_program(form: FormState) -> dict:
             form.add("slug", "Use lowercase letters, digits and single dashes, like residents-circle.")
         data["slug"] = slug
     data["description"] = read.text("description", max_length=5000) or ""
+    data["what_to_expect"] = read.text("what_to_expect", max_length=LIMITS["what_to_expect"]) or ""
+    data["contact_email"] = read.email("contact_email", LIMITS["contact_email"])
     for name, length in (("default_location", 500), ("default_video_url", 1000), ("email_subject", 200)):
         data[name] = read.text(name, max_length=length)
     data["timezone"] = read.choice("timezone", [z for z, _ in present.zone_options()], what="a time zone")

@@ -1,0 +1,95 @@
+"""The occurrence list of chosen days as a download: CSV for spreadsheets, iCal to import.
+
+One set of rules for the staff pages ("Download a list") and the API: days
+``first`` to ``last``, both included, at most two years, read in the
+department's zone (``present.home_zone``); optionally one program. Only what
+the staff pages list: no counts, no facilitators, nobody who came.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import Response
+from sqlalchemy import select
+
+from docbox_shared import recurrence
+
+from . import ical_export, operations
+from .models import OneOffSession, Program, Series, db
+
+EXPORT_DAYS = 731
+EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
+
+
+def programs() -> dict[str, str]:
+    return dict(db.session.execute(select(Program.id, Program.name)).all())
+
+
+def range_errors(first: date | None, last: date | None, program_id: str | None) -> dict[str, list[str]]:
+    """What is wrong with the days and program asked for, by field (``from``, ``to``, ``program``)."""
+    errors: dict[str, list[str]] = {}
+    if first and last and last < first:
+        errors["to"] = ["The last day must not come before the first."]
+    elif first and last and (last - first).days >= EXPORT_DAYS:
+        errors["to"] = ["Download at most two years at a time."]
+    if program_id and program_id not in programs():
+        errors["program"] = ["Choose a program from the list."]
+    return errors
+
+
+def _window(first: date, last: date, zone_name: str) -> tuple[datetime, datetime]:
+    tz = recurrence.zone(zone_name)
+    start = recurrence.localize(datetime.combine(first, time()), tz).astimezone(timezone.utc)
+    end = recurrence.localize(datetime.combine(last + timedelta(days=1), time()), tz).astimezone(timezone.utc)
+    return start, end
+
+
+def _cell_text(text: str) -> str:
+    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _clock_with_offset(moment: datetime) -> str:
+    """``HH:MM+HH:MM``, the ISO 8601 local time with its offset from UTC."""
+    return moment.isoformat(timespec="minutes")[11:]
+
+
+def csv_response(first: date, last: date, program_id: str | None, zone_name: str) -> Response:
+    """One line per occurrence, times in each entry's own zone with their UTC offset (``19:00-05:00``:
+    on the fall-back night 01:30 happens twice)."""
+    names = programs()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id):
+        writer.writerow([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
+                         *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
+                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
+                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+
+
+def ical_response(first: date, last: date, program_id: str | None, zone_name: str) -> Response:
+    """The same occurrences as the CSV, each with the identity the subscribed feed gives it (:mod:`.ical_export`)."""
+    occs = operations.list_occurrences(*_window(first, last, zone_name), program_id)
+    sessions = {s.id: s for s in db.session.scalars(select(OneOffSession).where(
+        OneOffSession.id.in_({o.entry_id for o in occs if o.entry_kind == "session"})))}
+    series = {s.id: s for s in db.session.scalars(select(Series).where(
+        Series.id.in_({o.entry_id for o in occs if o.entry_kind == "series"})))}
+    names = programs()
+    items = []
+    for occ in occs:
+        if occ.entry_kind == "session":
+            entry = sessions[occ.entry_id]
+            items.append((occ, entry.version, entry.updated_at, None, names.get(occ.program_id)))
+            continue
+        entry = series[occ.entry_id]
+        stamp = max([entry.updated_at, *(e.updated_at for e in entry.exceptions if e.date == occ.recurrence_date)])
+        items.append((occ, entry.version, stamp, entry.start_local.time(), names.get(occ.program_id)))
+    name = f"{names[program_id] if program_id else 'Doc Box'}, {first} to {last}"
+    return Response(ical_export.occurrences_calendar(items, name), mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.ics"'})

@@ -1,0 +1,62 @@
+"""The admin health page: undelivered events and failed or bounced staff mail, each with what to do."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from docbox_sessions.models import db, outbox
+from docbox_sessions.staff_mail import StaffMail
+
+from .test_staff_admin import PASSWORD, post, sign_in
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EVENT_SUBSCRIBERS": ["http://127.0.0.1:9/api/v1/events"]}  # nothing answers there
+
+
+@pytest.fixture
+def staff(app, tokens):
+    runner = app.test_cli_runner()
+    for role in tokens:
+        runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"], input=PASSWORD + "\n")
+
+
+@pytest.fixture
+def admin(app, staff):
+    client = app.test_client()
+    assert sign_in(client, "admin@example.org").status_code == 302
+    return client
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.text)))
+
+
+def test_the_health_page_shows_what_waits_and_what_to_do(app, admin, api, staff, clock):
+    assert "Every change has reached calendar_sync and notifications" in text(admin.get("/admin/health"))
+    assert api("organizer").post("/api/v1/programs", json={"name": "Doc Box", "timezone": "UTC"}).status_code == 201
+    with app.app_context():
+        outbox.deliver_due()  # the relay's attempt: nothing answers
+    clock.advance(hours=3)
+    invited = post(admin, "/admin/staff/invite", {"email": "new@example.org", "role": "viewer"}, page="/admin/staff/invite")
+    admin.get(invited.headers["Location"])  # its "Invitation sent to ..." message is shown there
+    with app.app_context():  # the mail server refused it for good (what the relay records after a 550)
+        db.session.execute(sa.update(StaffMail).values(status="bounced", last_error="550 no such user"))
+        db.session.commit()
+    page = text(admin.get("/admin/health"))
+    assert "Waiting 1 to deliver (the oldest for 3 hours)" in page
+    assert "http://127.0.0.1:9/api/v1/events" in page and "check that the service named is running" in page
+    assert "Bounced 1 refused by the recipient's server" in page and "Check the member's email address" in page
+    assert "new@example.org" not in page  # counts, never a recipient
+    assert 'href="http://127.0.0.1:5002/admin/targets"' in admin.get("/admin/health").text
+
+
+def test_only_admins_see_the_health_page(app, staff):
+    client = app.test_client()
+    sign_in(client, "organizer@example.org")
+    assert client.get("/admin/health").status_code == 403

@@ -1,0 +1,151 @@
+"""The programs page: how many feeds and reminder subscriptions each program has, asked of the services
+that hold them (signed, numbers only), small numbers withheld for everyone but planners."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+
+from docbox_notifications.models import Following, Subscriber
+from docbox_notifications.models import db as notifications_db
+from docbox_sessions.models import OutboxEvent, db
+from docbox_shared import counts, signing
+from support.apps import dispose, migrated_app
+from support.ports import free_port
+
+SECRET = "test-secret"
+PASSWORD = "a long passphrase for tests"
+
+
+@pytest.fixture
+def counting(make_database_url, serve):
+    """calendar_sync and notifications on real servers: ``(calendar app, notifications app, their URLs)``."""
+    calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
+                                              "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
+                                              "SESSIONS_URL": "http://127.0.0.1:9"})
+    notifications = migrated_app("notifications", {
+        "EVENT_SECRETS": [SECRET], "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
+        "PUBLIC_URL": "https://docbox.test", "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": free_port(), "ADMIN_TOKEN": "t"})
+    yield calendar, notifications, {"feeds": serve(calendar), "reminders": serve(notifications)}
+    for app in (calendar, notifications):
+        dispose(app)
+
+
+@pytest.fixture
+def app_config(app_config, counting):
+    urls = counting[2]
+    return {**app_config, "CALENDAR_SYNC_INTERNAL_URL": urls["feeds"], "NOTIFICATIONS_INTERNAL_URL": urls["reminders"]}
+
+
+def _signed_in(app, role):
+    runner = app.test_cli_runner()
+    email = f"{role}-pages@example.org"
+    assert runner.invoke(args=["staff", "add", email, "--role", role]).exit_code == 0
+    assert runner.invoke(args=["staff", "set-password", email, "--password-stdin"], input=PASSWORD + "\n").exit_code == 0
+    client = app.test_client()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf})
+    return client
+
+
+def _numbers(page: str) -> dict[str, tuple[str, str]]:
+    """Program name -> (feeds cell, reminders cell) as the page's table shows them."""
+    rows = re.findall(r'<th scope="row">(?:<a [^>]*>)?([^<]+)(?:</a>)?</th>.*?<td class="num" data-kind="feeds">(.*?)</td>'
+                      r'\s*<td class="num" data-kind="reminders">(.*?)</td>', page, re.S)
+    plain = lambda cell: re.sub(r"<span class=\"visually-hidden\">.*?</span>", "", cell)  # noqa: E731
+    return {name: (re.sub(r"<[^>]+>", "", plain(f)).strip(), re.sub(r"<[^>]+>", "", plain(r)).strip())
+            for name, f, r in rows}
+
+
+def _plan(app, api, counting, feeds: dict[str, int], both: int, reminders: dict[str, int]):
+    """Programs named by ``feeds``' keys, that many feeds each (plus ``both`` of all of them), and reminders."""
+    calendar, notifications, _urls = counting
+    ids = {}
+    for name in feeds:
+        ids[name] = api("organizer").post("/api/v1/programs", json={"name": name, "timezone": "UTC", "open": True}).json["id"]
+    with app.app_context():
+        bodies = [e.body.encode() for e in db.session.scalars(db.select(OutboxEvent).order_by(OutboxEvent.id))]
+    for consumer in (calendar, notifications):
+        client = consumer.test_client()
+        for raw in bodies:
+            assert client.post("/api/v1/events", data=raw, headers={
+                **signing.sign(raw, SECRET), "Content-Type": "application/json"}).status_code == 200
+    client = calendar.test_client()
+    for name, number in feeds.items():
+        for _ in range(number):
+            assert client.post("/api/v1/feeds", json={"programs": [ids[name]]}).status_code == 201
+    for _ in range(both):
+        assert client.post("/api/v1/feeds", json={"programs": list(ids.values())}).status_code == 201
+    with notifications.app_context():  # confirmed subscribers, as the double opt-in leaves them
+        for name, number in reminders.items():
+            for i in range(number):
+                sub = Subscriber(id=str(uuid.uuid4()), email=f"{name}{i}@example.org", email_hash=uuid.uuid4().hex,
+                                 status="active", offsets=[60])
+                notifications_db.session.add(sub)
+                notifications_db.session.add(Following(subscriber_id=sub.id, program_id=ids[name]))
+        pending = Subscriber(id=str(uuid.uuid4()), email="p@example.org", email_hash=uuid.uuid4().hex,
+                             status="pending", offsets=[60])
+        notifications_db.session.add(pending)
+        notifications_db.session.add(Following(subscriber_id=pending.id, program_id=ids["Alpha"]))
+        notifications_db.session.commit()
+    return ids
+
+
+def test_organizers_see_exact_numbers_and_viewers_see_small_ones_withheld(app, api, counting):
+    _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2, "Gamma": 0}, both=1, reminders={"Alpha": 3, "Beta": 7})
+    organizer = _signed_in(app, "organizer").get("/programs")
+    assert organizer.status_code == 200
+    assert _numbers(organizer.get_data(as_text=True)) == {
+        "Alpha": ("7", "3"), "Beta": ("3", "7"), "Gamma": ("1", "0")}, \
+        "a feed of all programs counts in each; a subscriber still waiting for confirmation does not count"
+    viewer = _signed_in(app, "viewer").get("/programs")
+    assert viewer.status_code == 200
+    page = viewer.get_data(as_text=True)
+    assert _numbers(page) == {"Alpha": ("7", "withheld"), "Beta": ("withheld", "7"), "Gamma": ("withheld", "0")}
+    assert "New program" not in page and "/edit" not in page, "viewers read, they do not plan"
+    assert _numbers(_signed_in(app, "facilitator").get("/programs").get_data(as_text=True))["Beta"] == ("withheld", "7")
+
+
+def test_a_service_that_is_down_leaves_its_column_unavailable_and_the_page_renders(app, api, counting):
+    _plan(app, api, counting, feeds={"Alpha": 6}, both=0, reminders={"Alpha": 5})
+    app.config["NOTIFICATIONS_INTERNAL_URL"] = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    answer = _signed_in(app, "organizer").get("/programs")
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert _numbers(page) == {"Alpha": ("6", "unavailable")}
+    assert "The reminder service did not answer" in page
+
+
+def test_the_counts_endpoint_answers_only_a_signed_request_with_numbers_by_program(app, api, counting):
+    ids = _plan(app, api, counting, feeds={"Alpha": 2}, both=0, reminders={"Alpha": 1})
+    for url in counting[2].values():
+        assert requests.get(url + counts.PATH, timeout=5).status_code == 401
+        wrong = signing.sign(b"GET " + counts.PATH.encode(), "another-secret")
+        assert requests.get(url + counts.PATH, headers=wrong, timeout=5).status_code == 401
+        other_question = signing.sign(b"GET /api/v1/events", SECRET)
+        assert requests.get(url + counts.PATH, headers=other_question, timeout=5).status_code == 401
+    assert counts.fetch_counts(counting[2]["feeds"], SECRET) == {ids["Alpha"]: 2}
+    answer = requests.get(counting[2]["reminders"] + counts.PATH, timeout=5,
+                          headers=signing.sign(b"GET " + counts.PATH.encode(), SECRET))
+    assert answer.json() == {"counts": {ids["Alpha"]: 1}} and "example.org" not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_gives_the_same_numbers_withheld_as_null(app, api, counting):
+    ids = _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2}, both=0, reminders={"Alpha": 3, "Beta": 7})
+    exact = api("organizer").get("/api/v1/stats/subscribers").json
+    assert exact["exact"] is True and exact["unavailable"] == []
+    assert [(r["program_id"], r["feeds"], r["reminders"], r["withheld"]) for r in exact["programs"]] == [
+        (ids["Alpha"], 6, 3, []), (ids["Beta"], 2, 7, [])]
+    viewer = api("viewer").get("/api/v1/stats/subscribers").json
+    assert viewer["exact"] is False and viewer["min_cell"] == 5
+    assert [(r["feeds"], r["reminders"], r["withheld"]) for r in viewer["programs"]] == [
+        (6, None, ["reminders"]), (None, 7, ["feeds"])]
+    app.config["CALENDAR_SYNC_INTERNAL_URL"] = f"http://127.0.0.1:{free_port()}"
+    down = api("viewer").get("/api/v1/stats/subscribers").json
+    assert down["unavailable"] == ["feeds"] and [r["feeds"] for r in down["programs"]] == [None, None]
+    assert api("viewer").get("/api/v1/stats/subscribers", headers={"Authorization": ""}).status_code == 401
