@@ -34,11 +34,11 @@ def test_a_viewer_downloads_the_occurrences_of_chosen_days_as_csv(page, app, ops
         rows = list(csv.reader(f))
     assert rows == [
         ["Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status"],
-        ["2027-02-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
-        ["2027-03-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "cancelled"],
-        ["2027-03-20", "17:30", "19:00", "America/New_York", "'=Doc Box", "After a lawsuit", "virtual", "", "https://meet.example.org/x", "scheduled"],
-        ["2027-04-10", "19:00", "20:30", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
-    ], "both days included, cancelled ones marked, a formula-like name quoted for spreadsheets"
+        ["2027-02-10", "19:00-05:00", "20:30-05:00", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
+        ["2027-03-10", "19:00-05:00", "20:30-05:00", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "cancelled"],
+        ["2027-03-20", "17:30-04:00", "19:00-04:00", "America/New_York", "'=Doc Box", "After a lawsuit", "virtual", "", "https://meet.example.org/x", "scheduled"],
+        ["2027-04-10", "19:00-04:00", "20:30-04:00", "America/New_York", "'=Doc Box", "Monthly circle", "in-person", "Room 2", "", "scheduled"],
+    ], "both days included, times with their offset (April is summer time), cancelled ones marked, a formula-like name quoted"
     check(page, "upcoming-with-download")
 
     page.goto(f"{base_url}/upcoming")

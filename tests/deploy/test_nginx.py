@@ -124,7 +124,8 @@ def test_every_route_of_every_service_reaches_that_service_through_the_proxy(ser
     checked = []
     for name, app in _apps().items():
         for rule in app.url_map.iter_rules():
-            if rule.rule in INTERNAL or rule.rule.startswith("/static/") or rule.rule == "/api/v1/openapi.json":
+            if (rule.rule in INTERNAL or rule.rule.startswith(("/static/", "/internal/"))
+                    or rule.rule == "/api/v1/openapi.json"):
                 continue
             path = _concrete(rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -172,7 +173,11 @@ def test_each_openapi_document_is_published(origin):
 
 
 @pytest.mark.parametrize("method,path", [("POST", "/api/v1/events"), ("GET", "/metrics"), ("GET", "/readyz"),
-                                         ("POST", "/api/v1/events/x")])
+                                         ("POST", "/api/v1/events/x"),
+                                         ("GET", "/reminders/internal/mail-counts"),
+                                         ("GET", "/reminders/internal/subscriber-counts"),
+                                         ("GET", "/calendar/internal/subscriber-counts"),
+                                         ("GET", "/internal/subscriber-counts")])
 def test_internal_endpoints_are_not_public(origin, method, path):
     response = requests.request(method, origin.url + path, timeout=10, data=b"{}",
                                 headers={"Content-Type": "application/json"})

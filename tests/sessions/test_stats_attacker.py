@@ -83,8 +83,8 @@ DATASETS = [pytest.param(issue_example(), id="issue-15-then-17")] + [
 # --- the service, driven as organizers and a viewer ---------------------------
 
 class Service:
-    def __init__(self, app, api, clock, cells):
-        self.app, self.api, self.clock = app, api, clock
+    def __init__(self, app, api, clock, cells, facilitated=(), reader="viewer"):
+        self.app, self.api, self.clock, self.facilitated, self.reader = app, api, clock, facilitated, reader
         clock.set(BEFORE_MARCH_RELEASE)
         self.programs = {}
         for name in sorted({p for (_, p, _) in cells}):
@@ -102,8 +102,10 @@ class Service:
         self.page = self._sign_in()
 
     def record(self, month, day, program, fmt, in_person, virtual) -> str:
+        facilitator_ids = ([s["id"] for s in self.api("admin").get("/api/v1/staff").json if s["role"] == "facilitator"]
+                           if (month, program, fmt) in self.facilitated else [])
         created = self.api("organizer").post("/api/v1/sessions", json={
-            "program_id": self.programs[program], "title": "Circle", "format": fmt,
+            "program_id": self.programs[program], "title": "Circle", "format": fmt, "facilitator_ids": facilitator_ids,
             "start": f"{month}-{day}T12:00:00-05:00", "end": f"{month}-{day}T13:00:00-05:00"})
         assert created.status_code == 201, created.json
         self.count(created.json["id"], in_person, virtual)
@@ -116,16 +118,27 @@ class Service:
 
     def _sign_in(self):
         runner = self.app.test_cli_runner()
-        out = runner.invoke(args=["staff", "set-password", "viewer@example.org", "--password-stdin"], input=PASSWORD + "\n")
+        email = f"{self.reader}@example.org"
+        out = runner.invoke(args=["staff", "set-password", email, "--password-stdin"], input=PASSWORD + "\n")
         assert out.exit_code == 0, out.output
         browser = self.app.test_client()
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").get_data(as_text=True)).group(1)
-        signed_in = browser.post("/login", data={"email": "viewer@example.org", "password": PASSWORD, "csrf_token": csrf})
+        signed_in = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf})
         assert signed_in.status_code in (302, 303), signed_in.status_code
         return browser
 
     def api_answers(self):
-        """Every API answer: (window description, query, JSON)."""
+        """Every API answer a viewer gets."""
+        answers = []
+        for url in self.api_urls():
+            response = self.api("viewer").get(url)
+            assert response.status_code == 200, (url, response.json)
+            assert response.json["exact"] is False
+            answers.append(response.json)
+        return answers
+
+    def api_urls(self):
+        """Every statistics question the API takes: each window, grouping and program filter."""
         filters = [None, *self.programs.values()]
         queries = ["group_by=month"]  # the default window: the last twelve months
         for first in FIRSTS:
@@ -136,29 +149,24 @@ class Service:
         # windows that do not start or end on a month's first day snap to whole months
         queries += ["from=2026-11-15T08:00:00-05:00&to=2026-12-20T00:00:00Z&group_by=month",
                     "from=2026-10-31T23:00:00-05:00&to=2027-01-01T00:00:01%2B01:00&group_by=format"]
-        answers = []
-        for query in queries:
-            for program in filters if "group_by=program" not in query else [None]:  # one program's row is the totals
-                url = f"/api/v1/stats/attendance?{query}" + (f"&program={program}" if program else "")
-                response = self.api("viewer").get(url)
-                assert response.status_code == 200, (url, response.json)
-                assert response.json["exact"] is False
-                answers.append(response.json)
-        return answers
+        return [f"/api/v1/stats/attendance?{query}" + (f"&program={program}" if program else "")
+                for query in queries
+                for program in (filters if "group_by=program" not in query else [None])]  # one program's row is the totals
 
     def page_answers(self):
         """Every statistics page a viewer can open, read back from its HTML table as the API's shape."""
         answers = []
-        for first in FIRSTS:
-            for last in LASTS:
-                if first > last:
-                    continue
-                for program in [None, *self.programs.values()]:
-                    url = f"/stats?from={first}&to={last}" + (f"&program={program}" if program else "")
-                    response = self.page.get(url)
-                    assert response.status_code == 200, url
-                    answers.append(_read_page(response.get_data(as_text=True), first, last, program))
+        for url, first, last, program in self.page_urls():
+            response = self.page.get(url)
+            assert response.status_code == 200, url
+            answers.append(_read_page(response.get_data(as_text=True), first, last, program))
         return answers
+
+    def page_urls(self, paths=("/stats",)):
+        """Every statistics page (or its CSV) a signed-in person can ask for: (url, first, last, program)."""
+        return [(f"{path}?from={first}&to={last}" + (f"&program={program}" if program else ""), first, last, program)
+                for path in paths for first in FIRSTS for last in LASTS if first <= last
+                for program in [None, *self.programs.values()]]
 
 
 MONTH_NAMES = {datetime(2000, m, 1).strftime("%B"): m for m in range(1, 13)}
@@ -312,20 +320,40 @@ def test_no_withheld_count_can_be_narrowed_by_any_set_of_viewer_answers(app, api
     assert withheld and published, "the dataset exercises both withheld and published numbers"
 
 
-@pytest.mark.xfail(strict=True, reason="open: facilitators read the release and know their own counts; the "
-                                      "suppression audit does not count what a facilitator knows (see the report)")
 def test_a_facilitator_cannot_work_out_a_colleagues_small_count(app, api, clock):
     # November: the in-person circle had 2 (its facilitator recorded them), the virtual one 4. A viewer
-    # sees both withheld and their total, 6: the in-person count could be 1 to 5, as K = 5 asks. The
-    # facilitator of the in-person circle reads the same release, knows its 2, and so the virtual 4.
+    # sees both withheld and their total, 6: the in-person count could be 1 to 5, as K = 5 asks. Had the
+    # facilitator of the in-person circle read the same release, its own 2 would have given away the
+    # virtual 4; so facilitators read no statistics at all, and keep only their own sessions' counts.
     cells = {("2026-11", "A", "in_person"): [(2, None)], ("2026-11", "A", "virtual"): [(None, 4)]}
-    service = Service(app, api, clock, cells)
-    attacker = Attacker(cells, service.names)
+    own_cell = ("2026-11", "A", "in_person")
+    service = Service(app, api, clock, cells, facilitated={own_cell}, reader="facilitator")
+    viewer = Attacker(cells, service.names)
     for answer in service.api_answers():
-        attacker.learn(answer)
-    own = (frozenset({("2026-11", "A", "in_person")}), "in_person")
-    assert own not in attacker.equal, "the in-person count is withheld from viewers"
-    attacker.equal[own] = 2   # what its facilitator recorded (and reads back from its count page)
+        viewer.learn(answer)
+    own = (frozenset({own_cell}), "in_person")
+    assert own not in viewer.equal and (frozenset(cells), "total") in viewer.equal, \
+        "viewers see both counts withheld and their total, 6: the release a facilitator would difference"
+
+    attacker = Attacker(cells, service.names)
+    for url in service.api_urls():  # every question, through the API
+        refused = api("facilitator").get(url)
+        assert refused.status_code == 403, (url, refused.status_code)
+        assert refused.mimetype == "application/problem+json" and "My sessions" in refused.json["detail"]
+        assert "rows" not in refused.json and "totals" not in refused.json
+    for url, *_ in service.page_urls(paths=("/stats", "/stats.csv")):  # and every page and download
+        refused = service.page.get(url)
+        assert refused.status_code == 403 and refused.mimetype == "text/html", (url, refused.status_code)
+        text = refused.get_data(as_text=True)
+        assert "Facilitators do not see the statistics" in text and "<table" not in text, url
+    my_page = service.page.get("/my").get_data(as_text=True)
+    assert ">Statistics<" not in my_page and "My sessions" in my_page, "no Statistics link in the facilitator's menu"
+
+    # What it can still read: its own session's count, and nothing of its colleague's.
+    mine, colleagues = service.sessions[own_cell][0], service.sessions[("2026-11", "A", "virtual")][0]
+    assert api("facilitator").get(f"/api/v1/occurrences/{mine}/attendance").json["in_person"] == 2
+    assert api("facilitator").get(f"/api/v1/occurrences/{colleagues}/attendance").status_code == 403
+    attacker.equal[own] = 2
     colleague = attacker.scope({"2026-11"}, {"A"}, {"virtual"})
     low, high = attacker.bounds(colleague, "virtual")
     assert high - low >= K - 1 - 1e-6, f"the virtual circle's count (truly 4) is narrowed to [{low:g}, {high:g}]"

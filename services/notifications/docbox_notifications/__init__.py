@@ -31,13 +31,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     # messages), commands, gauges.
     from .schedule import on_entry_changed
     events = inbox.init_app(app, on_entry_changed)
-    from docbox_shared.counts import counts_blueprint
+    from docbox_shared.counts import MAIL_PATH, counts_blueprint
 
+    from .delivery import mail_counts
     from .operations import subscriptions_by_program
     counts = counts_blueprint(subscriptions_by_program)  # signed, numbers only: for sessions' programs page
+    mail = counts_blueprint(mail_counts, MAIL_PATH)      # signed, numbers only: for sessions' health page
     app.register_blueprint(counts)
+    app.register_blueprint(mail)
     from .web import init_pages
-    init_pages(app, not_forms=(*BLUEPRINTS, events, counts))
+    init_pages(app, not_forms=(*BLUEPRINTS, events, counts, mail))
     from .cli import register
     register(app)
     _register_gauges(app)

@@ -1,9 +1,10 @@
 """Who is calling: staff bearer tokens, or the staff web login (:mod:`.web.login` sets ``g.staff``).
 
 Roles of the group-sessions area: ``admin`` (staff, secrets, the outbox), ``organizer`` (plans, sees
-exact counts), ``facilitator`` (records counts for the sessions it runs),
-``viewer`` (department leadership: suppressed statistics only), or none (``Staff.role`` None:
-someone who works in outreach only, refused on every page and API here but ``GET /api/v1/me``).
+exact counts), ``facilitator`` (records counts for the sessions it runs, and
+sees those counts only: no statistics), ``viewer`` (department leadership:
+suppressed statistics only), or none (``Staff.role`` None: someone who works in
+outreach only, refused on every page and API here but ``GET /api/v1/me``).
 The outreach area's role (``Staff.outreach_role``) is granted apart and grants nothing here.
 A token is 256 random bits shown once; only its SHA-256 is stored.
 """
@@ -24,6 +25,13 @@ from .models import ApiToken, Staff, db
 
 STAFF_ROLES = SESSIONS_ROLES
 PLANNERS = ("admin", "organizer")
+# Facilitators know their own sessions' exact counts: with the statistics release they could take
+# those away from a published total and learn a colleague's withheld count, so they read no statistics.
+STATS_READERS = ("admin", "organizer", "viewer")
+STATS_REFUSAL = ("Facilitators do not see the statistics: you know your own sessions' counts, and with the "
+                 "statistics those would give away other sessions' withheld counts. Your sessions' counts are "
+                 "in My sessions.")
+NO_ROLE_REFUSAL = "You have no role in group sessions; ask an admin if you need one."
 
 
 def issue_token(staff: Staff) -> str:
@@ -72,7 +80,17 @@ def _note_use(row: ApiToken) -> None:
 def require_role(*roles: str) -> Staff:
     staff = current_staff()
     if staff.role is None:
-        raise Forbidden("You have no role in group sessions; ask an admin if you need one.")
+        raise Forbidden(NO_ROLE_REFUSAL)
     if staff.role not in roles:
         raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {staff.role}.")
+    return staff
+
+
+def require_stats_reader() -> Staff:
+    """Organizers and admins (exact numbers) and viewers (the release); a facilitator is refused (403)."""
+    staff = current_staff()
+    if staff.role is None:
+        raise Forbidden(NO_ROLE_REFUSAL)
+    if staff.role not in STATS_READERS:
+        raise Forbidden(STATS_REFUSAL)
     return staff

@@ -52,14 +52,20 @@ def _cell_text(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _clock_with_offset(moment: datetime) -> str:
+    """``HH:MM+HH:MM``, the ISO 8601 local time with its offset from UTC."""
+    return moment.isoformat(timespec="minutes")[11:]
+
+
 def csv_response(first: date, last: date, program_id: str | None, zone_name: str) -> Response:
-    """One line per occurrence, times in each entry's own zone."""
+    """One line per occurrence, times in each entry's own zone with their UTC offset (``19:00-05:00``:
+    on the fall-back night 01:30 happens twice)."""
     names = programs()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", f"{occ.start:%H:%M}", f"{occ.end:%H:%M}", occ.timezone,
+        writer.writerow([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
                          *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
                          occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
                          "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])

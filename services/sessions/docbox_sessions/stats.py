@@ -2,7 +2,7 @@
 
 A session is *held* when it was not cancelled and has started; it counts in
 the month of its local start. Organizers and admins get exact numbers, live.
-Everyone else reads the statistics release (:mod:`.release`): every number
+Viewers read the statistics release (:mod:`.release`): every number
 in their answer is a released number or a sum of published released numbers,
 so no choice of window or grouping tells more than the release itself.
 Withheld numbers are ``null`` and named in the row's ``withheld`` list.

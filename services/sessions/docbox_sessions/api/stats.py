@@ -1,4 +1,4 @@
-"""Attendance statistics: exact for organizers and admins, the statistics release for everyone else."""
+"""Attendance statistics: exact for organizers and admins, the statistics release for viewers, none for facilitators."""
 
 from datetime import date, timedelta
 
@@ -10,7 +10,7 @@ from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
 from .. import stats
-from ..auth import PLANNERS, STAFF_ROLES, require_role
+from ..auth import PLANNERS, STAFF_ROLES, require_role, require_stats_reader
 from ..models import Program, db
 from ..release import add_months
 from ..subscribers import subscriber_rows
@@ -30,7 +30,7 @@ class AttendanceStats(MethodView):
         The window is made of whole months: from the month of `from` to the
         month of the last instant before `to`, each read in its own offset;
         a session counts in the month of its local start. Organizers and
-        admins get exact, live numbers. Everyone else reads the statistics
+        admins get exact, live numbers. Viewers read the statistics
         release: a month enters it `DOCBOX_STATS_GRACE_DAYS` days after it
         ended (quarters and years with their last month), and its numbers
         never change afterwards. Counts from 1 to K-1 (`min_cell`) are
@@ -38,9 +38,10 @@ class AttendanceStats(MethodView):
         quarter, year, program and format, so that no combination of answers
         narrows a withheld count to fewer than K possible values. Withheld
         numbers are `null` and listed in `withheld`; zeros and sessions held
-        are always shown.
+        are always shown. Facilitators get 403: they know their own
+        sessions' counts, which with the release would narrow others'.
         """
-        staff = require_role(*STAFF_ROLES)
+        staff = require_stats_reader()
         start, end = args.get("start"), args.get("end")
         if start and end and end <= start:
             raise ValidationProblem("The window must end after it starts.", errors={"to": ["After 'from'."]})

@@ -3,7 +3,7 @@ exception of that day; a one-off session is edited itself)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -56,7 +56,7 @@ def list_occurrences(start: datetime, end: datetime, program_id: str | None = No
     result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
     for s in db.session.scalars(series).unique():
         result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
-    result.sort(key=lambda o: (o.start, o.id))
+    result.sort(key=lambda o: (o.start.astimezone(timezone.utc), o.id))  # one zone compares wall clocks: 01:30 twice
     return result
 
 

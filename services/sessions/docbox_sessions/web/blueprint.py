@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from docbox_shared.pages import error_pages
 from docbox_shared.problems import Forbidden, Unauthorized
 
-from ..auth import PLANNERS
+from ..auth import PLANNERS, STATS_READERS
 from ..models import db
 from . import account, admin_staff, attendance, health, occurrences, planning, present, sso, statistics, welcome
 from .login import signed_in_staff
@@ -151,7 +151,8 @@ def _navigation():
     links += [("Upcoming", "pages.upcoming"), ("Month", "pages.month"), ("Programs", "pages.programs")]
     if staff.role in PLANNERS:
         links += [("Series", "pages.series_list")]
-    links.append(("Statistics", "pages.stats"))
+    if staff.role in STATS_READERS:
+        links.append(("Statistics", "pages.stats"))
     if staff.role == "admin":
         links += [("Staff", "pages.staff_list"), ("Health", "pages.health")]
     nav = [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links]

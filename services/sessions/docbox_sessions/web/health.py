@@ -2,16 +2,21 @@
 
 Each service reports what it owns: here the sessions service's outbox (events
 not yet delivered to calendar_sync and notifications) and its staff mail
-(invitations, reset links that failed or bounced). The CalDAV backlog is on
-calendar_sync's CalDAV targets page (linked from here; the same sign-in opens
-it), reminder mail failures on notifications' ``GET /api/v1/deliveries``.
-Counts and subscriber addresses only: never an event's content nor a recipient.
+(invitations, reset links that failed or bounced). Reminder mail (failed,
+bounced, waiting for a retry, due and unsent) is asked of notifications, signed,
+numbers only (:data:`docbox_shared.counts.MAIL_PATH`); when it does not answer
+in time that part says "unavailable" and the page still renders. The CalDAV
+backlog is on calendar_sync's CalDAV targets page (linked from here; the same
+sign-in opens it). Counts and subscriber addresses only: never an event's
+content nor a recipient.
 """
 
 from __future__ import annotations
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
+
+from docbox_shared.counts import MAIL_PATH, fetch_counts
 
 from ..auth import require_role
 from ..models import db, outbox
@@ -34,6 +39,8 @@ def health():
     require_role("admin")
     events = outbox.status()
     mail = dict(db.session.execute(select(StaffMail.status, func.count()).group_by(StaffMail.status)).all())
-    calendar_url = current_app.config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets"
-    return render_template("sessions/admin_health.html", events=events, age=_age, mail=mail,
-                           targets_url=calendar_url, notifications_url=current_app.config["NOTIFICATIONS_URL"])
+    config = current_app.config
+    reminders = fetch_counts(config.get("NOTIFICATIONS_INTERNAL_URL", ""), config["EVENT_SECRETS"][0], path=MAIL_PATH)
+    calendar_url = config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets"
+    return render_template("sessions/admin_health.html", events=events, age=_age, mail=mail, reminders=reminders,
+                           targets_url=calendar_url, notifications_url=config["NOTIFICATIONS_URL"])

@@ -1,7 +1,7 @@
 """The statistics page: attendance by month, quarter, program or format, as a chart, a table and
 a CSV download.
 
-Planners see exact numbers; everyone else sees the statistics release through
+Planners see exact numbers; viewers see the statistics release through
 :mod:`..stats`, the same numbers the API gives (withheld cells say
 "withheld", with a note on why), which is also what the chart draws and what
 the CSV holds: the download is the page's table, cell for cell.
@@ -19,7 +19,7 @@ from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
 from docbox_shared.pages import FormState
 
 from .. import stats as attendance_stats
-from ..auth import STAFF_ROLES, require_role
+from ..auth import require_stats_reader
 from . import chart, present
 
 MAX_MONTHS = 60
@@ -54,7 +54,7 @@ def stats_csv():
 
 
 def _table():
-    staff = require_role(*STAFF_ROLES)
+    staff = require_stats_reader()
     tz = recurrence.zone(present.home_zone())
     this_month = now().astimezone(tz).date().replace(day=1)
     errors = {}
