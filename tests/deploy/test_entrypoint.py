@@ -94,9 +94,10 @@ def test_postgres_init_script_gives_each_service_its_own_database_and_role(tmp_p
     env.update({"PGHOST": server.get("host", "127.0.0.1"), "PGPORT": str(server.get("port", 5432)),
                 "POSTGRES_USER": server.get("user", "postgres"), "POSTGRES_DB": server.get("dbname", "postgres"),
                 "DOCBOX_DB_PREFIX": prefix, "DOCBOX_SESSIONS_DB_PASSWORD": "pw-sessions-'\"",
-                "DOCBOX_CALENDAR_SYNC_DB_PASSWORD": "pw-cal", "DOCBOX_NOTIFICATIONS_DB_PASSWORD": "pw-notif"})
+                "DOCBOX_CALENDAR_SYNC_DB_PASSWORD": "pw-cal", "DOCBOX_NOTIFICATIONS_DB_PASSWORD": "pw-notif",
+                "DOCBOX_OUTREACH_DB_PASSWORD": "pw-outreach"})
     script = ROOT / "docker" / "postgres-init" / "10-docbox-databases.sh"
-    names = [f"{prefix}{s}" for s in ("sessions", "calendar_sync", "notifications")]
+    names = [f"{prefix}{s}" for s in ("sessions", "calendar_sync", "notifications", "outreach")]
     admin = psycopg.connect(PG.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
     try:
         for _ in range(2):  # idempotent: run again to set passwords
