@@ -282,6 +282,7 @@ class MailQueue:
         expire = session.expire_on_commit
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
         marks: Marks | None = None
+        finished = False
         try:
             marks = Marks(self.db, self.model)
             down = False
@@ -302,13 +303,20 @@ class MailQueue:
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
                 marks.wait()
+            finished = True
         finally:
             mailer.close()
             session.expire_on_commit = expire
             try:
                 if marks is not None:
                     marks.close()
-                session.commit()
+                # After an error (a cut connection, say) the transaction is dead: committing it would
+                # only raise PendingRollbackError over the real cause. Claimed rows come back after
+                # their lease.
+                if finished:
+                    session.commit()
+                else:
+                    session.rollback()
             finally:
                 self.db.session.remove()
         return counts
