@@ -117,6 +117,7 @@ class Pairing(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reoffer_on: Mapped[date | None] = mapped_column(Date)
+    reoffer_mailed_on: Mapped[date | None] = mapped_column(Date)                 # the supporter was told of it
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closing_reason: Mapped[ClosingReason | None] = mapped_column(choice(ClosingReason, "closing_reason"))
 

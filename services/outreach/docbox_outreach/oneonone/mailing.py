@@ -133,11 +133,14 @@ def reminders_due() -> bool:
     due = list(db.session.scalars(select(Round).where(Round.closed_at.is_(None), Round.reminded_at.is_(None))))
     due = [r for r in due if today_ >= r.due_on - days]
     for round_ in due:
-        reached = select(Attempt.assignment_id).where(Attempt.outcome == "reached")
+        # Reached by *this* mentor: after a swap, an outcome the old mentor logged must not show in the
+        # new mentor's reminder (by leaving the mentee out) any more than on their list.
+        reached = select(Attempt.id).where(Attempt.assignment_id == Assignment.id, Attempt.outcome == "reached",
+                                           Attempt.mentor_id == Assignment.mentor_id).exists()
         out = select(OptOut.member_id).where(OptOut.round_number == round_.number, OptOut.withdrawn_at.is_(None))
         open_rows = db.session.execute(
             select(Assignment.mentor_id, Member.name).join(Member, Member.id == Assignment.mentee_id)
-            .where(Assignment.round_id == round_.id, Assignment.id.not_in(reached), Assignment.mentee_id.not_in(out))
+            .where(Assignment.round_id == round_.id, ~reached, Assignment.mentee_id.not_in(out))
             .order_by(Member.name)).all()
         waiting: dict[int, list[str]] = {}
         for mentor_id, name in open_rows:
