@@ -9,6 +9,8 @@
   contact is no longer a decline or a deferral. The physician gets nothing
   from the program: offering again is the supporter's own, personal step.
 - *Retention*: :func:`docbox_outreach.cases.retention.purge`.
+- *Release*: quarters due for the viewers' report are frozen
+  (:func:`docbox_outreach.cases.reports.release_due`).
 
 Each step marks the pairing in the transaction that queues its mail, so a
 pass run twice (or by two workers) sends each message once.
@@ -22,7 +24,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from ..domain import cases
-from . import messages, retention
+from . import messages, reports, retention
 from .host import db
 from .models import Pairing, Status
 
@@ -51,6 +53,8 @@ def run_pass(now: datetime) -> dict[str, int]:
     done["reoffered"] = _reoffers_due(now)
     db.session.commit()
     done.update(retention.purge(now))
+    done["released"] = reports.release_due(now)
+    db.session.commit()
     return done
 
 
