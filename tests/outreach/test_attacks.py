@@ -164,3 +164,27 @@ def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp,
     client.post("/oneonone/rounds", data={"due_on": "2028-06-30"}, headers=COORDINATOR)
     assert "f3@example.org" not in _rows(app)
     assert client.post(f"/oneonone/link/{token}", data={"action": "withdraw"}).status_code == 303
+
+
+def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_the_queue(app, client, smtp):
+    from docbox_shared.problems import ValidationProblem
+
+    with app.app_context():
+        # An international local part: no envelope without SMTPUTF8 carries it (the mail would never go).
+        with pytest.raises(ValidationProblem) as refused:
+            import_roster((ROSTER + "Zoë Ñandú,zoë@example.org,Surgery\n").encode())
+        assert list(refused.value.errors) == ["line 10"]
+        # An international domain is kept in its IDNA form, which every server takes.
+        import_roster((ROSTER + "Bo Bücher,bo@bücher.example,Surgery\n").encode())
+    page = client.post("/roster/new", data={"name": "Ça Va", "email": "ça@example.org", "division": "Surgery"},
+                       headers=COORDINATOR)
+    assert page.status_code == 422
+    answer = client.post("/api/v1/members", json={"name": "Ça Va", "email": "ça@example.org", "division": "Surgery"},
+                         headers=COORDINATOR)
+    assert answer.status_code == 422 and "email" in answer.json["errors"]
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    assert "bo@xn--bcher-kva.example" in {r for m in smtp.messages for r in m.rcpt_tos}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
+            OutgoingMail.status != "sent")) == 0
