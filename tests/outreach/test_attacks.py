@@ -188,3 +188,20 @@ def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
             OutgoingMail.status != "sent")) == 0
+
+
+def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client, smtp, clock):
+    app.config["MAIL_FROM"] = "Équipe Doc Box <docbox@example.org>"
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    clock.advance(days=15)
+    with app.app_context():
+        reminders_due()
+    _send(app)
+    kinds = {"opening": 0, "reminder": 0}
+    for message in smtp.messages:
+        head = message.raw.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii()
+        [sender] = message.msg["From"].addresses
+        assert (sender.display_name, sender.addr_spec) == ("Équipe Doc Box", "docbox@example.org"), head
+        kinds["reminder" if "Not reached yet" in message.text else "opening"] += 1
+    assert kinds["opening"] == 8 + 2 and kinds["reminder"] >= 1   # every mentee, every mentor
