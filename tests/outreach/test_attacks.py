@@ -205,3 +205,21 @@ def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client,
         assert (sender.display_name, sender.addr_spec) == ("Équipe Doc Box", "docbox@example.org"), head
         kinds["reminder" if "Not reached yet" in message.text else "opening"] += 1
     assert kinds["opening"] == 8 + 2 and kinds["reminder"] >= 1   # every mentee, every mentor
+
+
+def test_a_mentor_cannot_tell_that_their_mentee_asked_the_program_for_another_mentor(app, client, smtp):
+    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    _send(app)
+    rows = _rows(app)
+    mentee = next(e for e in rows if e.startswith("f"))
+    mentor = as_staff(rows[mentee][1])
+    name = "Fellow " + mentee[1]
+
+    def what_the_mentor_sees():
+        page = client.get("/oneonone/mine", headers=mentor).text
+        return client.get("/api/v1/oneonone/mine", headers=mentor).json, f"Another mentor for {name}" in page
+
+    before = what_the_mentor_sees()
+    client.post(f"/oneonone/link/{_link_of(smtp, mentee)}", data={"action": "another"})
+    assert what_the_mentor_sees() == before
+    assert before[1]   # the mentor may still ask, which changes nothing the mentee chose
