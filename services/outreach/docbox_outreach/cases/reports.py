@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from docbox_shared.suppression import suppress
 
@@ -198,8 +199,12 @@ def release_due(now: datetime) -> int:
     made = 0
     while quarter is not None and _quarter_end(quarter) + SETTLE <= today:
         frozen = sorted(by_quarter.get(quarter, []), key=lambda x: (x[0], x[1], -1 if x[2] is None else x[2], x[3] or ""))
-        db.session.add(ReleasedQuarter(quarter=quarter, rows=frozen, released_at=now))
-        made += 1
+        try:
+            with db.session.begin_nested():   # another worker may release it at the same moment: theirs stands
+                db.session.add(ReleasedQuarter(quarter=quarter, rows=frozen, released_at=now))
+            made += 1
+        except IntegrityError:
+            pass
         quarter = _next_quarter(quarter)
     return made
 
