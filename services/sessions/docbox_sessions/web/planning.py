@@ -53,14 +53,13 @@ def _saved(form: FormState, change: Callable[[], T], rename: dict | None = None)
 # --- programs ----------------------------------------------------------------
 
 def programs():
-    """Every program with how many feeds and reminder subscriptions it has; planners also edit them
-    here. Everyone else sees small numbers withheld (:mod:`..subscribers`)."""
+    """Every program; planners also edit them here and see how many feeds and reminder subscriptions
+    each has (nobody else: :mod:`..subscribers` says why)."""
     staff = require_role(*STAFF_ROLES)
     rows = db.session.scalars(select(Program).order_by(Program.name)).all()
-    exact = staff.role in PLANNERS
-    counts = subscriber_counts([p.id for p in rows], exact) if rows else {}
-    return render_template("sessions/programs.html", programs=rows, may_plan=exact, counts=counts,
-                           min_cell=present.min_cell())
+    may_plan = staff.role in PLANNERS
+    counts = subscriber_counts([p.id for p in rows]) if rows and may_plan else {}
+    return render_template("sessions/programs.html", programs=rows, may_plan=may_plan, counts=counts)
 
 
 def _program_values(program: Program | None) -> dict:
