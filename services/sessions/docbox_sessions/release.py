@@ -194,15 +194,17 @@ def release_pass(stopped=lambda: False) -> bool:
     finds it released (one query, like every later read). A read still
     releases what is due itself if no relay ran (``make run`` without it, a
     test), so viewers never see an older release than the rules allow.
-    Returns whether a month was released.
+    It also sums ended months for organizers' exact statistics (:func:`.held.settle`).
+    Returns whether a month was released or summed.
     """
     from flask import current_app
 
     config = current_app.config
+    summed = held.settle()  # and sums ended months ahead for the exact statistics
     before = db.session.scalar(select(func.max(ReleasedMonth.month)))
     after = release_due(config["MIN_CELL"], config["STATS_GRACE_DAYS"], stopped, limit=1)
     db.session.commit()
-    return after != before
+    return after != before or summed
 
 
 def _release(month: date, min_cell: int, live: dict | None = None) -> None:

@@ -1,5 +1,6 @@
-"""held_occurrences: every occurrence that takes place, stored, so exact statistics are summed in SQL
-instead of expanding every series (docbox_sessions.held); filled here from the existing entries
+"""held_occurrences, held_months, held_month_cells: every occurrence that takes place, stored, and the
+sums of ended months, so exact statistics are summed in SQL instead of expanding every series
+(docbox_sessions.held); the occurrences are filled here from the existing entries, the sums by the relay
 
 Revision ID: e1f2a3b4c5d6
 Revises: d8a4f1c2b9e3
@@ -46,6 +47,25 @@ def upgrade():
     op.create_index(op.f('ix_held_occurrences_entry_id'), 'held_occurrences', ['entry_id'], unique=False)
     op.create_index('ix_held_occurrences_month', 'held_occurrences', ['month', 'program_id', 'format', 'start_dt'],
                     unique=False)
+    op.create_index(op.f('ix_held_occurrences_start_dt'), 'held_occurrences', ['start_dt'], unique=False)
+    months = op.create_table(
+        'held_months',
+        sa.Column('month', sa.String(length=7), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('summed', sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint('month', name=op.f('pk_held_months')))
+    op.create_table(
+        'held_month_cells',
+        sa.Column('month', sa.String(length=7), nullable=False),
+        sa.Column('program_id', sa.String(length=32), nullable=False),
+        sa.Column('format', sa.String(length=20), nullable=False),
+        sa.Column('sessions_held', sa.Integer(), nullable=False),
+        sa.Column('sessions_counted', sa.Integer(), nullable=False),
+        sa.Column('in_person', sa.Integer(), nullable=False),
+        sa.Column('virtual', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['month'], ['held_months.month'],
+                                name=op.f('fk_held_month_cells_month_held_months')),
+        sa.PrimaryKeyConstraint('month', 'program_id', 'format', name=op.f('pk_held_month_cells')))
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     moved = {}
@@ -63,9 +83,14 @@ def upgrade():
             value['start_dt'] = value['start_dt'].replace(tzinfo=None)
     for lo in range(0, len(values), 5000):
         bind.execute(sa.insert(table), values[lo:lo + 5000])
+    if values:  # to be summed by the relay
+        bind.execute(sa.insert(months), [{'month': m, 'version': 1} for m in sorted({v['month'] for v in values})])
 
 
 def downgrade():
+    op.drop_table('held_month_cells')
+    op.drop_table('held_months')
+    op.drop_index(op.f('ix_held_occurrences_start_dt'), table_name='held_occurrences')
     op.drop_index('ix_held_occurrences_month', table_name='held_occurrences')
     op.drop_index(op.f('ix_held_occurrences_entry_id'), table_name='held_occurrences')
     op.drop_table('held_occurrences')
