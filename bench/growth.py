@@ -105,6 +105,7 @@ def fill(app, count: int, program_id: str) -> None:
                               (HeldOccurrence, occurrences)):
             for lo in range(0, len(values), 1000):
                 db.session.execute(insert(table), values[lo:lo + 1000])
+        held.changed({o["month"] for o in occurrences})   # their months, for the relay to sum
         db.session.commit()
 
 
