@@ -100,6 +100,7 @@ class Suite:
             "DOCBOX_OUTREACH_URL": self.url["outreach"],
             "DOCBOX_OUTREACH_SECRET_KEYS": "suite-outreach-page-key",
             "DOCBOX_OUTREACH_POLL_SECONDS": "0.3",
+            "DOCBOX_OUTREACH_LEASE_SECONDS": "3",
             "DOCBOX_STAFF_LOGIN_URL": self.url["sessions"] + "/login",
             "DOCBOX_EVENT_SUBSCRIBERS": f"{self.url['calendar_sync']}/api/v1/events,{self.url['notifications']}/api/v1/events",
             "DOCBOX_RELAY_MAX_BACKOFF": "2",
