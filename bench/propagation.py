@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/propagation.py [--changes 200] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
-Starts the whole suite as real processes (three gunicorn services, the relay,
+Starts the whole suite as real processes (four gunicorn services, the relay,
 the workers, Radicale; as ``tests/support/suite.py`` does, with the default
 poll intervals of ``make run``), plans one-off sessions, then makes N changes
 through the API (each moves a different session to a new room) at a steady

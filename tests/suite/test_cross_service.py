@@ -1,5 +1,20 @@
-"""The three services as real processes: changes reach the feed, Radicale and
-the reminders; stopped or killed processes delay work and lose none of it."""
+"""The four services as real processes (one suite for the whole module), as ``make run`` starts them.
+
+What is checked, in this order:
+
+- Group sessions: changes reach the feed, Radicale and the reminders; stopped or killed processes (the
+  relay, the workers) delay work and lose none of it; a reason, a restore and a deletion reach everyone.
+- Outreach on the suite's one sign-in: a coordinator and a mentor signed in once on the sessions sign-in
+  page use outreach's pages without a second password (a mentor's form post with outreach's CSRF token);
+  an organizer, signed in or by token, gets 403 and no name on every outreach page and API. A round is
+  opened and its mail delivered by the outreach worker to the SMTP sink (aiosmtpd); mentors log attempts
+  (reached, declined, follow-up), a mentee opts out for good through the link in the program's mail, and the
+  coordinator's report counts exactly that. A referrer refers two physicians and is refused everything
+  after; the supporter is mailed each match, refuses one pairing and logs a declined offer on the other.
+- Last, across every process's log (at DEBUG) and every service's ``/metrics``: no email address, no name of
+  the roster, no API token, password, sign-in cookie or capability link token, no outreach outcome, opt-out,
+  trigger or closing reason (code or label), no line of any mail's text.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +28,8 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from support.suite import ADMIN_TOKEN, links, wait_until
+from docbox_outreach.domain.vocabulary import AttemptOutcome, ClosingReason, ContactOutcome, OptOutScope, Trigger
+from support.suite import ADMIN_TOKEN, PASSWORD, SERVICES, STAFF, links, wait_until
 
 UTC = timezone.utc
 ZONE = ZoneInfo("America/New_York")
@@ -214,27 +230,9 @@ def test_burst_of_changes_with_processes_killed_again_and_again(suite, world):
     assert deliveries("failed") == []
 
 
-def test_no_log_line_holds_an_email_address_a_token_or_a_password(suite, world):
-    logs = suite.logs()
-    assert logs, "the processes wrote logs"
-    assert FACULTY not in logs and "@suite.example" not in logs
-    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", logs), "an email address reached a log"
-    for token in suite.tokens.values():
-        assert token not in logs
-    feed_token = world["feed"]["url"].rsplit("/", 1)[-1].removesuffix(".ics")
-    assert feed_token not in logs
-    assert "radicale-password" not in logs and ADMIN_TOKEN not in logs
-    for message in suite.messages():
-        # Headers and decoded text parts: a quoted-printable body breaks a long link across lines.
-        text = "\n".join([str(value) for value in message.values()] + [
-            part.get_content() for part in message.walk() if part.get_content_maintype() == "text"])
-        for token in re.findall(r"/(?:manage|unsubscribe|confirm)/([A-Za-z0-9_\-]+)", text):
-            assert len(token) >= 40, f"a whole link token, not a piece of one: {token!r}"
-            assert token not in logs
-
-
 def test_a_reason_a_restore_and_a_deletion_reach_the_feed_radicale_and_the_subscriber(suite, world):
-    """Last in this module: the deleted session stays in the feed as cancelled, which sessions no longer lists."""
+    """Last of the group-sessions tests: the deleted session stays in the feed as cancelled, which sessions no
+    longer lists (``converged`` no longer holds after it)."""
     org, title = suite.tokens["organizer"], "Debrief after a hard week"
     session = suite.api("sessions", "POST", "/api/v1/sessions", org, json={
         "program_id": world["program"]["id"], "title": title, "start": local(2, 12).isoformat(),
@@ -265,3 +263,208 @@ def test_a_reason_a_restore_and_a_deletion_reach_the_feed_radicale_and_the_subsc
     assert wait_until(lambda: len(about_it("Cancelled")) == 2, timeout=20), "those told were not told of the deletion"
     entry = [e for e in icalendar.Calendar.from_ical(feed_text(suite, world)).walk("VEVENT") if str(e["UID"]) == uid]
     assert [str(e["STATUS"]) for e in entry] == ["CANCELLED"], "the feed keeps it, cancelled"
+
+
+# --- outreach, the fourth service, on the same sign-in and the same mail server -------------------------------
+
+# Names no other line of the suite writes: a log line holding one of them names a person of the roster.
+MENTORS = {"mentor": "Wilhelmina Tarrant", "mentor2": "Bartholomew Ashdown"}
+SUPPORTER = "Cordelia Vantongeren"
+FACULTY_NAMES = ["Philippa Quenby", "Oswin Marchetti", "Ysolde Fairweather", "Leopold Gunnarsson",
+                 "Araminta Kowalczyk", "Evander Holloway", "Griselda Okonkwo", "Thaddeus Villanueva",
+                 "Perpetua Lindqvist"]
+
+
+def roster_csv() -> str:
+    rows = [f"{name},{STAFF[key][0]},Medicine" for key, name in MENTORS.items()]
+    rows.append(f"{SUPPORTER},{STAFF['supporter'][0]},Nephrology")
+    rows += [f"{name},{name.lower().replace(' ', '.')}@hospital.example,{('Surgery', 'Cardiology')[i % 2]}"
+             for i, name in enumerate(FACULTY_NAMES)]
+    return "name,work email,division\n" + "\n".join(rows) + "\n"
+
+
+def outreach_today():
+    return datetime.now(ZoneInfo("America/New_York")).date()  # the outreach service's default time zone
+
+
+def open_outreach_round(suite, due_in_days: int = 14) -> dict:
+    answer = suite.api("outreach", "POST", "/api/v1/oneonone/rounds", suite.tokens["coordinator"],
+                       json={"due_on": (outreach_today() + timedelta(days=due_in_days)).isoformat()})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def outreach_mail(suite, address: str, path: str) -> list:
+    """Messages to ``address`` holding a link to outreach's ``path`` (``/oneonone/link/``, ``/cases/mine``)."""
+    return [m for m in suite.messages() if m["To"] == address and suite.url["outreach"] + path in text_of(m)]
+
+
+def text_of(message) -> str:
+    """Headers and decoded text parts: a quoted-printable body breaks a long link across lines."""
+    return "\n".join([str(value) for value in message.values()] + [
+        part.get_content() for part in message.walk() if part.get_content_maintype() == "text"])
+
+
+@pytest.fixture(scope="module")
+def outreach(suite):
+    """The roster imported, both mentors in the pool and a round open, through outreach's API with the
+    coordinator's staff token; every mentor and mentee mailed through the outreach worker to the SMTP sink."""
+    coordinator = suite.tokens["coordinator"]
+    imported = suite.api("outreach", "POST", "/api/v1/roster/import", coordinator, json={"csv": roster_csv()})
+    assert imported.status_code == 200, imported.text
+    members = {m["email"]: m["id"] for m in suite.api("outreach", "GET", "/api/v1/members", coordinator).json()}
+    for key in MENTORS:
+        added = suite.api("outreach", "POST", "/api/v1/oneonone/mentors", coordinator,
+                          json={"member_id": members[STAFF[key][0]]})
+        assert added.status_code == 201, added.text
+    round_ = open_outreach_round(suite)
+    assert wait_until(lambda: all(outreach_mail(suite, email, "/oneonone/link/") for email in members)
+                      and all(outreach_mail(suite, STAFF[key][0], "/oneonone/mine") for key in MENTORS),
+                      timeout=40), "the outreach worker did not deliver the round's mail"
+    return dict(members=members, round=round_)
+
+
+def test_outreach_one_sign_in_a_round_its_attempts_and_an_opt_out_through_the_real_processes(suite, outreach):
+    """Signed in once on the sessions sign-in page, the coordinator reads the round on outreach and a mentor
+    logs an attempt on their phone page (the form's CSRF token with the suite's cookie); the other mentor
+    logs by API token; a mentee opts out for good through the link in the program's mail. An organizer,
+    signed in the same way or by token, sees no outreach data."""
+    round_id, people = outreach["round"]["id"], [*MENTORS.values(), SUPPORTER, *FACULTY_NAMES]
+    coordinator = suite.sign_in("coordinator")
+    page = coordinator.get(f"{suite.url['outreach']}/oneonone/rounds/{round_id}", allow_redirects=False)
+    assert page.status_code == 200, page.text  # no second password: the sessions cookie opens outreach
+    assert MENTORS["mentor"] in page.text and MENTORS["mentor2"] in page.text
+
+    organizer = suite.sign_in("organizer")
+    for path in (f"/oneonone/rounds/{round_id}", "/roster", "/oneonone/mine", "/cases/queue"):
+        refused = organizer.get(suite.url["outreach"] + path, allow_redirects=False)
+        assert refused.status_code == 403, (path, refused.status_code)
+        assert not [name for name in people if name in refused.text], path
+    for path in ("/api/v1/members", f"/api/v1/oneonone/rounds/{round_id}/report", "/api/v1/cases/pairings"):
+        refused = suite.api("outreach", "GET", path, suite.tokens["organizer"])
+        assert refused.status_code == 403 and refused.headers["Content-Type"] == "application/problem+json", path
+        assert not [name for name in people if name in refused.text], path
+
+    mentor = suite.sign_in("mentor")
+    mine = mentor.get(suite.url["outreach"] + "/oneonone/mine")
+    assert mine.status_code == 200 and "My list" in mine.text
+    [assignment_id, *_] = re.findall(r'action="/oneonone/mine/(\d+)"', mine.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', mine.text).group(1)
+    logged = mentor.post(f"{suite.url['outreach']}/oneonone/mine/{assignment_id}", allow_redirects=False, data={
+        "csrf_token": csrf, "channel": "call", "day": outreach_today().isoformat(), "outcome": "reached"})
+    assert logged.status_code == 303, logged.text
+
+    token2 = suite.tokens["mentor2"]
+    mine2 = suite.api("outreach", "GET", "/api/v1/oneonone/mine", token2).json()
+    assert len(mine2) >= 2 and not {row["mentee"] for row in mine2} & set(re.findall(
+        r"<h2[^>]*>([^<]+)</h2>", mine.text)), "a mentor sees only their own mentees"
+    for row, outcome in zip(mine2, ("declined", "follow_up_requested"), strict=False):
+        answer = suite.api("outreach", "POST", "/api/v1/oneonone/attempts", token2,
+                           json={"assignment_id": row["assignment_id"], "channel": "text", "outcome": outcome})
+        assert answer.status_code == 201, answer.text
+
+    mentee = STAFF["supporter"][0]
+    [link] = re.findall(re.escape(suite.url["outreach"]) + r"/oneonone/link/[A-Za-z0-9_-]+",
+                        text_of(outreach_mail(suite, mentee, "/oneonone/link/")[0]))
+    opted = suite.http.post(link, data={"action": "for_good"}, allow_redirects=False)
+    assert opted.status_code in (200, 303), opted.text
+
+    report = suite.api("outreach", "GET", f"/api/v1/oneonone/rounds/{round_id}/report", suite.tokens["coordinator"])
+    assert report.status_code == 200, report.text
+    numbers = report.json()
+    assert (numbers["assigned"], numbers["reached"], numbers["declined"], numbers["follow_up"],
+            numbers["opted_out"]) == (len(people), 1, 1, 1, 1)
+    outreach["browsers"] = [coordinator, organizer, mentor]
+
+
+def test_outreach_a_referral_a_refusal_and_a_declined_offer_through_the_real_processes(suite, outreach):
+    """The case-based program over the suite's staff tokens: a referrer refers two physicians and learns
+    nothing after; the coordinator matches the supporter, who gets one mail each time (the SMTP sink), refuses
+    the first pairing and, on the second, logs a contact the physician declined and closes it."""
+    coordinator, referrer, supporter = (suite.tokens[k] for k in ("coordinator", "referrer", "supporter"))
+    members = outreach["members"]
+    added = suite.api("outreach", "POST", "/api/v1/cases/supporters", coordinator, json={
+        "member_id": members[STAFF["supporter"][0]], "trained_on": (outreach_today() - timedelta(days=30)).isoformat()})
+    assert added.status_code == 201, added.text
+    supporter_id = added.json()["id"]
+    physicians = [members[f"{name.lower().replace(' ', '.')}@hospital.example"] for name in FACULTY_NAMES[:2]]
+    for physician, trigger in zip(physicians, ("litigation", "quality_review"), strict=True):
+        receipt = suite.api("outreach", "POST", "/api/v1/cases/referrals", referrer, json={
+            "physician_id": physician, "trigger": trigger, "referred_on": outreach_today().isoformat()})
+        assert receipt.status_code == 201, receipt.text
+    for path in ("/api/v1/cases/pairings", "/api/v1/cases/pairings/1", "/api/v1/cases/report"):
+        assert suite.api("outreach", "GET", path, referrer).status_code == 403, path
+
+    def assign(pairing_id):
+        answer = suite.api("outreach", "POST", f"/api/v1/cases/pairings/{pairing_id}/assign", coordinator,
+                           json={"supporter_id": supporter_id})
+        assert answer.status_code == 200, answer.text
+
+    queue = suite.api("outreach", "GET", "/api/v1/cases/pairings", coordinator).json()["pairings"]
+    first, second = (p["id"] for p in sorted(queue, key=lambda p: p["physician"]["id"] != physicians[0]))
+    assign(first)
+    assert wait_until(lambda: outreach_mail(suite, STAFF["supporter"][0], "/cases/mine"), timeout=30), \
+        "the supporter was not mailed"
+    refused = suite.api("outreach", "POST", f"/api/v1/cases/pairings/{first}/refuse", supporter)
+    assert refused.status_code == 200, refused.text
+    assign(second)
+    path = f"/api/v1/cases/pairings/{second}"
+    attested = suite.api("outreach", "POST", path + "/attest", supporter, json=dict.fromkeys(
+        ("not_involved", "not_reviewing", "not_in_reporting_line"), True))
+    assert attested.status_code == 200, attested.text
+    declined = suite.api("outreach", "POST", path + "/contacts", supporter, json={"channel": "call",
+                                                                                 "outcome": "declined"})
+    assert declined.status_code == 201, declined.text
+    closed = suite.api("outreach", "POST", path + "/close", supporter, json={"reason": "declined"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed", closed.text
+    assert wait_until(lambda: len(outreach_mail(suite, STAFF["supporter"][0], "/cases/mine")) == 2, timeout=30), \
+        "the second match was not mailed"
+
+
+# What an outreach row may say about a person, as codes and as the words on the pages: none of it is logged.
+OUTCOMES = sorted({*AttemptOutcome, *OptOutScope, *Trigger, *ContactOutcome, *ClosingReason} - {Trigger.OTHER})
+
+
+def test_no_log_line_or_metric_of_any_process_holds_a_person_a_secret_an_outcome_or_a_mail_body(suite, world, outreach):
+    """Last in this module: everything every process wrote while the tests above ran (the four services, the
+    relay, the three workers, the SMTP sink, Radicale), and each service's ``/metrics``, holds no email address,
+    no name of the roster, no API token, password, sign-in cookie or capability link (feed, reminders,
+    outreach's mentee links), no outreach outcome, opt-out, trigger or closing reason, and no line of any
+    mail's text."""
+    logs = suite.logs()
+    silent = [name for name in (*SERVICES, "outreach_worker") if not (suite.logs_dir / f"{name}.log").stat().st_size]
+    assert logs and not silent, f"these processes wrote no log: {silent}"
+    metrics = "\n".join(line for service in SERVICES for line in suite.http.get(suite.url[service] + "/metrics")
+                        .text.splitlines() if not line.startswith("#"))   # the samples, not the fixed help texts
+    assert "docbox_http_requests_total" in metrics
+    seen = logs + "\n" + metrics
+    # Nobody: no address, no name (first or last alone) of anyone on the roster.
+    assert FACULTY not in seen and "@suite.example" not in seen and "@hospital.example" not in seen
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", seen), "an email address reached a log"
+    for part in {part for name in [*MENTORS.values(), SUPPORTER, *FACULTY_NAMES] for part in name.split()}:
+        assert part not in seen, f"a name of the roster reached a log: {part}"
+    # No secret: staff tokens, the password, the suite's sign-in cookie, the configured secrets.
+    for token in suite.tokens.values():
+        assert token not in seen
+    assert PASSWORD not in seen and "radicale-password" not in seen and ADMIN_TOKEN not in seen
+    cookies = [cookie.value for browser in outreach["browsers"] for cookie in browser.cookies]
+    assert len(cookies) >= 3 and not [c for c in cookies if c in seen], "a sign-in or page cookie reached a log"
+    feed_token = world["feed"]["url"].rsplit("/", 1)[-1].removesuffix(".ics")
+    assert feed_token not in seen
+    # Nothing that happened between people: no outcome, opt-out, trigger or closing reason, as code or label.
+    said = [match.group(0) for code in OUTCOMES for word in {code.value, code.label}
+            for match in re.finditer(rf".{{0,80}}\b{re.escape(word)}\b.{{0,40}}", seen, re.I)]
+    assert said == [], "an outreach outcome, opt-out, trigger or reason reached a log"
+    # No mail: not one line of any message's text, and no capability token of any link in it.
+    messages = suite.messages()
+    assert {"/oneonone/link/", "/cases/mine", "/confirm/"} <= {kind for m in messages for kind in
+                                                              ("/oneonone/link/", "/cases/mine", "/confirm/")
+                                                              if kind in text_of(m)}
+    for message in messages:
+        text = text_of(message)
+        for token in re.findall(r"/(?:manage|unsubscribe|confirm|link|survey)/([A-Za-z0-9_\-]+)", text):
+            assert len(token) >= 40, f"a whole link token, not a piece of one: {token!r}"
+            assert token not in seen
+        body = message.get_body(("plain",)).get_content()
+        for line in {line.strip() for line in body.splitlines() if len(line.strip()) >= 20}:
+            assert line not in seen, f"a line of a mail reached a log: {line!r}"

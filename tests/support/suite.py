@@ -1,6 +1,12 @@
-"""The whole Doc Box suite as real processes (tests/suite and bench/ use it): three gunicorn services, the relay, both
-workers, an SMTP sink (aiosmtpd) and a Radicale CalDAV server, on the test
+"""The whole Doc Box suite as real processes (tests/suite and bench/ use it), as ``make run``'s Procfile starts
+it: the four gunicorn services (sessions, calendar_sync, notifications, outreach), the relay, the three
+workers, an SMTP sink (aiosmtpd) and a Radicale CalDAV server, each service on its own database on the test
 database server (PostgreSQL in CI's second pass, SQLite files otherwise).
+
+Staff (``STAFF``) are added through the sessions service's real ``staff`` commands: one per group-sessions
+role and the outreach roles (a coordinator, two mentors, a referrer, a supporter: outreach only, no
+group-sessions role). ``tokens`` holds their API tokens; ``sign_in(name)`` gives a browser signed in on
+the sessions sign-in page, the suite's one sign-in, whose cookie every service honours.
 
 ``suite`` is module-scoped: starting everything costs a few seconds. Its
 ``stop(name)``, ``kill(name)`` and ``start(name)`` let tests take processes
@@ -10,6 +16,7 @@ away and bring them back; ``logs()`` returns everything every process wrote.
 from __future__ import annotations
 
 import email
+import json
 import os
 import re
 import signal
@@ -26,6 +33,34 @@ from support.ports import free_port
 BIN = Path(sys.executable).parent
 SECRET = "suite-event-secret"
 ADMIN_TOKEN = "suite-notifications-admin-token"
+PASSWORD = "a long passphrase the suite signs in with"
+SERVICES = ("sessions", "calendar_sync", "notifications", "outreach")
+# name -> (email, group-sessions role, outreach role); "none": no role in that area.
+STAFF = {
+    "admin": ("admin@suite.example", "admin", "none"),
+    "organizer": ("organizer@suite.example", "organizer", "none"),
+    "facilitator": ("facilitator@suite.example", "facilitator", "none"),
+    "coordinator": ("coordinator@suite.example", "none", "coordinator"),
+    "mentor": ("mentor.one@suite.example", "none", "mentor"),
+    "mentor2": ("mentor.two@suite.example", "none", "mentor"),
+    "referrer": ("referrer@suite.example", "none", "referrer"),
+    "supporter": ("supporter@suite.example", "none", "supporter"),
+}
+# One Python process adds every staff member with the real commands (a `flask` run each would cost seconds).
+_ADD_STAFF = """
+import json, sys
+from docbox_sessions import create_app
+staff, password = json.loads(sys.argv[1]), sys.argv[2]
+runner = create_app().test_cli_runner()
+tokens = {}
+for name, (email, role, outreach) in staff.items():
+    out = runner.invoke(args=["staff", "add", email, "--role", role, "--outreach-role", outreach])
+    assert out.exit_code == 0, out.output
+    tokens[name] = out.output.strip().splitlines()[-1]
+    out = runner.invoke(args=["staff", "set-password", email, "--password-stdin"], input=password + "\\n")
+    assert out.exit_code == 0, out.output
+print(json.dumps(tokens))
+"""
 
 
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
@@ -40,26 +75,32 @@ def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
 
 
 class Suite:
-    def __init__(self, root: Path, databases):
+    def __init__(self, root: Path, databases, log_level: str = "INFO"):
         self.root = root
         self.logs_dir = root / "logs"
         self.logs_dir.mkdir(parents=True)
         self.mail_dir = root / "mail"
-        self.ports = {name: free_port() for name in ("sessions", "calendar_sync", "notifications", "smtp", "radicale")}
-        self.url = {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("sessions", "calendar_sync", "notifications")}
+        self.ports = {name: free_port() for name in (*SERVICES, "smtp", "radicale")}
+        self.url = {name: f"http://127.0.0.1:{self.ports[name]}" for name in SERVICES}
         self.radicale_url = f"http://127.0.0.1:{self.ports['radicale']}"
         self.calendar_url = f"{self.radicale_url}/docbox/suite/"
         self.env = {
             **os.environ,
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
             "DOCBOX_VAR_DIR": str(root / "var"),
+            "DOCBOX_LOG_LEVEL": log_level,
             "DOCBOX_EVENT_SECRET": SECRET,
             "DOCBOX_SESSIONS_DATABASE_URL": databases("suite_sessions"),
             "DOCBOX_CALENDAR_SYNC_DATABASE_URL": databases("suite_calendar_sync"),
             "DOCBOX_NOTIFICATIONS_DATABASE_URL": databases("suite_notifications"),
+            "DOCBOX_OUTREACH_DATABASE_URL": databases("suite_outreach"),
             "DOCBOX_SESSIONS_URL": self.url["sessions"],
             "DOCBOX_CALENDAR_SYNC_URL": self.url["calendar_sync"],
             "DOCBOX_NOTIFICATIONS_URL": self.url["notifications"],
+            "DOCBOX_OUTREACH_URL": self.url["outreach"],
+            "DOCBOX_OUTREACH_SECRET_KEYS": "suite-outreach-page-key",
+            "DOCBOX_OUTREACH_POLL_SECONDS": "0.3",
+            "DOCBOX_OUTREACH_LEASE_SECONDS": "3",
             "DOCBOX_STAFF_LOGIN_URL": self.url["sessions"] + "/login",
             "DOCBOX_EVENT_SUBSCRIBERS": f"{self.url['calendar_sync']}/api/v1/events,{self.url['notifications']}/api/v1/events",
             "DOCBOX_RELAY_MAX_BACKOFF": "2",
@@ -78,9 +119,11 @@ class Suite:
             "sessions": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['sessions']}", "docbox_sessions.wsgi:app"],
             "calendar_sync": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['calendar_sync']}", "docbox_calendar_sync.wsgi:app"],
             "notifications": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['notifications']}", "docbox_notifications.wsgi:app"],
+            "outreach": [*gunicorn, "--bind", f"127.0.0.1:{self.ports['outreach']}", "docbox_outreach.wsgi:app"],
             "relay": [*flask, "docbox_sessions", "relay"],
             "calendar_sync_worker": [*flask, "docbox_calendar_sync", "worker"],
             "notifications_worker": [*flask, "docbox_notifications", "worker"],
+            "outreach_worker": [*flask, "docbox_outreach", "worker"],
             "mailsink": [sys.executable, "-m", "docbox_notifications.mailsink", "--port", str(self.ports["smtp"]),
                          "--dir", str(self.mail_dir)],
             "radicale": [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.ports['radicale']}",
@@ -93,22 +136,22 @@ class Suite:
         self.dav = requests.Session()  # Radicale (auth "none" still wants a user name to own the calendar)
         self.dav.trust_env, self.dav.auth = False, ("docbox", "radicale-password")
 
-    PROCESSES = ("radicale", "mailsink", "sessions", "calendar_sync", "notifications", "relay",
-                 "calendar_sync_worker", "notifications_worker")
+    PROCESSES = ("radicale", "mailsink", "sessions", "calendar_sync", "notifications", "outreach", "relay",
+                 "calendar_sync_worker", "notifications_worker", "outreach_worker")
 
     def prepare(self) -> None:
-        """Migrate the three databases and add one staff member per role (``self.tokens``)."""
-        # The three databases are independent: migrated side by side (each command spends seconds importing).
-        upgrades = [subprocess.Popen([str(BIN / "flask"), "--app", app, "db", "upgrade"], env=self.env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                    for app in ("docbox_sessions", "docbox_calendar_sync", "docbox_notifications")]
+        """Migrate the four databases and add the staff of ``STAFF`` (their API tokens: ``self.tokens``)."""
+        # The databases are independent: migrated side by side (each command spends seconds importing).
+        upgrades = [subprocess.Popen([str(BIN / "flask"), "--app", f"docbox_{service}", "db", "upgrade"], env=self.env,
+                                     text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    for service in SERVICES]
         for upgrade in upgrades:
-            _, stderr = upgrade.communicate(timeout=120)
+            _, stderr = upgrade.communicate(timeout=180)
             assert upgrade.returncode == 0, stderr
-        self.tokens = {}
-        for role in ("admin", "organizer", "facilitator"):
-            out = self.run("--app", "docbox_sessions", "staff", "add", f"{role}@suite.example", "--role", role)
-            self.tokens[role] = out.strip().splitlines()[-1]
+        added = subprocess.run([sys.executable, "-c", _ADD_STAFF, json.dumps(STAFF), PASSWORD], env=self.env,
+                               capture_output=True, text=True, timeout=180)
+        assert added.returncode == 0, added.stderr
+        self.tokens = json.loads(added.stdout.strip().splitlines()[-1])
 
     def start_all(self) -> None:
         # All at once, then wait for each: the relay and the workers retry until their peers answer.
@@ -168,6 +211,17 @@ class Suite:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(method, self.url[service] + path, headers=headers, timeout=30, **kwargs)
+
+    def sign_in(self, name: str) -> requests.Session:
+        """A browser signed in as ``STAFF[name]`` on the sessions sign-in page (email and password, CSRF token)."""
+        browser = requests.Session()
+        browser.trust_env = False
+        login = self.url["sessions"] + "/login"
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(login, timeout=30).text).group(1)
+        answer = browser.post(login, data={"email": STAFF[name][0], "password": PASSWORD, "csrf_token": token},
+                              allow_redirects=False, timeout=30)
+        assert answer.status_code == 302, answer.text
+        return browser
 
     def messages(self) -> list[email.message.EmailMessage]:
         if not self.mail_dir.exists():
