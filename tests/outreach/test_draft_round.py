@@ -194,15 +194,21 @@ def test_one_draft_or_open_round_at_a_time_and_moves_only_before_opening(app, cl
 
 
 def test_a_draft_is_computed_again_or_discarded(app, client, ids):
-    draft = _draft(client)
-    assert len(set(_pairs(app).values())) == 3
-    again = client.post(f"{API}/rounds/{draft['id']}/recompute", json={"due_on": "2026-03-27", "mentors": 2},
+    draft = _draft(client, mentors=3)
+    before = _pairs(app)
+    again = client.post(f"{API}/rounds/{draft['id']}/recompute", json={"due_on": "2026-03-27", "load": 5},
                         headers=COORDINATOR)
     assert again.status_code == 200 and again.json["due_on"] == "2026-03-27" and again.json["status"] == "draft"
-    assert len(set(_pairs(app).values())) == 2 and set(_pairs(app)) == set(ids.values())
-    bad = client.post(f"{API}/rounds/{draft['id']}/recompute", json={"due_on": "2026-03-01"}, headers=COORDINATOR)
-    assert bad.status_code == 422 and "due_on" in bad.json["errors"]
-    assert len(set(_pairs(app).values())) == 2  # a refused recompute keeps the draft as it was
+    assert set(_pairs(app)) == set(ids.values()) and len(set(_pairs(app).values())) == 3
+    after = _pairs(app)
+    for body, status, field in (({"due_on": "2026-03-01"}, 422, "due_on"), ({"due_on": DUE, "mentors": 9}, 409, None)):
+        bad = client.post(f"{API}/rounds/{draft['id']}/recompute", json=body, headers=COORDINATOR)
+        assert bad.status_code == status and bad.content_type == "application/problem+json"
+        assert field is None or field in bad.json["errors"]
+        assert _pairs(app) == after  # a refused recompute keeps the draft as it was
+    with app.app_context():
+        assert db.session.get(Round, draft["id"]).due_on.isoformat() == "2026-03-27"
+    assert set(before) == set(after) and _count(app, OutgoingMail) == 0
     assert client.delete(f"{API}/rounds/{draft['id']}", headers=COORDINATOR).status_code == 204
     assert _count(app, Round) == 0 and _count(app, Assignment) == 0 and _count(app, OutgoingMail) == 0
     assert _draft(client)["number"] == 1
