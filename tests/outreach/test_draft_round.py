@@ -248,3 +248,38 @@ def test_a_draft_whose_due_date_passed_does_not_open(app, client, ids, clock):
     answer = client.post(f"{API}/rounds/{draft['id']}/open", headers=COORDINATOR)
     assert answer.status_code == 422 and "due_on" in answer.json["errors"]
     assert _count(app, OutgoingMail) == 0
+
+
+def test_the_coordinators_pages_walk_a_draft_and_refuse_bad_input_writing_nothing(app, client, ids):
+    prepared = client.post("/oneonone/rounds", data={"due_on": DUE}, headers=COORDINATOR)
+    assert prepared.status_code == 302
+    page = client.get(prepared.headers["Location"], headers=COORDINATOR)
+    assert "Round 1 (draft)" in page.text and "nothing has been sent" in page.text
+    assert client.get("/oneonone/rounds/1.csv", headers=COORDINATOR).status_code == 409  # no numbers yet
+    pairs = _pairs(app)
+    line = _line(app)
+    boss_of = next(f for f in pairs if f in line and line[f] in set(pairs.values()))
+    with app.app_context():
+        emails = {m.id: m.email for m in db.session.scalars(select(Member))}
+    for form, status, says in (
+            ({"mentee": "nobody@example.org", "mentor": str(pairs[boss_of])}, 422, "mentee of this round"),
+            ({"mentee": emails[boss_of], "mentor": str(line[boss_of])}, 422, "reporting line"),
+            ({"mentee": emails[boss_of], "mentor": "ten"}, 422, "mentor pool"),
+            ({"mentee": emails[boss_of], "mentor": "9" * 40}, 422, "mentor pool")):
+        answer = client.post("/oneonone/rounds/1/reassign", data=form, headers=COORDINATOR)
+        assert answer.status_code == status and says in answer.text, form
+    again = client.post("/oneonone/rounds/1/recompute", data={"due_on": "soon", "load": "x"}, headers=COORDINATOR)
+    assert again.status_code == 422 and "Round 1 (draft)" in again.text and "whole number" in again.text
+    assert _pairs(app) == pairs
+    client.patch(f"/api/v1/members/{ids['f5@example.org']}", json={"active": False}, headers=COORDINATOR)
+    refused = client.post("/oneonone/rounds/1/open", headers=COORDINATOR)
+    assert refused.status_code == 409 and "Fellow 5" in refused.text and "compute the draft again" in refused.text
+    assert _count(app, OutgoingMail) == 0
+    for who in (VIEWER, as_staff("m1@example.org")):
+        for action in ("open", "discard", "recompute", "reassign"):
+            assert client.post(f"/oneonone/rounds/1/{action}", data={"due_on": DUE}, headers=who).status_code == 403
+    assert client.post("/oneonone/rounds/1/recompute", data={"due_on": DUE}, headers=COORDINATOR).status_code == 302
+    assert client.post("/oneonone/rounds/1/open", headers=COORDINATOR).status_code == 302
+    assert "Round 1 is open" in client.get("/oneonone/rounds/1", headers=COORDINATOR).text
+    assert client.post("/oneonone/rounds/1/discard", headers=COORDINATOR).status_code == 409
+    assert _count(app, Round) == 1
