@@ -30,7 +30,8 @@ A service is made from it as ``docs/new-service.md`` shows.
                  from any database error.
 - ``mail``       mail delivery: a queue in the sending service's own database,
                  claimed in batches, one recipient per message, retries, at
-                 most one duplicate per crash.
+                 most one duplicate per worker crash (on PostgreSQL at most
+                 ``UNFLUSHED``, 10, per database server crash).
 - ``inputs``     the one input validation: texts (one line for names, titles,
                  subjects), numbers, dates, ids, JSON shape; ``vtimezone`` and
                  ``uids`` the time zones and UIDs every calendar object carries.

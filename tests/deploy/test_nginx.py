@@ -45,11 +45,12 @@ def _local_conf(folder: Path, upstreams: dict[str, str] | None, port: int) -> Pa
     return path
 
 
-def _nginx_args(folder: Path, conf: Path) -> list[str]:
-    args = [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)]
+def _nginx_args(folder: Path, conf: Path, directives: str = "") -> list[str]:
+    """nginx's command line; ``directives`` for -g (nginx reads only the last -g, so all in one)."""
     if os.geteuid() == 0:  # as root, keep the workers root so they can use the test's private temp folder
-        args += ["-g", "user root;"]
-    return args
+        directives += " user root;"
+    args = [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)]
+    return args + (["-g", directives.strip()] if directives.strip() else [])
 
 
 def test_configuration_is_valid(tmp_path):
@@ -68,7 +69,7 @@ def origin(services, tmp_path_factory):
                  "notifications": f"127.0.0.1:{services['notifications'].port}",
                  "outreach": f"127.0.0.1:{services['outreach'].port}"}
     conf = _local_conf(folder, upstreams, port)
-    proc = subprocess.Popen(_nginx_args(folder, conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(_nginx_args(folder, conf, "daemon off;"), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
@@ -223,7 +224,7 @@ def test_a_service_that_is_down_answers_503_problem_json(services, tmp_path):
                  "calendar_sync": f"127.0.0.1:{services['calendar_sync'].port}",
                  "notifications": f"127.0.0.1:{free_port()}"}
     conf = _local_conf(tmp_path, upstreams, port)
-    proc = subprocess.Popen(_nginx_args(tmp_path, conf) + ["-g", "daemon off;"])
+    proc = subprocess.Popen(_nginx_args(tmp_path, conf, "daemon off;"))
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 10
@@ -241,3 +242,132 @@ def test_a_service_that_is_down_answers_503_problem_json(services, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# --- the feed cache ---------------------------------------------------------------------------------
+
+FEED_SECONDS = 5  # `proxy_cache_valid 200 5s` in nginx.conf: how long nginx answers a feed on its own
+BOUND = FEED_SECONDS + 2  # what a calendar app may wait for a change or a revoke (request time on a busy machine)
+EVENT_SECRET = "deploy-test-event-secret"  # the `services` fixture's DOCBOX_EVENT_SECRET
+
+
+def _publish(services, kind: str, state: dict, version: int = 1) -> None:
+    """What the sessions relay does: a signed event to calendar_sync on the internal network."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from docbox_shared import signing
+    from docbox_shared.events import dump_event
+
+    body = json.dumps(dump_event(event_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc), kind=kind,
+                                 entry_id=state["id"], version=version, state=state)).encode()
+    answer = requests.post(f"{services['calendar_sync'].url}/api/v1/events", data=body, timeout=10,
+                           headers={**signing.sign(body, EVENT_SECRET), "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def program(services):
+    from datetime import datetime, timezone
+
+    at = datetime.now(timezone.utc)
+    state = {"id": "nginx-cache-program", "slug": "nginx-cache", "name": "Cache check", "timezone": "Europe/Berlin",
+             "open": True, "description": "", "created_at": at, "updated_at": at}
+    _publish(services, "program", state)
+    return state
+
+
+def _session(program: dict, number: int, title: str) -> dict:
+    from datetime import datetime, timedelta, timezone
+
+    at = datetime.now(timezone.utc)
+    start = (at + timedelta(days=3 + number)).replace(microsecond=0)
+    return {"id": f"nginx-cache-session-{number}", "program_id": program["id"], "title": title,
+            "description": "", "format": "in_person", "location": "Room 1", "video_url": None, "capacity": None,
+            "timezone": "Europe/Berlin", "start": start, "end": start + timedelta(hours=1), "status": "scheduled",
+            "created_at": at, "updated_at": at}
+
+
+def _new_feed(origin, program: dict) -> tuple[str, str]:
+    """A subscriber's new feed, made through the proxy: (its path, its token)."""
+    answer = requests.post(f"{origin.url}/api/v1/feeds", json={"programs": [program["slug"]]}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    path = "/feeds/" + answer.json()["url"].rsplit("/feeds/", 1)[1]
+    return path, path[len("/feeds/"):-len(".ics")]
+
+
+def _reached_calendar_sync(services, request_ids: list[str]) -> list[str]:
+    """Which of these requests calendar_sync itself answered (its access log names each request id)."""
+    time.sleep(0.3)  # its log line is written after the answer
+    text = services["calendar_sync"].log()
+    return [rid for rid in request_ids if rid in text]
+
+
+def _seconds_until(check) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < 30, "never happened"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_an_unchanged_feed_is_answered_by_nginx_and_a_change_shows_within_seconds(services, origin, program):
+    _publish(services, "session", _session(program, 1, "Journal club"))
+    path, _token = _new_feed(origin, program)
+    first = requests.get(origin.url + path, timeout=10)
+    assert first.status_code == 200 and "Journal club" in first.text
+    etag = first.headers["ETag"]
+    # Calendar apps polling an unchanged feed: nginx answers (200s and 304s), calendar_sync is not asked.
+    ids = [f"feed-cache-poll-{i:04d}" for i in range(10)]
+    for i, rid in enumerate(ids):
+        conditional = {"If-None-Match": etag} if i % 2 else {}
+        answer = requests.get(origin.url + path, headers={"X-Request-Id": rid, **conditional}, timeout=10)
+        assert answer.status_code == (304 if conditional else 200)
+        assert answer.headers["X-Request-Id"] == rid  # its own request id, not the one that filled the cache
+        assert answer.headers["Cache-Control"] == "private, no-cache"  # clients still ask every time
+        assert answer.headers["ETag"] == etag
+    assert len(_reached_calendar_sync(services, ids)) <= 1  # one, if the 5 s ran out in the middle
+    # A change is in the feed within the bound, also for the app that sends its old ETag.
+    _publish(services, "session", _session(program, 2, "Morbidity and mortality"))
+    waited = _seconds_until(lambda: "Morbidity and mortality" in requests.get(
+        origin.url + path, headers={"If-None-Match": etag}, timeout=10).text)
+    assert waited <= BOUND, f"the change took {waited:.1f} s to show"
+
+
+def test_a_revoked_feed_is_refused_within_seconds_and_its_404_is_never_cached(services, origin, program):
+    path, token = _new_feed(origin, program)
+    assert requests.get(origin.url + path, timeout=10).status_code == 200  # now in the cache
+    assert requests.post(f"{origin.url}/api/v1/feeds/revoke", json={"token": token}, timeout=10).status_code == 204
+    waited = _seconds_until(lambda: requests.get(origin.url + path, timeout=10).status_code == 404)
+    assert waited <= BOUND, f"the revoked feed was still served after {waited:.1f} s"
+    # Refused from then on, each time by calendar_sync itself: nginx keeps no 404 (nor any other error).
+    ids = [f"feed-cache-gone-{i:04d}" for i in range(3)]
+    for rid in ids:
+        answer = requests.get(origin.url + path, headers={"X-Request-Id": rid}, timeout=10)
+        assert answer.status_code == 404 and answer.headers["Content-Type"] == "application/problem+json"
+        assert requests.head(origin.url + path, timeout=10).status_code == 404
+    assert _reached_calendar_sync(services, ids) == ids
+
+
+def test_feed_tokens_reach_no_disk_and_no_log(services, origin, program):
+    """nginx writes each cache key, the feed's path with its token, into the cache file: that file may
+    only be in /tmp, which compose mounts as a tmpfs (memory) in a read-only container."""
+    import yaml
+
+    path, token = _new_feed(origin, program)
+    for _ in range(3):
+        requests.get(origin.url + path, timeout=10)
+    holding = [p.relative_to(origin.folder) for p in origin.folder.rglob("*")
+               if p.is_file() and token.encode() in p.read_bytes()]
+    assert holding and all(p.parts[0] == "nginx_feeds" for p in holding), holding  # the cache, nothing else
+    text = CONF.read_text()
+    assert re.search(r"^\s*proxy_cache_path\s+/tmp/nginx_feeds\s", text, re.MULTILINE)
+    # Every path nginx writes in the container is in /tmp (the logs go to stdout and stderr).
+    for place in re.findall(r"^\s*(?:\w+_temp_path|proxy_cache_path|pid)\s+(\S+)", text, re.MULTILINE):
+        assert place.rstrip(";").startswith("/tmp/"), place
+    proxy = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["proxy"]
+    assert proxy["read_only"] is True and "/tmp" in proxy["tmpfs"]
+    assert all(volume.endswith(":ro") for volume in proxy["volumes"])
+    logs = (origin.folder / "access.log").read_text() + (origin.folder / "error.log").read_text()
+    assert token not in logs and "/feeds/" not in logs
+    assert '"cache":"HIT"' in logs  # operators see the cache at work

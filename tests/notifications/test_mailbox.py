@@ -45,7 +45,7 @@ class Sessions:
     def call(self, method, url, expect=(200, 201), **kwargs):
         response = getattr(self.client, method)(f"/api/v1{url}", headers=self.headers, **kwargs)
         assert response.status_code in expect, response.get_data(as_text=True)
-        return response.json
+        return response.json if response.data else None
 
     def relay(self, reverse=False):
         """Deliver the events not delivered yet (newest first with ``reverse``)."""
@@ -222,3 +222,82 @@ def test_whole_mailbox_across_create_move_split_end_and_cancel(sessions, subscri
     expected = sorted(datetime.fromisoformat(o["start"]).astimezone(UTC) for o in sessions.occurrences()
                       if o["status"] == "scheduled")
     assert shown == expected
+
+
+DIGEST, LATE = "dora@example.org", "late@example.org"
+
+
+def test_whole_mailbox_of_a_digest_reader_across_delete_cancel_and_restore(sessions, subscribe, smtp, worker, clock):
+    """A weekly digest tells its reader of the sessions it lists, as a reminder does: deleting one of them is a
+    cancellation for that reader too, also after an edit split its series; one the digest never listed is
+    deleted without a word, and cancelling and restoring reach digest readers exactly as they reach people
+    reminded before each session."""
+    program = sessions.call("post", "/programs", json={
+        "name": "Doc Box", "timezone": "Europe/Berlin", "open": True, "default_format": "in_person",
+        "default_location": "Room A"})
+
+    def one_off(title, day):
+        return sessions.call("post", "/sessions", json={
+            "program_id": program["id"], "title": title, "format": "in_person", "location": "Room C",
+            "start": f"2027-03-{day}T15:00:00+01:00", "end": f"2027-03-{day}T16:00:00+01:00"})
+
+    listed, unlisted = one_off("Listed", 25), one_off("Not listed yet", 31)
+    circle = sessions.call("post", "/series", json={
+        "program_id": program["id"], "title": "Doc Box circle", "format": "in_person", "location": "Room A",
+        "start": "2027-03-23T18:00:00+01:00", "duration_minutes": 90, "rrule": "FREQ=WEEKLY;COUNT=4"})
+    sessions.relay()
+    subscribe(ADA, programs=(program["id"],))                    # reminders 24 h and 1 h before
+    subscribe(DIGEST, programs=(program["id"],), digest=True)
+    clock.set(datetime(2027, 3, 22, 6, 0, tzinfo=UTC))           # Monday 07:00 in Berlin: the digest
+    worker()
+    [digest] = smtp.to(DIGEST)[1:]
+    assert "Listed" in digest.text and "Tuesday 23 March 2027" in digest.text
+    assert "Not listed yet" not in digest.text and "30 March" not in digest.text
+    subscribe(LATE, programs=(program["id"],), digest=True)      # after this week's digest: told of nothing yet
+    smtp.clear()
+
+    # Deleted: the session the digest listed, and one it did not (31 March is beyond its seven days).
+    clock.set(datetime(2027, 3, 22, 12, 0, tzinfo=UTC))
+    sessions.call("delete", f"/sessions/{listed['id']}", expect=(204,))
+    sessions.call("delete", f"/sessions/{unlisted['id']}", expect=(204,))
+    sessions.relay()
+    worker()
+    assert [(m.rcpt_tos, m["Subject"]) for m in smtp.messages] == [
+        ([DIGEST], "Cancelled: Doc Box — Thursday 25 March 2027")], \
+        "the digest's reader hears of a listed session's deletion; nobody else was told of either"
+
+    # Cancelled and restored: everyone following hears of both, digest or not (the newcomer too, as a
+    # reminder reader who had no reminder yet does: the cancellation is news about a planned session).
+    smtp.clear()
+    sessions.call("post", f"/occurrences/{circle['id']}_20270330/cancel")
+    sessions.relay()
+    worker()
+    assert sorted(r for m in notices(smtp.messages, "Cancelled:") for r in m.rcpt_tos) == [ADA, DIGEST, LATE]
+    smtp.clear()
+    sessions.call("post", f"/occurrences/{circle['id']}_20270330/restore")
+    sessions.relay()
+    worker()
+    restored = notices(smtp.messages, "Takes place after all:")
+    assert sorted(r for m in restored for r in m.rcpt_tos) == [ADA, DIGEST, LATE]
+
+    # Next Monday's digest lists 30 March for both digest readers; then the whole series is deleted.
+    clock.set(datetime(2027, 3, 29, 5, 0, tzinfo=UTC))           # 07:00 CEST
+    smtp.clear()
+    worker()
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == [DIGEST, LATE]
+    # An edit of the running series splits it (30 March on goes to the continuation): nothing to tell.
+    clock.set(datetime(2027, 3, 29, 12, 0, tzinfo=UTC))
+    smtp.clear()
+    continuation = sessions.call("patch", f"/series/{circle['id']}", json={"description": "Bring a friend."})
+    assert continuation["continues_series_id"] == circle["id"]
+    sessions.relay()
+    worker()
+    assert smtp.messages == []
+    sessions.call("delete", f"/series/{continuation['id']}", expect=(204,))
+    sessions.relay()
+    worker()
+    cancelled = notices(smtp.messages, "Cancelled:")
+    assert sorted((m.rcpt_tos[0], m["Subject"]) for m in cancelled) == [
+        (person, "Cancelled: Doc Box — Tuesday 30 March 2027") for person in (ADA, DIGEST, LATE)], \
+        "30 March was listed in a digest or noticed to each; 6 and 13 April to nobody"
+    assert len(smtp.messages) == len(cancelled)

@@ -78,16 +78,36 @@ def test_an_outreach_only_referrer_lands_on_a_link_to_outreach_and_is_refused_ev
     assert client.get("/api/v1/me", headers=bearer).json["role"] is None
 
 
-def test_a_person_with_neither_role_is_told_there_is_nothing_to_open(app, admin, tokens):
+def test_an_admin_cannot_take_away_an_accounts_last_role_on_the_page_the_api_or_the_command_line(
+        app, admin, api, tokens):
+    """An account with no role in either area could sign in and do nothing: taking away its last role is
+    refused with what to do instead (give another role first, or switch it off), and nothing changes."""
     _add(app, "leaver@example.org", "none", "supporter")
     with app.app_context():
-        member_id = db.session.scalar(sa.select(Staff.id).where(Staff.email == "leaver@example.org"))
-    assert post(admin, f"/admin/staff/{member_id}/outreach-role", {"outreach_role": "none"}).status_code == 302
+        ids = {m.email: m.id for m in db.session.scalars(sa.select(Staff))}
+    leaver = ids["leaver@example.org"]
+    refused = post(admin, f"/admin/staff/{leaver}/outreach-role", {"outreach_role": "none"})
+    assert refused.status_code == 409
+    assert "leaver@example.org would have no role in either area" in refused.text
+    assert "switch the account off" in refused.text and 'name="outreach_role" value="supporter" checked' in refused.text
     client = app.test_client()
     home = client.get(sign_in(client, "leaver@example.org").headers["Location"])
-    assert "Your account has no role yet" in home.text and "Ask a Doc Box admin" in home.text
-    assert "Go to the outreach pages" not in home.text
-    assert client.get("/stats").status_code == 403
+    assert "Go to the outreach pages" in home.text   # still a supporter
+
+    viewer = ids["viewer@example.org"]
+    for body in ({"role": None}, {"role": None, "outreach_role": None}):
+        problem = api("admin").patch(f"/api/v1/staff/{viewer}", json=body)
+        assert problem.status_code == 409 and problem.mimetype == "application/problem+json", body
+        assert "no role in either area" in problem.json["detail"] and "role" in problem.json["errors"]
+    assert api("admin").patch(f"/api/v1/staff/{leaver}", json={"outreach_role": None}).status_code == 409
+    assert api("viewer").get("/api/v1/programs").status_code == 200   # nothing changed
+    moved = api("admin").patch(f"/api/v1/staff/{viewer}", json={"role": None, "outreach_role": "viewer"})
+    assert moved.status_code == 200 and (moved.json["role"], moved.json["outreach_role"]) == (None, "viewer")
+
+    out = app.test_cli_runner().invoke(args=["staff", "set-role", "leaver@example.org", "--outreach-role", "none"])
+    assert out.exit_code != 0 and "no role in either area" in out.output
+    with app.app_context():
+        assert db.session.get(Staff, leaver).outreach_role == "supporter"
 
 
 def test_an_admin_takes_the_group_sessions_role_away_and_statistics_close_at_once(app, admin, tokens):
@@ -123,7 +143,8 @@ def test_the_api_creates_changes_and_refuses_roles(app, api):
     assert neither.status_code == 422 and neither.mimetype == "application/problem+json"
     ids = {m["email"]: m["id"] for m in api("admin").get("/api/v1/staff").json}
     assert api("viewer").get("/api/v1/programs").status_code == 200
-    cleared = api("admin").patch(f"/api/v1/staff/{ids['viewer@example.org']}", json={"role": None})
+    cleared = api("admin").patch(f"/api/v1/staff/{ids['viewer@example.org']}", json={"role": None,
+                                                                                    "outreach_role": "viewer"})
     assert cleared.status_code == 200 and cleared.json["role"] is None
     assert api("viewer").get("/api/v1/programs").status_code == 403
     admin_id = ids["admin@example.org"]

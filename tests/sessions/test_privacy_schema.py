@@ -22,7 +22,8 @@ ALLOWED = {("staff", "email"), ("staff", "name"), ("programs", "name"), ("progra
            ("programs", "contact_email"),  # the program's public address for questions (a department's)
            ("api_tokens", "name"),  # the label an admin gives a staff API token ("CSV export")
            ("attendance_counts", "in_person"),  # a number of people, not a person
-           ("released_numbers", "in_person"), ("released_numbers", "in_person_withheld")}
+           ("released_numbers", "in_person"), ("released_numbers", "in_person_withheld"),
+           ("held_month_cells", "in_person")}  # a month's sum of counts
 
 
 def _columns(app):

@@ -1,6 +1,7 @@
 """Statistics keep answering as the department's history grows: more held occurrences in a window than
 PostgreSQL accepts parameters in one statement (65,535) still give the numbers, not a 503 "database not
-reachable". Rows are written straight into the tables (the API would take minutes for 70,000 occurrences)."""
+reachable". Rows are written straight into the tables (the API would take minutes for 70,000 occurrences), the
+stored occurrences (docbox_sessions.held) as the service writes them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
-from docbox_sessions.models import AttendanceCount, Series, SeriesException, db
+from docbox_sessions import held
+from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
 from docbox_sessions.operations import series_span
 
 UTC = timezone.utc
@@ -18,14 +20,16 @@ AT = datetime(2026, 12, 1, tzinfo=UTC)
 
 def fill(app, program_id: str) -> tuple[str, str]:
     """Daily series over 2027 with a few counts; returns the ids of the first series and of the moved one."""
-    rows = []
+    rows, occurrences = [], []
     for i in range(SERIES):
         state = {"id": f"{i:032x}", "timezone": "America/New_York", "start_local": datetime(2027, 1, 1, 8 + i % 10),
                  "duration_minutes": 60, "rrule": "FREQ=DAILY;COUNT=365", "exceptions": []}
         if i == 1:  # its 2027-06-01 occurrence moved to 2027-02-26, months away from its rule date
             start = datetime(2027, 2, 26, 14, tzinfo=UTC)
-            state["exceptions"] = [{"date": datetime(2027, 6, 1).date(), "start": start, "end": start + timedelta(hours=1)}]
+            state["exceptions"] = [{"date": datetime(2027, 6, 1).date(), "start": start, "end": start + timedelta(hours=1),
+                                    "status": "scheduled"}]
         span_start, span_end = series_span(state)
+        occurrences += held.rows("series", {**state, "program_id": program_id, "title": "", "format": "hybrid"})
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="", format="hybrid",
                          location="Room 4", video_url="https://meet.example.org/c", timezone=state["timezone"],
                          capacity=None, version=1, created_at=AT, updated_at=AT, start_local=state["start_local"],
@@ -33,6 +37,7 @@ def fill(app, program_id: str) -> tuple[str, str]:
                          span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
         db.session.execute(insert(Series), rows)
+        db.session.execute(insert(HeldOccurrence), occurrences)
         start = datetime(2027, 2, 26, 14, tzinfo=UTC)
         db.session.execute(insert(SeriesException), [dict(series_id=rows[1]["id"], date=datetime(2027, 6, 1).date(),
                                                           status="scheduled", start_at=start, end_at=start + timedelta(hours=1),

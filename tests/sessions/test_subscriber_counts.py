@@ -1,5 +1,5 @@
 """The programs page: how many feeds and reminder subscriptions each program has, asked of the services
-that hold them (signed, numbers only), small numbers withheld for everyone but planners."""
+that hold them (signed, numbers only), for organizers and admins only."""
 
 from __future__ import annotations
 
@@ -95,19 +95,20 @@ def _plan(app, api, counting, feeds: dict[str, int], both: int, reminders: dict[
     return ids
 
 
-def test_organizers_see_exact_numbers_and_viewers_see_small_ones_withheld(app, api, counting):
+def test_organizers_see_the_numbers_and_nobody_else_sees_any(app, api, counting):
     _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2, "Gamma": 0}, both=1, reminders={"Alpha": 3, "Beta": 7})
     organizer = _signed_in(app, "organizer").get("/programs")
     assert organizer.status_code == 200
     assert _numbers(organizer.get_data(as_text=True)) == {
         "Alpha": ("7", "3"), "Beta": ("3", "7"), "Gamma": ("1", "0")}, \
         "a feed of all programs counts in each; a subscriber still waiting for confirmation does not count"
-    viewer = _signed_in(app, "viewer").get("/programs")
-    assert viewer.status_code == 200
-    page = viewer.get_data(as_text=True)
-    assert _numbers(page) == {"Alpha": ("7", "withheld"), "Beta": ("withheld", "7"), "Gamma": ("withheld", "0")}
-    assert "New program" not in page and "/edit" not in page, "viewers read, they do not plan"
-    assert _numbers(_signed_in(app, "facilitator").get("/programs").get_data(as_text=True))["Beta"] == ("withheld", "7")
+    for role in ("viewer", "facilitator"):
+        answer = _signed_in(app, role).get("/programs")
+        assert answer.status_code == 200
+        page = answer.get_data(as_text=True)
+        assert all(name in page for name in ("Alpha", "Beta", "Gamma")) and _numbers(page) == {}
+        assert "Feeds" not in page and "Reminders" not in page
+        assert "New program" not in page and "/edit" not in page, "they read, they do not plan"
 
 
 def test_a_service_that_is_down_leaves_its_column_unavailable_and_the_page_renders(app, api, counting):
@@ -135,17 +136,49 @@ def test_the_counts_endpoint_answers_only_a_signed_request_with_numbers_by_progr
     assert answer.headers["Cache-Control"] == "no-store"
 
 
-def test_the_api_gives_the_same_numbers_withheld_as_null(app, api, counting):
+def test_the_api_gives_planners_the_numbers_and_refuses_everyone_else(app, api, counting):
     ids = _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2}, both=0, reminders={"Alpha": 3, "Beta": 7})
     exact = api("organizer").get("/api/v1/stats/subscribers").json
-    assert exact["exact"] is True and exact["unavailable"] == []
-    assert [(r["program_id"], r["feeds"], r["reminders"], r["withheld"]) for r in exact["programs"]] == [
-        (ids["Alpha"], 6, 3, []), (ids["Beta"], 2, 7, [])]
-    viewer = api("viewer").get("/api/v1/stats/subscribers").json
-    assert viewer["exact"] is False and viewer["min_cell"] == 5
-    assert [(r["feeds"], r["reminders"], r["withheld"]) for r in viewer["programs"]] == [
-        (6, None, ["reminders"]), (None, 7, ["feeds"])]
+    assert exact["unavailable"] == []
+    assert [(r["program_id"], r["feeds"], r["reminders"]) for r in exact["programs"]] == [
+        (ids["Alpha"], 6, 3), (ids["Beta"], 2, 7)]
+    for role in ("viewer", "facilitator"):
+        refused = api(role).get("/api/v1/stats/subscribers")
+        assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+        assert "admin or organizer" in refused.json["detail"]
     app.config["CALENDAR_SYNC_INTERNAL_URL"] = f"http://127.0.0.1:{free_port()}"
-    down = api("viewer").get("/api/v1/stats/subscribers").json
+    down = api("admin").get("/api/v1/stats/subscribers").json
     assert down["unavailable"] == ["feeds"] and [r["feeds"] for r in down["programs"]] == [None, None]
-    assert api("viewer").get("/api/v1/stats/subscribers", headers={"Authorization": ""}).status_code == 401
+    assert api("organizer").get("/api/v1/stats/subscribers", headers={"Authorization": ""}).status_code == 401
+
+
+def test_no_staff_member_works_out_a_withheld_count_by_adding_feeds_of_their_own(app, api, counting):
+    """The attack: anyone may follow an open program without an account, so someone shown a withheld count
+    adds feeds of their own, one at a time, until the number shows, and takes away what they added. Every
+    answer a non-planner can get is read after each step (the API and the programs page); none may tell
+    the count that was withheld."""
+    ids = _plan(app, api, counting, feeds={"Alpha": 6, "Beta": 2}, both=0, reminders={"Alpha": 3, "Beta": 7})
+    calendar = counting[0].test_client()
+    for role in ("viewer", "facilitator"):
+        page_reader = _signed_in(app, role)
+
+        def shown(role=role, page_reader=page_reader):
+            answers = []
+            listed = api(role).get("/api/v1/stats/subscribers")
+            if listed.status_code == 200:
+                answers += [r["feeds"] for r in listed.json["programs"] if r["program_id"] == ids["Beta"]]
+            cells = _numbers(page_reader.get("/programs").get_data(as_text=True))
+            answers += [int(cells["Beta"][0])] if cells.get("Beta", ("",))[0].isdigit() else []
+            return next((n for n in answers if n is not None), None)
+
+        added, learned = [], None
+        for step in range(1, 6):
+            feed = calendar.post("/api/v1/feeds", json={"programs": [ids["Beta"]]})
+            assert feed.status_code == 201
+            added.append(feed.json["url"].rsplit("/", 1)[1].removesuffix(".ics"))
+            if (number := shown()) is not None:
+                learned = number - step
+                break
+        for token in added:
+            assert calendar.post("/api/v1/feeds/revoke", json={"token": token}).status_code in (200, 204)
+        assert learned is None, f"a {role} worked out that Beta has {learned} feeds"

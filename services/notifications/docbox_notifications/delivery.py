@@ -10,6 +10,8 @@ once more for the one in flight when a worker dies) is
 - *dropped*: no longer useful (the occurrence started, a later reminder is
   also due, the subscriber left or paused, a newer sequence replaced it, its
   program was closed: subscriptions stay, and mail resumes when it reopens);
+- a digest's lines (:class:`.models.DigestLine`) are stored with the batch's
+  tokens, before it is sent: from then on its reader counts as told of them;
 - *bounce*: ``MAX_BOUNCES`` in a row pause the subscriber; a message sent
   resets the count.
 """
@@ -60,6 +62,7 @@ class Reminders(Composer):
         self.latest_due: dict[tuple[str, str], int] = {}
         self.tokens: dict[int, str] = {}
         self.verdicts: dict[int, str | None] = {}
+        self.listings: dict[int, list] = {}   # digest row -> the occurrences it will list
         self.loaded: list = []
 
     def prepare(self, rows: list[Delivery], now: datetime) -> None:
@@ -91,7 +94,8 @@ class Reminders(Composer):
         self.reserve_links(rows, now)
 
     def reserve_links(self, rows: list[Delivery], now: datetime) -> None:
-        """A manage token for each message of the batch still worth sending, stored (hashed) before it is sent.
+        """A manage token for each message of the batch still worth sending, stored (hashed) before it is sent,
+        and what each digest of it lists.
 
         Committed with the batch, so a message is then marked sent in one
         statement. A token whose message is not sent after all (dropped,
@@ -99,11 +103,13 @@ class Reminders(Composer):
         a subscriber was deleted meanwhile (the insert fails), the batch's
         messages store their tokens one by one instead.
         """
-        self.tokens = {}
+        self.tokens, self.listings = {}, {}
         self.verdicts = {row.id: self._obsolete(row, now) for row in rows}
         links = []
         for row in rows:
             if self.verdicts[row.id] is None:
+                if row.id in self.listings:
+                    messages.list_in_digest(row, self.listings[row.id])
                 self.tokens[row.id] = token = new_token()
                 links.append(dict(token_hash=hash_token(token), subscriber_id=row.subscriber_id, purpose="manage",
                                   created_at=now, expires_at=None))
@@ -140,8 +146,10 @@ class Reminders(Composer):
                     return "the occurrence is cancelled"
                 if self.latest_due.get((row.subscriber_id, row.occurrence_id), row.offset_minutes) < row.offset_minutes:
                     return "a later reminder is due as well"
-        if row.kind == "digest" and not messages.digest_occurrences(sub, now):
-            return "no session this week"
+        if row.kind == "digest":
+            self.listings[row.id] = messages.digest_records(sub, now)
+            if not self.listings[row.id]:
+                return "no session this week"
         return None
 
     def build(self, row: Delivery, now: datetime):

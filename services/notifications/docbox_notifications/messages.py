@@ -37,7 +37,7 @@ from urllib.parse import quote
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
 from icalendar.parser import Contentline
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from docbox_shared import recurrence, vtimezone
 from docbox_shared.clock import UTC, aware
@@ -45,7 +45,7 @@ from docbox_shared.tokens import hash_token, new_token
 from docbox_shared.uids import uid_for
 
 from . import mime
-from .models import Delivery, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
+from .models import Delivery, DigestLine, Entry, Link, OccurrenceRecord, Subscriber, db, inbox
 
 CONFIRM_DAYS = 7
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
@@ -248,7 +248,7 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
     if row.kind == "confirm":
         subject, lines = confirm_text(sub, now)
     elif row.kind == "digest":
-        subject, lines = digest_text(sub, now)
+        subject, lines = digest_text(row, sub, now)
     else:
         record = db.session.get(OccurrenceRecord, row.occurrence_id)
         key = (record.occurrence_id, record.sequence, record.entry_id)
@@ -349,20 +349,38 @@ def occurrence_text(row: Delivery, s: Shown) -> tuple[str, list[str], str]:
     return s.subject, lines, "REQUEST"
 
 
-def digest_occurrences(sub: Subscriber, now: datetime) -> list[Shown]:
+def digest_records(sub: Subscriber, now: datetime) -> list[OccurrenceRecord]:
+    """What a digest sent now would list: the week ahead of the open programs ``sub`` follows."""
     open_ids = [pid for pid in sub.program_ids if program_state(pid).get("open")]  # closed: left out
-    records = db.session.scalars(select(OccurrenceRecord).where(
+    return db.session.scalars(select(OccurrenceRecord).where(
         OccurrenceRecord.program_id.in_(open_ids), OccurrenceRecord.status == "scheduled",
         OccurrenceRecord.start_at > now, OccurrenceRecord.start_at <= now + timedelta(days=7),
     ).order_by(OccurrenceRecord.start_at)).all()
-    return [shown(r) for r in records]
 
 
-def digest_text(sub: Subscriber, now: datetime) -> tuple[str, list[str]]:
+def list_in_digest(row: Delivery, records: list[OccurrenceRecord]) -> None:
+    """Store what the digest ``row`` lists (replacing an earlier attempt's): its reader is told of them."""
+    db.session.execute(delete(DigestLine).where(DigestLine.delivery_id == row.id))
+    db.session.add_all(DigestLine(delivery_id=row.id, occurrence_id=r.occurrence_id) for r in records)
+
+
+def digest_listing(row: Delivery, sub: Subscriber, now: datetime) -> list[OccurrenceRecord]:
+    """What the digest ``row`` lists: stored when its batch was claimed (the worker's ``prepare``), so its
+    reader counts as told from the moment it may be out; else chosen and stored now."""
+    records = db.session.scalars(select(OccurrenceRecord).join(
+        DigestLine, DigestLine.occurrence_id == OccurrenceRecord.occurrence_id).where(
+        DigestLine.delivery_id == row.id).order_by(OccurrenceRecord.start_at)).all()
+    if not records:
+        records = digest_records(sub, now)
+        list_in_digest(row, records)
+    return [r for r in records if r.status == "scheduled"]
+
+
+def digest_text(row: Delivery, sub: Subscriber, now: datetime) -> tuple[str, list[str]]:
     from .schedule import digest_zone
 
     day = format_day(now.astimezone(digest_zone(sub)))
     lines = ["Sessions in the coming seven days:", ""]
-    for s in digest_occurrences(sub, now):
+    for s in map(shown, digest_listing(row, sub, now)):
         lines += [f"* {s.title}", f"  {when_text(s)}", *[f"  {w}" for w in where_lines(s)], ""]
     return f"Sessions this week — {day}", lines

@@ -27,6 +27,9 @@ Vocabulary:
   when it is no longer useful). ``held`` is this service's own: the worker
   leaves the row alone while its occurrence waits for the continuation of a
   split series to arrive.
+- *digest line*: an occurrence a weekly digest listed. Its reader was told of
+  the occurrence (as a reminder tells), so deleting it sends them a
+  cancellation; stored before the digest is sent, and what it shows.
 - *rate hit*: one counted request under an HMAC'd key (client or email), so
   limits hold across processes.
 """
@@ -134,6 +137,14 @@ class Delivery(MailMixin, db.Model):
         *MailMixin.queue_indexes("deliveries"),
         Index("ix_deliveries_occurrence_subscriber", "occurrence_id", "subscriber_id"),
     )
+
+
+class DigestLine(db.Model):
+    """One occurrence one digest listed (see the module's vocabulary)."""
+
+    __tablename__ = "digest_lines"
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    occurrence_id: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
 
 class RateHit(db.Model):

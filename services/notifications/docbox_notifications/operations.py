@@ -25,7 +25,7 @@ from docbox_shared.problems import NotFound, TooManyRequests, ValidationProblem
 from docbox_shared.tokens import hash_token
 
 from . import schedule
-from .models import Delivery, Following, Link, RateHit, Subscriber, db, inbox
+from .models import Delivery, DigestLine, Following, Link, RateHit, Subscriber, db, inbox
 
 OFFSET_CHOICES = {10080: "1 week", 2880: "2 days", 1440: "24 hours", 180: "3 hours", 60: "1 hour", 15: "15 minutes"}
 
@@ -230,6 +230,8 @@ def delete_subscriber(token: str) -> None:
     """Unsubscribe = delete everything stored about the subscriber. Commits."""
     sub = subscriber_for(token, "manage")
     # Explicit, so it holds on SQLite without foreign-key enforcement too.
+    db.session.execute(delete(DigestLine).where(DigestLine.delivery_id.in_(
+        select(Delivery.id).where(Delivery.subscriber_id == sub.id))))
     for model in (Delivery, Link, Following):
         db.session.execute(delete(model).where(model.subscriber_id == sub.id))
     db.session.execute(delete(Subscriber).where(Subscriber.id == sub.id))

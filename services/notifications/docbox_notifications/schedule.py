@@ -11,8 +11,8 @@ Vocabulary:
   (time or place changed), ``restored`` (a cancelled occurrence takes place
   after all), ``cancelled`` (cancelled, gone from the series, or its entry
   deleted), ``updated`` (title). Any change raises the iTIP ``sequence``.
-- *told*: the subscribers a reminder or notice about an occurrence was sent
-  to. A restore is noticed to those told of the cancellation; a deletion is
+- *told*: the subscribers a reminder, a notice or a weekly digest that listed
+  an occurrence was sent to. A restore is noticed to those told of the cancellation; a deletion is
   noticed (as a cancellation) to those told of the occurrence at all, while
   the others' pending reminders are dropped without a word: they never heard
   of it, so there is nothing to take back.
@@ -48,7 +48,7 @@ from docbox_shared.clock import UTC, aware
 from docbox_shared.clock import now as clock_now
 
 from . import splits
-from .models import Delivery, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
+from .models import Delivery, DigestLine, Entry, Following, OccurrenceRecord, Subscriber, WorkerState, db
 
 FAR = timedelta(days=366 * 11)
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(7, 0)   # Monday 07:00 in the subscriber's zone
@@ -386,10 +386,16 @@ def _notice_pending(record: OccurrenceRecord) -> bool:
 
 
 def told(record: OccurrenceRecord, kinds: tuple[str, ...]) -> set[str]:
-    """Subscribers sent a message of these kinds about the occurrence (one being sent counts: it may be out)."""
-    return set(db.session.scalars(select(Delivery.subscriber_id).where(
-        Delivery.occurrence_id == record.occurrence_id, Delivery.kind.in_(kinds),
-        Delivery.status.in_(("sent", "sending")))))
+    """Subscribers sent a message of these kinds about the occurrence (one being sent counts: it may be out);
+    ``"digest"`` among the kinds: also a weekly digest that listed it."""
+    sent = ("sent", "sending")
+    who = set(db.session.scalars(select(Delivery.subscriber_id).where(
+        Delivery.occurrence_id == record.occurrence_id, Delivery.kind.in_(kinds), Delivery.status.in_(sent))))
+    if "digest" in kinds:
+        who |= set(db.session.scalars(select(Delivery.subscriber_id).join(
+            DigestLine, DigestLine.delivery_id == Delivery.id).where(
+            DigestLine.occurrence_id == record.occurrence_id, Delivery.status.in_(sent))))
+    return who
 
 
 def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetime,
@@ -409,7 +415,7 @@ def _replan(record: OccurrenceRecord, change: str, now: datetime, until: datetim
         notice = ("restored", start)
         followers = [sub for sub in followers if sub.id in told(record, ("cancelled",))]
     elif change == "cancelled" and deleted and now < old_start:
-        followers = [sub for sub in followers if sub.id in told(record, ("reminder", "moved", "restored"))]
+        followers = [sub for sub in followers if sub.id in told(record, ("reminder", "digest", "moved", "restored"))]
         notice = ("cancelled", old_start)
     elif change == "cancelled" and now < old_start <= until:
         notice = ("cancelled", old_start)

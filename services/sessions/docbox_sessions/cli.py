@@ -88,10 +88,8 @@ def staff_set_role(email: str, role: str | None, outreach_role: str | None):
     """Change a staff member's role in group sessions and/or in outreach."""
     member = _staff(email)
     try:
-        if role is not None:
-            staff_admin.change_role(member, _role(role))
-        if outreach_role is not None:
-            staff_admin.change_outreach_role(member, _role(outreach_role))
+        staff_admin.set_roles(member, **{k: _role(v) for k, v in (("role", role), ("outreach_role", outreach_role))
+                                         if v is not None})
     except Conflict as exc:
         db.session.rollback()
         raise click.ClickException(exc.detail) from None

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -223,6 +224,45 @@ class AttendanceCount(db.Model):
     in_person: Mapped[int | None] = mapped_column(Integer)
     virtual: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column("recorded_dt", UTCDateTime, default=utcnow)
+
+
+class HeldOccurrence(db.Model):
+    """An occurrence that takes place (not cancelled), as the exact statistics count it (:mod:`.held`).
+
+    Rewritten from its entry with every change the entry publishes; held once ``start_at`` has passed.
+    """
+
+    __tablename__ = "held_occurrences"
+    occurrence_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(32), index=True)  # the one-off session's or series' id
+    program_id: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str] = mapped_column(String(20))
+    month: Mapped[str] = mapped_column(String(7))  # of its local start, in its own zone: 2031-03
+    start_at: Mapped[datetime] = mapped_column("start_dt", UTCDateTime, index=True)
+    __table_args__ = (Index("ix_held_occurrences_month", "month", "program_id", "format", "start_dt"),)
+
+
+class HeldMonth(db.Model):
+    """A month of stored occurrences: ``version`` grows with every change of its occurrences or their counts
+    (in the change's transaction); its :class:`HeldMonthCell` rows are its sums as of version ``summed``."""
+
+    __tablename__ = "held_months"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    summed: Mapped[int | None] = mapped_column(Integer)
+
+
+class HeldMonthCell(db.Model):
+    """The sums of one month that has ended, by program and format, written ahead by the relay (:mod:`.held`)."""
+
+    __tablename__ = "held_month_cells"
+    month: Mapped[str] = mapped_column(ForeignKey("held_months.month"), primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    format: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sessions_held: Mapped[int] = mapped_column(Integer)
+    sessions_counted: Mapped[int] = mapped_column(Integer)
+    in_person: Mapped[int] = mapped_column(Integer)
+    virtual: Mapped[int] = mapped_column(Integer)
 
 
 class AttendanceAudit(db.Model):

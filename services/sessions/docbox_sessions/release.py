@@ -28,7 +28,7 @@ and virtual counts of the cells it covers.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -36,12 +36,12 @@ from sqlalchemy.exc import IntegrityError
 from docbox_shared.clock import now
 from docbox_shared.suppression import suppress
 
+from . import held
 from .models import OneOffSession, ReleasedMonth, ReleasedNumber, Series, SeriesException, db
-from .operations import counts_between, list_occurrences
 
 ALL = "*"
 MEASURES = ("in_person", "virtual", "total")
-CHUNK = 12   # months whose occurrences one release step expands at once (a year: memory stays small)
+CHUNK = 12   # months whose live cells one release step reads at once (a year)
 
 
 @dataclasses.dataclass
@@ -102,24 +102,11 @@ def live_cells(first: date, last: date, program_id: str | None = None) -> dict[t
     """``(month, program id, format) -> Counts`` of the sessions held in months ``first`` to ``last``.
 
     Held: not cancelled and started. An occurrence belongs to the month of its
-    local start, in its own zone.
+    local start, in its own zone. Summed by the database from the stored
+    occurrences (:mod:`.held`) and the counts as they are now: one statement.
     """
-    moment = now()
-    start = datetime.combine(first, time(), timezone.utc) - timedelta(days=1)
-    end = datetime.combine(add_months(last, 1), time(), timezone.utc) + timedelta(days=1)
-    held = [o for o in list_occurrences(start, end, program_id)
-            if o.status != "cancelled" and o.start <= moment and first <= o.start.date().replace(day=1) <= last]
-    counts = counts_between(start, end, program_id) if held else {}
-    cells: dict[tuple[str, str, str], Counts] = {}
-    for occ in held:
-        cell = cells.setdefault((f"{occ.start:%Y-%m}", occ.program_id, occ.format), Counts())
-        cell.sessions_held += 1
-        count = counts.get(occ.id)
-        if count is not None:
-            cell.sessions_counted += 1
-            cell.in_person += count.in_person or 0
-            cell.virtual += count.virtual or 0
-    return cells
+    return {(month, program, fmt): Counts(held_count, counted, in_person, virtual)
+            for month, program, fmt, held_count, counted, in_person, virtual in held.cells(first, last, now(), program_id)}
 
 
 def rollup(cells: dict[tuple[str, str, str], Counts], period_of) -> dict[tuple[str, str, str], Counts]:
@@ -182,8 +169,7 @@ def release_due(min_cell: int, grace_days: int, stop=lambda: False, limit: int |
     if latest is None and month is not None:
         month = max(month, add_months(through, -119))  # a first release reaches ten years back at most
     while month is not None and month <= through and not stop():
-        # Occurrences are expanded once for up to CHUNK months, not once per month: releasing five
-        # years of history costs about what one exact five-year statistic costs.
+        # The live cells are read once for up to CHUNK months, not once per month.
         last = min(through, add_months(month, CHUNK - 1))
         live = live_cells(month, last)
         while month <= last and not stop():
@@ -208,15 +194,17 @@ def release_pass(stopped=lambda: False) -> bool:
     finds it released (one query, like every later read). A read still
     releases what is due itself if no relay ran (``make run`` without it, a
     test), so viewers never see an older release than the rules allow.
-    Returns whether a month was released.
+    It also sums ended months for organizers' exact statistics (:func:`.held.settle`).
+    Returns whether a month was released or summed.
     """
     from flask import current_app
 
     config = current_app.config
+    summed = held.settle()  # and sums ended months ahead for the exact statistics
     before = db.session.scalar(select(func.max(ReleasedMonth.month)))
     after = release_due(config["MIN_CELL"], config["STATS_GRACE_DAYS"], stopped, limit=1)
     db.session.commit()
-    return after != before
+    return after != before or summed
 
 
 def _release(month: date, min_cell: int, live: dict | None = None) -> None:

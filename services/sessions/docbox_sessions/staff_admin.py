@@ -12,7 +12,8 @@ The operations the admin pages, the API and the CLI share. Words:
   never logged; a newer link of the same kind voids the older ones.
 
 Admins cannot demote or switch off the last active admin (nobody could undo
-it without a shell), nor switch themselves off.
+it without a shell), nor switch themselves off, nor leave an account with no
+role in either area (switching it off is how access ends).
 """
 
 from __future__ import annotations
@@ -79,19 +80,26 @@ def _other_active_admins(staff: Staff) -> int:
         Staff.role == "admin", Staff.active.is_(True), Staff.id != staff.id)) or 0
 
 
-def change_role(staff: Staff, role: str | None) -> None:
-    """Set the group-sessions role; None takes it away (outreach only): the outreach role stays as it is."""
+KEEP = object()   # set_roles: leave this role as it is
+
+
+def set_roles(staff: Staff, role=KEEP, outreach_role=KEEP) -> None:
+    """Set the group-sessions role, the outreach role or both; None takes one away (neither grants anything in
+    the other area). Refused (nothing changed): the last active admin losing the admin role, and an account
+    left with no role in either area (it could sign in and do nothing; switching it off ends access)."""
+    role = staff.role if role is KEEP else role
+    outreach_role = staff.outreach_role if outreach_role is KEEP else outreach_role
+    if outreach_role is not None and outreach_role not in OUTREACH_ROLES:
+        raise ValueError(f"unknown outreach role {outreach_role!r}")
     if staff.role == "admin" and role != "admin" and staff.active and not _other_active_admins(staff):
         raise Conflict(f"{staff.email} is the last active admin; make someone else admin first.",
                        errors={"role": ["The last active admin keeps the admin role."]})
-    staff.role = role
-
-
-def change_outreach_role(staff: Staff, role: str | None) -> None:
-    """Grant ``role`` in the outreach area, or take it away with None; the group-sessions role stays as it is."""
-    if role is not None and role not in OUTREACH_ROLES:
-        raise ValueError(f"unknown outreach role {role!r}")
-    staff.outreach_role = role
+    if role is None and outreach_role is None:
+        cleared = "role" if staff.role is not None else "outreach_role"
+        raise Conflict(f"{staff.email} would have no role in either area and could do nothing: give them "
+                       "another role first, or switch the account off to end their access.",
+                       errors={cleared: ["An account keeps a role in group sessions or in outreach."]})
+    staff.role, staff.outreach_role = role, outreach_role
 
 
 def deactivate(actor: Staff, staff: Staff) -> None:

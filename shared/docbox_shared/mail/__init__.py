@@ -7,9 +7,10 @@ settings, and runs ``MailQueue(db, Model, composer).run_pass()`` in its
 worker loop (:mod:`docbox_shared.loop`). Guarantees, whatever the service:
 one recipient per message, retries with backoff for a day
 (``RETRY_HOURS``), bounces and unbuildable messages parked as ``bounced`` /
-``failed`` (never retried), and across any crash no message lost and at
-most one sent twice, with the same Message-ID (see :mod:`.queue` for the
-commit policy).
+``failed`` (never retried), and across any crash no message lost; a crash
+of the worker (SIGKILL included) sends at most one twice, a crash of the
+PostgreSQL server at most ``UNFLUSHED`` (10), always with the same
+Message-ID (see :mod:`.queue` for the commit policy).
 
     queue = MailQueue(db, Invitation)               # StoredMessageMixin: no composer needed
     queue.enqueue(key=f"invite:{staff.id}", recipient=staff.email, message=msg)
@@ -18,8 +19,8 @@ commit policy).
 """
 
 from .models import CLAIMABLE, FINAL, STATUSES, MailMixin, StoredMessageMixin
-from .queue import BATCH, Composer, MailQueue, Unbuildable
+from .queue import BATCH, UNFLUSHED, Composer, MailQueue, Unbuildable
 from .smtp import SMTP_SETTINGS, Mailer, PermanentFailure, TemporaryFailure, scrub
 
 __all__ = ["BATCH", "CLAIMABLE", "FINAL", "SMTP_SETTINGS", "STATUSES", "Composer", "MailMixin", "MailQueue",
-           "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "Unbuildable", "scrub"]
+           "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "UNFLUSHED", "Unbuildable", "scrub"]

@@ -1,6 +1,7 @@
 """The worker side of a mail queue: claim due rows in batches, send, record each outcome.
 
-Commit policy (why a crash duplicates at most one message):
+Commit policy (why a crash of the worker duplicates at most one message, one of the database
+server at most :data:`UNFLUSHED`):
 
 - *claim*: up to :data:`BATCH` due rows (``pending`` ones whose time came, and
   ``sending`` ones whose *lease* ran out because their worker died) become
@@ -15,13 +16,20 @@ Commit policy (why a crash duplicates at most one message):
   a token that is not stored.
 - *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
   right after the server's answer, before the next message is sent: one
-  autocommitted UPDATE on a connection held for the pass (one round trip;
-  on PostgreSQL without waiting for the disk, see :class:`Marks`), or,
-  when building the message wrote something, one transaction holding both. A worker killed at any point has therefore sent at most one message
-  whose outcome is not stored: it is sent again after the lease, with the
-  same Message-ID. The rest of its batch is still ``sending`` and unsent, and
-  goes out once after the lease. Marking several messages sent in one commit
-  would be faster and would duplicate the whole uncommitted run on a crash.
+  autocommitted UPDATE on a connection held for the pass (one round trip),
+  or, when building the message wrote something, one transaction holding
+  both. A worker killed at any point (SIGKILL included) has therefore sent
+  at most one message whose outcome is not stored: it is sent again after
+  the lease, with the same Message-ID. The rest of its batch is still
+  ``sending`` and unsent, and goes out once after the lease. Marking several
+  messages sent in one commit would duplicate the whole uncommitted run.
+- *durable*: on PostgreSQL a mark's commit does not wait for the disk; one
+  flush makes all the marks since the previous one durable while the next
+  messages go out (a group commit), and no message is delivered while
+  :data:`UNFLUSHED` (10) delivered messages have marks not yet known durable
+  (see :class:`Marks`). A crash of the *database server* therefore sends at
+  most those 10 again (same Message-ID); a crash of the worker, at most one.
+  Waiting for the disk after every mark halved the throughput on a quiet machine.
 - A batch is given back (``pending`` again) when SIGTERM arrives, when the
   server is down, and when half the lease has passed (a slow server): a row
   is never sent by a worker whose lease on it may have run out.
@@ -65,6 +73,11 @@ UTC = timezone.utc
 # saves little more and leaves more rows waiting out a lease after a crash (at 500 messages/s,
 # 50 are a tenth of a second of work).
 BATCH = 50
+# PostgreSQL: at most this many messages delivered whose "sent" marks are committed but not yet
+# known to be on disk (see Marks): what a crash of the database server can send twice. A disk
+# flush here takes about as long as 2-5 messages (more under load); 10 lets one flush run while
+# the next messages go out without waiting for it.
+UNFLUSHED = 10
 MAX_BACKOFF = timedelta(hours=1)
 LEASE_SECONDS, RETRY_HOURS = 300, 24   # defaults of the config keys ``LEASE_SECONDS`` and ``RETRY_HOURS``
 
@@ -106,40 +119,100 @@ class MarkFailed(Exception):
     """A "sent" mark could not be committed: the pass stops, so no further message goes out unrecorded."""
 
 
+class _Statement:
+    """One statement at a time on a pooled connection's libpq handle, sent without waiting for its answer."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.pg = conn.connection.driver_connection.pgconn
+        self.busy = False
+
+    def send(self, sql: bytes, parameters: list[bytes]) -> None:
+        self.pg.send_query_params(sql, parameters)
+        self.busy = True
+
+    def answered(self, timeout: float) -> bool:
+        """Read the answer if it came within ``timeout`` seconds (0: only look); raises if the statement failed."""
+        from psycopg import pq
+
+        if not self.busy:
+            return True
+        deadline = time.monotonic() + timeout
+        self.pg.consume_input()
+        while self.pg.is_busy():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if timeout:
+                    raise TimeoutError("no answer from the database")
+                return False
+            if readable([self.pg.socket], [], [], left)[0]:
+                self.pg.consume_input()
+        self.busy = False
+        failed = False
+        while (result := self.pg.get_result()) is not None:
+            failed = failed or result.status != pq.ExecStatus.COMMAND_OK
+        if failed:
+            raise RuntimeError("the statement failed")
+        return True
+
+
 class Marks:
     """Writes "sent" marks: one autocommitted UPDATE each, on a connection held for the pass.
 
     One round trip a message, where a session commit also pays BEGIN, the
-    pool's reset and its pre-ping. On PostgreSQL the UPDATE is sent without
-    waiting for its answer (libpq's asynchronous query, on the driver's own
-    connection), so the server commits it while the worker builds the next
-    message and talks to the SMTP server; :meth:`wait` (called before that
-    message's final ``.``) reads the answer, so the mark is committed before
-    anything more is delivered. No thread: on a busy machine every hand-over
-    between threads and processes costs milliseconds. SQLite commits are
-    cheap and run at once.
+    pool's reset and its pre-ping. SQLite commits are cheap and run at once.
 
-    How durable a committed mark is against a crash of the *database* (a
-    crash of the worker, SIGKILL included, never loses a committed mark):
+    On PostgreSQL a commit that waits for its WAL to reach the disk costs
+    more than a whole message's SMTP exchange, so a mark is *committed* at
+    once and made *durable* together with the marks after it (a group
+    commit), on two connections:
 
-    - PostgreSQL: fully durable (``synchronous_commit`` as the server sets
-      it). The flush of each mark's WAL overlaps the next message's SMTP
-      exchange, so waiting for it costs little. (Turning it off was measured
-      faster, but a crash of the server would then forget up to 0.6 s of
-      marks: many messages sent twice, where the kit promises at most one
-      duplicate per crash.)
-    - SQLite: ``synchronous=NORMAL`` (:mod:`docbox_shared.database`): a power
-      cut of the machine may forget the last commit.
+    - the marks connection, ``synchronous_commit = off``: each mark is sent as
+      libpq's asynchronous query, so the server commits it while the worker
+      builds the next message and talks to the SMTP server; :meth:`wait`
+      (called before that message's final ``.``) reads the answer, which
+      comes once the commit is in the server's memory. A crash of the
+      *worker*, SIGKILL included, never loses a committed mark: the server
+      writes it to disk on its own (within ``3 x wal_writer_delay``).
+    - the flush connection, at the server's ``synchronous_commit`` (``on``):
+      whenever it is idle, the newest committed mark is written again there
+      (the same UPDATE, same values). Its commit returns once the WAL is on
+      disk up to its own commit record, which covers every mark committed
+      before it on the other connection: one disk flush makes all the marks
+      since the previous one durable, while the next messages go out.
+
+    Before a message's final ``.``, at most ``unflushed - 1`` marks may be
+    committed and not yet known durable; otherwise :meth:`wait` waits for
+    the flush. So a crash of the *database server* (or of its machine)
+    forgets at most the marks of the last ``unflushed`` messages delivered
+    (in practice fewer: the server also flushes within 0.6 s), and those go
+    out once more after their lease, with the same Message-ID; a lost mark
+    means a duplicate, never a message not sent. ``unflushed = 1`` waits for
+    every mark's flush before the next message. Measured (bench/reminders.py,
+    2026-11-30): with each mark waiting for its own flush the worker waited
+    1.4 ms a message for the database at load 17, with this 0.3 ms; on a
+    quieter machine, where a flush outlasts a whole message, the worker
+    reached 0.25 of the plain smtplib loop with each mark durable and 0.50
+    with marks not waiting for the disk at all.
+
+    SQLite: ``synchronous=NORMAL`` (:mod:`docbox_shared.database`): a crash
+    of the worker loses no commit; a power cut or a crash of the machine's
+    operating system may forget the commits since the last checkpoint.
     """
 
     TIMEOUT = 30.0   # seconds to wait for the database's answer to a mark
 
-    def __init__(self, db, model):
+    def __init__(self, db, model, unflushed: int = 1):
+        self.window = max(1, unflushed)
         self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.pg = None
-        self.in_flight = False
+        self.pending = self.flush = None
+        self.committed = self.flushing = self.durable = 0   # marks committed / in the flush under way / durable
+        self.params = self.last = None
+        self.broken = False
         if db.engine.dialect.name == "postgresql":
-            self.pg = self.conn.connection.driver_connection.pgconn
+            self.conn.exec_driver_sql("SET synchronous_commit = off")
+            self.pending = _Statement(self.conn)
+            self.flush = _Statement(db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
             quote = db.engine.dialect.identifier_preparer.quote
             table = model.__table__
             sets = ["status = 'sent'", "sent_at = $2", "lease_until = NULL", "last_error = NULL"]
@@ -150,53 +223,73 @@ class Marks:
     def mark(self, statement, parameters: dict) -> None:
         self.wait()
         try:
-            if self.pg is None:
+            if self.pending is None:
                 self.conn.execute(statement, parameters)
             else:
-                self.pg.send_query_params(self.sql, [str(parameters["mark_id"]).encode(),
-                                                     parameters["sent_at"].isoformat().encode()])
-                self.in_flight = True
+                self.params = [str(parameters["mark_id"]).encode(), parameters["sent_at"].isoformat().encode()]
+                self.pending.send(self.sql, self.params)
         except Exception as exc:
             raise MarkFailed() from exc
 
-    def wait(self) -> None:
-        """Return once the last mark is committed; :class:`MarkFailed` if it could not be."""
-        if not self.in_flight:
+    def wait(self, durable: bool = False) -> None:
+        """Return once the last mark is committed and, with those before it, durable but for ``unflushed - 1``
+        (``durable``: all of them); :class:`MarkFailed` if they could not be."""
+        if self.pending is None:
             return
-        self.in_flight = False
-        from psycopg import pq
-
         try:
-            deadline = time.monotonic() + self.TIMEOUT
-            self.pg.consume_input()
-            while self.pg.is_busy():
-                if not readable([self.pg.socket], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                    raise TimeoutError("no answer to a sent mark")
-                self.pg.consume_input()
-            failed = False
-            while (result := self.pg.get_result()) is not None:
-                failed = failed or result.status != pq.ExecStatus.COMMAND_OK
+            if self.pending.busy:
+                self.pending.answered(self.TIMEOUT)
+                self.committed, self.last = self.committed + 1, self.params
+            self._flush(self.committed if durable else self.committed + 1 - self.window)
         except Exception as exc:
-            self.conn.invalidate()   # its state is unknown: the pool will not lend it again
+            self._drop()   # their state is unknown: the pool will not lend them again
             raise MarkFailed() from exc
-        if failed:
-            raise MarkFailed()
+
+    def _flush(self, need: int) -> None:
+        """Wait for flushes until ``need`` marks are durable; start one when half the window is not.
+
+        Starting a flush only once half the window waits spares the database a
+        write and a flush per message when messages are slower than the disk.
+        """
+        while True:
+            if self.flush.busy:
+                if not self.flush.answered(self.TIMEOUT if self.durable < need else 0):
+                    return
+                self.durable = self.flushing
+            if self.committed > self.durable and (self.durable < need or
+                                                  self.committed - self.durable >= self.window // 2):
+                self.flush.send(self.sql, self.last)
+                self.flushing = self.committed
+            if self.durable >= need:
+                return
+
+    def _drop(self) -> None:
+        self.broken = True
+        for statement in (self.pending, self.flush):
+            statement.conn.invalidate()
 
     def close(self) -> None:
+        """Wait until every mark is durable and give the connections back."""
         try:
-            self.wait()
+            if self.broken:
+                return
+            self.wait(durable=True)
+            if self.pending is not None:
+                self.conn.exec_driver_sql("RESET synchronous_commit")   # the connection goes back to the pool
         finally:
             self.conn.close()
+            if self.flush is not None:
+                self.flush.conn.close()
 
 
 class MailQueue:
     """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`.models.MailMixin` model."""
 
     def __init__(self, db, model, composer: Composer | None = None, *,
-                 now: Callable[[], datetime] | None = None, batch: int = BATCH):
+                 now: Callable[[], datetime] | None = None, batch: int = BATCH, unflushed: int = UNFLUSHED):
         self.db, self.model, self.composer = db, model, composer or Composer()
         self.now = now or (lambda: datetime.now(UTC))
-        self.batch = batch
+        self.batch, self.unflushed = batch, unflushed
 
     # --- enqueueing (services that store their messages) -----------------------------------------
 
@@ -284,7 +377,7 @@ class MailQueue:
         marks: Marks | None = None
         finished = False
         try:
-            marks = Marks(self.db, self.model)
+            marks = Marks(self.db, self.model, self.unflushed)
             down = False
             while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
                 now = self.now()

@@ -211,7 +211,8 @@ def test_a_change_made_while_calendar_sync_is_stopped_reaches_the_feed_after_it_
     now, new = STATE["now"], stacks["new"]
     browser = now["browser"]
     new.compose("stop", "calendar-sync", timeout=120)
-    assert browser.get(now["feed_url"]).status_code == 503      # nginx: that part is down, nothing else
+    # nginx: that part is down, nothing else (once its 5 s feed cache has run out: it serves nothing stale)
+    wait_until(lambda: browser.get(now["feed_url"]).status_code == 503, "503 for the feed", timeout=10)
     day = now["day"] + timedelta(days=1)
     planned = browser.submit("/sessions/new", {
         "program_id": now["program"]["id"], "title": "Planned while the feeds were down", "format": "in_person",

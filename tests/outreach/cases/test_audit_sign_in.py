@@ -21,7 +21,7 @@ def suite(make_database_url, clock, serve):
                                   **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
                                   "EVENT_SECRETS": ["test-secret"], "SECRET_KEY": "audit-test-key"}) as sessions:
         from docbox_sessions.models import Staff, db
-        from docbox_sessions.staff_admin import change_outreach_role
+        from docbox_sessions.staff_admin import set_roles
 
         runner = sessions.test_cli_runner()
         for email, role, outreach in (("coord@example.org", "viewer", "coordinator"),
@@ -30,7 +30,7 @@ def suite(make_database_url, clock, serve):
             assert runner.invoke(args=["staff", "set-password", email, "--password-stdin"],
                                  input=PASSWORD + "\n").exit_code == 0
             with sessions.app_context():
-                change_outreach_role(db.session.scalar(select(Staff).where(Staff.email == email)), outreach)
+                set_roles(db.session.scalar(select(Staff).where(Staff.email == email)), outreach_role=outreach)
                 db.session.commit()
         sessions_url = serve(sessions)
         with running_app("outreach", {"SQLALCHEMY_DATABASE_URI": make_database_url("outreach"),

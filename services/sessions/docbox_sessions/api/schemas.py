@@ -294,12 +294,9 @@ class SubscribersRow(Schema):
     feeds = fields.Integer(allow_none=True, metadata={"description": "Live calendar feeds showing the program."})
     reminders = fields.Integer(allow_none=True, metadata={
         "description": "Confirmed, not paused reminder subscriptions following the program."})
-    withheld = fields.List(fields.String(), metadata={"description": "Which of the two are withheld (null)."})
 
 
 class SubscribersOut(Schema):
-    exact = fields.Boolean()
-    min_cell = fields.Integer()
     programs = fields.List(fields.Nested(SubscribersRow))
     unavailable = fields.List(fields.String(), metadata={
         "description": "Kinds whose service did not answer: null for every program."})

@@ -80,10 +80,7 @@ class StaffMember(MethodView):
         """Change a staff member's role in group sessions or in outreach, or switch the account off or on"""
         actor = require_role("admin")
         member = staff_admin.find_staff(staff_id)
-        if "role" in data:
-            staff_admin.change_role(member, data["role"])
-        if "outreach_role" in data:
-            staff_admin.change_outreach_role(member, data["outreach_role"])
+        staff_admin.set_roles(member, **{k: data[k] for k in ("role", "outreach_role") if k in data})
         if data.get("active") is False and member.active:
             staff_admin.deactivate(actor, member)
         elif data.get("active") is True and not member.active:

@@ -10,7 +10,7 @@ from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
 from .. import stats
-from ..auth import PLANNERS, STAFF_ROLES, require_role, require_stats_reader
+from ..auth import PLANNERS, require_role, require_stats_reader
 from ..models import Program, db
 from ..release import add_months
 from ..subscribers import subscriber_rows
@@ -57,18 +57,19 @@ class AttendanceStats(MethodView):
 class SubscriberCounts(MethodView):
     @blp.response(200, SubscribersOut)
     def get(self):
-        """How many feeds and reminder subscriptions each program has
+        """How many feeds and reminder subscriptions each program has (organizers and admins)
 
         Numbers only, asked of calendar_sync (live feeds; a feed of several
         programs counts in each) and notifications (confirmed, not paused
-        subscriptions) when called. Organizers and admins get them exactly;
-        for everyone else counts from 1 to K-1 (`min_cell`) are `null` and
-        named in `withheld`. A service that does not answer within two
-        seconds is named in `unavailable` and its numbers are `null`.
+        subscriptions) when called. Other roles get 403: anyone may add
+        feeds of their own, so a small number withheld from them could be
+        worked out by adding feeds until it shows. A service that does not
+        answer within two seconds is named in `unavailable` and its numbers
+        are `null`.
         """
-        staff = require_role(*STAFF_ROLES)
+        require_role(*PLANNERS)
         programs = db.session.scalars(select(Program).order_by(Program.name)).all()
-        return subscriber_rows(programs, staff.role in PLANNERS)
+        return subscriber_rows(programs)
 
 
 def _month(moment) -> date:

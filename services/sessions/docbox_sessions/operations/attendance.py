@@ -12,6 +12,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
+from .. import held
 from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Series, SeriesException, Staff, db
 from .occurrences import Cancelled, find_occurrence
 
@@ -46,6 +47,7 @@ def record_attendance(occurrence_id: str, staff: Staff, counts: dict) -> Attenda
     row = db.session.get(AttendanceCount, occurrence_id) or AttendanceCount(occurrence_id=occurrence_id)
     row.in_person, row.virtual, row.recorded_at = counts.get("in_person"), counts.get("virtual"), now()
     db.session.add(row)
+    held.counted(occurrence_id)  # the month's sums computed ahead are out of date from this transaction on
     db.session.add(AttendanceAudit(occurrence_id=occurrence_id, recorded_by_staff_id=staff.id, recorded_at=row.recorded_at))
     return row
 

@@ -17,6 +17,7 @@ from docbox_shared import events, recurrence
 from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
+from .. import held
 from ..models import OneOffSession, OutboxEvent, Program, Series, db, outbox
 from ..states import STATES, program_state, series_state, session_state  # noqa: F401 - re-exported
 
@@ -42,6 +43,7 @@ def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> Outb
                                  version=entry.version, state=state)
     except ValidationError as exc:
         raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
+    held.store(kind, state)  # the occurrences the exact statistics count, as of this change
     return outbox.publish(body)
 
 

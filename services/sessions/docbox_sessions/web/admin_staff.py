@@ -117,7 +117,7 @@ def change_role(staff_id: int):
         require_role("admin")
         return staff_detail(staff_id, problem="Choose one of the roles, or none.", status=422)
     chosen = None if role == NO_ROLE else role
-    return _change(staff_id, lambda actor, member: staff_admin.change_role(member, chosen),
+    return _change(staff_id, lambda actor, member: staff_admin.set_roles(member, role=chosen),
                    f"{{email}} is now {role}." if chosen else "{email} has no role in group sessions now.")
 
 
@@ -127,7 +127,7 @@ def change_outreach_role(staff_id: int):
         require_role("admin")
         return staff_detail(staff_id, problem="Choose one of the outreach roles, or none.", status=422)
     chosen = None if role == NO_OUTREACH else role
-    return _change(staff_id, lambda actor, member: staff_admin.change_outreach_role(member, chosen),
+    return _change(staff_id, lambda actor, member: staff_admin.set_roles(member, outreach_role=chosen),
                    f"{{email}} now has the outreach role {role}." if chosen else "{email} has no outreach role now.")
 
 

@@ -21,6 +21,7 @@ from ..auth import PLANNERS, STAFF_ROLES, require_role
 from ..models import AttendanceAudit, AttendanceCount, db
 from . import present
 from .forms import Reader, confirm_past
+from .planning import delete_page
 
 UPCOMING_WEEKS = 8
 
@@ -200,18 +201,7 @@ def delete_session(session_id: str):
     require_role(*PLANNERS)
     session = operations.get_session(session_id)
     _kind, _entry, occ = operations.find_occurrence(session_id)
-    refusal = None
-    if request.method == "POST":
-        title, when = occ.title, present.when(occ)
-        try:
-            operations.delete_session(session)
-            db.session.commit()
-        except Problem as exc:
-            db.session.rollback()
-            refusal = exc
-        else:
-            flash(f"Deleted: {title} on {when}.", "success")
-            return redirect(url_for("pages.upcoming"))
-    return render_template("sessions/delete.html", what="session", title=occ.title, when=present.when(occ),
-                           back=url_for("pages.detail", occurrence_id=session_id), refusal=refusal,
-                           cancelled=occ.status == "cancelled"), refusal.status if refusal else 200
+    when = present.when(occ)
+    return delete_page("session", occ.title, when, lambda: operations.delete_session(session),
+                       done=f"Deleted: {occ.title} on {when}.", back=url_for("pages.detail", occurrence_id=session_id),
+                       then=url_for("pages.upcoming"), cancelled=occ.status == "cancelled")

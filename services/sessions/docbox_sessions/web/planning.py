@@ -53,14 +53,13 @@ def _saved(form: FormState, change: Callable[[], T], rename: dict | None = None)
 # --- programs ----------------------------------------------------------------
 
 def programs():
-    """Every program with how many feeds and reminder subscriptions it has; planners also edit them
-    here. Everyone else sees small numbers withheld (:mod:`..subscribers`)."""
+    """Every program; planners also edit them here and see how many feeds and reminder subscriptions
+    each has (nobody else: :mod:`..subscribers` says why)."""
     staff = require_role(*STAFF_ROLES)
     rows = db.session.scalars(select(Program).order_by(Program.name)).all()
-    exact = staff.role in PLANNERS
-    counts = subscriber_counts([p.id for p in rows], exact) if rows else {}
-    return render_template("sessions/programs.html", programs=rows, may_plan=exact, counts=counts,
-                           min_cell=present.min_cell())
+    may_plan = staff.role in PLANNERS
+    counts = subscriber_counts([p.id for p in rows]) if rows and may_plan else {}
+    return render_template("sessions/programs.html", programs=rows, may_plan=may_plan, counts=counts)
 
 
 def _program_values(program: Program | None) -> dict:
@@ -343,19 +342,26 @@ def series_delete(series_id: str):
     """Ask, then delete a series without recorded attendance; a refusal is said on the page."""
     require_role(*PLANNERS)
     series = operations.get_series(series_id)
+    return delete_page("series", series.title, rules.describe(series.rrule, series.timezone),
+                       lambda: operations.delete_series(series), done=f"Deleted: the series {series.title}.",
+                       back=url_for("pages.series_detail", series_id=series_id), then=url_for("pages.series_list"))
+
+
+def delete_page(what: str, title: str, when: str, delete: Callable[[], object], done: str, back: str, then: str,
+                cancelled: bool = False):
+    """The "Delete this ...?" page of a session or a series: GET asks; POST runs ``delete()`` and goes to
+    ``then`` saying ``done``, or, refused (started, counted), rolls back and says why on the page with the
+    problem's status."""
     refusal = None
     if request.method == "POST":
-        title = series.title
         try:
-            operations.delete_series(series)
+            delete()
             db.session.commit()
         except Problem as exc:
             db.session.rollback()
             refusal = exc
         else:
-            flash(f"Deleted: the series {title}.", "success")
-            return redirect(url_for("pages.series_list"))
-    return render_template("sessions/delete.html", what="series", title=series.title,
-                           when=rules.describe(series.rrule, series.timezone),
-                           back=url_for("pages.series_detail", series_id=series_id), refusal=refusal,
-                           cancelled=False), refusal.status if refusal else 200
+            flash(done, "success")
+            return redirect(then)
+    return render_template("sessions/delete.html", what=what, title=title, when=when, back=back, refusal=refusal,
+                           cancelled=cancelled), refusal.status if refusal else 200

@@ -1,7 +1,7 @@
 """one-on-one draft rounds: a round prepared but not opened yet has no opening instant or day
 
 Revision ID: 3c1d7e9a2b40
-Revises: f682dbf7d4a9
+Revises: a3c9e5d1f7b2
 Create Date: 2026-11-30 14:55:00.000000
 
 """
@@ -13,7 +13,7 @@ import docbox_shared.clock
 
 # revision identifiers, used by Alembic.
 revision = '3c1d7e9a2b40'
-down_revision = 'f682dbf7d4a9'
+down_revision = 'a3c9e5d1f7b2'
 branch_labels = None
 depends_on = None
 
