@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from docbox_outreach.demo import seed
 from docbox_outreach.models import Member, db, mail
-from docbox_outreach.oneonone.models import Assignment, Attempt
+from docbox_outreach.oneonone.models import Assignment, Attempt, Round
 from support.apps import running_app
 from support.clock import Clock
 from support.outreach import staff_lookup
@@ -39,13 +39,19 @@ def outreach(make_database_url, smtp, serve):
         yield app, base
 
 
-def _swappable(app) -> tuple[int, int]:
-    """Two mentees whose mentors may be exchanged (neither lands in their own reporting line)."""
+def _pairs(app, number: int) -> dict:
+    with app.app_context():
+        return dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id).join(Round)
+                                       .where(Round.number == number)).all())
+
+
+def _swappable(app, number: int = 1) -> tuple[int, int]:
+    """Two mentees of round ``number`` whose mentors may be exchanged (neither lands in their own reporting line)."""
     from docbox_outreach.domain.assignment import SwapRefused, swap
     from docbox_outreach.oneonone.operations import _reports_to
 
+    pairs = _pairs(app, number)
     with app.app_context():
-        pairs = dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)).all())
         reports_to, _ = _reports_to()
     for a in pairs:
         for b in pairs:
@@ -84,6 +90,48 @@ def test_coordinator_reads_the_round_swaps_two_mentees_and_checks_the_roster(bro
     page.get_by_role("link", name="Roster").click()
     expect(page.get_by_role("table")).to_contain_text("100 members")
     check(page, "outreach-roster")
+    context.close()
+
+
+def test_coordinator_prepares_a_draft_swaps_in_it_and_opens_it_and_only_then_mentors_get_mail(
+        browser, outreach, smtp, check):
+    app, base = outreach
+    context, page = _as(browser, "coordinator@example.org", viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/oneonone/rounds/1")
+    page.get_by_role("button", name="Close round 1").click()
+    expect(page.get_by_role("status")).to_contain_text("is closed")
+    page.goto(f"{base}/oneonone/rounds")
+    page.get_by_label("Due date").fill("2026-04-30")
+    page.get_by_role("button", name="Prepare the round").click()
+    expect(page.get_by_role("heading", name="Round 2 (draft)")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("nothing has been sent")
+    expect(page.get_by_role("table", name="Pairs: 100 mentees")).to_be_visible()
+    check(page, "outreach-round-draft")
+    with app.app_context():
+        mail.run_pass()
+    before = len(smtp.messages)  # round 1's mail only: the draft sent nothing
+    assert not any("2026" in m.text and "April" in m.text for m in smtp.messages)
+    a, b = _swappable(app, 2)
+    drafted = _pairs(app, 2)
+    with app.app_context():
+        emails = {m.id: m.email for m in db.session.scalars(select(Member))}
+    page.get_by_label("Work email of the first mentee").fill(emails[a])
+    page.get_by_label("Work email of the second mentee").fill(emails[b])
+    page.get_by_role("button", name="Swap").click()
+    expect(page.get_by_role("status")).to_contain_text("exchanged mentors")
+    expect(page.get_by_role("heading", name="Round 2 (draft)")).to_be_visible()
+    page.get_by_role("button", name="Open round 2 and mail everyone").click()
+    expect(page.get_by_role("status")).to_contain_text("Round 2 is open")
+    expect(page.get_by_role("heading", name="Round 2", exact=True)).to_be_visible()
+    check(page, "outreach-round-opened")
+    opened = _pairs(app, 2)
+    assert (opened[a], opened[b]) == (drafted[b], drafted[a])  # the swap made in the draft is what opened
+    with app.app_context():
+        mail.run_pass()
+    new = smtp.messages[before:]
+    mentors = sorted(m.rcpt_tos[0] for m in new if "/oneonone/mine" in m.text)
+    assert mentors == sorted(emails[p] for p in set(opened.values()))  # one mail per mentor
+    assert len([m for m in new if "/oneonone/link/" in m.text]) == len(opened)
     context.close()
 
 

@@ -15,7 +15,7 @@ from docbox_outreach.oneonone.mailing import reminders_due
 from docbox_outreach.oneonone.models import Assignment, MenteeLink, OptOut
 from docbox_outreach.roster import import_roster
 from support.apps import dispose, migrated_app
-from support.outreach import COORDINATOR, VIEWER, as_staff, staff_lookup
+from support.outreach import COORDINATOR, VIEWER, as_staff, open_round, staff_lookup
 
 BASE = "https://docbox.test/outreach"
 # Two mentors outside every fellow's line, six fellows: every swap is allowed.
@@ -61,7 +61,7 @@ def _reminder_names(smtp, mentor):
 
 def test_a_swapped_in_mentors_reminder_does_not_tell_that_the_old_mentor_reached_the_mentee(app, client, smtp,
                                                                                              clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     rows = _rows(app)
     a = next(e for e, (_, m) in rows.items() if m == "m1@example.org" and e.startswith("f"))
     b = next(e for e, (_, m) in rows.items() if m == "m2@example.org" and e.startswith("f"))
@@ -85,7 +85,7 @@ def _report(client):
 
 
 def test_a_closed_rounds_numbers_never_change_whatever_its_links_do_afterwards(app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token, other = _link_of(smtp, "f1@example.org"), _link_of(smtp, "f2@example.org")
     assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 303
@@ -106,7 +106,7 @@ def test_a_closed_rounds_numbers_never_change_whatever_its_links_do_afterwards(a
 
 
 def test_a_rounds_numbers_read_the_same_after_the_purge_as_before(app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     rows = _rows(app)
     for i, (email, (row, mentor)) in enumerate(sorted(rows.items())):  # noqa: B007
         if i < 3:
@@ -130,7 +130,7 @@ def test_a_rounds_numbers_read_the_same_after_the_purge_as_before(app, client, s
 
 def test_nothing_naming_a_person_of_a_purged_round_is_left_in_the_mail_queue_or_the_opt_outs(app, client, smtp,
                                                                                               clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     client.post(f"/oneonone/link/{_link_of(smtp, 'f1@example.org')}", data={"action": "this_round"})
     keeper = _link_of(smtp, "f2@example.org")
@@ -153,7 +153,7 @@ def test_nothing_naming_a_person_of_a_purged_round_is_left_in_the_mail_queue_or_
 
 
 def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token = _link_of(smtp, "f3@example.org")
     client.post(f"/oneonone/link/{token}", data={"action": "for_good"})
@@ -161,7 +161,7 @@ def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp,
     clock.advance(days=800)
     with app.app_context():
         ops.purge_due()
-    client.post("/oneonone/rounds", data={"due_on": "2028-06-30"}, headers=COORDINATOR)
+    open_round(client, "2028-06-30")
     assert "f3@example.org" not in _rows(app)
     assert client.post(f"/oneonone/link/{token}", data={"action": "withdraw"}).status_code == 303
 
@@ -182,7 +182,7 @@ def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_
     answer = client.post("/api/v1/members", json={"name": "Ça Va", "email": "ça@example.org", "division": "Surgery"},
                          headers=COORDINATOR)
     assert answer.status_code == 422 and "email" in answer.json["errors"]
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     assert "bo@xn--bcher-kva.example" in {r for m in smtp.messages for r in m.rcpt_tos}
     with app.app_context():
@@ -192,7 +192,7 @@ def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_
 
 def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client, smtp, clock):
     app.config["MAIL_FROM"] = "Équipe Doc Box <docbox@example.org>"
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     clock.advance(days=15)
     with app.app_context():
         reminders_due()
@@ -208,7 +208,7 @@ def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client,
 
 
 def test_a_mentor_cannot_tell_that_their_mentee_asked_the_program_for_another_mentor(app, client, smtp):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     rows = _rows(app)
     mentee = next(e for e in rows if e.startswith("f"))

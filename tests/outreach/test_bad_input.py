@@ -10,7 +10,7 @@ from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, Attempt, OptOut, Round
 from docbox_outreach.roster import import_roster
 from support.bad_input import POISON_BODIES, send
-from support.outreach import COORDINATOR, as_staff
+from support.outreach import COORDINATOR, as_staff, open_round
 
 ROSTER = "name,work email,division\n" + "\n".join(
     [f"Mentor {i},m{i}@example.org,Medicine" for i in (1, 2)] + [f"Fellow {i},f{i}@example.org,Surgery"
@@ -53,7 +53,7 @@ def world(app, client):
         import_roster(ROSTER.encode())
         for member in db.session.scalars(select(Member).where(Member.email.like("m%"))):
             ops.add_mentor(member.id)
-    assert client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR).status_code == 302
+    assert open_round(client, "2026-03-20").status_code == 302
     return app
 
 

@@ -13,7 +13,7 @@ from docbox_outreach.oneonone.mailing import reminders_due
 from docbox_outreach.oneonone.models import Assignment, MenteeLink
 from docbox_outreach.roster import import_roster
 from support.apps import dispose, migrated_app
-from support.outreach import COORDINATOR, as_staff, staff_lookup
+from support.outreach import COORDINATOR, as_staff, open_round, staff_lookup
 
 BASE = "https://docbox.test/outreach"
 ROSTER = "name,work email,division\n" + "\n".join(
@@ -50,7 +50,7 @@ def _mentees(app, number):
 
 
 def test_each_mentor_gets_one_neutral_mail_with_their_list_and_bodies_are_deleted_once_sent(app, client, smtp):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     for mentor in ("m1@example.org", "m2@example.org"):
         got = smtp.to(mentor)
@@ -65,7 +65,7 @@ def test_each_mentor_gets_one_neutral_mail_with_their_list_and_bodies_are_delete
 
 def test_a_mentee_link_is_from_the_program_stored_hashed_and_opts_out_for_good_until_withdrawn(app, client, smtp,
                                                                                                 clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token = _link_of(smtp, "f1@example.org")
     assert len(token) >= 22 and "Mentor" not in smtp.to("f1@example.org")[-1]["From"]
@@ -77,19 +77,19 @@ def test_a_mentee_link_is_from_the_program_stored_hashed_and_opts_out_for_good_u
     assert "do not contact me again" not in client.get(f"/oneonone/link/{token}").text
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     clock.advance(days=30)
-    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    open_round(client, "2026-04-30")
     assert "f1@example.org" not in _mentees(app, 2)
     # the link outlives its round for someone opted out for good, so they can come back
     assert client.post(f"/oneonone/link/{token}", data={"action": "withdraw"}).status_code == 303
     client.post("/oneonone/rounds/2/close", headers=COORDINATOR)
     clock.advance(days=30)
-    client.post("/oneonone/rounds", data={"due_on": "2026-05-30"}, headers=COORDINATOR)
+    open_round(client, "2026-05-30")
     assert "f1@example.org" in _mentees(app, 3)
 
 
 def test_opting_out_this_round_takes_the_mentee_off_the_mentors_list_and_the_link_dies_with_the_round(
         app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token = _link_of(smtp, "f2@example.org")
     with app.app_context():
@@ -102,12 +102,12 @@ def test_opting_out_this_round_takes_the_mentee_off_the_mentors_list_and_the_lin
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     assert client.get(f"/oneonone/link/{token}").status_code == 404
     clock.advance(days=30)
-    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    open_round(client, "2026-04-30")
     assert "f2@example.org" in _mentees(app, 2)  # this round only
 
 
 def test_a_mentee_asking_for_another_mentor_gets_one_next_round(app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     with app.app_context():
         first = dict(db.session.execute(select(Member.email, Assignment.mentor_id)
@@ -117,7 +117,7 @@ def test_a_mentee_asking_for_another_mentor_gets_one_next_round(app, client, smt
     assert "Fellow 3 (f3@example.org), now with Mentor" in client.get("/oneonone/rounds/1", headers=COORDINATOR).text
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     clock.advance(days=30)
-    client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR)
+    open_round(client, "2026-04-30")
     with app.app_context():
         second = dict(db.session.execute(select(Member.email, Assignment.mentor_id)
                                          .join(Assignment, Assignment.mentee_id == Member.id)
@@ -131,7 +131,7 @@ def test_an_unknown_or_bad_link_is_a_clear_page_not_an_error(client):
 
 
 def test_the_reminder_lists_only_those_not_reached_yet(app, client, smtp, clock):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     with app.app_context():
         row = db.session.scalar(select(Assignment).join(Member, Member.id == Assignment.mentor_id)
                                 .where(Member.email == "m1@example.org").order_by(Assignment.id))
@@ -155,14 +155,14 @@ def test_a_name_beyond_ascii_arrives_as_written(app, client, smtp):
     with app.app_context():
         from docbox_outreach.roster import save_member
         save_member({"name": "Zoë Ñandú", "email": "zoe@example.org", "division": "Surgery", "leadership": False})
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     [message] = smtp.to("zoe@example.org")
     assert "Dear Zoë Ñandú," in message.text and message["Subject"] == "Doc Box outreach"
 
 
 def test_a_members_link_dies_when_they_are_marked_as_left(app, client, smtp):
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token = _link_of(smtp, "f4@example.org")
     assert client.get(f"/oneonone/link/{token}").status_code == 200
@@ -177,7 +177,7 @@ def test_no_log_line_holds_an_email_address_a_name_or_a_link_token(app, client, 
     from docbox_shared.frame import JsonFormatter
 
     caplog.set_level("DEBUG")
-    client.post("/oneonone/rounds", data={"due_on": "2026-03-20"}, headers=COORDINATOR)
+    open_round(client, "2026-03-20")
     _send(app)
     token = _link_of(smtp, "f1@example.org")
     client.get(f"/oneonone/link/{token}")

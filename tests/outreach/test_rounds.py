@@ -13,7 +13,7 @@ from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db
 from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, Attempt, MenteeLink, Round
 from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff
+from support.outreach import COORDINATOR, VIEWER, as_staff, open_round
 
 # A chair, two mentors reporting to the chair and one outside the chair's line (who can mentor the
 # chair), and eight faculty under the mentors.
@@ -41,7 +41,7 @@ def _pairs(app, number=1):
 
 
 def _open(client, **form):
-    return client.post("/oneonone/rounds", data={"due_on": DUE, **form}, headers=COORDINATOR)
+    return open_round(client, **{"due_on": DUE, **form})
 
 
 def test_opening_a_round_gives_everyone_one_mentor_outside_their_line_and_mails_them(app, client, roster):
@@ -95,7 +95,7 @@ def test_next_round_keeps_each_mentor_unless_a_change_was_asked(app, client, ros
                        headers=as_staff(mentor_email)).status_code == 302
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     clock.advance(days=30)
-    assert client.post("/oneonone/rounds", data={"due_on": "2026-04-30"}, headers=COORDINATOR).status_code == 302
+    assert open_round(client, "2026-04-30").status_code == 302
     second = _pairs(app, 2)
     assert second[fellow] != first[fellow]
     # Balance may move others to make room (loads within one, never into a reporting line), but no

@@ -28,3 +28,12 @@ def as_staff(email: str) -> dict:
 
 COORDINATOR = as_staff("coordinator@example.org")
 VIEWER = as_staff("viewer@example.org")
+
+
+def open_round(client, due_on: str, **form):
+    """The coordinator's two steps on the pages: prepare the round (a draft, nothing sent), then open it
+    (the mail goes). The answer of the step that was refused, else the opening's redirect."""
+    prepared = client.post("/oneonone/rounds", data={"due_on": due_on, **form}, headers=COORDINATOR)
+    if prepared.status_code != 302:
+        return prepared
+    return client.post(prepared.headers["Location"] + "/open", headers=COORDINATOR)

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from docbox_shared.inputs import Id, Whole
+from docbox_shared.problems import Conflict
 
 from ..access import current_staff, require
 from ..domain.vocabulary import AttemptOutcome, Channel
@@ -27,7 +28,8 @@ blp = Blueprint("oneonone_api", __name__, url_prefix="/api/v1/oneonone",
 class RoundSchema(Schema):
     id = Id(dump_only=True)
     number = fields.Integer(dump_only=True)
-    opened_on = fields.Date(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "draft (nothing sent yet), open or closed."})
+    opened_on = fields.Date(dump_only=True, allow_none=True, metadata={"description": "Empty while a draft."})
     due_on = fields.Date(required=True)
     closed_at = fields.DateTime(dump_only=True, allow_none=True)
     balanced = fields.Boolean(dump_only=True)
@@ -37,6 +39,41 @@ class OpenRoundSchema(Schema):
     due_on = fields.Date(required=True, metadata={"description": "After today, within a year."})
     mentors = Whole(1, 100_000, load_default=None, metadata={"description": "How many of the pool mentor."})
     load = Whole(1, 100_000, load_default=None, metadata={"description": "Mentees per mentor (instead of mentors)."})
+
+
+class NewRoundSchema(OpenRoundSchema):
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "Prepare a draft: pairs to check, swap and move, nothing sent until it is opened."})
+
+
+class PairSchema(Schema):
+    mentee_id = Id()
+    mentee = fields.String()
+    mentor_id = Id()
+    mentor = fields.String()
+    kept = fields.Boolean(metadata={"description": "Keeps last round's mentor."})
+
+
+class LoadSchema(Schema):
+    mentor_id = Id()
+    mentor = fields.String()
+    load = fields.Integer()
+
+
+class LoadsSchema(Schema):
+    balanced = fields.Boolean(metadata={"description": "Loads within one of each other."})
+    loads = fields.List(fields.Nested(LoadSchema))
+
+
+class PairsSchema(LoadsSchema):
+    round = fields.Integer()
+    status = fields.String()
+    pairs = fields.List(fields.Nested(PairSchema))
+
+
+class ReassignSchema(Schema):
+    mentee = Id(required=True, metadata={"description": "Member id of a mentee of the draft."})
+    mentor = Id(required=True, metadata={"description": "Member id of an active member of the mentor pool."})
 
 
 class SwapSchema(Schema):
@@ -69,15 +106,76 @@ class Rounds(MethodView):
     @require("coordinator", "viewer", page=False)
     @blp.response(200, RoundSchema(many=True))
     def get(self):
-        """Every round, newest first"""
-        return db.session.scalars(select(Round).order_by(Round.number.desc())).all()
+        """Every round, newest first (a draft for coordinators only)"""
+        query = select(Round).order_by(Round.number.desc())
+        if not current_staff().can("coordinator"):
+            query = query.where(Round.opened_at.is_not(None))
+        return db.session.scalars(query).all()
 
     @require("coordinator", page=False)
-    @blp.arguments(OpenRoundSchema)
+    @blp.arguments(NewRoundSchema)
     @blp.response(201, RoundSchema)
     def post(self, data):
-        """Open the next round: assign every active member a mentor and mail them"""
-        return ops.start_round(data["due_on"], mentor_count=data["mentors"], load=data["load"])
+        """Prepare the next round as a draft (``draft: true``: nothing is sent until it is opened), or open it
+        at once: every active member gets a mentor; opening mails each mentor and mentee once"""
+        start = ops.prepare_round if data["draft"] else ops.start_round
+        return start(data["due_on"], mentor_count=data["mentors"], load=data["load"])
+
+
+@blp.route("/rounds/<int:round_id>")
+class OneRound(MethodView):
+    @require("coordinator", page=False)
+    @blp.response(204)
+    def delete(self, round_id):
+        """Discard a draft round (nothing of it reached anyone)"""
+        ops.discard(ops.get_round(round_id))
+
+
+@blp.route("/rounds/<int:round_id>/pairs")
+class Pairs(MethodView):
+    @require("coordinator", page=False)
+    @blp.response(200, PairsSchema)
+    def get(self, round_id):
+        """Who mentors whom in a round, and each mentor's load (a read of people's data: audited)"""
+        round_ = ops.get_round(round_id)
+        audit_read(current_staff().email, "oneonone", "round.pairs", round_.id)
+        pairs, loads = ops.round_pairs(round_), ops.round_loads(round_)
+        db.session.commit()
+        return {"round": round_.number, "status": round_.status, "balanced": round_.balanced,
+                "pairs": [row._asdict() for row in pairs], "loads": [row._asdict() for row in loads]}
+
+
+@blp.route("/rounds/<int:round_id>/reassign")
+class Reassign(MethodView):
+    @require("coordinator", page=False)
+    @blp.arguments(ReassignSchema)
+    @blp.response(200, LoadsSchema)
+    def post(self, data, round_id):
+        """Give a mentee of a draft round another mentor from the pool (loads may then differ: reported)"""
+        round_ = ops.get_round(round_id)
+        loads = ops.reassign(round_, data["mentee"], data["mentor"])
+        return {"balanced": round_.balanced, "loads": [row._asdict() for row in loads]}
+
+
+@blp.route("/rounds/<int:round_id>/recompute")
+class Recompute(MethodView):
+    @require("coordinator", page=False)
+    @blp.arguments(OpenRoundSchema)
+    @blp.response(200, RoundSchema)
+    def post(self, data, round_id):
+        """Compute a draft round's pairs again (its swaps and moves are dropped)"""
+        return ops.recompute(ops.get_round(round_id), data["due_on"], mentor_count=data["mentors"],
+                             load=data["load"])
+
+
+@blp.route("/rounds/<int:round_id>/open")
+class Open(MethodView):
+    @require("coordinator", page=False)
+    @blp.response(200, RoundSchema)
+    def post(self, round_id):
+        """Open a draft round as it stands and mail each mentor and mentee once; refused, naming who, when
+        the roster changed since its pairs were computed"""
+        return ops.open_draft(ops.get_round(round_id))
 
 
 @blp.route("/rounds/<int:round_id>/close")
@@ -97,7 +195,7 @@ class Swap(MethodView):
     @blp.arguments(SwapSchema)
     @blp.response(204)
     def post(self, data, round_id):
-        """Two mentees of an open round exchange mentors"""
+        """Two mentees of a draft or open round exchange mentors"""
         ops.swap(ops.get_round(round_id), data["a"], data["b"])
 
 
@@ -109,26 +207,21 @@ class Report(MethodView):
         """The round's numbers: exact with mentors for coordinators (audited); withheld small numbers,
         nobody named, closed rounds only, for viewers"""
         round_ = ops.get_round(round_id)
-        staff = current_staff()
-        if staff.can("coordinator"):
-            view = reports.coordinator_report(round_)
-            audit_read(staff.email, "oneonone", "round.api", round_.id)
-            db.session.commit()
-            r = view.report
+        reading = reports.read(round_, current_staff(), "round.api")
+        if reading.view is not None:
+            r = reading.view.report
             return {"round": round_.number, "assigned": r.assigned, "reached": r.reached,
                     "reached_without_opt_outs": r.reached_without_opt_outs, "attempted": r.attempted,
                     "declined": r.declined, "opted_out": r.opted_out, "follow_up": r.follow_up,
                     "reach_rate": r.reach_rate, "reach_rate_without_opt_outs": r.reach_rate_without_opt_outs,
                     "coverage": r.coverage, "median_days_to_reach": r.median_days_to_reach,
                     "reached_by_day": list(r.reached_by_day),
-                    "mentors": [{"name": view.mentor_names.get(m.mentor), "load": m.load, "attempted": m.attempted,
-                                 "reached": m.reached} for m in r.mentors]}
-        release = reports.viewer_report(round_)
-        if release is None:
-            from docbox_shared.problems import Conflict
+                    "mentors": [{"name": reading.view.mentor_names.get(m.mentor), "load": m.load,
+                                 "attempted": m.attempted, "reached": m.reached} for m in r.mentors]}
+        if reading.release is None:
             raise Conflict("The numbers of a round are released to viewers once it is closed.")
-        return {"round": round_.number, **{k: v for k, v in reports.viewer_rows(release)},
-                "reached_by_week": list(release.reached_by_week)}
+        return {"round": round_.number, **{k: v for k, v in reports.viewer_rows(reading.release)},
+                "reached_by_week": list(reading.release.reached_by_week)}
 
 
 @blp.route("/mentors")

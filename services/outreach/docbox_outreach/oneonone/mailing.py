@@ -130,7 +130,8 @@ def reminders_due() -> bool:
     """Queue the reminders of open rounds whose reminder day came; True when some round was reminded."""
     today_ = clock.now().astimezone(current_app.config["OUTREACH_TIMEZONE"]).date()
     days = timedelta(days=current_app.config["REMINDER_DAYS"])
-    due = list(db.session.scalars(select(Round).where(Round.closed_at.is_(None), Round.reminded_at.is_(None))))
+    due = list(db.session.scalars(select(Round).where(Round.opened_at.is_not(None), Round.closed_at.is_(None),
+                                                      Round.reminded_at.is_(None))))
     due = [r for r in due if today_ >= r.due_on - days]
     for round_ in due:
         # Reached by *this* mentor: after a swap, an outcome the old mentor logged must not show in the

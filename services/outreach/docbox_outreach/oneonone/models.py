@@ -40,14 +40,15 @@ class Mentor(db.Model):
 
 
 class Round(db.Model):
-    """One round: opened, due, closed (frozen), and its person-level rows purged later."""
+    """One round: a *draft* (pairs computed, nothing sent, ``opened_at`` empty), then opened, due, closed
+    (frozen), and its person-level rows purged later."""
 
     __tablename__ = "oneonone_rounds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, ...: opt-outs count rounds by it
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    opened_on: Mapped[date] = mapped_column(Date)  # day 0 of the round, in the department's time zone
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # empty while a draft
+    opened_on: Mapped[date | None] = mapped_column(Date)  # day 0 of the round, in the department's time zone
     due_on: Mapped[date] = mapped_column(Date)
     seed: Mapped[int] = mapped_column(Integer)
     balanced: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -56,8 +57,17 @@ class Round(db.Model):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
+    def is_draft(self) -> bool:
+        return self.opened_at is None
+
+    @property
     def is_open(self) -> bool:
-        return self.closed_at is None
+        """Opened and not closed: mentors work it (a draft is not open)."""
+        return self.opened_at is not None and self.closed_at is None
+
+    @property
+    def status(self) -> str:
+        return "draft" if self.is_draft else "open" if self.closed_at is None else "closed"
 
 
 class Assignment(db.Model):

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from docbox_shared import clock
 from docbox_shared.inputs import MAX_ID
@@ -68,6 +69,13 @@ def get_round(round_id: int) -> Round:
 
 
 def open_round() -> Round | None:
+    """The round mentors work now: opened and not closed (a draft is not open)."""
+    return db.session.scalar(select(Round).where(Round.opened_at.is_not(None), Round.closed_at.is_(None))
+                             .order_by(Round.number.desc()).limit(1))
+
+
+def current_round() -> Round | None:
+    """The draft or open round, if any: there is at most one."""
     return db.session.scalar(select(Round).where(Round.closed_at.is_(None)).order_by(Round.number.desc()).limit(1))
 
 
@@ -83,14 +91,7 @@ def opt_outs() -> list[rules.OptOut]:
             for o in db.session.scalars(select(OptOut))]
 
 
-def start_round(due_on: date, mentor_count: int | None = None, load: int | None = None,
-                seed: int | None = None) -> Round:
-    """Open the next round: every active member not opted out gets a mentor from the pool.
-
-    Last round's pairs are kept unless a change was asked (see :func:`..domain.assignment.assign`).
-    Raises a problem (and changes nothing) when a round is open, the due date is not after today,
-    both or a bad number/load are given, or no assignment obeys the rules (naming who).
-    """
+def _check_input(due_on: date, mentor_count: int | None, load: int | None, refused: str) -> None:
     errors = {}
     if due_on <= today():
         errors["due_on"] = ["must be after today"]
@@ -102,11 +103,21 @@ def start_round(due_on: date, mentor_count: int | None = None, load: int | None 
         if value is not None and not 1 <= value <= 100_000:
             errors[name] = ["must be a whole number from 1"]
     if errors:
-        raise ValidationProblem("The round was not opened.", errors=errors)
-    if open_round() is not None:
+        raise ValidationProblem(refused, errors=errors)
+
+
+def _refuse_while_current() -> None:
+    current = current_round()
+    if current is not None and current.is_draft:
+        raise Conflict(f"Round {current.number} is a draft: open it or discard it before preparing another.")
+    if current is not None:
         raise Conflict("A round is open: close it before opening the next one.")
-    last = db.session.scalar(select(Round).order_by(Round.number.desc()).limit(1))
-    number = (last.number if last else 0) + 1
+
+
+def _compute(number: int, mentor_count: int | None, load: int | None, seed: int | None):
+    """Round ``number``'s pairs (a :class:`..domain.assignment.Assignment`) and the seed used; a problem
+    naming who when no assignment obeys the rules. Reads only."""
+    last = db.session.scalar(select(Round).where(Round.number < number).order_by(Round.number.desc()).limit(1))
     reports_to, members = _reports_to()
     out = rules.opted_out(opt_outs(), number)
     mentees = [m.id for m in members if m.active and m.id not in out]
@@ -130,25 +141,190 @@ def start_round(due_on: date, mentor_count: int | None = None, load: int | None 
         raise Conflict(f"No assignment follows the rules: {exc}" + (f" ({who})." if who else "."),
                        errors={"people": sorted(names[p] for p in exc.people)} if exc.people else None) from None
     except ValueError as exc:
-        raise ValidationProblem(f"The round was not opened: {exc}.") from None
-    now = clock.now()
-    new = Round(number=number, opened_at=now, opened_on=today(), due_on=due_on, seed=seed,
-                balanced=result.balanced)
-    db.session.add(new)
-    db.session.flush()
+        raise ValidationProblem(f"The round was not computed: {exc}.") from None
+    return result, seed
+
+
+def _insert_pairs(round_: Round, result) -> None:
     if result.mentor_of:
         db.session.execute(insert(Assignment), [
-            {"round_id": new.id, "mentee_id": mentee, "mentor_id": mentor, "kept": mentee in result.kept,
+            {"round_id": round_.id, "mentee_id": mentee, "mentor_id": mentor, "kept": mentee in result.kept,
              "change_requested": False} for mentee, mentor in result.mentor_of.items()])
-    from .mailing import round_opened
-    round_opened(new)
+
+
+def _prepare(due_on: date, mentor_count: int | None, load: int | None, seed: int | None, refused: str) -> Round:
+    _check_input(due_on, mentor_count, load, refused)
+    _refuse_while_current()
+    last = db.session.scalar(select(Round.number).order_by(Round.number.desc()).limit(1))
+    number = (last or 0) + 1
+    result, seed = _compute(number, mentor_count, load, seed)
+    new = Round(number=number, opened_at=None, opened_on=None, due_on=due_on, seed=seed, balanced=result.balanced)
+    db.session.add(new)
+    db.session.flush()
+    _insert_pairs(new, result)
+    return new
+
+
+def prepare_round(due_on: date, mentor_count: int | None = None, load: int | None = None,
+                  seed: int | None = None) -> Round:
+    """The next round as a *draft*: every active member not opted out gets a mentor from the pool, and
+    nothing reaches anyone (no mail, no link, no mentor's list) until :func:`open_draft`.
+
+    Last round's pairs are kept unless a change was asked (see :func:`..domain.assignment.assign`).
+    Raises a problem (and changes nothing) when a round is a draft or open, the due date is not after
+    today, both or a bad number/load are given, or no assignment obeys the rules (naming who).
+    """
+    new = _prepare(due_on, mentor_count, load, seed, "The round was not prepared.")
     db.session.commit()
     return new
 
 
+def start_round(due_on: date, mentor_count: int | None = None, load: int | None = None,
+                seed: int | None = None) -> Round:
+    """Prepare the next round and open it at once, mailing everyone (scripts and the demo; the
+    coordinator's page prepares a draft first). Refused like :func:`prepare_round`."""
+    new = _prepare(due_on, mentor_count, load, seed, "The round was not opened.")
+    _open_now(new)
+    db.session.commit()
+    return new
+
+
+def _open_now(round_: Round) -> None:
+    """Round ``round_`` opens today and its mail is queued (the caller commits); refused if it opened meanwhile."""
+    now = clock.now()
+    opened = db.session.execute(update(Round).where(Round.id == round_.id, Round.opened_at.is_(None))
+                                .values(opened_at=now, opened_on=today()))
+    if opened.rowcount != 1:  # another request opened it first: its mail is queued, not twice
+        db.session.rollback()
+        raise Conflict("This round is already open.")
+    round_.opened_at, round_.opened_on = now, today()
+    from .mailing import round_opened
+    round_opened(round_)
+
+
+def _draft_only(round_: Round, doing: str) -> None:
+    if not round_.is_draft:
+        raise Conflict(f"Round {round_.number} is {round_.status}: {doing} is for a draft round only.")
+
+
+def recompute(round_: Round, due_on: date, mentor_count: int | None = None, load: int | None = None,
+              seed: int | None = None) -> Round:
+    """Compute a draft's pairs again (a new seed, perhaps a new due date, number of mentors or load),
+    dropping the swaps and moves made in it; a refused recompute keeps the draft as it was."""
+    _draft_only(round_, "computing the pairs again")
+    _check_input(due_on, mentor_count, load, "The draft was not computed again.")
+    result, seed = _compute(round_.number, mentor_count, load, seed)
+    db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
+    round_.due_on, round_.seed, round_.balanced = due_on, seed, result.balanced
+    _insert_pairs(round_, result)
+    db.session.commit()
+    return round_
+
+
+def discard(round_: Round) -> None:
+    """Delete a draft and its pairs: nothing of it ever reached anyone."""
+    _draft_only(round_, "discarding")
+    db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
+    db.session.delete(round_)
+    db.session.commit()
+
+
+def roster_changes(round_: Round) -> dict[str, list[str]]:
+    """What changed on the roster since the draft's pairs were computed, by name: mentees who left or
+    opted out, members who would now be mentees, mentors who left or are out of the pool, pairs now in
+    one reporting line (after a roster edit). Empty when the pairs still follow the rules."""
+    reports_to, members = _reports_to()
+    name = {m.id: m.name for m in members}
+    active = {m.id for m in members if m.active}
+    expected = active - rules.opted_out(opt_outs(), round_.number)
+    pairs = dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
+                                    .where(Assignment.round_id == round_.id)).all())
+    pool = set(db.session.scalars(select(Mentor.member_id))) & active
+    found = {
+        "not_in_round_any_more": sorted(name[x] for x in pairs.keys() - expected),
+        "new_in_round": sorted(name[x] for x in expected - pairs.keys()),
+        "mentors": sorted({name[p] for p in pairs.values() if p not in pool}),
+        "reporting_line": sorted(f"{name[x]} with {name[p]}" for x, p in pairs.items()
+                                 if x in expected and rules.in_line(x, p, reports_to)),
+    }
+    return {key: names for key, names in found.items() if names}
+
+
+_CHANGE_WORDS = {"not_in_round_any_more": "no longer in the round (left or opted out)",
+                 "new_in_round": "new in the round", "mentors": "mentors who left or are out of the pool",
+                 "reporting_line": "pairs now in one reporting line"}
+
+
+def open_draft(round_: Round) -> Round:
+    """Open a draft as it stands: its pairs are frozen as the coordinator left them and each mentor and
+    mentee gets their one mail. Refused (nothing sent) when its due date is no longer after today or the
+    roster changed since its pairs were computed (:func:`roster_changes`, named in the problem)."""
+    _draft_only(round_, "opening")
+    if round_.due_on <= today():
+        raise ValidationProblem("The round was not opened.", errors={
+            "due_on": ["must be after today: compute the draft again with a later due date"]})
+    changes = roster_changes(round_)
+    if changes:
+        listed = "; ".join(f"{_CHANGE_WORDS[key]}: {', '.join(names)}" for key, names in changes.items())
+        raise Conflict(f"The roster changed since this draft was computed ({listed}), so nothing was sent; "
+                       "compute the draft again before opening it (its swaps and moves are then lost).",
+                       errors=changes)
+    _open_now(round_)
+    db.session.commit()
+    return round_
+
+
+def round_loads(round_: Round) -> list:
+    """Each mentor of the round with their load (``mentor_id``, ``mentor``, ``load``), by name."""
+    return db.session.execute(
+        select(Assignment.mentor_id, Member.name.label("mentor"), func.count().label("load"))
+        .join(Member, Member.id == Assignment.mentor_id).where(Assignment.round_id == round_.id)
+        .group_by(Assignment.mentor_id, Member.name).order_by(Member.name, Assignment.mentor_id)).all()
+
+
+def round_pairs(round_: Round) -> list:
+    """The round's pairs (``mentee_id``, ``mentee``, ``email``, ``mentor_id``, ``mentor``, ``kept``), by mentee."""
+    mentee, mentor = aliased(Member), aliased(Member)
+    return db.session.execute(
+        select(Assignment.mentee_id, mentee.name.label("mentee"), mentee.email, Assignment.mentor_id,
+               mentor.name.label("mentor"), Assignment.kept).select_from(Assignment)
+        .join(mentee, mentee.id == Assignment.mentee_id).join(mentor, mentor.id == Assignment.mentor_id)
+        .where(Assignment.round_id == round_.id).order_by(mentee.name, Assignment.mentee_id)).all()
+
+
+def reassign(round_: Round, mentee: int, mentor: int) -> list:
+    """Give a mentee of a draft another mentor from the pool; loads may then differ by more than one
+    (the round says so). Refused when the mentor is the mentee, in their reporting line, not an active
+    member of the pool, or already theirs. Returns the loads that follow."""
+    _draft_only(round_, "moving a mentee to another mentor (in an open round, swap two mentees)")
+    row = db.session.scalar(select(Assignment).where(Assignment.round_id == round_.id,
+                                                     Assignment.mentee_id == mentee)) if 1 <= mentee <= MAX_ID else None
+    if row is None:
+        raise ValidationProblem("The mentee was not moved.", errors={"mentee": ["is not a mentee of this round"]})
+    new = db.session.get(Mentor, mentor) if 1 <= mentor <= MAX_ID else None
+    problem = None
+    if new is None or not new.member.active:
+        problem = "is not an active member of the mentor pool"
+    elif mentor == mentee:
+        problem = "nobody can be their own mentor"
+    elif rules.in_line(mentee, mentor, _reports_to()[0]):
+        problem = "is in the mentee's reporting line"
+    elif mentor == row.mentor_id:
+        problem = "is already this mentee's mentor"
+    if problem:
+        raise ValidationProblem(f"The mentee was not moved: the mentor {problem}.", errors={"mentor": [problem]})
+    row.mentor_id, row.kept = mentor, False
+    db.session.flush()
+    loads = round_loads(round_)
+    round_.balanced = max(r.load for r in loads) - min(r.load for r in loads) <= 1
+    db.session.commit()
+    return loads
+
+
 def swap(round_: Round, mentee_a: int, mentee_b: int) -> None:
-    """Mentees ``a`` and ``b`` exchange mentors (loads stay); refused if either pair breaks a rule."""
-    if not round_.is_open:
+    """Mentees ``a`` and ``b`` of a draft or open round exchange mentors (loads stay); refused if either
+    pair breaks a rule."""
+    if round_.closed_at is not None:
         raise Conflict("This round is closed: its assignments are frozen.")
     rows = {a.mentee_id: a for a in db.session.scalars(
         select(Assignment).where(Assignment.round_id == round_.id, Assignment.mentee_id.in_((mentee_a, mentee_b))))}
@@ -169,6 +345,8 @@ def swap(round_: Round, mentee_a: int, mentee_b: int) -> None:
 
 def close(round_: Round) -> None:
     """Freeze the round: no attempt, swap or request changes it from now on."""
+    if round_.is_draft:
+        raise Conflict(f"Round {round_.number} is a draft: open it or discard it.")
     if not round_.is_open:
         raise Conflict("This round is already closed.")
     round_.closed_at = clock.now()
@@ -296,9 +474,9 @@ def my_assignments(member: Member, round_: Round) -> list[Assignment]:
 def log_attempt(member: Member | None, assignment_id: int, day: date | None, channel: str, outcome: str) -> Attempt:
     """A mentor logs one attempt with one of their own mentees of the open round."""
     row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
-    if member is None or row is None or row.mentor_id != member.id:
-        raise Forbidden("This mentee is not on your list.")
-    round_ = db.session.get(Round, row.round_id)
+    round_ = db.session.get(Round, row.round_id) if row is not None else None
+    if member is None or row is None or row.mentor_id != member.id or round_.is_draft:
+        raise Forbidden("This mentee is not on your list.")  # a draft's pairs are nobody's list yet
     if not round_.is_open:
         raise Conflict("This round is closed: attempts can no longer be logged.")
     day = day or today()
@@ -320,7 +498,7 @@ def log_attempt(member: Member | None, assignment_id: int, day: date | None, cha
 def ask_change_by_mentor(member: Member | None, assignment_id: int) -> None:
     """The mentor asks that this mentee get another mentor from the next round on."""
     row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
-    if member is None or row is None or row.mentor_id != member.id:
+    if member is None or row is None or row.mentor_id != member.id or db.session.get(Round, row.round_id).is_draft:
         raise Forbidden("This mentee is not on your list.")
     row.change_requested = True
     db.session.commit()

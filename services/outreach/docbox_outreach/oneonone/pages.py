@@ -33,19 +33,16 @@ def _whole(value: str, field: str, errors: dict) -> int | None:
     return int(value)
 
 
-@bp.get("/rounds")
-@require("coordinator", "viewer")
-def rounds():
-    rows = db.session.scalars(select(Round).order_by(Round.number.desc())).all()
-    return render_template("oneonone/rounds.html", rounds=rows, form=FormState(), open_round=ops.open_round(),
-                           pool=len(ops.mentor_pool()))
+def _rounds_page(form: FormState, status: int = 200):
+    query = select(Round).order_by(Round.number.desc())
+    if not current_staff().can("coordinator"):
+        query = query.where(Round.opened_at.is_not(None))  # viewers never learn of a draft
+    return render_template("oneonone/rounds.html", rounds=db.session.scalars(query).all(), form=form,
+                           current=ops.current_round(), pool=len(ops.mentor_pool())), status
 
 
-@bp.post("/rounds")
-@require("coordinator")
-def open_round():
-    form = FormState.from_request(request.form)
-    errors: dict = {}
+def _round_form(errors: dict, refused: str) -> tuple:
+    """The due date, number of mentors and load of the prepare and recompute forms."""
     try:
         due_on = parse_day(request.form.get("due_on"))
     except ValueError:
@@ -54,19 +51,37 @@ def open_round():
         errors["due_on"] = ["enter the due date (YYYY-MM-DD)"]
     mentors = _whole(request.form.get("mentors"), "mentors", errors)
     load = _whole(request.form.get("load"), "load", errors)
+    if errors:
+        raise ValidationProblem(refused, errors=errors)
+    return due_on, mentors, load
+
+
+def _form_problem(form: FormState, problem: Problem) -> None:
+    db.session.rollback()
+    form.merge(problem.errors or {})
+    if not problem.errors or problem.status != 422:
+        form.add("_form", problem.detail)
+
+
+@bp.get("/rounds")
+@require("coordinator", "viewer")
+def rounds():
+    return _rounds_page(FormState())
+
+
+@bp.post("/rounds")
+@require("coordinator")
+def open_round():
+    """Prepare the next round as a draft: nothing is sent until the coordinator opens it."""
+    form = FormState.from_request(request.form)
     try:
-        if errors:
-            raise ValidationProblem("The round was not opened.", errors=errors)
-        new = ops.start_round(due_on, mentor_count=mentors, load=load)
+        due_on, mentors, load = _round_form({}, "The round was not prepared.")
+        new = ops.prepare_round(due_on, mentor_count=mentors, load=load)
     except Problem as problem:
-        db.session.rollback()
-        form.merge(problem.errors or {})
-        if not problem.errors or problem.status != 422:
-            form.add("_form", problem.detail)
-        rows = db.session.scalars(select(Round).order_by(Round.number.desc())).all()
-        return render_template("oneonone/rounds.html", rounds=rows, form=form, open_round=ops.open_round(),
-                               pool=len(ops.mentor_pool())), problem.status
-    flash(f"Round {new.number} is open; mentors and mentees are being mailed.", "success")
+        _form_problem(form, problem)
+        return _rounds_page(form, problem.status)
+    flash(f"Round {new.number} is a draft: nothing has been sent. Check its pairs, swap or move mentees, "
+          "then open it.", "success")
     return redirect(url_for("oneonone.round_page", round_id=new.id))
 
 
@@ -96,15 +111,28 @@ def mentors():
 def round_page(round_id: int):
     round_ = ops.get_round(round_id)
     staff = current_staff()
-    if staff.can("coordinator"):
-        view = reports.coordinator_report(round_)
-        audit_read(staff.email, "oneonone", "round", round_.id)
-        db.session.commit()
-        return render_template("oneonone/round.html", round=round_, view=view, rows=reports.coordinator_rows(
-            view.report), changes_asked=_changes_asked(round_), chart=_chart(_so_far(round_, view.report.reached_by_day)))
-    release = reports.viewer_report(round_)
+    if round_.is_draft and staff.can("coordinator"):
+        return _draft_page(round_)
+    reading = reports.read(round_, staff, "round")
+    if reading.view is not None:
+        return render_template("oneonone/round.html", round=round_, view=reading.view, rows=reports.coordinator_rows(
+            reading.view.report), changes_asked=_changes_asked(round_),
+            chart=_chart(_so_far(round_, reading.view.report.reached_by_day)))
+    release = reading.release
     return render_template("oneonone/round_viewer.html", round=round_, release=release,
                            rows=reports.viewer_rows(release) if release else [], min_cell=_min_cell())
+
+
+def _draft_page(round_: Round, form: FormState | None = None, status: int = 200):
+    """A draft's pairs and loads with the forms to change them (a read of people's data: audited)."""
+    audit_read(current_staff().email, "oneonone", "round.draft", round_.id)
+    pairs, loads = ops.round_pairs(round_), ops.round_loads(round_)
+    db.session.commit()
+    in_round = {row.mentor_id for row in loads}
+    pool = [m for m in ops.mentor_pool() if m.member.active]
+    return render_template("oneonone/round_draft.html", round=round_, pairs=pairs, loads=loads, pool=pool,
+                           unused=[m for m in pool if m.member_id not in in_round],
+                           form=form or FormState({"due_on": round_.due_on.isoformat()})), status
 
 
 def _min_cell() -> int:
@@ -141,16 +169,13 @@ def _chart(cumulative) -> dict:
 @require("coordinator", "viewer")
 def round_csv(round_id: int):
     round_ = ops.get_round(round_id)
-    staff = current_staff()
-    if staff.can("coordinator"):
-        body = reports.coordinator_csv(round_, reports.coordinator_report(round_))
-        audit_read(staff.email, "oneonone", "round.csv", round_.id)
-        db.session.commit()
+    reading = reports.read(round_, current_staff(), "round.csv")
+    if reading.view is not None:
+        body = reports.coordinator_csv(round_, reading.view)
+    elif reading.release is None:
+        raise Problem("The numbers of a round are released to viewers once it is closed.")
     else:
-        release = reports.viewer_report(round_)
-        if release is None:
-            raise Problem("The numbers of a round are released to viewers once it is closed.")
-        body = reports.viewer_csv(release)
+        body = reports.viewer_csv(reading.release)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="outreach-round-{round_.number}.csv"'})
 
@@ -168,6 +193,56 @@ def swap(round_id: int):
     ops.swap(round_, *ids)
     flash("The two mentees exchanged mentors.", "success")
     return redirect(url_for("oneonone.round_page", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/reassign")
+@require("coordinator")
+def reassign(round_id: int):
+    round_ = ops.get_round(round_id)
+    mentee = ops.member_for(request.form.get("mentee", "").strip())
+    if mentee is None:
+        raise ValidationProblem("Enter the work email of a mentee of this round.")
+    mentor = request.form.get("mentor", "")
+    ops.reassign(round_, mentee.id, int(mentor) if mentor.isdigit() and len(mentor) <= 12 else 0)
+    flash(f"{mentee.name} has another mentor." + ("" if round_.balanced else
+          " The loads now differ by more than one."), "success")
+    return redirect(url_for("oneonone.round_page", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/recompute")
+@require("coordinator")
+def recompute(round_id: int):
+    round_ = ops.get_round(round_id)
+    form = FormState.from_request(request.form)
+    try:
+        due_on, mentors, load = _round_form({}, "The draft was not computed again.")
+        ops.recompute(round_, due_on, mentor_count=mentors, load=load)
+    except Problem as problem:
+        _form_problem(form, problem)
+        round_ = ops.get_round(round_id)
+        if not round_.is_draft:
+            raise
+        return _draft_page(round_, form, problem.status)
+    flash(f"The pairs of round {round_.number} were computed again.", "success")
+    return redirect(url_for("oneonone.round_page", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/open")
+@require("coordinator")
+def open_draft(round_id: int):
+    round_ = ops.open_draft(ops.get_round(round_id))
+    flash(f"Round {round_.number} is open; mentors and mentees are being mailed.", "success")
+    return redirect(url_for("oneonone.round_page", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/discard")
+@require("coordinator")
+def discard(round_id: int):
+    round_ = ops.get_round(round_id)
+    number = round_.number
+    ops.discard(round_)
+    flash(f"The draft of round {number} was discarded; nothing of it was sent.", "success")
+    return redirect(url_for("oneonone.rounds"))
 
 
 @bp.post("/rounds/<int:round_id>/close")

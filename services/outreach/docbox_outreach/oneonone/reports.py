@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from docbox_shared.problems import Conflict, NotFound
+
 from ..domain.round_stats import RoundReport, ViewerReport, round_report, viewer_release
-from ..models import Member, db
+from ..models import Member, audit_read, db
 from .models import Round, RoundSummary
 from .operations import facts, summary_facts
 
@@ -49,9 +51,33 @@ def coordinator_report(round_: Round) -> CoordinatorView:
     return CoordinatorView(report, names, purged)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one reader gets of a round: a coordinator the exact view, a viewer the release (None while
+    the round is open)."""
+
+    view: CoordinatorView | None = None
+    release: ViewerReport | None = None
+
+
+def read(round_: Round, staff, page: str) -> Reading:
+    """The round's numbers for ``staff``: a coordinator's read is audited as ``page`` (who, when, which
+    round); a viewer never learns that a draft exists, and a draft has no numbers for anyone."""
+    if round_.is_draft:
+        if not staff.can("coordinator"):
+            raise NotFound("No round has this id.")
+        raise Conflict(f"Round {round_.number} is a draft: it has numbers once it opens.")
+    if staff.can("coordinator"):
+        view = coordinator_report(round_)
+        audit_read(staff.email, "oneonone", page, round_.id)
+        db.session.commit()
+        return Reading(view=view)
+    return Reading(release=viewer_report(round_))
+
+
 def viewer_report(round_: Round) -> ViewerReport | None:
     """The viewers' numbers of a closed round (None while it is open)."""
-    if round_.is_open:
+    if round_.closed_at is None:
         return None
     the_facts, _ = _facts(round_)
     return viewer_release(the_facts, current_app.config["MIN_CELL"])
