@@ -13,9 +13,10 @@ import random
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from docbox_shared import clock
+from docbox_shared.database import insert_many
 from docbox_shared.inputs import MAX_ID
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 
@@ -71,8 +72,14 @@ def open_round() -> Round | None:
     return db.session.scalar(select(Round).where(Round.closed_at.is_(None)).order_by(Round.number.desc()).limit(1))
 
 
-def _reports_to() -> tuple[dict[int, int], list[Member]]:
-    members = list(db.session.scalars(select(Member)))
+def _reports_to() -> tuple[dict[int, int], list]:
+    """Who reports to whom (member ids, leavers included) and the roster as rows (id, email, name, active).
+
+    Plain rows, not ORM objects: a round reads the whole roster, and loading, tracking and
+    expiring 20,000 members costs seconds.
+    """
+    members = db.session.execute(select(Member.id, Member.email, Member.name, Member.active,
+                                        Member.reports_to)).all()
     id_of = {m.email: m.id for m in members}
     return {m.id: id_of[m.reports_to] for m in members if m.reports_to in id_of}, members
 
@@ -137,7 +144,7 @@ def start_round(due_on: date, mentor_count: int | None = None, load: int | None 
     db.session.add(new)
     db.session.flush()
     if result.mentor_of:
-        db.session.execute(insert(Assignment), [
+        insert_many(db.session, Assignment.__table__, [
             {"round_id": new.id, "mentee_id": mentee, "mentor_id": mentor, "kept": mentee in result.kept,
              "change_requested": False} for mentee, mentor in result.mentor_of.items()])
     from .mailing import round_opened
