@@ -199,7 +199,8 @@ def facts(round_: Round) -> RoundFacts:
     """The round as the reports see it, in two queries whatever the number of mentees."""
     mentor_of = dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
                                         .where(Assignment.round_id == round_.id)).all())
-    attempts = [AttemptFact(mentee, mentor, day, Channel(channel), AttemptOutcome(outcome))
+    channels, outcomes = {c.value: c for c in Channel}, {o.value: o for o in AttemptOutcome}
+    attempts = [AttemptFact(mentee, mentor, day, channels[channel], outcomes[outcome])
                 for mentee, mentor, day, channel, outcome in db.session.execute(
                     select(Assignment.mentee_id, Assignment.mentor_id, Attempt.day, Attempt.channel, Attempt.outcome)
                     .join(Attempt, Attempt.assignment_id == Assignment.id).where(Assignment.round_id == round_.id))]
