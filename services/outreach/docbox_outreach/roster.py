@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from docbox_shared.inputs import MAX_ID, line_errors
@@ -70,10 +69,6 @@ def import_roster(data: bytes) -> rules.RosterChanges:
 FIELDS = ("name", "email", "division", "reports_to", "leadership")
 
 
-def _email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized.lower()
-
-
 def save_member(values: Mapping, member: Member | None = None) -> Member:
     """Add a member (``member`` None) or change one; the values of the form or the JSON body.
 
@@ -99,8 +94,8 @@ def save_member(values: Mapping, member: Member | None = None) -> Member:
     for field, value in (("email", email), ("reports_to", reports_to)):
         if value and field not in errors:
             try:
-                value = _email(value)
-            except EmailNotValidError as exc:
+                value = rules.email_address(value)
+            except ValueError as exc:
                 errors[field] = [f"is not an email address ({exc})"]
             if field == "email":
                 email = value

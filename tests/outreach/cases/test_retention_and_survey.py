@@ -147,6 +147,10 @@ def test_no_join_order_or_log_line_connects_an_answer_to_its_sender(app, roster,
         assert member.name not in text and member.email not in text
     for _, token in sent:
         assert token not in text and tokens.hash_token(token) not in text
+    assert survey.results(survey_round).shown is False   # not while answers can still come
+    survey.close_round(survey_round)
+    db.session.commit()
     results = survey.results(survey_round)
-    assert (results.shown, results.answers, results.valuable, results.recommend) == (True, 4, 2, 4)
+    # 2 of 4 found it valuable: 2 is below K = 3, so it is withheld (and so would 2 who did not be).
+    assert (results.shown, results.answers, results.valuable, results.recommend) == (True, 4, None, 4)
     assert results.item_means == {"timely": 2.5, "understood": None, "safe": None}

@@ -36,6 +36,7 @@ ALLOWED = {
     ("oneonone_opt_outs", "scope"): "a code of the one-on-one program's fixed list",
     ("oneonone_mentee_links", "token_hash"): "a capability token's SHA-256",
     ("oneonone_round_summaries", "tally"): "a round's counts by code",
+    ("case_released_quarters", "rows"): "a released quarter's pairings as codes and numbers (trigger, contacts, hours, outcome)",
     ("case_guidelines", "body"): "the program's written guidelines, published by the coordinator, about no one",
     ("case_survey_answers", "id"): "a random id (uuid4 hex)",
     ("case_survey_links", "token_hash"): "a survey token's SHA-256",

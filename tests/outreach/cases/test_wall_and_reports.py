@@ -65,6 +65,13 @@ def _rows(spec):
     return [reports.Row(t, q, c, h, o) for q, t, c, h, o in spec]
 
 
+def _release(app):
+    """The worker's pass on the report's day: quarters due are released to viewers."""
+    from datetime import datetime, timezone
+    reports.release_due(datetime(TODAY.year, TODAY.month, TODAY.day, 15, tzinfo=timezone.utc))
+    db.session.commit()
+
+
 def test_viewers_get_small_counts_withheld_and_no_withheld_count_can_be_derived(app, monkeypatch):
     spec = ([("2025-Q3", "quality_review", 2, 20, "accepted")] * 6 + [("2025-Q3", "litigation", 1, 30, "declined")]
             + [("2025-Q3", "quality_review", 0, None, None)] + [("2025-Q4", "litigation", 3, 50, "accepted")] * 5
@@ -72,12 +79,14 @@ def test_viewers_get_small_counts_withheld_and_no_withheld_count_can_be_derived(
     monkeypatch.setattr(reports, "rows", lambda: _rows(spec))
     with app.app_context():
         exact = reports.coordinator_report(TODAY)
+        _release(app)
         viewer = reports.viewer_report(TODAY)
     assert exact.value("referred", ("2025-Q3", "litigation")) == 1
     assert viewer.value("referred", ("2025-Q3", "litigation")) is None      # 1 < K = 3
     assert viewer.value("counts", ("2025-Q3", "not_attempted")) is None      # "one was not reached" is a number
-    assert viewer.value("referred", ("all", "all")) == 15                   # the quarters that ended
+    assert viewer.value("referred", ("2025-Q4", "all")) == 7                # the quarters that ended
     assert "2026-Q1" not in viewer.quarters                                  # a quarter not over yet
+    assert ("all", "all") not in viewer.referred                             # no total over quarters
     assert viewer.supporters == [] and exact.supporters == []                # nobody named (no supporters here)
     # The attacker: every published number of the viewer's report as an equation over the cells; each withheld
     # count must range over at least K - 1 values.
@@ -112,9 +121,11 @@ def test_the_csv_is_what_the_page_shows(app, monkeypatch):
     spec = [("2025-Q3", "quality_review", 2, 20, "accepted")] * 4 + [("2025-Q3", "litigation", 1, 30, "declined")]
     monkeypatch.setattr(reports, "rows", lambda: _rows(spec))
     with app.app_context():
+        _release(app)
         text = reports.csv_text(reports.viewer_report(TODAY))
         exact = reports.csv_text(reports.coordinator_report(TODAY))
-    header, q3, total = [line.split(",") for line in text.strip().splitlines()]
+    header, q3, q4 = [line.split(",") for line in text.strip().splitlines()]
+    assert q4[0] == "2025-Q4" and q4[header.index("referred")] == "0"   # a quarter without referrals is released too
     assert q3[header.index("referred_litigation")] == ""        # withheld: an empty cell
     assert q3[header.index("referred")] == "5"
     assert exact.splitlines()[1].split(",")[header.index("referred_litigation")] == "1"

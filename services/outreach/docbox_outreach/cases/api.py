@@ -584,7 +584,7 @@ def answer(data, token):
 
 
 def report_json(report, exact: bool) -> dict:
-    quarters = [*report.quarters, "all"]
+    quarters = report.lines
     return {"quarters": [{"quarter": q,
                           "referred": {t: report.value("referred", (q, t)) for t in [*Trigger, "all"]},
                           "counts": {m: report.value("counts", (q, m)) for m in reports.MEASURES},

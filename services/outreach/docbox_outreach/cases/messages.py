@@ -64,6 +64,17 @@ def reminder(pairing) -> None:
                        recipient=supporter.email, message=_message(supporter.email, SUBJECT, body))
 
 
+def reoffer(pairing) -> None:
+    """The re-offer date came: the supporter is reminded, with no name, no date and no outcome in the mail
+    (that a colleague declined or deferred support is theirs to keep); the page says who."""
+    supporter = pairing.supporter.member
+    body = (f"Hello {supporter.name},\n\nA date you set to offer support again has come. Your page says to "
+            f"whom:\n{public_url('/cases/mine')}\n\n"
+            "If you cannot offer it now, tell the coordinator so that someone else can.\n")
+    mail.enqueue(key=f"case:{pairing.id}:reoffer:{pairing.reoffer_on.isoformat()}",
+                 recipient=supporter.email, message=_message(supporter.email, SUBJECT, body))
+
+
 def escalation(pairing) -> None:
     body = ("Hello,\n\nA pairing of the case-based program is overdue: no first contact has been logged and the "
             f"supporter was reminded. See the queue:\n{public_url('/cases/queue')}\n")

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docbox_shared.clock import UTCDateTime, now
@@ -117,6 +117,7 @@ class Pairing(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reoffer_on: Mapped[date | None] = mapped_column(Date)
+    reoffer_mailed_on: Mapped[date | None] = mapped_column(Date)                 # the supporter was told of it
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closing_reason: Mapped[ClosingReason | None] = mapped_column(choice(ClosingReason, "closing_reason"))
 
@@ -170,6 +171,22 @@ class Summary(db.Model):
     contacts: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[ContactOutcome | None] = mapped_column(choice(ContactOutcome, "contact_outcome"))
     closing_reason: Mapped[ClosingReason] = mapped_column(choice(ClosingReason, "closing_reason"))
+    __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter_label"),)
+
+
+class ReleasedQuarter(db.Model):
+    """A quarter's pairings as the viewers' report reads them, frozen when the quarter is released.
+
+    ``rows`` holds one ``[trigger, contacts, hours to first contact or null, outcome or null]`` per
+    pairing, sorted (no order of arrival), the fields of a de-identified summary less the closing
+    reason. Frozen because a release that changes tells what changed: two reads of a quarter a
+    month apart would show one physician's news.
+    """
+
+    __tablename__ = "case_released_quarters"
+    quarter: Mapped[str] = mapped_column(String(7), primary_key=True)   # "2026-Q3"
+    rows: Mapped[list] = mapped_column(JSON)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter_label"),)
 
 

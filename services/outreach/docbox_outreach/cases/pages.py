@@ -349,7 +349,8 @@ def _report():
 @require(COORDINATOR, VIEWER)
 def report():
     made, exact = _report()
-    return render_template("cases/report.html", report=made, exact=exact, triggers=Trigger, items=SURVEY_ITEMS)
+    return render_template("cases/report.html", report=made, exact=exact, triggers=Trigger, items=SURVEY_ITEMS,
+                           settle_days=reports.SETTLE.days)
 
 
 @bp.get("/report.csv")

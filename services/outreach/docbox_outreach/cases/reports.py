@@ -11,11 +11,18 @@ to the first contact, outcome). Words, as the published programs use them:
 - *accepted*: a contact came to "accepted" (acceptance = accepted / offered);
 - hours to first contact run from the referral (the physician's wait).
 
-Viewers read :func:`viewer_report`: quarters that have ended only, counts
-suppressed jointly through the kit (:func:`docbox_shared.suppression.suppress`)
-over cells (quarter, trigger, stage, band of hours), the complements ("not
-attempted", "offered, not accepted") being numbers too; a median or mean only
-over at least ``MIN_CELL`` pairings; the supporters as totals.
+Viewers read :func:`viewer_report`: *released* quarters only. A quarter is
+released ``SETTLE`` after it ended, by the worker (:func:`release_due`): its
+pairings are frozen then as de-identified rows (:class:`.models.ReleasedQuarter`)
+and its numbers never change afterwards, since a viewer who keeps every answer
+would otherwise learn from two reads what moved in between. Each quarter's
+counts are suppressed on their own through the kit
+(:func:`docbox_shared.suppression.suppress`) over cells (trigger, stage, band
+of hours), the complements ("not attempted", "offered, not accepted") being
+numbers too. Viewers get no total over the quarters, no median or mean and no
+count of open pairings: each of those changes as quarters are added or
+pairings move, and two reads of one, months apart, tell the difference (a
+withheld count of the newest quarter). The supporters are totals.
 """
 
 from __future__ import annotations
@@ -24,10 +31,11 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from docbox_shared.suppression import suppress
 
@@ -35,10 +43,11 @@ from ..domain import cases
 from ..domain.vocabulary import ContactOutcome, Trigger
 from . import supporters, survey
 from .host import db
-from .models import Pairing, Summary
+from .models import Pairing, ReleasedQuarter, Summary
 
 BANDS = ((24, "24"), (48, "48"), (72, "72"), (None, "later"))
 STAGES = ("not_attempted", "attempted_not_offered", "offered_not_accepted", "accepted")
+SETTLE = timedelta(days=30)   # after a quarter ends: most first contacts, and answers to them, are in by then
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,12 @@ class Report:
     supporter_totals: dict = field(default_factory=dict)
     surveys: list = field(default_factory=list)
     withheld: set = field(default_factory=set)        # keys of referred/counts that are withheld
+    totals: bool = True                               # the "all" line (coordinators only)
+
+    @property
+    def lines(self) -> list[str]:
+        """The quarters shown, and "all" when the totals are."""
+        return [*self.quarters, *(["all"] if self.totals else [])]
 
     def value(self, table: str, key) -> int | None:
         """A count, or None when it is withheld."""
@@ -122,8 +137,8 @@ MEASURES = {
 }
 
 
-def _build(all_rows: list[Row], today: date, named: bool) -> Report:
-    quarters = sorted({r.quarter for r in all_rows})
+def _build(all_rows: list[Row], today: date, named: bool, quarters: list[str] | None = None) -> Report:
+    quarters = sorted({r.quarter for r in all_rows}) if quarters is None else quarters
     report = Report(quarters)
     for q in [*quarters, "all"]:
         in_q = [r for r in all_rows if q in ("all", r.quarter)]
@@ -156,33 +171,69 @@ def coordinator_report(today: date) -> Report:
     return _build(rows(), today, named=True)
 
 
-def ended_quarter(quarter: str, today: date) -> bool:
+def _quarter_end(quarter: str) -> date:
     year, number = int(quarter[:4]), int(quarter[-1])
-    end = date(year + (number == 4), 1 if number == 4 else number * 3 + 1, 1)
-    return end <= today
+    return date(year + (number == 4), 1 if number == 4 else number * 3 + 1, 1)
+
+
+def _next_quarter(quarter: str) -> str:
+    year, number = int(quarter[:4]), int(quarter[-1])
+    return f"{year + (number == 4)}-Q{1 if number == 4 else number + 1}"
+
+
+def release_due(now: datetime) -> int:
+    """Freeze every quarter whose ``SETTLE`` has passed and that is not frozen yet (the caller commits).
+
+    Quarters with no referral are released too (zeros are numbers), so one look at the latest
+    released quarter tells that nothing is due, without reading the pairings on every pass.
+    """
+    today = now.astimezone(current_app.config["OUTREACH_TIMEZONE"]).date()
+    latest = db.session.scalar(select(ReleasedQuarter.quarter).order_by(ReleasedQuarter.quarter.desc()).limit(1))
+    if latest is not None and _quarter_end(_next_quarter(latest)) + SETTLE > today:
+        return 0
+    by_quarter: dict[str, list] = {}
+    for r in rows():
+        by_quarter.setdefault(r.quarter, []).append(
+            [Trigger(r.trigger).value, r.contacts, r.hours, None if r.outcome is None else ContactOutcome(r.outcome).value])
+    quarter = _next_quarter(latest) if latest else min(by_quarter, default=None)
+    made = 0
+    while quarter is not None and _quarter_end(quarter) + SETTLE <= today:
+        frozen = sorted(by_quarter.get(quarter, []), key=lambda x: (x[0], x[1], -1 if x[2] is None else x[2], x[3] or ""))
+        try:
+            with db.session.begin_nested():   # another worker may release it at the same moment: theirs stands
+                db.session.add(ReleasedQuarter(quarter=quarter, rows=frozen, released_at=now))
+            made += 1
+        except IntegrityError:
+            pass
+        quarter = _next_quarter(quarter)
+    return made
 
 
 def viewer_report(today: date) -> Report:
-    """Ended quarters only; every count suppressed jointly; nobody named."""
-    all_rows = [r for r in rows() if ended_quarter(r.quarter, today)]
-    report = _build(all_rows, today, named=False)
+    """Released quarters only, each frozen and suppressed on its own; no totals; nobody named."""
+    released = db.session.scalars(select(ReleasedQuarter).order_by(ReleasedQuarter.quarter)).all()
+    all_rows = [Row(Trigger(t), q.quarter, c, h, None if o is None else ContactOutcome(o))
+                for q in released for t, c, h, o in q.rows]
+    report = _build(all_rows, today, named=False, quarters=[q.quarter for q in released])
+    report.totals = False
+    for table in (report.referred, report.counts):   # no total over quarters leaves the report
+        for key in [key for key in table if key[0] == "all"]:
+            del table[key]
     k = current_app.config.get("MIN_CELL", 5)
+    for quarter in report.quarters:
+        in_q = [r for r in all_rows if r.quarter == quarter]
 
-    def cells(test, quarter="all", trigger="all"):
-        return frozenset((r.quarter, r.trigger, r.stage, r.band) for r in all_rows
-                         if quarter in ("all", r.quarter) and trigger in ("all", r.trigger) and test(r))
+        def cells(test, trigger="all", in_q=in_q):
+            return frozenset((r.trigger, r.stage, r.band) for r in in_q if trigger in ("all", r.trigger) and test(r))
 
-    numbers = {}
-    for (q, t), value in report.referred.items():
-        numbers[("referred", (q, t))] = (value, cells(lambda r: True, q, t))
-    for (q, name), value in report.counts.items():
-        numbers[("counts", (q, name))] = (value, cells(MEASURES[name], q))
-    load = report.supporter_totals["open_pairings"]
-    report.withheld = suppress(numbers, k)
-    if 1 <= load < k:
-        report.supporter_totals["open_pairings"] = None
-    if report.median_hours is not None and ("counts", ("all", "attempted")) in report.withheld:
-        report.median_hours = None
+        numbers = {}
+        for t in [*Trigger, "all"]:
+            numbers[("referred", (quarter, t))] = (report.referred[(quarter, t)], cells(lambda r: True, t))
+        for name in MEASURES:
+            numbers[("counts", (quarter, name))] = (report.counts[(quarter, name)], cells(MEASURES[name]))
+        report.withheld |= suppress(numbers, k)
+    report.median_hours = report.mean_contacts_accepted = None
+    report.supporter_totals["open_pairings"] = None
     return report
 
 
@@ -192,7 +243,7 @@ def csv_text(report: Report) -> str:
     writer = csv.writer(out)
     writer.writerow(["quarter", *(f"referred_{t.value}" for t in Trigger), "referred", *MEASURES,
                      "reach_rate", "acceptance_rate"])
-    for q in [*report.quarters, "all"]:
+    for q in report.lines:
         rates = report.rates(q)
         writer.writerow([q, *(_cell(report.value("referred", (q, t))) for t in [*Trigger, "all"]),
                          *(_cell(report.value("counts", (q, m))) for m in MEASURES),

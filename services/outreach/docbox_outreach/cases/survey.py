@@ -14,7 +14,7 @@ stored, and why it links nothing:
 - nothing is logged about either (the access log names the route, not the
   path; no line here names a person or a token).
 
-Results are shown once at least ``MIN_CELL`` answers exist in the round.
+Results are shown once the round is closed with at least ``MIN_CELL`` answers in it.
 """
 
 from __future__ import annotations
@@ -107,16 +107,26 @@ class Results:
 
 
 def results(survey_round: SurveyRound) -> Results:
+    """The round's results, once it is closed and holds at least ``MIN_CELL`` answers.
+
+    Not while it is open: whoever reloads the results after each answer reads that answer off the
+    change. A yes count is withheld when it or its complement is below K ("4 of 5 found it valuable"
+    tells that 1 did not).
+    """
     k = current_app.config.get("MIN_CELL", 5)
     count = db.session.scalar(select(func.count()).where(SurveyAnswer.round_id == survey_round.id))
-    if count < k:
+    if count < k or survey_round.closed_at is None:
         return Results(survey_round, count, False)
     rows = db.session.execute(select(SurveyAnswer).where(SurveyAnswer.round_id == survey_round.id)).scalars().all()
     means = {}
     for name in SURVEY_ITEMS:
         given = [getattr(r, name) for r in rows if getattr(r, name) is not None]
         means[name] = round(statistics.fmean(given), 1) if len(given) >= k else None
-    return Results(survey_round, count, True, sum(r.valuable for r in rows), sum(r.recommend for r in rows), means)
+
+    def yes(values):
+        n = sum(values)
+        return None if 0 < n < k or 0 < count - n < k else n
+    return Results(survey_round, count, True, yes(r.valuable for r in rows), yes(r.recommend for r in rows), means)
 
 
 def rounds() -> list[SurveyRound]:

@@ -4,7 +4,13 @@
   its supporter gets one reminder (and the coordinator's queue shows it).
 - *Escalation*: ``CASE_ESCALATE_AFTER_HOURS`` after the due time it is
   escalated: the coordinators get one mail naming no one.
+- *Re-offer*: on a pairing's re-offer date (a day in the program's time zone)
+  its supporter gets one mail naming nobody, unless the physician's latest
+  contact is no longer a decline or a deferral. The physician gets nothing
+  from the program: offering again is the supporter's own, personal step.
 - *Retention*: :func:`docbox_outreach.cases.retention.purge`.
+- *Release*: quarters due for the viewers' report are frozen
+  (:func:`docbox_outreach.cases.reports.release_due`).
 
 Each step marks the pairing in the transaction that queues its mail, so a
 pass run twice (or by two workers) sends each message once.
@@ -15,9 +21,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from . import messages, retention
+from ..domain import cases
+from . import messages, reports, retention
 from .host import db
 from .models import Pairing, Status
 
@@ -43,6 +50,25 @@ def run_pass(now: datetime) -> dict[str, int]:
         pairing.escalated_at = now
         messages.escalation(pairing)
         done["escalated"] += 1
+    done["reoffered"] = _reoffers_due(now)
     db.session.commit()
     done.update(retention.purge(now))
+    done["released"] = reports.release_due(now)
+    db.session.commit()
     return done
+
+
+def _reoffers_due(now: datetime) -> int:
+    """Mail the supporters whose re-offer date came (the caller commits); each date once."""
+    today = now.astimezone(current_app.config["OUTREACH_TIMEZONE"]).date()
+    count = 0
+    for pairing in db.session.scalars(
+            select(Pairing).where(Pairing.status == Status.ACTIVE, Pairing.reoffer_on <= today,
+                                  or_(Pairing.reoffer_mailed_on.is_(None), Pairing.reoffer_mailed_on != Pairing.reoffer_on))
+            .with_for_update(of=Pairing, skip_locked=True)).unique():
+        pairing.reoffer_mailed_on = pairing.reoffer_on
+        latest = max(pairing.contacts, key=lambda c: c.contacted_at, default=None)
+        if latest is not None and latest.outcome in cases.REOFFER_AFTER:
+            messages.reoffer(pairing)
+            count += 1
+    return count

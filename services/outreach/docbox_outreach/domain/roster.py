@@ -36,7 +36,9 @@ import io
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import validate_email
+
+from docbox_shared.inputs import mail_address
 
 FIELDS = ("name", "email", "division", "reports_to", "leadership")
 
@@ -164,9 +166,13 @@ def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[Problem
     return columns, problems
 
 
-def _email(value: str) -> str:
-    """The lower-cased address, or EmailNotValidError (syntax only: no DNS lookup)."""
-    return validate_email(value, check_deliverability=False).normalized.lower()
+def email_address(value: str) -> str:
+    """The lower-cased address as Doc Box mails it, or ValueError saying why (syntax only: no DNS lookup).
+
+    An international domain is kept in its IDNA form; a local part beyond ASCII is refused, since no
+    envelope without SMTPUTF8 carries it: the program's mail to it would never go.
+    """
+    return mail_address(validate_email(value, check_deliverability=False).normalized).lower()
 
 
 def _row(line: int, cells: list[str], columns: dict[str, int]) -> tuple[dict, list[str]]:
@@ -188,8 +194,8 @@ def _row(line: int, cells: list[str], columns: dict[str, int]) -> tuple[dict, li
                 reasons.append("work email is missing")
             continue
         try:
-            row[field] = _email(value[field])
-        except EmailNotValidError as error:
+            row[field] = email_address(value[field])
+        except ValueError as error:
             reasons.append(f'{label} "{value[field]}" is not an email address ({error})')
     flag = value.get("leadership", "").lower()
     if flag not in TRUE | FALSE:

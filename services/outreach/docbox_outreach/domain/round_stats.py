@@ -138,8 +138,13 @@ def _mentees(facts: RoundFacts) -> dict:
     return result
 
 
-def _last_day(facts: RoundFacts) -> int:
-    days = [(a.day - facts.opened_on).days for a in facts.attempts]
+def _last_day(facts: RoundFacts, mentees: dict) -> int:
+    """The last day the charts show: the due day, or a later first reach.
+
+    Only days of reach count (an attempt without one adds a flat stretch): they are all a purged
+    round keeps, and its report must read the same after the purge as before.
+    """
+    days = [m.reach_day for m in mentees.values() if m.reach_day is not None]
     return max([(facts.due_on - facts.opened_on).days, 0, *days])
 
 
@@ -151,7 +156,7 @@ def round_report(facts: RoundFacts) -> RoundReport:
         return sum(1 for m in among if flag in m.flags)
 
     days = [m.reach_day for m in mentees.values() if m.reach_day is not None]
-    by_day = [0] * (_last_day(facts) + 1)
+    by_day = [0] * (_last_day(facts, mentees) + 1)
     for day in days:
         by_day[day] += 1
     by_mentor: dict = {}
@@ -241,7 +246,7 @@ def viewer_release(facts: RoundFacts, k: int) -> ViewerReport:
     places reaches within weeks already published).
     """
     mentees = _mentees(facts)
-    weeks = _last_day(facts) // 7 + 1
+    weeks = _last_day(facts, mentees) // 7 + 1
     all_cells = cells(weeks)
     tally: dict = {}
     for m in mentees.values():

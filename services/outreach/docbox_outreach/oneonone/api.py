@@ -58,9 +58,10 @@ class AttemptSchema(Schema):
 
 
 class MineSchema(Schema):
+    """A mentee on my list. Not whether a change was asked: the mentee asks the program, not their mentor."""
+
     assignment_id = Id(attribute="id")
     mentee = fields.String(attribute="mentee.name")
-    change_requested = fields.Boolean()
 
 
 @blp.route("/rounds")

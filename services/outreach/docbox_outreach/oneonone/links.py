@@ -63,9 +63,12 @@ def act(token: str):
     link = _link(token)
     action = request.form.get("action", "")
     state = _state(link)
-    if action not in ACTIONS:
+    error = ("Choose one of the buttons." if action not in ACTIONS else
+             "This round is over: you can only say whether you want to be contacted in later rounds."
+             if not state["open"] and action in ("another", OptOutScope.THIS_ROUND.value) else None)
+    if error:
         return render_template("oneonone/link.html", token=token, name=link.member.name, done=None,
-                               error="Choose one of the buttons.", **state), 422
+                               error=error, **state), 422
     now = clock.now()
     if action == "withdraw":
         db.session.execute(update(OptOut).where(OptOut.member_id == link.member_id, OptOut.withdrawn_at.is_(None))

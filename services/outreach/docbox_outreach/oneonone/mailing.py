@@ -19,10 +19,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import timedelta
-from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -41,7 +40,7 @@ def _message(recipient: str, text: str) -> Message:
     """A plain-text message. Built with the compat32 policy: a round mails every faculty member at once,
     and the modern policy's header parsing costs milliseconds a message."""
     message = MIMEText(text, "plain", "us-ascii" if text.isascii() else "utf-8")
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = _header(current_app.config["MAIL_FROM"])
     message["To"] = recipient
     message["Subject"] = SUBJECT
     return message
@@ -125,12 +124,13 @@ def _plain_bytes(sender: str, recipient: str, message_id: str, text: str) -> byt
 
 
 def _header(value: str) -> str:
-    """An address header: as it is when plain ASCII, else encoded the way the email package does."""
+    """An address header: as it is when plain ASCII, else with only its display name encoded (RFC 2047
+    allows an encoded word there and nowhere in the address: "Équipe Doc Box <docbox@example.org>"
+    encoded whole leaves a From without an address)."""
     if value.isascii() and "\r" not in value and "\n" not in value:
         return value
-    message = Message()
-    message["X"] = Header(value, "utf-8") if not value.isascii() else value
-    return message.as_string().split(":", 1)[1].strip()
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
 
 
 def reminders_due() -> bool:
@@ -140,11 +140,14 @@ def reminders_due() -> bool:
     due = list(db.session.scalars(select(Round).where(Round.closed_at.is_(None), Round.reminded_at.is_(None))))
     due = [r for r in due if today_ >= r.due_on - days]
     for round_ in due:
-        reached = select(Attempt.assignment_id).where(Attempt.outcome == "reached")
+        # Reached by *this* mentor: after a swap, an outcome the old mentor logged must not show in the
+        # new mentor's reminder (by leaving the mentee out) any more than on their list.
+        reached = select(Attempt.id).where(Attempt.assignment_id == Assignment.id, Attempt.outcome == "reached",
+                                           Attempt.mentor_id == Assignment.mentor_id).exists()
         out = select(OptOut.member_id).where(OptOut.round_number == round_.number, OptOut.withdrawn_at.is_(None))
         open_rows = db.session.execute(
             select(Assignment.mentor_id, Member.name).join(Member, Member.id == Assignment.mentee_id)
-            .where(Assignment.round_id == round_.id, Assignment.id.not_in(reached), Assignment.mentee_id.not_in(out))
+            .where(Assignment.round_id == round_.id, ~reached, Assignment.mentee_id.not_in(out))
             .order_by(Member.name)).all()
         waiting: dict[int, list[str]] = {}
         for mentor_id, name in open_rows:

@@ -13,7 +13,7 @@ import random
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from docbox_shared import clock
 from docbox_shared.database import insert_many
@@ -24,7 +24,7 @@ from ..domain import assignment as rules
 from ..domain.round_stats import Attempt as AttemptFact
 from ..domain.round_stats import RoundFacts, _mentees
 from ..domain.vocabulary import AttemptOutcome, Channel, OptOutScope
-from ..models import Member, db
+from ..models import Member, OutgoingMail, db
 from .models import Assignment, Attempt, MenteeLink, Mentor, OptOut, Round, RoundSummary
 
 
@@ -190,9 +190,19 @@ def close(round_: Round) -> None:
 # --- facts for the reports ------------------------------------------------------------------------
 
 def round_opted_out(round_: Round) -> set[int]:
-    """Mentees of the round who opted out during it (this round, or for good from this round on)."""
-    return set(db.session.scalars(select(OptOut.member_id).where(OptOut.round_number == round_.number,
-                                                                 OptOut.withdrawn_at.is_(None))))
+    """Mentees of the round who opted out during it (this round, or for good from this round on).
+
+    A closed round counts the opt-outs as they stood when it closed: a for-good opt-out withdrawn
+    later (its link outlives the round) must not change numbers viewers were already shown, since
+    two releases of one round that differ by one person tell that person's choice.
+    """
+    query = select(OptOut.member_id).where(OptOut.round_number == round_.number)
+    if round_.closed_at is None:
+        query = query.where(OptOut.withdrawn_at.is_(None))
+    else:
+        query = query.where(OptOut.created_at <= round_.closed_at,
+                            or_(OptOut.withdrawn_at.is_(None), OptOut.withdrawn_at > round_.closed_at))
+    return set(db.session.scalars(query))
 
 
 def facts(round_: Round) -> RoundFacts:
@@ -250,12 +260,33 @@ def purge_due() -> int:
         assignments = select(Assignment.id).where(Assignment.round_id == round_.id).scalar_subquery()
         db.session.execute(delete(Attempt).where(Attempt.assignment_id.in_(assignments)))
         db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
-        keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
-        db.session.execute(delete(MenteeLink).where(MenteeLink.round_id == round_.id,
-                                                    MenteeLink.member_id.not_in(keeping)))
+        # The round's mail rows say who was written to (and a reminder row, that a mentor had someone
+        # not reached): they go with the rest. Bodies were cleared when sent.
+        db.session.execute(delete(OutgoingMail).where(OutgoingMail.key.like(f"oneonone:{round_.id}:%")))
         round_.purged_at = clock.now()
+        db.session.flush()
+        _forget_what_no_longer_holds()
+        db.session.commit()
+    if not due and _forget_what_no_longer_holds():
         db.session.commit()
     return len(due)
+
+
+def _forget_what_no_longer_holds() -> int:
+    """Delete opt-outs and links of purged rounds that no longer hold anything (the caller commits).
+
+    An opt-out for this round, or one withdrawn, only feeds its round's numbers, which its tally now
+    keeps; a link outlives its round only for someone opted out for good. Run on every pass, since a
+    for-good opt-out may be withdrawn years after its round was purged.
+    """
+    purged = select(Round.id).where(Round.purged_at.is_not(None))
+    gone = db.session.execute(delete(OptOut).where(
+        OptOut.round_number.in_(select(Round.number).where(Round.purged_at.is_not(None))),
+        or_(OptOut.scope != OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_not(None)))).rowcount
+    keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
+    gone += db.session.execute(delete(MenteeLink).where(MenteeLink.round_id.in_(purged),
+                                                        MenteeLink.member_id.not_in(keeping))).rowcount
+    return gone
 
 
 # --- mentors' attempts ----------------------------------------------------------------------------
