@@ -13,13 +13,17 @@ reconnect, never a failed request) and keeps statement parameters out of its
 error messages (``hide_parameters``: an email address in a failing INSERT
 never reaches a log). :func:`configure` sets both; call it before
 ``db.init_app``.
+
+:func:`insert_many` writes thousands of rows in one go (a round of the
+outreach network writes three rows per faculty member).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Engine
 
 ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
@@ -54,3 +58,58 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def insert_many(session, table: Table, rows: Sequence[Mapping]) -> None:
+    """Insert ``rows`` (mappings with the same keys: column keys) into ``table``, in the session's transaction.
+
+    What ``session.execute(insert(table), rows)`` does, without SQLAlchemy's work per row (building and
+    type-processing every parameter set costs tens of microseconds a row): each column's type
+    processing runs once per distinct value, and the rows reach the driver in one call, PostgreSQL's
+    ``COPY ... FROM STDIN`` (psycopg) or the driver's ``executemany`` (SQLite). A column left out gets
+    its scalar default (``default=False``); one with a computed default must be given. Like COPY, it
+    fires no ``before_cursor_execute`` event on PostgreSQL.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    for column in table.columns:
+        if column.key not in keys and column.default is not None:
+            if not column.default.is_scalar:
+                raise ValueError(f"give {table.name}.{column.key}: its default is computed")
+            keys.append(column.key)
+    connection = session.connection()
+    dialect = connection.dialect
+    values = {}
+    for key in keys:
+        column = table.c[key]
+        if key in rows[0]:
+            given = [row[key] for row in rows]
+        else:
+            given = [column.default.arg] * len(rows)
+        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        values[key] = given if processor is None else _processed(given, processor)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(table.c[key].name) for key in keys)
+        sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in zip(*(values[key] for key in keys), strict=True):
+                copy.write_row(row)
+        return
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    if compiled.positional:
+        order = [values[compiled.binds[name].key] for name in compiled.positiontup]
+        parameters = list(zip(*order, strict=True))
+    else:
+        parameters = [dict(zip(compiled.binds, row, strict=True)) for row in zip(
+            *(values[bind.key] for bind in compiled.binds.values()), strict=True)]
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _processed(given: list, processor) -> list:
+    """``processor`` applied to each value; once when every row holds the same object (an instant, a flag)."""
+    first = given[0]
+    if all(value is first for value in given):
+        return [processor(first)] * len(given)
+    return [processor(value) for value in given]

@@ -122,9 +122,13 @@ def _mentees(facts: RoundFacts) -> dict:
         if facts.mentor_of.get(attempt.mentee) is not None:
             attempts.setdefault(attempt.mentee, []).append(attempt)
     out = set(facts.opted_out)
+    untouched = {False: _Mentee(frozenset(), None), True: _Mentee(frozenset({"opted_out"}), None)}
     result = {}
     for mentee in facts.mentor_of:
-        own = attempts.get(mentee, [])
+        own = attempts.get(mentee)
+        if own is None:  # most mentees for most of a round: one shared value, not a new one each
+            result[mentee] = untouched[mentee in out]
+            continue
         outcomes = {a.outcome for a in own}
         flags = {"opted_out": mentee in out, "attempted": bool(own),
                  "reached": AttemptOutcome.REACHED in outcomes, "declined": AttemptOutcome.DECLINED in outcomes,

@@ -24,9 +24,11 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from docbox_shared import clock, tokens
+from docbox_shared.database import insert_many
 
 from ..models import Member, OutgoingMail, db, mail
 from .models import Assignment, Attempt, MenteeLink, OptOut, Round
@@ -49,37 +51,42 @@ def _url(path: str) -> str:
 
 
 def round_opened(round_: Round) -> None:
-    """Queue the mentors' and the mentees' mail of a round that opens (the caller commits)."""
-    rows = db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
-                              .where(Assignment.round_id == round_.id)).all()
-    people = {m.id: m for m in db.session.scalars(select(Member).where(
-        Member.id.in_({r.mentee_id for r in rows} | {r.mentor_id for r in rows})))} if rows else {}
-    _queue_round(round_, rows, people, round_.due_on.strftime("%A %-d %B %Y"))
+    """Queue the mentors' and the mentees' mail of a round that opens (the caller commits).
+
+    Whatever the number of faculty: two reads (the round's mentees and its mentors, each with
+    name and address) and three INSERTs (links, mail), each one statement for all rows.
+    """
+    mentee, mentor = aliased(Member), aliased(Member)
+    mentees = db.session.execute(select(mentee.id, mentee.name, mentee.email).join(
+        Assignment, Assignment.mentee_id == mentee.id).where(Assignment.round_id == round_.id)
+        .order_by(mentee.id)).all()
+    mentors = db.session.execute(select(mentor.id, mentor.name, mentor.email).where(mentor.id.in_(
+        select(Assignment.mentor_id).where(Assignment.round_id == round_.id))).order_by(mentor.id)).all()
+    _queue_round(round_, mentees, mentors, round_.due_on.strftime("%A %-d %B %Y"))
 
 
-def _queue_round(round_: Round, rows, people: dict, due: str) -> None:
+def _queue_round(round_: Round, mentees, mentors, due: str) -> None:
     batch = []
-    for mentor_id in sorted({r.mentor_id for r in rows}):
-        mentor = people[mentor_id]
-        text = (f"Dear {mentor.name},\n\nA new round of the outreach network has opened. Your list of colleagues "
+    mine = _url("/oneonone/mine")
+    for mentor_id, name, email in mentors:
+        text = (f"Dear {name},\n\nA new round of the outreach network has opened. Your list of colleagues "
                 f"to reach out to, and the page to note each attempt, are here (sign in with your staff account):\n\n"
-                f"{_url('/oneonone/mine')}\n\nPlease reach out by {due}. Note only that you tried and how it went; "
+                f"{mine}\n\nPlease reach out by {due}. Note only that you tried and how it went; "
                 "never what was said.\n\nThank you,\nThe outreach coordinators\n")
-        batch.append((f"oneonone:{round_.id}:mentor:{mentor_id}", mentor.email, text))
-    now, links = clock.now(), []
-    for mentee_id, _ in rows:
-        mentee = people[mentee_id]
+        batch.append((f"oneonone:{round_.id}:mentor:{mentor_id}", email, text))
+    now, links, link_base = clock.now(), [], _url("/oneonone/link/")
+    for mentee_id, name, email in mentees:
         token = tokens.new_token()
         links.append({"token_hash": tokens.hash_token(token), "member_id": mentee_id, "round_id": round_.id,
-                      "created_at": now})
-        text = (f"Dear {mentee.name},\n\nIn the coming weeks a senior colleague from the department's peer outreach "
+                      "created_at": now, "revoked_at": None})
+        text = (f"Dear {name},\n\nIn the coming weeks a senior colleague from the department's peer outreach "
                 "network will get in touch with you, one on one and in confidence, as with every faculty member.\n\n"
                 "If you would rather hear from another colleague, or would rather not be contacted (this time or "
-                f"from now on), say so here, no reason needed:\n\n{_url('/oneonone/link/' + token)}\n\n"
+                f"from now on), say so here, no reason needed:\n\n{link_base}{token}\n\n"
                 "This link is yours alone: please do not forward it.\n\nThe outreach coordinators\n")
-        batch.append((f"oneonone:{round_.id}:mentee:{mentee_id}", mentee.email, text))
+        batch.append((f"oneonone:{round_.id}:mentee:{mentee_id}", email, text))
     if links:
-        db.session.execute(insert(MenteeLink), links)
+        insert_many(db.session, MenteeLink.__table__, links)
     _queue_new(batch, now)
 
 
@@ -101,7 +108,7 @@ def _queue_new(batch: list[tuple[str, str, str]], now) -> None:
         rows.append({"key": key, "message_id": message_id, "recipient": recipient,
                      "body": _plain_bytes(sender, recipient, message_id, text), "due_at": now, "expires_at": None,
                      "status": "pending", "attempts": 0, "created_at": now})
-    db.session.execute(insert(OutgoingMail), rows)
+    insert_many(db.session, OutgoingMail.__table__, rows)
 
 
 def _plain_bytes(sender: str, recipient: str, message_id: str, text: str) -> bytes:

@@ -13,10 +13,11 @@ import random
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from docbox_shared import clock
+from docbox_shared.database import insert_many
 from docbox_shared.inputs import MAX_ID
 from docbox_shared.problems import Conflict, Forbidden, NotFound, ValidationProblem
 
@@ -79,8 +80,14 @@ def current_round() -> Round | None:
     return db.session.scalar(select(Round).where(Round.closed_at.is_(None)).order_by(Round.number.desc()).limit(1))
 
 
-def _reports_to() -> tuple[dict[int, int], list[Member]]:
-    members = list(db.session.scalars(select(Member)))
+def _reports_to() -> tuple[dict[int, int], list]:
+    """Who reports to whom (member ids, leavers included) and the roster as rows (id, email, name, active).
+
+    Plain rows, not ORM objects: a round reads the whole roster, and loading, tracking and
+    expiring 20,000 members costs seconds.
+    """
+    members = db.session.execute(select(Member.id, Member.email, Member.name, Member.active,
+                                        Member.reports_to)).all()
     id_of = {m.email: m.id for m in members}
     return {m.id: id_of[m.reports_to] for m in members if m.reports_to in id_of}, members
 
@@ -147,7 +154,7 @@ def _compute(number: int, mentor_count: int | None, load: int | None, seed: int 
 
 def _insert_pairs(round_: Round, result) -> None:
     if result.mentor_of:
-        db.session.execute(insert(Assignment), [
+        insert_many(db.session, Assignment.__table__, [
             {"round_id": round_.id, "mentee_id": mentee, "mentor_id": mentor, "kept": mentee in result.kept,
              "change_requested": False} for mentee, mentor in result.mentor_of.items()])
 
@@ -380,7 +387,8 @@ def facts(round_: Round) -> RoundFacts:
     """The round as the reports see it, in two queries whatever the number of mentees."""
     mentor_of = dict(db.session.execute(select(Assignment.mentee_id, Assignment.mentor_id)
                                         .where(Assignment.round_id == round_.id)).all())
-    attempts = [AttemptFact(mentee, mentor, day, Channel(channel), AttemptOutcome(outcome))
+    channels, outcomes = {c.value: c for c in Channel}, {o.value: o for o in AttemptOutcome}
+    attempts = [AttemptFact(mentee, mentor, day, channels[channel], outcomes[outcome])
                 for mentee, mentor, day, channel, outcome in db.session.execute(
                     select(Assignment.mentee_id, Assignment.mentor_id, Attempt.day, Attempt.channel, Attempt.outcome)
                     .join(Attempt, Attempt.assignment_id == Assignment.id).where(Assignment.round_id == round_.id))]
