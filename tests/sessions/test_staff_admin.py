@@ -8,7 +8,9 @@ queue (``staff_mail``), the one place Doc Box puts it.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 from email import message_from_bytes, policy
 
 import pytest
@@ -273,3 +275,39 @@ def test_an_invitation_to_an_address_the_envelope_cannot_carry_is_refused_not_lo
     assert out.exit_code == 0, out.output
     [received] = smtp.messages
     assert received.rcpt_tos == ["ana@xn--bcher-kva.example"]
+
+
+@pytest.mark.skipif(not os.environ.get("DOCBOX_TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="needs PostgreSQL: SQLite lets one writer at a time, so the two changes never overlap")
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, staff):
+    """Two admins, each on the other's page, press "viewer" at the same moment: one change wins and the
+    other is refused as the last admin's; the suite is never left without an admin."""
+    from docbox_sessions import staff_admin
+    from docbox_shared.problems import Conflict
+
+    with app.app_context():
+        db.session.get(Staff, staff["organizer"]).role = "admin"
+        db.session.commit()
+    outcome = {}
+
+    def second_admin():
+        with app.app_context():
+            try:
+                staff_admin.set_roles(db.session.get(Staff, staff["admin"]), role="viewer")
+                db.session.commit()
+                outcome["second"] = "demoted"
+            except Conflict:
+                db.session.rollback()
+                outcome["second"] = "refused"
+
+    with app.app_context():
+        staff_admin.set_roles(db.session.get(Staff, staff["organizer"]), role="viewer")
+        db.session.flush()  # the first change is written, not yet committed, when the second comes
+        other = threading.Thread(target=second_admin)
+        other.start()
+        other.join(timeout=1.5)  # the second waits for the first (or, unguarded, goes through at once)
+        db.session.commit()
+    other.join(timeout=30)
+    assert outcome == {"second": "refused"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Staff).where(Staff.role == "admin")) == 1

@@ -76,8 +76,13 @@ def add_staff(email: str, role: str | None, name: str = "", outreach_role: str |
 
 
 def _other_active_admins(staff: Staff) -> int:
-    return db.session.scalar(select(func.count()).select_from(Staff).where(
-        Staff.role == "admin", Staff.active.is_(True), Staff.id != staff.id)) or 0
+    """Active admins besides ``staff``, counted with every admin row locked (PostgreSQL; SQLite has one
+    writer at a time) until the change commits: two admins demoting each other at once would otherwise
+    each count the other and leave the suite with none. Locked in id order, so two such checks queue
+    instead of deadlocking."""
+    admins = db.session.scalars(select(Staff.id).where(Staff.role == "admin", Staff.active.is_(True))
+                                .order_by(Staff.id).with_for_update())
+    return sum(1 for admin_id in admins if admin_id != staff.id)
 
 
 KEEP = object()   # set_roles: leave this role as it is
