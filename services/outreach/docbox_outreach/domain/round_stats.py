@@ -20,7 +20,11 @@ count can be bounded from any combination of published ones. Counts of the
 mentees *not* in a group are numbers too: "39 of 40 reached" would tell "one
 was not". Viewers get no per-mentor rows (a mentor's small list is a handful
 of named colleagues) and no day-by-day chart (one reach a day is one person):
-reach is released by week. Viewers see closed rounds only: an open round's
+reach is released by week. Viewers are never shown a round's number of mentees, nor a rate over it
+(:func:`..oneonone.reports.viewer_rows`): leadership knows the headcount at each opening and a member
+opted out for good is in no later round, so round sizes would tell the withheld opt-outs of the rounds
+before by differencing. The suppression still counts "assigned" and the complements as published, so
+it holds whatever an attacker learns of a round's size. Viewers see closed rounds only: an open round's
 numbers change daily, and two looks a day apart would tell one mentee's news.
 """
 
@@ -183,18 +187,6 @@ class ViewerReport:
 
     def __getitem__(self, key: tuple) -> int | None:
         return self.numbers[key]
-
-    @property
-    def reach_rate(self) -> float | None:
-        return _rate(self[("reached",)], self[("assigned",)])
-
-    @property
-    def reach_rate_without_opt_outs(self) -> float | None:
-        return _rate(self[("reached", "without opt-outs")], self[("assigned", "without opt-outs")])
-
-    @property
-    def coverage(self) -> float | None:
-        return _rate(self[("attempted",)], self[("assigned",)])
 
     @property
     def reached_by_week(self) -> tuple[int | None, ...]:
