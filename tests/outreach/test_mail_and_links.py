@@ -173,6 +173,28 @@ def test_a_members_link_dies_when_they_are_marked_as_left(app, client, smtp):
     assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 404
 
 
+def test_a_colleague_who_left_mid_round_leaves_the_mentors_list_and_reminder(app, client, smtp, clock):
+    """Marked as left during a round: their mentor is not asked (list, API, reminder) to reach them."""
+    open_round(client, "2026-03-20")
+    with app.app_context():
+        row = db.session.scalar(select(Assignment).join(Member, Member.id == Assignment.mentor_id)
+                                .where(Member.email == "m1@example.org").order_by(Assignment.id))
+        left = db.session.get(Member, row.mentee_id)
+        left_id, left_name = left.id, left.name
+    assert left_name in client.get("/oneonone/mine", headers=as_staff("m1@example.org")).text
+    client.post(f"/roster/{left_id}/status", data={"active": "0"}, headers=COORDINATOR)
+    client.get("/roster", headers=COORDINATOR)  # shows (and so clears) the coordinator's "marked as left"
+    assert left_name not in client.get("/oneonone/mine", headers=as_staff("m1@example.org")).text
+    listed = client.get("/api/v1/oneonone/mine", headers=as_staff("m1@example.org")).get_json()
+    assert left_name not in str(listed)
+    clock.advance(days=15)
+    with app.app_context():
+        assert reminders_due() is True
+    _send(app)
+    reminder = [m for m in smtp.to("m1@example.org") if "Not reached yet" in m.text][0]
+    assert left_name not in reminder.text
+
+
 def test_no_log_line_holds_an_email_address_a_name_or_a_link_token(app, client, smtp, caplog):
     from docbox_shared.frame import JsonFormatter
 

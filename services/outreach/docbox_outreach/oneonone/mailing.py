@@ -148,7 +148,8 @@ def reminders_due() -> bool:
         out = select(OptOut.member_id).where(OptOut.round_number == round_.number, OptOut.withdrawn_at.is_(None))
         open_rows = db.session.execute(
             select(Assignment.mentor_id, Member.name).join(Member, Member.id == Assignment.mentee_id)
-            .where(Assignment.round_id == round_.id, ~reached, Assignment.mentee_id.not_in(out))
+            .where(Assignment.round_id == round_.id, ~reached, Assignment.mentee_id.not_in(out),
+                   Member.active.is_(True))  # someone marked as left is nobody to reach
             .order_by(Member.name)).all()
         waiting: dict[int, list[str]] = {}
         for mentor_id, name in open_rows:

@@ -474,8 +474,11 @@ def member_for(email: str) -> Member | None:
 
 
 def my_assignments(member: Member, round_: Round) -> list[Assignment]:
+    """A mentor's mentees in the round, leaving out those marked as left since it opened (nobody to
+    reach any more; the round's report still counts them as assigned)."""
     return list(db.session.scalars(select(Assignment).join(Assignment.mentee)
-                                   .where(Assignment.round_id == round_.id, Assignment.mentor_id == member.id)
+                                   .where(Assignment.round_id == round_.id, Assignment.mentor_id == member.id,
+                                          Member.active.is_(True))
                                    .order_by(Member.name)))
 
 
