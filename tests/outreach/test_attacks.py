@@ -166,6 +166,53 @@ def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp,
     assert client.post(f"/oneonone/link/{token}", data={"action": "withdraw"}).status_code == 303
 
 
+def _viewer_answers(client, round_id):
+    """Every answer a viewer gets of a round (page, CSV, API), each as {label: value as shown}."""
+    page = client.get(f"/oneonone/rounds/{round_id}", headers=VIEWER).text
+    csv_text = client.get(f"/oneonone/rounds/{round_id}.csv", headers=VIEWER).text
+    api = client.get(f"/api/v1/oneonone/rounds/{round_id}/report", headers=VIEWER).json
+    return [{label.lower(): value for label, value in re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', page)},
+            dict(line.split(",", 1) for line in csv_text.split("\r\n")[1:] if line.count(",") == 1),
+            {label: str(value) for label, value in api.items()}]
+
+
+def _possible_assigned(answers, headcount):
+    """Every number of mentees the round may have had, as far as everything a viewer saw allows: the
+    count itself, or a rate over it with its shown numerator (rates are shown rounded to whole percents)."""
+    def fits(assigned, answer):
+        if answer.get("assigned", "withheld") not in ("withheld", str(assigned)):
+            return False
+        for rate, part in (("reach rate", "reached"), ("coverage", "attempted")):
+            shown, count = answer.get(rate, ""), answer.get(part, "withheld")
+            if shown.endswith("%") and count.isdigit() and (
+                    not assigned or f"{int(count) / assigned * 100:.0f}%" != shown):
+                return False
+        return True
+    return {a for a in range(headcount + 1) if all(fits(a, answer) for answer in answers)}
+
+
+def test_a_viewer_who_knows_the_headcount_cannot_work_out_a_withheld_opt_out_from_the_next_rounds_size(
+        app, client, smtp, clock):
+    # Leadership knows the department's headcount at each opening (8 here: nobody hired or left), and
+    # a member opted out for good is in no later round. One fellow opts out for good in round 1.
+    headcount = 8
+    open_round(client, "2026-03-20")
+    _send(app)
+    client.post(f"/oneonone/link/{_link_of(smtp, 'f1@example.org')}", data={"action": "for_good"})
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    assert all(a.get("opted out") == "withheld" for a in _viewer_answers(client, 1))
+    clock.advance(days=1)
+    open_round(client, "2026-04-20")
+    for _mentee, (row, mentor) in sorted(_rows(app).items())[:2]:
+        client.post(f"/oneonone/mine/{row}", data={"channel": "call", "outcome": "reached"},
+                    headers=as_staff(mentor))
+    client.post("/oneonone/rounds/2/close", headers=COORDINATOR)
+    # Round 1 started with nobody opted out; whoever of the headcount is missing from round 2 opted out
+    # for good in round 1. The viewer must not be able to tell whether that is nobody or someone.
+    missing = {headcount - a for a in _possible_assigned(_viewer_answers(client, 2), headcount)}
+    assert {0, 1} <= missing
+
+
 def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_the_queue(app, client, smtp):
     from docbox_shared.problems import ValidationProblem
 

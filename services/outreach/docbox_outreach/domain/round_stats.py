@@ -20,7 +20,11 @@ count can be bounded from any combination of published ones. Counts of the
 mentees *not* in a group are numbers too: "39 of 40 reached" would tell "one
 was not". Viewers get no per-mentor rows (a mentor's small list is a handful
 of named colleagues) and no day-by-day chart (one reach a day is one person):
-reach is released by week. Viewers see closed rounds only: an open round's
+reach is released by week. Viewers are never shown a round's number of mentees, nor a rate over it
+(:func:`..oneonone.reports.viewer_rows`): leadership knows the headcount at each opening and a member
+opted out for good is in no later round, so round sizes would tell the withheld opt-outs of the rounds
+before by differencing. The suppression counts "assigned" as known all the same (in a first round the
+headcount is the size) and never withholds it to protect another number. Viewers see closed rounds only: an open round's
 numbers change daily, and two looks a day apart would tell one mentee's news.
 """
 
@@ -185,18 +189,6 @@ class ViewerReport:
         return self.numbers[key]
 
     @property
-    def reach_rate(self) -> float | None:
-        return _rate(self[("reached",)], self[("assigned",)])
-
-    @property
-    def reach_rate_without_opt_outs(self) -> float | None:
-        return _rate(self[("reached", "without opt-outs")], self[("assigned", "without opt-outs")])
-
-    @property
-    def coverage(self) -> float | None:
-        return _rate(self[("attempted",)], self[("assigned",)])
-
-    @property
     def reached_by_week(self) -> tuple[int | None, ...]:
         """Cumulative reach at the end of each week of the round (the viewers' chart)."""
         return tuple(self[("reached by week", w)] for w in range(self.weeks))
@@ -256,7 +248,9 @@ def viewer_release(facts: RoundFacts, k: int) -> ViewerReport:
     for key, member in viewer_numbers(weeks).items():
         scope = frozenset(i for i, (flags, week) in enumerate(all_cells) if member(flags, week))
         numbers[key] = (sum(tally.get(all_cells[i], 0) for i in scope), scope)
-    hidden = suppress(numbers, k)
+    # The round's size is never shown to viewers, but they know it (the headcount at the opening, less
+    # those opted out for good before): the suppression may not lean on withholding it.
+    hidden = suppress(numbers, k, frozen=[("assigned",)])
     shown = {key: None if key in hidden else value for key, (value, _) in numbers.items()}
     days = [m.reach_day for m in mentees.values() if m.reach_day is not None]
     weekly_shown = all(shown[("reached in week", w)] is not None for w in range(weeks))

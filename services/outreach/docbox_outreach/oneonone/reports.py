@@ -115,12 +115,18 @@ def coordinator_rows(r: RoundReport) -> list[tuple[str, object]]:
 
 
 def viewer_rows(v: ViewerReport) -> list[tuple[str, object]]:
+    """The viewers' rows (page, CSV and API alike): never the number of mentees, nor a rate over it.
+
+    A member opted out for good is in no later round, and leadership knows the headcount at each
+    opening: a round's size would tell how many opted out for good in the rounds before it, the
+    withheld counts among them (differencing two rounds, or any round against the first, when nobody
+    had opted out yet). A rate over the round's mentees, shown with its numerator, tells the size too.
+    Viewers divide the counts by the headcount they know.
+    """
     def n(key):
         value = v[key]
         return "withheld" if value is None else value
-    return [("assigned", n(("assigned",))), ("reached", n(("reached",))), ("reach rate", _pct(v.reach_rate)),
-            ("reach rate without opt-outs", _pct(v.reach_rate_without_opt_outs)),
-            ("attempted", n(("attempted",))), ("coverage", _pct(v.coverage)),
+    return [("reached", n(("reached",))), ("attempted", n(("attempted",))),
             ("median days to first reached", "withheld" if v.median_days_to_reach is None else v.median_days_to_reach),
             ("declined", n(("declined",))), ("opted out", n(("opted_out",))), ("follow-up requested", n(("follow_up",)))]
 
