@@ -13,6 +13,7 @@ from docbox_notifications.models import Following, Subscriber
 from docbox_notifications.models import db as notifications_db
 from docbox_sessions.models import OutboxEvent, db
 from docbox_shared import signing
+from docbox_shared.counts import fetch_counts
 from support.apps import dispose, migrated_app, running_app
 from support.clock import clock_config
 from support.ports import free_port
@@ -29,7 +30,11 @@ def counting(make_database_url, serve):
         "EVENT_SECRETS": [SECRET], "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
         "PUBLIC_URL": "https://docbox.test", "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": free_port(), "ADMIN_TOKEN": "t"})
-    yield calendar, notifications, serve(calendar), serve(notifications)
+    urls = serve(calendar), serve(notifications)
+    for url in urls:  # each has answered once, as running services have: a first answer's start-up (imports,
+        # the first connection) can outlast the page's 2 s wait on a loaded machine, and the page says "unavailable"
+        assert fetch_counts(url, SECRET, timeout=60) is not None
+    yield calendar, notifications, *urls
     for app in (calendar, notifications):
         dispose(app)
 
