@@ -44,7 +44,7 @@ _templates: dict[str, str] = {}
 _schemas: dict[str, tuple] = {}
 _recycled: dict[str, list[str]] = {}
 # A digest of a database's schema: every relation (tables, indexes, sequences) with its columns, every
-# constraint, and the migration it is at (the catalogs, not information_schema, which is much slower).
+# constraint, trigger and function (a test's fault-injecting trigger must not outlive it), and the migration it is at (the catalogs, not information_schema, which is much slower).
 _SCHEMA_SQL = """
 SELECT md5(string_agg(line, ';' ORDER BY line)) FROM (
   SELECT concat_ws(',', c.relname, c.relkind, a.attname, a.atttypid, a.atttypmod, a.attnotnull) AS line
@@ -52,6 +52,8 @@ SELECT md5(string_agg(line, ';' ORDER BY line)) FROM (
    WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL SELECT concat_ws(',', conrelid::regclass::text, conname, contype, conkey::text, confrelid)
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(',', 'trigger', tgrelid::regclass::text, tgname) FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT concat_ws(',', 'function', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
   UNION ALL SELECT 'at ' || version_num FROM alembic_version) AS schema
 """
 _template_folder: Path | None = None
