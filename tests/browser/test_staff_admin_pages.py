@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from docbox_sessions import MIGRATIONS, create_app
 from docbox_sessions.models import db
+from support.apps import TEST_CONFIG
 from support.oidc import SECRET, start_provider
 
 
@@ -27,7 +28,7 @@ def provider_port(port):
 @pytest.fixture
 def app(make_database_url, clock, provider_port):
     """The browser tests' app, with single sign-on at the provider started by ``provider``."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), "CLOCK": clock,
                       "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
                       "SECRET_KEY": "browser-test-key", "OIDC_ISSUER": f"http://127.0.0.1:{provider_port}",
                       "OIDC_CLIENT_ID": "docbox", "OIDC_CLIENT_SECRET": SECRET})

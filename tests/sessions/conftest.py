@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from support.apps import running_app
+from support.apps import TEST_CONFIG, running_app
 from support.clock import Clock, clock_config
 
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def clock():
 
 @pytest.fixture
 def app_config(make_database_url, clock):
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), **clock_config("sessions", clock),
+    return {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": make_database_url("sessions"), **clock_config("sessions", clock),
             "EVENT_SUBSCRIBERS": [], "EVENT_SECRETS": ["test-secret"], "MIN_CELL": 5,
             # The programs page asks nobody for subscriber counts unless a test starts the services.
             "CALENDAR_SYNC_INTERNAL_URL": "", "NOTIFICATIONS_INTERNAL_URL": ""}

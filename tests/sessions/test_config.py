@@ -78,3 +78,21 @@ def test_a_small_cell_threshold_below_two_is_refused_at_start_up(tmp_path, value
 def test_a_small_cell_threshold_of_two_starts(tmp_path):
     result = start({"DOCBOX_VAR_DIR": str(tmp_path), "DOCBOX_MIN_CELL": "2"})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_the_tests_cheap_password_hashing_and_hashes_at_full_cost():
+    """The tests hash staff passwords at argon2's cheapest cost (support/apps.py); production never does."""
+    from docbox_sessions import config, create_app
+    from docbox_sessions.web.passwords import hash_password, verify_password
+    from docbox_shared.settings import ConfigError, load
+
+    production = {**load(config.SETTINGS, GOOD), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE CHEAPEST is for tests"):
+        create_app({**production, "PASSWORD_HASH_PROFILE": "CHEAPEST"})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE must be"):
+        create_app({**production, "PASSWORD_HASH_PROFILE": "PRE_21_2"})
+    with create_app(production).app_context():
+        stored = hash_password("a long passphrase")
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # 64 MiB, 3 passes, 4 lanes
+        assert verify_password(stored, "a long passphrase") and not verify_password(stored, "a wrong passphrase")
+        assert not verify_password(None, "a long passphrase")

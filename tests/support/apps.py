@@ -24,10 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()))
 
 
+# Staff passwords hashed at argon2-cffi's cheapest cost: at the production cost (64 MiB, 3 passes) hashing the
+# staff of one test took seconds of a loaded CI machine. Production refuses it (tests/sessions/test_config.py).
+TEST_CONFIG = {"TESTING": True, "PASSWORD_HASH_PROFILE": "CHEAPEST"}
+
+
 def migrated_app(service: str, config: dict):
-    """``docbox_<service>.create_app`` with ``TESTING`` and ``config``, its database upgraded to the head."""
+    """``docbox_<service>.create_app`` with ``TEST_CONFIG`` and ``config``, its database upgraded to the head."""
     module = importlib.import_module(f"docbox_{service}")
-    app = module.create_app({"TESTING": True, **config})
+    app = module.create_app({**TEST_CONFIG, **config})
     if databases.take_at_head(config.get("SQLALCHEMY_DATABASE_URI")):
         return app  # a copy of the service's template: its migrations already ran
     with app.app_context():

@@ -39,6 +39,8 @@ def init_pages(app: Flask) -> None:
     # (docbox_shared.staff), the one API call a cookie answers (a read, who is signed in).
     init_shared_pages(app, service_name="Doc Box staff", home_url="/", cookie_name=STAFF_COOKIE,
                       csrf_exempt=BLUEPRINTS, lifetime=timedelta(hours=12))
+    from .passwords import init_app as init_passwords
+    init_passwords(app)  # Argon2id at its default cost (tests may name a cheap one; production refuses it)
     from .blueprint import bp
     app.register_blueprint(bp)
     from .sso import init_sso
