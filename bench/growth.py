@@ -44,7 +44,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, text
 
 UTC = timezone.utc
 YEARS = 5
@@ -72,39 +72,48 @@ def fresh_postgres(server_url: str) -> tuple[str, callable]:
 
 def fill(app, count: int, program_id: str) -> None:
     """``count`` monthly series over five years, written straight into the tables (spans and stored occurrences
-    as the service keeps them); every tenth has its June 2027 occurrence moved and a count at each of its
-    occurrences."""
+    as the service keeps them, in bulk as the kit's ``insert_many`` writes them); every tenth has its June 2027
+    occurrence moved and a count at each of its occurrences."""
     from docbox_sessions import held
     from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
     from docbox_sessions.operations import series_span
+    from docbox_shared.database import insert_many
 
     at = datetime(2026, 12, 1, tzinfo=UTC)
     rows, moved, counts, occurrences = [], [], [], []
+    shapes = {}  # 140 shapes of series (start, moved) repeat: each is expanded once, its rows copied per series
     for i in range(count):
         start_local = datetime(2027, 1, 1 + i % 28, 8 + i % 10, 0)
-        state = {"id": uuid.uuid4().hex, "timezone": "America/New_York", "start_local": start_local,
+        series_id = uuid.uuid4().hex
+        state = {"id": "shape", "timezone": "America/New_York", "start_local": start_local,
                  "duration_minutes": 90, "rrule": f"FREQ=MONTHLY;COUNT={12 * YEARS}", "exceptions": []}
         if i % 10 == 0:
             day = start_local.replace(month=6).date()
             start = datetime(2027, 6, 28, 15, tzinfo=UTC)
             state["exceptions"] = [{"date": day, "start": start, "end": start + timedelta(minutes=90),
                                     "status": "scheduled"}]
-            moved.append(dict(series_id=state["id"], date=day, status="scheduled", start_at=start,
+            moved.append(dict(series_id=series_id, date=day, status="scheduled", start_at=start,
                               end_at=start + timedelta(minutes=90), updated_at=at))
-            counts += [dict(occurrence_id=f"{state['id']}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
+            counts += [dict(occurrence_id=f"{series_id}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
                             in_person=i % 7, virtual=None, recorded_at=at) for m in range(12 * YEARS)]
-        span_start, span_end = series_span(state)
-        occurrences += held.rows("series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
-        rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="",
+        key = (start_local, i % 10 == 0)
+        if key not in shapes:
+            shapes[key] = series_span(state), held.rows(
+                "series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
+        (span_start, span_end), shape = shapes[key]
+        occurrences += [{**o, "occurrence_id": series_id + o["occurrence_id"][len("shape"):], "entry_id": series_id}
+                        for o in shape]
+        rows.append(dict(id=series_id, program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
                          capacity=None, version=1, created_at=at, updated_at=at, start_local=start_local,
                          duration_minutes=90, rrule=state["rrule"], continues_series_id=None,
                          span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
-        for table, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
+        for model, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
                               (HeldOccurrence, occurrences)):
-            for lo in range(0, len(values), 1000):
-                db.session.execute(insert(table), values[lo:lo + 1000])
+            if values:
+                names = {key: model.__mapper__.c[key].key for key in values[0]}  # start_at -> start_dt
+                insert_many(db.session, model.__table__, [{names[k]: v for k, v in row.items()} for row in values])
         held.changed({o["month"] for o in occurrences})   # their months, for the relay to sum
         db.session.commit()
 
