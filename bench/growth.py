@@ -20,8 +20,9 @@ everything is held):
 It prints the median time, the rows or held occurrences behind each answer,
 the microseconds per row, the SQL statements per request (SQLAlchemy's
 ``before_cursor_execute``) and any answer that was not 200. The peer is the
-same request on the empty table in the same run: an empty window should cost
-about as much (ratio ~1), the cost per row should not rise with size, the
+same request on the empty table, asked in turn with it (that database stays
+open through the run, so both meet the same load on a shared machine): an
+empty window should cost about as much (ratio ~1), the cost per row should not rise with size, the
 statements per request should not grow, and every size should answer 200 (no
 503). It prints; it asserts nothing (the statement count of the list and the
 statistics over more held occurrences than PostgreSQL takes parameters are
@@ -144,11 +145,14 @@ class Service:
         self.seen: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: self.seen.append(statement))
 
-    def ask(self, path: str, role: str, repeat: int, budget: float) -> dict:
-        """Median time, rows (occurrences listed, or sessions held), statements and non-200 statuses."""
-        times, statuses = [], set()
+    def ask(self, path: str, role: str, repeat: int, budget: float, peer: Service | None = None) -> dict:
+        """Median time, rows (occurrences listed, or sessions held), statements and non-200 statuses; with a
+        ``peer``, the same request to it before each of these, and its median time."""
+        times, statuses, peer_times = [], set(), []
         rows = statements = 0
         while len(times) < repeat and (not times or sum(times) < budget):
+            if peer:
+                peer_times.append(peer.ask(path, role, 1, budget)["s"])
             self.seen.clear()
             started = time.perf_counter()
             answer = self.client.get(path, headers=self.headers[role])
@@ -160,7 +164,7 @@ class Service:
             body = answer.get_json()
             rows = len(body) if isinstance(body, list) else body["totals"]["sessions_held"]
         return dict(s=statistics.median(times), first=times[0], rows=rows, statements=statements, runs=len(times),
-                    errors=sorted(statuses))
+                    errors=sorted(statuses), peer=statistics.median(peer_times) if peer else None)
 
     def release_ahead(self) -> float:
         """What the sessions relay does in the background: release every due month (its passes, timed)."""
@@ -190,44 +194,61 @@ REQUESTS = [  # (column, path, role)
     ("stats empty year", f"/api/v1/stats/attendance?{STATS_EMPTY}", "organizer"),
     ("viewer 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "viewer"),
 ]
+EMPTY_WINDOWS = ("list empty year", "stats empty year")   # no rows at any size: the empty table is the peer
 
 
 def measure(label: str, make_database, sizes: list[int], repeat: int, budget: float, release_up_to: int) -> None:
     print(f"\n{label}: median of up to {repeat} (fewer past {budget:.0f} s); s = seconds, rows = occurrences "
           f"listed or sessions held, us/row, st = SQL statements per request", flush=True)
     print(f"{'series':>7} | " + " | ".join(f"{name:^27}" for name, _p, _r in REQUESTS))
-    empty_table: dict[str, float] = {}
-    for size in [0, *sizes]:
-        url, drop = make_database()
-        try:
-            service = Service(url)
-            fill(service.app, size, service.program["id"])
-            cells = []
-            for name, path, role in REQUESTS:
-                if name == "relay":
-                    if size > release_up_to:
-                        cells.append(f"not run (over --release-up-to {release_up_to})")
-                        continue
-                    # the relay's passes: the release's 63 months and the sums of the ended months
-                    cells.append(f"relay's passes {service.release_ahead():.1f}s")
-                    continue
-                if name == "viewer 5 years":
-                    if size > release_up_to:
-                        cells.append("not measured")
-                        continue
-                    first = service.ask(path, role, 1, budget)   # the first viewer after the release
-                    cells.append(f"first {first['s']:.3f}s st {first['statements']}")
-                result = service.ask(path, role, repeat, budget)
+    empty = None   # the empty table's service: the peer of every empty window, asked in turn with it
+    try:
+        for size in [0, *sizes]:
+            url, drop = make_database()
+            try:
+                service = Service(url)
                 if size == 0:
-                    empty_table[name] = result["s"]
-                per_row = f"{result['s'] / result['rows'] * 1e6:.0f}us" if result["rows"] else \
-                    f"x{result['s'] / empty_table[name]:.2f} empty table"
-                error = f" ANSWERED {result['errors']}" if result["errors"] else ""
-                cells.append(f"{result['s']:.3f}s {result['rows']} {per_row} st {result['statements']}{error}")
-            print(f"{size:>7} | " + " | ".join(cells), flush=True)
-            service.close()
-        finally:
-            drop()
+                    empty, drop_empty = service, drop
+                fill(service.app, size, service.program["id"])
+                print(f"{size:>7} | " + " | ".join(_cells(service, size, empty, repeat, budget, release_up_to)),
+                      flush=True)
+                if size:
+                    service.close()
+            finally:
+                if size or not empty:
+                    drop()
+    finally:
+        if empty:
+            empty.close()
+            drop_empty()
+
+
+def _cells(service: Service, size: int, empty: Service, repeat: int, budget: float, release_up_to: int) -> list[str]:
+    cells = []
+    for name, path, role in REQUESTS:
+        if name == "relay":
+            if size > release_up_to:
+                cells.append(f"not run (over --release-up-to {release_up_to})")
+                continue
+            # the relay's passes: the release's 63 months and the sums of the ended months
+            cells.append(f"relay's passes {service.release_ahead():.1f}s")
+            continue
+        if name == "viewer 5 years":
+            if size > release_up_to:
+                cells.append("not measured")
+                continue
+            first = service.ask(path, role, 1, budget)   # the first viewer after the release
+            cells.append(f"first {first['s']:.3f}s st {first['statements']}")
+        result = service.ask(path, role, repeat, budget, peer=empty if size and name in EMPTY_WINDOWS else None)
+        if result["rows"]:
+            per_row = f"{result['s'] / result['rows'] * 1e6:.0f}us"
+        elif result["peer"]:
+            per_row = f"x{result['s'] / result['peer']:.2f} empty table ({result['peer']:.3f}s beside)"
+        else:
+            per_row = "empty table"
+        error = f" ANSWERED {result['errors']}" if result["errors"] else ""
+        cells.append(f"{result['s']:.3f}s {result['rows']} {per_row} st {result['statements']}{error}")
+    return cells
 
 
 def main() -> None:
