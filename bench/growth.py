@@ -23,13 +23,13 @@ the microseconds per row, the SQL statements per request (SQLAlchemy's
 ``before_cursor_execute``) and any answer that was not 200. The peer is the
 same request on the empty table, asked in turn with it (that database stays
 open through the run, so both meet the same load on a shared machine): an
-empty window should cost about as much (ratio ~1), the cost per row should not rise with size, the
-statements per request should not grow, and every size should answer 200 (no
-503). It prints; it asserts nothing (the statement count of the list and the
-statistics over more held occurrences than PostgreSQL takes parameters are
-behaviour tests under ``tests/sessions/``). A request that takes long is
-repeated only while the repeats of that request stay under ``--budget``
-seconds (at least once).
+empty window should cost about as much (ratio ~1), the cost per row should not
+rise with size, the statements per request should not grow, and every size
+should answer 200 (no 503). It prints; it asserts nothing (the statement count
+of the list and the statistics over more held occurrences than PostgreSQL
+takes parameters are behaviour tests under ``tests/sessions/``). A request
+that takes long is repeated only while the repeats of that request stay under
+``--budget`` seconds (at least once).
 
     .venv/bin/python bench/growth.py [--sizes 100,1000,10000] [--repeat 3] [--budget 20]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--no-sqlite] [--release-up-to 10000]
@@ -196,7 +196,8 @@ REQUESTS = [  # (column, path, role)
     ("viewer 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "viewer"),
     ("viewer empty year", f"/api/v1/stats/attendance?{STATS_EMPTY}", "viewer"),
 ]
-EMPTY_WINDOWS = ("list empty year", "stats empty year", "viewer empty year")   # no rows at any size: the empty table is the peer
+# No rows at any size: the same request on the empty table is their peer.
+EMPTY_WINDOWS = ("list empty year", "stats empty year", "viewer empty year")
 
 
 def measure(label: str, make_database, sizes: list[int], repeat: int, budget: float, release_up_to: int) -> None:
