@@ -108,6 +108,22 @@ def test_next_round_keeps_each_mentor_unless_a_change_was_asked(app, client, ros
     assert sum(second[m] != first[m] for m in first) == _fewest_changes(first, fellow, reports_to)
 
 
+def test_a_mentor_cannot_ask_for_a_change_once_the_round_is_closed(app, client, roster, clock):
+    _open(client)
+    fellow = roster["f0@example.org"]
+    with app.app_context():
+        row = db.session.scalar(select(Assignment).where(Assignment.mentee_id == fellow))
+        mentor_email, row_id = db.session.get(Member, row.mentor_id).email, row.id
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    answer = client.post(f"/oneonone/mine/{row_id}", data={"action": "change"}, headers=as_staff(mentor_email))
+    assert answer.status_code == 409 and "closed" in answer.text
+    with app.app_context():
+        assert db.session.get(Assignment, row_id).change_requested is False
+    clock.advance(days=30)
+    assert open_round(client, "2026-04-30").status_code == 302
+    assert _pairs(app, 2)[fellow] == _pairs(app, 1)[fellow]   # the next round keeps the mentor: nothing was asked
+
+
 def _fewest_changes(first: dict, fellow, reports_to: dict) -> int:
     """The fewest pairs any valid next round changes when ``fellow`` must change mentor."""
     mentors = sorted(set(first.values()))

@@ -32,7 +32,7 @@ db = SQLAlchemy(model_class=Base)
 
 
 class Member(db.Model):
-    """One faculty member; ``active`` is False once the coordinator marked them as left."""
+    """One faculty member; ``active`` is False once the coordinator marked them as left (at ``left_at``)."""
 
     __tablename__ = "members"
 
@@ -43,6 +43,7 @@ class Member(db.Model):
     reports_to: Mapped[str | None] = mapped_column(String(320))  # a member's email (a line runs through leavers)
     leadership: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # marked as left: forgotten some days later
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

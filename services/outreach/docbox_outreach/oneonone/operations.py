@@ -454,16 +454,18 @@ def _forget_what_no_longer_holds() -> int:
     """Delete opt-outs and links of purged rounds that no longer hold anything (the caller commits).
 
     An opt-out for this round, or one withdrawn, only feeds its round's numbers, which its tally now
-    keeps; a link outlives its round only for someone opted out for good. Run on every pass, since a
-    for-good opt-out may be withdrawn years after its round was purged.
+    keeps; a link outlives its round only for someone opted out for good, and only the live one (the
+    link to withdraw it; their revoked links of earlier rounds go). Run on every pass, since a for-good
+    opt-out may be withdrawn years after its round was purged.
     """
     purged = select(Round.id).where(Round.purged_at.is_not(None))
     gone = db.session.execute(delete(OptOut).where(
         OptOut.round_number.in_(select(Round.number).where(Round.purged_at.is_not(None))),
         or_(OptOut.scope != OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_not(None)))).rowcount
     keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
-    gone += db.session.execute(delete(MenteeLink).where(MenteeLink.round_id.in_(purged),
-                                                        MenteeLink.member_id.not_in(keeping))).rowcount
+    gone += db.session.execute(delete(MenteeLink).where(
+        MenteeLink.round_id.in_(purged),
+        or_(MenteeLink.member_id.not_in(keeping), MenteeLink.revoked_at.is_not(None)))).rowcount
     return gone
 
 
