@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
 from docbox_outreach.cli import due_work
 from docbox_outreach.config import SETTINGS
@@ -19,7 +19,7 @@ from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, MenteeLink, OptOut, RoundSummary
 from docbox_outreach.roster import import_roster
 from docbox_shared.settings import ConfigError, load
-from support.outreach import COORDINATOR, as_staff
+from support.outreach import COORDINATOR, as_staff, traces
 
 ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     ["Chair Ada,chair@example.org,Medicine,,yes", "Mentor Three,m3@example.org,Surgery,,",
@@ -29,39 +29,6 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     + [f"Mentor {n},m{i}@example.org,Medicine,chair@example.org," for i, n in ((1, "One"), (2, "Two"))]
     + [f"Fellow {i},f{i}@example.org,Surgery,m{1 + i % 3}@example.org," for i in range(6)]) + "\n"
 API = "/api/v1/oneonone"
-
-
-def everything(app) -> dict[str, list[tuple]]:
-    """Every row of every table of the outreach database, as the database holds it."""
-    with app.app_context():
-        meta = MetaData()
-        meta.reflect(db.engine)
-        with db.engine.connect() as connection:
-            return {table.name: [tuple(row) for row in connection.execute(table.select())]
-                    for table in meta.sorted_tables}
-
-
-def traces(app, person) -> list[str]:
-    """Where ``person`` (id, name, email) is still found: a cell holding their name or email, or a column
-    that refers to the roster holding their id."""
-    with app.app_context():
-        meta = MetaData()
-        meta.reflect(db.engine)
-        to_members = {(t.name, c.name) for t in meta.tables.values() for c in t.columns
-                      for fk in c.foreign_keys if fk.column.table.name == "members"}
-        columns = {t.name: [c.name for c in t.columns] for t in meta.tables.values()}
-    found = []
-    for table, rows in everything(app).items():
-        for row in rows:
-            for column, value in zip(columns[table], row):
-                text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-                if person["name"] in text or person["email"] in text.lower():
-                    found.append(f"{table}.{column}: {text[:80]}")
-                if (table, column) in to_members and value == person["id"]:
-                    found.append(f"{table}.{column} = their id")
-                if table == "members" and column == "id" and value == person["id"]:
-                    found.append("members.id = their id")
-    return found
 
 
 @pytest.fixture
