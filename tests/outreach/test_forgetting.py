@@ -16,7 +16,7 @@ from docbox_outreach.cli import due_work
 from docbox_outreach.config import SETTINGS
 from docbox_outreach.models import Member, ReadAudit, db
 from docbox_outreach.oneonone import operations as ops
-from docbox_outreach.oneonone.models import Assignment, MenteeLink, OptOut, RoundSummary
+from docbox_outreach.oneonone.models import Assignment, OptOut, RoundSummary
 from docbox_outreach.roster import import_roster
 from docbox_shared.settings import ConfigError, load
 from support.outreach import COORDINATOR, as_staff, traces
