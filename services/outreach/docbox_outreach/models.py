@@ -5,9 +5,11 @@ division, the email of the person they report to, a leadership flag, and
 whether they are still active); those fields are all the roster holds (see
 :mod:`.domain.roster`). The *audit* records each time a coordinator reads
 another person's data (who read, when, which program and which round or
-case: never what was on the page). The programs' own tables live with them
-(:mod:`.oneonone.models`, and the case-based program's beside it), on the
-same ``db`` and metadata, so one set of migrations covers the service.
+case: never what was on the page, nor whom it was about). Leavers and audit
+lines are forgotten on schedule (:mod:`.retention`). The programs' own
+tables live with them (:mod:`.oneonone.models`, and the case-based
+program's beside it), on the same ``db`` and metadata, so one set of
+migrations covers the service.
 """
 
 from __future__ import annotations
