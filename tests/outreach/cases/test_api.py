@@ -75,19 +75,23 @@ def referrer_view(client, roster):
         answers.append((method, url, response.status_code, response.get_data(as_text=True),
                         sorted((k, v) for k, v in response.headers.items() if k not in ("X-Request-Id", "Date"))))
     for page in ("/cases/refer", "/cases/queue", "/cases/pairings/1", "/cases/mine", "/cases/report",
-                 *every_get_route(client.application)):
+                 *every_route(client.application)):
         response = client.get(page, headers=REFERRER)
         body = response.get_data(as_text=True)
         answers.append(("get", page, response.status_code, body.split('name="csrf_token"')[0], []))
+    for url in every_route(client.application, "POST"):   # and every change it might try, with nothing in it
+        response = client.post(url, headers=REFERRER, **({"json": {}} if url.startswith("/api/") else {"data": {}}))
+        answers.append(("post", url, response.status_code, response.get_data(as_text=True).split('name="csrf_token"')[0],
+                        []))
     return answers
 
 
-def every_get_route(app) -> list[str]:
-    """Every page and API route of the service a GET reaches, its ids 1 and 2 and its tokens made up (not
+def every_route(app, method: str = "GET") -> list[str]:
+    """Every page and API route of the service ``method`` reaches, its ids 1 and 2 and its tokens made up (not
     ``/metrics`` and ``/readyz``: the proxy answers 404 for them, only the internal network scrapes them)."""
     urls = set()
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or rule.rule in ("/metrics", "/readyz"):
+        if method not in rule.methods or rule.endpoint == "static" or rule.rule in ("/metrics", "/readyz"):
             continue
         for value in (1, 2):
             args = {name: value if rule._converters[name].__class__.__name__ == "IntegerConverter" else "x" * 43
