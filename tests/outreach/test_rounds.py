@@ -12,8 +12,7 @@ from docbox_outreach.domain.assignment import in_line
 from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db
 from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, Attempt, MenteeLink, Round
-from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff, open_round
+from support.outreach import COORDINATOR, VIEWER, as_staff, load_roster, open_round
 
 # A chair, two mentors reporting to the chair and one outside the chair's line (who can mentor the
 # chair), and eight faculty under the mentors.
@@ -24,14 +23,12 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
 DUE = "2026-03-20"
 
 
+MENTORS = [f"m{i}@example.org" for i in (1, 2, 3)]
+
+
 @pytest.fixture
 def roster(app):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
-        for i in (1, 2, 3):
-            ops.add_mentor(ids[f"m{i}@example.org"])
-    return ids
+    return load_roster(app, ROSTER, MENTORS)
 
 
 def _pairs(app, number=1):
