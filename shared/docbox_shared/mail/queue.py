@@ -32,7 +32,11 @@ server at most :data:`UNFLUSHED`):
   Waiting for the disk after every mark halved the throughput on a quiet machine.
 - A batch is given back (``pending`` again) when SIGTERM arrives, when the
   server is down, and when half the lease has passed (a slow server): a row
-  is never sent by a worker whose lease on it may have run out.
+  is never sent by a worker whose lease on it may have run out. After a
+  database error mid-batch (a cut connection: a failover, a restart) its
+  unsent rows are given back on a new connection as the pass ends, so they
+  go out on the next pass; only a dead worker, or a database that stays
+  away, leaves them to wait out the lease.
 
 Outcomes besides ``sent``: a temporary failure goes back to ``pending`` with
 an exponential backoff and becomes ``failed`` once it has failed for
@@ -352,11 +356,11 @@ class MailQueue:
             select(M).where(M.id.in_(claimed)).execution_options(populate_existing=True))}
         return [rows[i] for i in ids if i in rows]
 
-    def release(self, rows: list) -> None:
-        """Give claimed, unsent rows back at once (SIGTERM, server down, lease half gone); commits."""
-        if rows:
+    def release(self, ids: list[int]) -> None:
+        """Give claimed, unsent rows back at once (SIGTERM, server down, lease half gone, an error); commits."""
+        if ids:
             M = self.model
-            self.db.session.execute(update(M).where(M.id.in_([r.id for r in rows]), M.status == "sending")
+            self.db.session.execute(update(M).where(M.id.in_(ids), M.status == "sending")
                                     .values(status="pending", lease_until=None, attempts=M.attempts - 1),
                                     execution_options={"synchronize_session": False})
             self.db.session.commit()
@@ -376,6 +380,7 @@ class MailQueue:
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
         marks: Marks | None = None
         finished = False
+        unsent, claimed_at = [], time.monotonic()   # ids of claimed rows not sent yet (the first perhaps in flight)
         try:
             marks = Marks(self.db, self.model, self.unflushed)
             down = False
@@ -388,13 +393,15 @@ class MailQueue:
                 self.composer.prepare(rows, now)
                 session.commit()   # what prepare wrote for the batch, before anything is sent
                 for i, row in enumerate(rows):
+                    unsent = [r.id for r in rows[i:]]
                     if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
-                        self.release(rows[i:])
+                        self.release(unsent)
                         break
                     status = self._send_one(row, mailer, marks)
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
+                unsent = []
                 marks.wait()
             finished = True
         finally:
@@ -404,15 +411,28 @@ class MailQueue:
                 if marks is not None:
                     marks.close()
                 # After an error (a cut connection, say) the transaction is dead: committing it would
-                # only raise PendingRollbackError over the real cause. Claimed rows come back after
-                # their lease.
+                # only raise PendingRollbackError over the real cause.
                 if finished:
                     session.commit()
                 else:
                     session.rollback()
+                    self._give_back(unsent, claimed_at, lease_seconds)
             finally:
                 self.db.session.remove()
         return counts
+
+    def _give_back(self, unsent: list[int], claimed_at: float, lease_seconds: float) -> None:
+        """After an error mid-batch, give its unsent rows back on a new connection, so that a connection cut
+        (a failover, a restart) delays them by a pass, not by the lease; the one that was in flight goes
+        out again (same Message-ID), as it would after the lease. While the database does not answer, or
+        once half the lease has passed (another worker may hold them), they wait out their lease."""
+        if not unsent or time.monotonic() - claimed_at > lease_seconds / 2:
+            return
+        try:
+            self.release(unsent)
+        except Exception:  # noqa: BLE001 - the database is still away: the lease brings them back
+            self.db.session.rollback()
+            log.warning("claimed mail waits for its lease", extra={"count": len(unsent)})
 
     def _send_one(self, row, mailer: Mailer, marks) -> str:
         """Build, send and record one claimed row; commits its outcome. ``"down"``: the server is unreachable."""
