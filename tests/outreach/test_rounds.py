@@ -219,16 +219,20 @@ def test_closing_freezes_the_round(app, client, roster):
                        headers=COORDINATOR).status_code == 409
 
 
-def test_purge_deletes_person_rows_after_the_retention_and_keeps_the_numbers(app, client, roster, clock):
-    _open(client)
-    pairs = _pairs(app)
-    mentor_id = next(iter(set(pairs.values())))
+def _reach_one_and_close(app, client) -> None:
+    """A mentor of round 1 logs one of their mentees reached; then the coordinator closes the round."""
+    mentor_id = next(iter(set(_pairs(app).values())))
     with app.app_context():
         mentor_email = db.session.get(Member, mentor_id).email
     row = _my_first_row(app, mentor_email)
     client.post(f"/oneonone/mine/{row.id}", data={"channel": "call", "outcome": "reached"},
                 headers=as_staff(mentor_email))
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+
+
+def test_purge_deletes_person_rows_after_the_retention_and_keeps_the_numbers(app, client, roster, clock):
+    _open(client)
+    _reach_one_and_close(app, client)
     before = client.get("/oneonone/rounds/1", headers=COORDINATOR).text
     assert "<th scope=\"row\">Reached</th><td>1</td>" in before
     clock.advance(days=89)
@@ -248,14 +252,7 @@ def test_viewers_see_no_numbers_while_open_and_withheld_small_numbers_with_nobod
     _open(client)
     assert "released once it is closed" in client.get("/oneonone/rounds/1", headers=VIEWER).text
     assert client.get("/oneonone/rounds/1.csv", headers=VIEWER).status_code == 400
-    pairs = _pairs(app)
-    mentor_id = next(iter(set(pairs.values())))
-    with app.app_context():
-        mentor_email = db.session.get(Member, mentor_id).email
-    row = _my_first_row(app, mentor_email)
-    client.post(f"/oneonone/mine/{row.id}", data={"channel": "call", "outcome": "reached"},
-                headers=as_staff(mentor_email))
-    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    _reach_one_and_close(app, client)
     page = client.get("/oneonone/rounds/1", headers=VIEWER).text
     assert "withheld" in page and "Mentor " not in page.split("<main")[1] and "Fellow" not in page
     csv_text = client.get("/oneonone/rounds/1.csv", headers=VIEWER).text
