@@ -65,6 +65,7 @@ from select import select as readable
 
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import FINAL
@@ -379,7 +380,7 @@ class MailQueue:
         expire = session.expire_on_commit
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
         marks: Marks | None = None
-        finished = False
+        finished = cut = False
         unsent, claimed_at = [], time.monotonic()   # ids of claimed rows not sent yet (the first perhaps in flight)
         try:
             marks = Marks(self.db, self.model, self.unflushed)
@@ -404,6 +405,9 @@ class MailQueue:
                 unsent = []
                 marks.wait()
             finished = True
+        except (MarkFailed, DBAPIError):
+            cut = True   # the database connection failed (a failover, a restart), not the code
+            raise
         finally:
             mailer.close()
             session.expire_on_commit = expire
@@ -416,16 +420,18 @@ class MailQueue:
                     session.commit()
                 else:
                     session.rollback()
-                    self._give_back(unsent, claimed_at, lease_seconds)
+                    if cut:
+                        self._give_back(unsent, claimed_at, lease_seconds)
             finally:
                 self.db.session.remove()
         return counts
 
     def _give_back(self, unsent: list[int], claimed_at: float, lease_seconds: float) -> None:
-        """After an error mid-batch, give its unsent rows back on a new connection, so that a connection cut
-        (a failover, a restart) delays them by a pass, not by the lease; the one that was in flight goes
-        out again (same Message-ID), as it would after the lease. While the database does not answer, or
-        once half the lease has passed (another worker may hold them), they wait out their lease."""
+        """After a database error mid-batch, give its unsent rows back on a new connection, so that a
+        connection cut (a failover, a restart) delays them by a pass, not by the lease; the one that was in
+        flight goes out again (same Message-ID), as it would after the lease. While the database does not
+        answer, or once half the lease has passed (another worker may hold them), they wait out their lease;
+        after any other error (a bug) too, so a failing batch is retried at the lease's pace, not every pass."""
         if not unsent or time.monotonic() - claimed_at > lease_seconds / 2:
             return
         try:
