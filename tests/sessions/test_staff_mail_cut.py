@@ -14,9 +14,8 @@ import psycopg
 import pytest
 
 from docbox_sessions.staff_mail import send_pass
+from support.staff_pages import post
 from support.suite import wait_until
-
-from .test_staff_admin import admin, post, staff  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DOCBOX_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -34,7 +33,7 @@ def terminate_backends(url: str) -> int:
                                 "WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchall())
 
 
-def test_invitations_cut_off_mid_send_go_out_on_the_next_pass_at_most_one_twice(app, admin, smtp):  # noqa: F811
+def test_invitations_cut_off_mid_send_go_out_on_the_next_pass_at_most_one_twice(app, admin, smtp):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="Doc Box <docbox@example.org>")
     assert app.config.get("LEASE_SECONDS", 300) >= 300   # the default: a wait for the lease would show
     for i in range(INVITED):
