@@ -18,8 +18,9 @@ from docbox_outreach.access import Staff
 from docbox_outreach.models import Member, db, mail
 from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.roster import import_roster
-from support.apps import running_app
+from support.apps import EVENT_SECRET, running_app
 from support.clock import clock_config
+from support.staff_pages import PASSWORD
 
 BASE = "https://docbox.test/outreach"   # the app's PUBLIC_URL in tests that read its links
 
@@ -89,9 +90,6 @@ def link_of(smtp, address: str) -> str:
     return re.findall(rf"{re.escape(BASE)}/oneonone/link/([A-Za-z0-9_-]+)", smtp.to(address)[-1].text)[0]
 
 
-PASSWORD = "a long passphrase for tests"
-
-
 @contextmanager
 def one_sign_in(make_database_url, clock, serve, staff, secret_key: str, seed=lambda app: None):
     """The real sessions and outreach apps, each served on a port of 127.0.0.1, outreach signing staff in on
@@ -100,7 +98,7 @@ def one_sign_in(make_database_url, clock, serve, staff, secret_key: str, seed=la
     ``{"sessions_url", "outreach_url"}``."""
     with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
                                   **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
-                                  "EVENT_SECRETS": ["test-secret"], "SECRET_KEY": secret_key}) as sessions:
+                                  "EVENT_SECRETS": [EVENT_SECRET], "SECRET_KEY": secret_key}) as sessions:
         runner = sessions.test_cli_runner()
         for email, role, outreach in staff:
             assert runner.invoke(args=["staff", "add", email, "--role", role,
