@@ -1,6 +1,7 @@
 """Outreach test helpers: staff of each outreach role, signed in through the app's ``STAFF_LOOKUP``,
-a roster with its mentor pool, the program's mail as the test SMTP server receives it, and the real
-sessions and outreach apps served side by side for the one sign-in.
+a roster with its mentor pool, the program's mail as the test SMTP server receives it, the real
+sessions and outreach apps served side by side for the one sign-in, and every row of the database
+(what is left of a person after the program forgot them).
 
 The suite's sign-in is asked who is calling; in these tests the ``X-Test-Staff`` header names
 them and :data:`ROLES_BY_EMAIL` gives their outreach role (any other address: a mentor).
@@ -12,7 +13,7 @@ import re
 from contextlib import contextmanager
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 
 from docbox_outreach.access import Staff
 from docbox_outreach.models import Member, db, mail
@@ -131,3 +132,36 @@ def sign_in(http, suite, email: str, next_url: str = ""):
                        allow_redirects=False)
     assert answer.status_code == 302, answer.text
     return answer
+
+
+def everything(app) -> dict[str, list[tuple]]:
+    """Every row of every table of the outreach database, as the database holds it."""
+    with app.app_context():
+        meta = MetaData()
+        meta.reflect(db.engine)
+        with db.engine.connect() as connection:
+            return {table.name: [tuple(row) for row in connection.execute(table.select())]
+                    for table in meta.sorted_tables}
+
+
+def traces(app, person) -> list[str]:
+    """Where ``person`` (id, name, email) is still found: a cell holding their name or email, or a column
+    that refers to the roster holding their id."""
+    with app.app_context():
+        meta = MetaData()
+        meta.reflect(db.engine)
+        to_members = {(t.name, c.name) for t in meta.tables.values() for c in t.columns
+                      for fk in c.foreign_keys if fk.column.table.name == "members"}
+        columns = {t.name: [c.name for c in t.columns] for t in meta.tables.values()}
+    found = []
+    for table, rows in everything(app).items():
+        for row in rows:
+            for column, value in zip(columns[table], row):
+                text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                if person["name"] in text or person["email"] in text.lower():
+                    found.append(f"{table}.{column}: {text[:80]}")
+                if (table, column) in to_members and value == person["id"]:
+                    found.append(f"{table}.{column} = their id")
+                if table == "members" and column == "id" and value == person["id"]:
+                    found.append("members.id = their id")
+    return found
