@@ -237,7 +237,9 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
     """The message for one delivery row, as sent (:mod:`.mime`); adds the link rows its tokens need (not committed).
 
     ``cache`` (one worker pass) keeps what every recipient of an occurrence
-    shares, keyed by occurrence and sequence, so a change is never missed.
+    shares, keyed by occurrence and sequence, so a change is never missed:
+    its text and invitation are encoded once (:class:`.mime.Shared`), and
+    each message adds its own links and attendee line.
     ``manage_token``: one the worker stored for this message already (else one is made here).
     """
     cache = {} if cache is None else cache

@@ -70,8 +70,9 @@ log = logging.getLogger(__name__)
 UTC = timezone.utc
 # Rows claimed per transaction. A batch costs about ten round trips (claim, the batch's
 # subscribers and occurrences, its tokens), a fifth of one per message at 50; a bigger batch
-# saves little more and leaves more rows waiting out a lease after a crash (at 500 messages/s,
-# 50 are a tenth of a second of work).
+# saves little more (notifications, 2026-11-30: claiming and preparing cost 0.23 ms of CPU a
+# message at 50, 0.19 at 200; loading each row is most of it) and leaves more rows waiting out
+# a lease after a crash (at 500 messages/s, 50 are a tenth of a second of work).
 BATCH = 50
 # PostgreSQL: at most this many messages delivered whose "sent" marks are committed but not yet
 # known to be on disk (see Marks): what a crash of the database server can send twice. A disk
