@@ -234,6 +234,22 @@ def test_a_notice_gives_the_contact_but_a_program_without_one_says_nothing(calen
     assert other.text.startswith("Other") and "Questions?" not in other.text and "What to expect" not in other.text
 
 
+
+def test_a_long_non_ascii_subject_arrives_with_every_space(calendar, subscribe, smtp, worker, clock):
+    # Folded by the email package, this subject lost the space before the dash ("Anästhesie— Tuesday"):
+    # it put the two words in encoded-words on separate lines, and the space between them is not read.
+    name = "Peer-Gesprächsgruppe für Ärztinnen und Ärzte der Notaufnahme, Intensivstation und Anästhesie"
+    calendar.program(name=name)
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    [reminder] = smtp.messages
+    assert reminder["Subject"] == f"{name} — Tuesday 23 March 2027"
+    [subject] = re.findall(rb"\r\nSubject: .*?\r\n(?![ \t])", reminder.raw, re.DOTALL)
+    assert all(b < 128 for b in subject) and all(len(line) <= 78 for line in subject.split(b"\r\n"))
+
 def test_a_long_non_ascii_title_arrives_intact_to_every_recipient(calendar, subscribe, smtp, worker, clock):
     """The text and invitation every recipient shares are encoded once; each message must still be valid bytes
     (CRLF, 7-bit, lines within limits) that decode to the title as written, with its reader's own links."""

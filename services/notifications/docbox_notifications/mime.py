@@ -11,9 +11,10 @@ the same subject and sender, so :func:`compose` writes the bytes itself:
   is folded once for all its recipients; short plain values that folding
   would leave as they are (an address, a Message-ID, a date) are written
   as they are; ``raw`` headers are written unfolded (``List-Unsubscribe``);
-  text holding ``=?`` is encoded whole (RFC 2047), because the email package
-  would read it as an encoded-word and write out what it decodes to, line
-  breaks included; a written header whose line break does not continue it
+  text holding ``=?`` or non-ASCII is encoded whole (RFC 2047), because the
+  email package would read ``=?`` as an encoded-word and write out what it
+  decodes to, line breaks included, and its folding loses the space between
+  two words it encodes on separate lines; a written header whose line break does not continue it
   is refused with ``ValueError``;
 - a text part is ``7bit`` when it is ASCII with short lines, else
   quoted-printable: readable in the source, and 7-bit clean, so no server
@@ -46,8 +47,11 @@ _BREAK = re.compile(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n|\x00")   # a line break t
 
 @functools.lru_cache(maxsize=4096)
 def _folded(name: str, value: str) -> str:
-    if "=?" in value and name.lower() not in ADDRESS_HEADERS:
-        # Header() encodes the text as it is; header_store_parse would decode encoded-words in it.
+    if ("=?" in value or not value.isascii()) and name.lower() not in ADDRESS_HEADERS:
+        # Header() encodes the text as it is; header_store_parse would decode encoded-words in it, and its
+        # folding drops the space between two words it puts in encoded-words on separate lines.
+        if _BREAK.search(value):
+            raise ValueError(f"The {name} header would hold a line break or NUL")
         folded = f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n") + "\r\n"
     else:
         folded = POLICY.fold(*POLICY.header_store_parse(name, value))
