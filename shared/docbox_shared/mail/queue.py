@@ -399,7 +399,8 @@ class MailQueue:
         session.expire_on_commit = False   # a batch is read once, not after every per-message commit
         marks: Marks | None = None
         finished = cut = False
-        unsent, claimed_at = [], time.monotonic()   # ids of claimed rows not sent yet (the first perhaps in flight)
+        # The claimed batch's ids; from ``sending`` on, not sent yet (the first perhaps in flight).
+        batch_ids, sending, claimed_at = [], 0, time.monotonic()
         try:
             marks = Marks(self.db, self.model, self.unflushed)
             down = False
@@ -409,18 +410,18 @@ class MailQueue:
                 if not rows:
                     break
                 claimed_at = time.monotonic()
+                batch_ids, sending = [r.id for r in rows], 0
                 self.composer.prepare(rows, now)
                 session.commit()   # what prepare wrote for the batch, before anything is sent
-                for i, row in enumerate(rows):
-                    unsent = [r.id for r in rows[i:]]
+                for sending, row in enumerate(rows):
                     if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
-                        self.release(unsent)
+                        self.release(batch_ids[sending:])
                         break
                     status = self._send_one(row, mailer, marks)
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
-                unsent = []
+                batch_ids = []
                 marks.wait()
             finished = True
         except (MarkFailed, DBAPIError):
@@ -439,7 +440,7 @@ class MailQueue:
                 else:
                     session.rollback()
                     if cut:
-                        self._give_back(unsent, claimed_at, lease_seconds)
+                        self._give_back(batch_ids[sending:], claimed_at, lease_seconds)
             finally:
                 self.db.session.remove()
         return counts
