@@ -46,7 +46,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
+
+from _common import fresh_postgres
 
 UTC = timezone.utc
 YEARS = 5
@@ -56,20 +58,6 @@ EMPTY_YEAR = "from=2035-01-01T00:00:00Z&to=2036-01-01T00:00:00Z"
 STATS_YEAR = "from=2029-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&group_by=month"
 STATS_ALL = "from=2027-01-01T00:00:00Z&to=2032-01-01T00:00:00Z&group_by=month"
 STATS_EMPTY = "from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z&group_by=month"
-
-
-def fresh_postgres(server_url: str) -> tuple[str, callable]:
-    name = f"docbox_growth_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    base = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}", drop
 
 
 def fill(app, count: int, program_id: str) -> None:

@@ -8,11 +8,9 @@ from sqlalchemy import func, select
 
 from docbox_outreach.domain.assignment import in_line
 from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db
-from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.mailing import reminders_due
 from docbox_outreach.oneonone.models import Assignment, Attempt, MenteeLink, Round
-from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff
+from support.outreach import COORDINATOR, VIEWER, as_staff, load_roster
 
 # A chair, two mentors reporting to the chair, one outside the chair's line, a member outside the pool
 # (Outsider), and eight faculty under the mentors.
@@ -23,16 +21,12 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     + [f"Fellow {i},f{i}@example.org,Surgery,m{1 + i % 3}@example.org," for i in range(8)]) + "\n"
 API = "/api/v1/oneonone"
 DUE = "2026-03-20"
+MENTORS = [f"m{i}@example.org" for i in (1, 2, 3)]
 
 
 @pytest.fixture
 def ids(app):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
-        for i in (1, 2, 3):
-            ops.add_mentor(ids[f"m{i}@example.org"])
-    return ids
+    return load_roster(app, ROSTER, MENTORS)
 
 
 def _draft(client, **body):

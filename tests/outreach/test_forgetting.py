@@ -15,11 +15,9 @@ from sqlalchemy import select
 from docbox_outreach.cli import due_work
 from docbox_outreach.config import SETTINGS
 from docbox_outreach.models import Member, ReadAudit, db
-from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, OptOut, RoundSummary
-from docbox_outreach.roster import import_roster
 from docbox_shared.settings import ConfigError, load
-from support.outreach import COORDINATOR, as_staff, traces
+from support.outreach import COORDINATOR, as_staff, load_roster, traces
 
 ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     ["Chair Ada,chair@example.org,Medicine,,yes", "Mentor Three,m3@example.org,Surgery,,",
@@ -29,16 +27,12 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     + [f"Mentor {n},m{i}@example.org,Medicine,chair@example.org," for i, n in ((1, "One"), (2, "Two"))]
     + [f"Fellow {i},f{i}@example.org,Surgery,m{1 + i % 3}@example.org," for i in range(6)]) + "\n"
 API = "/api/v1/oneonone"
+MENTORS = [f"m{i}@example.org" for i in (1, 2, 3, 4)]
 
 
 @pytest.fixture
 def ids(app):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
-        for i in (1, 2, 3, 4):
-            ops.add_mentor(ids[f"m{i}@example.org"])
-    return ids
+    return load_roster(app, ROSTER, MENTORS)
 
 
 def person(ids, email, name):

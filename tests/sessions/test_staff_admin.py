@@ -18,38 +18,7 @@ import sqlalchemy as sa
 
 from docbox_sessions.models import ApiToken, Staff, db
 from docbox_sessions.staff_mail import StaffMail
-
-PASSWORD = "a long passphrase for tests"
-
-
-def csrf(client, url="/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text).group(1)
-
-
-def sign_in(client, email, password=PASSWORD):
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client, "/login/forgot")})
-
-
-def post(client, url, data=None, page="/admin/staff"):
-    return client.post(url, data={**(data or {}), "csrf_token": csrf(client, page)})
-
-
-@pytest.fixture
-def staff(app, tokens):
-    runner = app.test_cli_runner()
-    for role in tokens:
-        out = runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"],
-                            input=PASSWORD + "\n")
-        assert out.exit_code == 0, out.output
-    with app.app_context():
-        return {m.role: m.id for m in db.session.scalars(sa.select(Staff))}
-
-
-@pytest.fixture
-def admin(app, staff):
-    client = app.test_client()
-    assert sign_in(client, "admin@example.org").status_code == 302
-    return client
+from support.staff_pages import csrf, post, sign_in
 
 
 def mails(app, to=None) -> list[tuple[str, str, str]]:

@@ -70,8 +70,9 @@ SETTINGS = COMMON + [
     Setting("DOCBOX_OUTREACH_POLL_SECONDS", "POLL_SECONDS", 5.0,
             "Pause of the outreach worker (mail, reminders, purges) between passes when nothing was due.", float),
     Setting("DOCBOX_OUTREACH_LEASE_SECONDS", "LEASE_SECONDS", 300,
-            "How long mail the outreach worker claimed counts as in flight: after a worker died or lost its database "
-            "connection mid-send, the rest of its batch goes out once this has passed.",
+            "How long mail the outreach worker claimed counts as in flight: after a worker died mid-send (or its database "
+            "stayed away when the pass ended), the rest of its batch goes out once this has passed; after a connection "
+            "cut it goes out on the next pass.",
             at_least(1, "a lease of at least a second")),
     Setting("DOCBOX_OUTREACH_TIMEZONE", "OUTREACH_TIMEZONE", ZoneInfo("America/New_York"),
             "The department's IANA time zone: business days of the first-contact window and the quarters "
