@@ -108,6 +108,22 @@ def test_next_round_keeps_each_mentor_unless_a_change_was_asked(app, client, ros
     assert sum(second[m] != first[m] for m in first) == _fewest_changes(first, fellow, reports_to)
 
 
+def test_a_mentor_cannot_ask_for_a_change_once_the_round_is_closed(app, client, roster, clock):
+    _open(client)
+    fellow = roster["f0@example.org"]
+    with app.app_context():
+        row = db.session.scalar(select(Assignment).where(Assignment.mentee_id == fellow))
+        mentor_email, row_id = db.session.get(Member, row.mentor_id).email, row.id
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    answer = client.post(f"/oneonone/mine/{row_id}", data={"action": "change"}, headers=as_staff(mentor_email))
+    assert answer.status_code == 409 and "closed" in answer.text
+    with app.app_context():
+        assert db.session.get(Assignment, row_id).change_requested is False
+    clock.advance(days=30)
+    assert open_round(client, "2026-04-30").status_code == 302
+    assert _pairs(app, 2)[fellow] == _pairs(app, 1)[fellow]   # the next round keeps the mentor: nothing was asked
+
+
 def _fewest_changes(first: dict, fellow, reports_to: dict) -> int:
     """The fewest pairs any valid next round changes when ``fellow`` must change mentor."""
     mentors = sorted(set(first.values()))
@@ -134,12 +150,13 @@ def test_coordinator_swaps_two_mentees_but_never_into_a_reporting_line(app, clie
         email = {m.id: m.email for m in db.session.scalars(select(Member))}
     allowed = [(a, b) for a in fellows for b in fellows if a < b and pairs[a] != pairs[b]
                and boss[a] != email[pairs[b]] and boss[b] != email[pairs[a]]]
-    refused = [(a, b) for a in fellows for b in fellows if pairs[a] != pairs[b] and boss[a] == email[pairs[b]]]
     a, b = allowed[0]
     assert client.post("/oneonone/rounds/1/swap", data={"a": email[a], "b": email[b]},
                        headers=COORDINATOR).status_code == 302
     after = _pairs(app)
     assert (after[a], after[b]) == (pairs[b], pairs[a])
+    # (read off the pairs after the swap: one of its two may have been a's or b's)
+    refused = [(a, b) for a in fellows for b in fellows if after[a] != after[b] and boss[a] == email[after[b]]]
     a, b = refused[0]
     page = client.post("/oneonone/rounds/1/swap", data={"a": email[a], "b": email[b]}, headers=COORDINATOR)
     assert page.status_code == 422 and "reporting line" in page.text
