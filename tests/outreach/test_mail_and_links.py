@@ -53,6 +53,20 @@ def test_each_mentor_gets_one_neutral_mail_with_their_list_and_bodies_are_delete
             OutgoingMail.body.is_not(None))) == 0
 
 
+def test_every_round_mail_arrives_dated_so_strict_providers_take_it(app, client, smtp, clock):
+    """Gmail refuses a message without a Date ("not RFC 5322 compliant"): no mentor or mentee would hear
+    of the round, nor of a reminder."""
+    open_round(client, "2026-03-20")
+    opened = clock()
+    clock.advance(days=15)
+    with app.app_context():
+        reminders_due()
+    reminded = clock()
+    _send(app)
+    dates = [m.origination_date() for m in smtp.messages]
+    assert len(dates) > 10 and set(dates) == {opened, reminded}
+
+
 def test_a_mentee_link_is_from_the_program_stored_hashed_and_opts_out_for_good_until_withdrawn(app, client, smtp,
                                                                                                 clock):
     open_round(client, "2026-03-20")

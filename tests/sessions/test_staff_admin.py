@@ -227,6 +227,20 @@ def test_the_relay_sends_the_invitation_into_a_real_smtp_server_and_forgets_its_
         assert (row.status, row.body) == ("sent", None), "the link does not outlive its delivery"
 
 
+def test_the_invitation_arrives_dated_so_strict_providers_take_it(app, admin, smtp, clock):
+    """Gmail refuses a message without a Date ("not RFC 5322 compliant"): the invited person would never
+    get their link. The Date is when the mail was written, not when a slow relay got to it."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="Doc Box <docbox@example.org>")
+    post(admin, "/admin/staff/invite", {"email": "ada@example.org", "name": "Dr Ada", "role": "viewer"},
+         page="/admin/staff/invite")
+    written = clock()
+    clock.advance(hours=3)
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    [received] = smtp.messages
+    assert received.origination_date() == written
+
+
 def test_an_invitation_to_an_address_the_envelope_cannot_carry_is_refused_not_lost(app, admin, api, smtp):
     """A non-ASCII local part was invited ("Invitation sent") and its mail crashed every relay pass for
     a day; a domain in Unicode crashed the same way, though its IDNA form reaches the person."""

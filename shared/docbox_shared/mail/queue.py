@@ -60,7 +60,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 from select import select as readable
 
 from flask import Flask, current_app
@@ -323,7 +323,8 @@ class MailQueue:
         ``key`` makes it idempotent: a key already queued returns None. The
         message may name nobody but ``recipient`` (To is set if missing; Cc
         and Bcc are refused). A Message-ID derived from the key is set if the
-        message has none, so a resend keeps it.
+        message has none, so a resend keeps it, and a Date (now, when it was
+        written) likewise: RFC 5322 requires one and Gmail refuses mail without.
         """
         if message["Cc"] or message["Bcc"]:
             raise ValueError("a queued message goes to one recipient: no Cc or Bcc")
@@ -338,6 +339,8 @@ class MailQueue:
             domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "docbox.invalid"
             message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
         now = self.now()
+        if not message["Date"]:
+            message["Date"] = format_datetime(now.astimezone(UTC))
         row = self.model(key=key, message_id=message["Message-ID"], recipient=recipient,
                          body=message.as_bytes(policy=message.policy.clone(linesep="\r\n")),
                          due_at=due_at or now, expires_at=expires_at, status="pending", attempts=0, created_at=now)
