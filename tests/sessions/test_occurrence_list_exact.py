@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -103,8 +103,8 @@ def plan(api, program, clock):
                     rrule="FREQ=WEEKLY;BYDAY=SU;COUNT=470")
     eu_dst = series(berlin, title="EU Sunday", format="virtual", start="2027-01-17T02:30:00+01:00",
                     rrule="FREQ=WEEKLY;BYDAY=SU;COUNT=470")
-    nightly = series(program, title="Nightly", format="in_person", start="2033-01-01T01:30:00-05:00",
-                     rrule="FREQ=DAILY;COUNT=1000")   # the repeated 01:30 of three fall-back nights
+    series(program, title="Nightly", format="in_person", start="2033-01-01T01:30:00-05:00",
+           rrule="FREQ=DAILY;COUNT=1000")   # the repeated 01:30 of three fall-back nights
     whole_day = series(berlin, duration=24 * 60, title="Retreat", format="in_person",
                        start="2027-03-27T12:00:00+01:00", rrule="FREQ=MONTHLY;BYDAY=-1SA;COUNT=60")
     southern = series(auckland, title="Southern", format="virtual", start="2027-01-05T02:30:00+13:00",
