@@ -74,12 +74,12 @@ def fill(app, count: int, program_id: str) -> None:
     """``count`` monthly series over five years, written straight into the tables (spans and stored occurrences
     as the service keeps them); every tenth has its June 2027 occurrence moved and a count at each of its
     occurrences."""
-    from docbox_sessions import held
-    from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
+    from docbox_sessions import held, listed
+    from docbox_sessions.models import AttendanceCount, HeldOccurrence, ListedOccurrence, Series, SeriesException, db
     from docbox_sessions.operations import series_span
 
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    rows, moved, counts, occurrences = [], [], [], []
+    rows, moved, counts, occurrences, times = [], [], [], [], []
     for i in range(count):
         start_local = datetime(2027, 1, 1 + i % 28, 8 + i % 10, 0)
         state = {"id": uuid.uuid4().hex, "timezone": "America/New_York", "start_local": start_local,
@@ -95,6 +95,7 @@ def fill(app, count: int, program_id: str) -> None:
                             in_person=i % 7, virtual=None, recorded_at=at) for m in range(12 * YEARS)]
         span_start, span_end = series_span(state)
         occurrences += held.rows("series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
+        times += listed.rows("series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
                          capacity=None, version=1, created_at=at, updated_at=at, start_local=start_local,
@@ -102,7 +103,7 @@ def fill(app, count: int, program_id: str) -> None:
                          span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
         for table, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
-                              (HeldOccurrence, occurrences)):
+                              (HeldOccurrence, occurrences), (ListedOccurrence, times)):
             for lo in range(0, len(values), 1000):
                 db.session.execute(insert(table), values[lo:lo + 1000])
         held.changed({o["month"] for o in occurrences})   # their months, for the relay to sum

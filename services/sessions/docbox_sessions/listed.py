@@ -60,18 +60,23 @@ def store(kind: str, state: dict) -> None:
         db.session.execute(insert(ListedOccurrence), added)
 
 
+def within(start: datetime, end: datetime, program_id: str | None = None) -> list:
+    """Conditions on :class:`.models.ListedOccurrence`: it overlaps [start, end) (read by the index on its start)."""
+    listed = ListedOccurrence
+    return [listed.start_at < end, listed.start_at > start - LONGEST, listed.end_at > start,
+            *([listed.program_id == program_id] if program_id else [])]
+
+
 def window(start: datetime, end: datetime, program_id: str | None = None) -> list[tuple]:
     """``(occurrence, entry, exception row or None)`` for each occurrence overlapping [start, end), cancelled
     ones too, soonest first."""
     listed = ListedOccurrence
-    within = [listed.start_at < end, listed.start_at > start - LONGEST, listed.end_at > start]
-    if program_id:
-        within.append(listed.program_id == program_id)
-    sessions = select(OneOffSession).join(listed, listed.occurrence_id == OneOffSession.id).where(*within)
+    sessions = (select(OneOffSession).join(listed, listed.occurrence_id == OneOffSession.id)
+                .where(*within(start, end, program_id)))
     series = (select(Series, listed.recurrence_date, SeriesException).join(listed, listed.entry_id == Series.id)
               .outerjoin(SeriesException, and_(SeriesException.series_id == listed.entry_id,
                                                SeriesException.date == listed.recurrence_date))
-              .where(*within))
+              .where(*within(start, end, program_id)))
     result = [(recurrence.occurrence("session", session_state(s)), s, None) for s in db.session.scalars(sessions)]
     for entry, day, exc in db.session.execute(series):
         state = series_state(entry, continuation=False, exceptions=[exc] if exc else [])
