@@ -247,3 +247,21 @@ def test_every_page_api_answer_and_download_equals_the_expansions(app, api, plan
     for url, after, before in zip(downloads + shown, new[len(answers):], old[len(answers):]):
         assert body(after) == body(before), url
     assert all(len(body(r).splitlines()) > 2 for r in new[len(answers):len(answers) + len(downloads)])
+
+
+def test_upgrading_fills_the_stored_occurrences_of_every_entry(app, plan):
+    """Entries planned before the stored occurrences existed are listed as before the upgrade, moves,
+    cancellations, splits and deletions included."""
+    import flask_migrate
+
+    from docbox_sessions import MIGRATIONS
+
+    spans = [(datetime(year, 1, 1, tzinfo=UTC), datetime(year + 2, 1, 1, tzinfo=UTC)) for year in range(2026, 2038, 2)]
+    with app.app_context():
+        before = [exactly(expanded(lo, hi)) for lo, hi in spans]
+        db.session.remove()
+        flask_migrate.downgrade(directory=MIGRATIONS, revision="e1f2a3b4c5d6")
+        flask_migrate.upgrade(directory=MIGRATIONS)
+        db.session.remove()
+        assert [exactly(operations.list_occurrences(lo, hi)) for lo, hi in spans] == before
+    assert sum(map(len, before)) > 3000
