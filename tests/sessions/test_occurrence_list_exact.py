@@ -12,31 +12,15 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from docbox_sessions import occurrence_export, operations
 from docbox_sessions.models import AttendanceCount, OneOffSession, Series, db
-from docbox_sessions.states import series_state, session_state
 from docbox_shared import recurrence
+from support.expansion import expanded
 
 UTC = timezone.utc
 PASSWORD = "a long passphrase for tests"
 ZONES = ("America/New_York", "Europe/Berlin", "Pacific/Auckland", "UTC")
-
-
-def expanded(start: datetime, end: datetime, program_id: str | None = None) -> list[recurrence.Occurrence]:
-    """The former ``list_occurrences``, word for word: every series overlapping the window expanded in Python."""
-    sessions = select(OneOffSession).where(OneOffSession.start_at < end, OneOffSession.end_at > start)
-    series = (select(Series).where(Series.span_start_at < end, Series.span_end_at > start)
-              .options(joinedload(Series.exceptions)))
-    if program_id:
-        sessions = sessions.where(OneOffSession.program_id == program_id)
-        series = series.where(Series.program_id == program_id)
-    result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
-    for s in db.session.scalars(series).unique():
-        result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
-    result.sort(key=lambda o: (o.start.astimezone(timezone.utc), o.id))
-    return result
 
 
 def expanded_ical(first: date, last: date, program_id: str | None, zone_name: str):
