@@ -31,7 +31,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,8 @@ from pathlib import Path
 
 import requests
 
+from _common import free_port
+
 UTC = timezone.utc
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -53,12 +54,6 @@ USER, PASSWORD = "docbox", "bench-password"
 
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def vdirsyncer_executable(given: str | None) -> str:

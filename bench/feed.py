@@ -42,7 +42,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,15 +53,11 @@ from pathlib import Path
 
 import requests
 
+from _common import free_port
+
 UTC = timezone.utc
 ENTRIES = 500
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:  # a busy shared machine

@@ -14,20 +14,22 @@ everything is held):
   releases the 63 due months and sums the ended months ahead
   (``held.settle``);
 - then the list, the organizer's statistics over one year, five years and a
-  year before any data, and the same five years as a viewer: the first
-  request, then later ones. The viewer reads the release and releases nothing.
+  year before any data, and as a viewer the same five years (the first
+  request, then later ones) and the year before any data. The viewer reads the
+  release and releases nothing.
 
 It prints the median time, the rows or held occurrences behind each answer,
 the microseconds per row, the SQL statements per request (SQLAlchemy's
 ``before_cursor_execute``) and any answer that was not 200. The peer is the
-same request on the empty table in the same run: an empty window should cost
-about as much (ratio ~1), the cost per row should not rise with size, the
-statements per request should not grow, and every size should answer 200 (no
-503). It prints; it asserts nothing (the statement count of the list and the
-statistics over more held occurrences than PostgreSQL takes parameters are
-behaviour tests under ``tests/sessions/``). A request that takes long is
-repeated only while the repeats of that request stay under ``--budget``
-seconds (at least once).
+same request on the empty table, asked in turn with it (that database stays
+open through the run, so both meet the same load on a shared machine): an
+empty window should cost about as much (ratio ~1), the cost per row should not
+rise with size, the statements per request should not grow, and every size
+should answer 200 (no 503). It prints; it asserts nothing (the statement count
+of the list and the statistics over more held occurrences than PostgreSQL
+takes parameters are behaviour tests under ``tests/sessions/``). A request
+that takes long is repeated only while the repeats of that request stay under
+``--budget`` seconds (at least once).
 
     .venv/bin/python bench/growth.py [--sizes 100,1000,10000] [--repeat 3] [--budget 20]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--no-sqlite] [--release-up-to 10000]
@@ -44,7 +46,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event
+
+from _common import fresh_postgres
 
 UTC = timezone.utc
 YEARS = 5
@@ -56,55 +60,50 @@ STATS_ALL = "from=2027-01-01T00:00:00Z&to=2032-01-01T00:00:00Z&group_by=month"
 STATS_EMPTY = "from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z&group_by=month"
 
 
-def fresh_postgres(server_url: str) -> tuple[str, callable]:
-    name = f"docbox_growth_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    base = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}", drop
-
-
 def fill(app, count: int, program_id: str) -> None:
     """``count`` monthly series over five years, written straight into the tables (spans and stored occurrences
-    as the service keeps them); every tenth has its June 2027 occurrence moved and a count at each of its
-    occurrences."""
+    as the service keeps them, in bulk as the kit's ``insert_many`` writes them); every tenth has its June 2027
+    occurrence moved and a count at each of its occurrences."""
     from docbox_sessions import held
     from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
     from docbox_sessions.operations import series_span
+    from docbox_shared.database import insert_many
 
     at = datetime(2026, 12, 1, tzinfo=UTC)
     rows, moved, counts, occurrences = [], [], [], []
+    shapes = {}  # 140 shapes of series (start, moved) repeat: each is expanded once, its rows copied per series
     for i in range(count):
         start_local = datetime(2027, 1, 1 + i % 28, 8 + i % 10, 0)
-        state = {"id": uuid.uuid4().hex, "timezone": "America/New_York", "start_local": start_local,
+        series_id = uuid.uuid4().hex
+        state = {"id": "shape", "timezone": "America/New_York", "start_local": start_local,
                  "duration_minutes": 90, "rrule": f"FREQ=MONTHLY;COUNT={12 * YEARS}", "exceptions": []}
         if i % 10 == 0:
             day = start_local.replace(month=6).date()
             start = datetime(2027, 6, 28, 15, tzinfo=UTC)
             state["exceptions"] = [{"date": day, "start": start, "end": start + timedelta(minutes=90),
                                     "status": "scheduled"}]
-            moved.append(dict(series_id=state["id"], date=day, status="scheduled", start_at=start,
+            moved.append(dict(series_id=series_id, date=day, status="scheduled", start_at=start,
                               end_at=start + timedelta(minutes=90), updated_at=at))
-            counts += [dict(occurrence_id=f"{state['id']}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
+            counts += [dict(occurrence_id=f"{series_id}_{2027 + m // 12}{m % 12 + 1:02d}{start_local.day:02d}",
                             in_person=i % 7, virtual=None, recorded_at=at) for m in range(12 * YEARS)]
-        span_start, span_end = series_span(state)
-        occurrences += held.rows("series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
-        rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="",
+        key = (start_local, i % 10 == 0)
+        if key not in shapes:
+            shapes[key] = series_span(state), held.rows(
+                "series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
+        (span_start, span_end), shape = shapes[key]
+        occurrences += [{**o, "occurrence_id": series_id + o["occurrence_id"][len("shape"):], "entry_id": series_id}
+                        for o in shape]
+        rows.append(dict(id=series_id, program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
                          capacity=None, version=1, created_at=at, updated_at=at, start_local=start_local,
                          duration_minutes=90, rrule=state["rrule"], continues_series_id=None,
                          span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
-        for table, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
+        for model, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
                               (HeldOccurrence, occurrences)):
-            for lo in range(0, len(values), 1000):
-                db.session.execute(insert(table), values[lo:lo + 1000])
+            if values:
+                names = {key: model.__mapper__.c[key].key for key in values[0]}  # start_at -> start_dt
+                insert_many(db.session, model.__table__, [{names[k]: v for k, v in row.items()} for row in values])
         held.changed({o["month"] for o in occurrences})   # their months, for the relay to sum
         db.session.commit()
 
@@ -135,11 +134,14 @@ class Service:
         self.seen: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: self.seen.append(statement))
 
-    def ask(self, path: str, role: str, repeat: int, budget: float) -> dict:
-        """Median time, rows (occurrences listed, or sessions held), statements and non-200 statuses."""
-        times, statuses = [], set()
+    def ask(self, path: str, role: str, repeat: int, budget: float, peer: Service | None = None) -> dict:
+        """Median time, rows (occurrences listed, or sessions held), statements and non-200 statuses; with a
+        ``peer``, the same request to it before each of these, and its median time."""
+        times, statuses, peer_times = [], set(), []
         rows = statements = 0
         while len(times) < repeat and (not times or sum(times) < budget):
+            if peer:
+                peer_times.append(peer.ask(path, role, 1, budget)["s"])
             self.seen.clear()
             started = time.perf_counter()
             answer = self.client.get(path, headers=self.headers[role])
@@ -151,7 +153,7 @@ class Service:
             body = answer.get_json()
             rows = len(body) if isinstance(body, list) else body["totals"]["sessions_held"]
         return dict(s=statistics.median(times), first=times[0], rows=rows, statements=statements, runs=len(times),
-                    errors=sorted(statuses))
+                    errors=sorted(statuses), peer=statistics.median(peer_times) if peer else None)
 
     def release_ahead(self) -> float:
         """What the sessions relay does in the background: release every due month (its passes, timed)."""
@@ -180,45 +182,64 @@ REQUESTS = [  # (column, path, role)
     ("stats 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "organizer"),
     ("stats empty year", f"/api/v1/stats/attendance?{STATS_EMPTY}", "organizer"),
     ("viewer 5 years", f"/api/v1/stats/attendance?{STATS_ALL}", "viewer"),
+    ("viewer empty year", f"/api/v1/stats/attendance?{STATS_EMPTY}", "viewer"),
 ]
+# No rows at any size: the same request on the empty table is their peer.
+EMPTY_WINDOWS = ("list empty year", "stats empty year", "viewer empty year")
 
 
 def measure(label: str, make_database, sizes: list[int], repeat: int, budget: float, release_up_to: int) -> None:
     print(f"\n{label}: median of up to {repeat} (fewer past {budget:.0f} s); s = seconds, rows = occurrences "
           f"listed or sessions held, us/row, st = SQL statements per request", flush=True)
     print(f"{'series':>7} | " + " | ".join(f"{name:^27}" for name, _p, _r in REQUESTS))
-    empty_table: dict[str, float] = {}
-    for size in [0, *sizes]:
-        url, drop = make_database()
-        try:
-            service = Service(url)
-            fill(service.app, size, service.program["id"])
-            cells = []
-            for name, path, role in REQUESTS:
-                if name == "relay":
-                    if size > release_up_to:
-                        cells.append(f"not run (over --release-up-to {release_up_to})")
-                        continue
-                    # the relay's passes: the release's 63 months and the sums of the ended months
-                    cells.append(f"relay's passes {service.release_ahead():.1f}s")
-                    continue
-                if name == "viewer 5 years":
-                    if size > release_up_to:
-                        cells.append("not measured")
-                        continue
-                    first = service.ask(path, role, 1, budget)   # the first viewer after the release
-                    cells.append(f"first {first['s']:.3f}s st {first['statements']}")
-                result = service.ask(path, role, repeat, budget)
+    empty = None   # the empty table's service: the peer of every empty window, asked in turn with it
+    try:
+        for size in [0, *sizes]:
+            url, drop = make_database()
+            try:
+                service = Service(url)
                 if size == 0:
-                    empty_table[name] = result["s"]
-                per_row = f"{result['s'] / result['rows'] * 1e6:.0f}us" if result["rows"] else \
-                    f"x{result['s'] / empty_table[name]:.2f} empty table"
-                error = f" ANSWERED {result['errors']}" if result["errors"] else ""
-                cells.append(f"{result['s']:.3f}s {result['rows']} {per_row} st {result['statements']}{error}")
-            print(f"{size:>7} | " + " | ".join(cells), flush=True)
-            service.close()
-        finally:
-            drop()
+                    empty, drop_empty = service, drop
+                fill(service.app, size, service.program["id"])
+                print(f"{size:>7} | " + " | ".join(_cells(service, size, empty, repeat, budget, release_up_to)),
+                      flush=True)
+                if size:
+                    service.close()
+            finally:
+                if size or not empty:
+                    drop()
+    finally:
+        if empty:
+            empty.close()
+            drop_empty()
+
+
+def _cells(service: Service, size: int, empty: Service, repeat: int, budget: float, release_up_to: int) -> list[str]:
+    cells = []
+    for name, path, role in REQUESTS:
+        if name == "relay":
+            if size > release_up_to:
+                cells.append(f"not run (over --release-up-to {release_up_to})")
+                continue
+            # the relay's passes: the release's 63 months and the sums of the ended months
+            cells.append(f"relay's passes {service.release_ahead():.1f}s")
+            continue
+        if name == "viewer 5 years":
+            if size > release_up_to:
+                cells.append("not measured")
+                continue
+            first = service.ask(path, role, 1, budget)   # the first viewer after the release
+            cells.append(f"first {first['s']:.3f}s st {first['statements']}")
+        result = service.ask(path, role, repeat, budget, peer=empty if size and name in EMPTY_WINDOWS else None)
+        if result["rows"]:
+            per_row = f"{result['s'] / result['rows'] * 1e6:.0f}us"
+        elif result["peer"]:
+            per_row = f"x{result['s'] / result['peer']:.2f} empty table ({result['peer']:.3f}s beside)"
+        else:
+            per_row = "empty table"
+        error = f" ANSWERED {result['errors']}" if result["errors"] else ""
+        cells.append(f"{result['s']:.3f}s {result['rows']} {per_row} st {result['statements']}{error}")
+    return cells
 
 
 def main() -> None:

@@ -30,23 +30,22 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import flask_migrate
-from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy import delete, event, insert, select, update
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from outreach_assignment import department  # noqa: E402
 
+from _common import fresh_postgres, load_average  # noqa: E402
 from docbox_outreach import MIGRATIONS, create_app  # noqa: E402
 from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db  # noqa: E402
 from docbox_outreach.oneonone import operations as ops  # noqa: E402
@@ -88,21 +87,6 @@ class Timed:
 
     def spread(self) -> str:
         return f"{min(self.walls):.2f}-{max(self.walls):.2f}"
-
-
-def fresh_postgres(server_url: str) -> tuple[str, callable]:
-    """A new, empty database on ``server_url``'s server, and the function that drops it."""
-    name = f"docbox_outreach_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    base = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}", drop
 
 
 def build(size: int, url: str):
@@ -212,14 +196,14 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average before: {load_average()}")
     with tempfile.TemporaryDirectory() as folder:
         if not args.no_sqlite:
             measure("SQLite", lambda size: (f"sqlite:///{folder}/bench-{size}.sqlite", lambda: None), sizes,
                     args.repeat)
         if args.postgres:
             measure("PostgreSQL", lambda size: fresh_postgres(args.postgres), sizes, args.repeat)
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

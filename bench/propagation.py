@@ -16,7 +16,6 @@ the load average before and after. It prints; it does not assert.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _common import load_average  # noqa: E402
 from support.suite import Suite, wait_until  # noqa: E402
 
 POLL = 0.05
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="changes per second")
     parser.add_argument("--database-url", help="PostgreSQL server URL; SQLite files when absent")
     args = parser.parse_args()
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(f"load average before: {load_average()}", flush=True)
 
     folder = Path(tempfile.mkdtemp(prefix="docbox-bench-"))
     make_db, drop_dbs = databases_factory(args.database_url, folder)
@@ -137,7 +137,7 @@ def main() -> None:
         print(f"  API -> feed      ({len(feed_delays):3d} seen)  {percentiles(feed_delays)}")
         print(f"  API -> Radicale  ({len(dav_delays):3d} seen)  {percentiles(dav_delays)}")
         print(f"  ratio Radicale/feed (median): {statistics.median(dav_delays) / statistics.median(feed_delays):.2f}")
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"load average after: {load_average()}")
     finally:
         suite.stop_all()
         if args.database_url:

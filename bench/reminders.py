@@ -37,6 +37,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from _common import free_port
+
 UTC = timezone.utc
 SESSIONS = 10
 
@@ -56,13 +58,6 @@ def wait_for_files(folder: Path, count: int, timeout: float = 60.0) -> list[Path
             return files
         time.sleep(0.05)
     sys.exit(f"the sink received {len(list(folder.glob('*.eml')))} of {count} messages")
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def setup(app, messages: int, real_now: datetime) -> None:

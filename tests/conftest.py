@@ -195,6 +195,32 @@ def consumer(make_database_url):
 
 
 @pytest.fixture
+def counting(make_database_url, serve):
+    """calendar_sync and notifications served on ports of 127.0.0.1, as sessions asks them for subscriber
+    counts (signed with ``EVENT_SECRET``): ``(calendar app, notifications app, {"feeds": URL, "reminders": URL})``.
+
+    Each has answered once, as running services have: a first answer's start-up (imports, the first
+    connection) can outlast the programs page's 2 s wait on a loaded machine, and the page says "unavailable".
+    """
+    from docbox_shared.counts import fetch_counts
+    from support.apps import EVENT_SECRET, dispose, migrated_app
+
+    calendar = migrated_app("calendar_sync", {
+        "EVENT_SECRETS": [EVENT_SECRET], "PUBLIC_URL": "https://calendar.example.org",
+        "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"), "SESSIONS_URL": "http://127.0.0.1:9"})
+    notifications = migrated_app("notifications", {
+        "EVENT_SECRETS": [EVENT_SECRET], "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
+        "PUBLIC_URL": "https://docbox.test", "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": free_port(), "ADMIN_TOKEN": "t"})
+    urls = {"feeds": serve(calendar), "reminders": serve(notifications)}
+    for url in urls.values():
+        assert fetch_counts(url, EVENT_SECRET, timeout=60) is not None
+    yield calendar, notifications, urls
+    for app in (calendar, notifications):
+        dispose(app)
+
+
+@pytest.fixture
 def serve():
     """``serve(app) -> base URL``: run a WSGI app on a free port in a thread for the test."""
     import threading

@@ -13,30 +13,9 @@ from docbox_notifications.models import Following, Subscriber
 from docbox_notifications.models import db as notifications_db
 from docbox_sessions.models import OutboxEvent, db
 from docbox_shared import signing
-from docbox_shared.counts import fetch_counts
-from support.apps import dispose, migrated_app, running_app
+from support.apps import EVENT_SECRET, running_app
 from support.clock import clock_config
 from support.ports import free_port
-
-SECRET = "test-secret"
-
-
-@pytest.fixture
-def counting(make_database_url, serve):
-    calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
-                                              "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
-                                              "SESSIONS_URL": "http://127.0.0.1:9"})
-    notifications = migrated_app("notifications", {
-        "EVENT_SECRETS": [SECRET], "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
-        "PUBLIC_URL": "https://docbox.test", "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": free_port(), "ADMIN_TOKEN": "t"})
-    urls = serve(calendar), serve(notifications)
-    for url in urls:  # each has answered once, as running services have: a first answer's start-up (imports,
-        # the first connection) can outlast the page's 2 s wait on a loaded machine, and the page says "unavailable"
-        assert fetch_counts(url, SECRET, timeout=60) is not None
-    yield calendar, notifications, *urls
-    for app in (calendar, notifications):
-        dispose(app)
 
 
 @pytest.fixture
@@ -44,9 +23,9 @@ def app(make_database_url, clock, counting):
     """The browser tests' sessions app, asking the two counting services."""
     with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
                                   **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
-                                  "EVENT_SECRETS": [SECRET], "MIN_CELL": 5, "SECRET_KEY": "browser-test-key",
-                                  "CALENDAR_SYNC_INTERNAL_URL": counting[2],
-                                  "NOTIFICATIONS_INTERNAL_URL": counting[3]}) as app:
+                                  "EVENT_SECRETS": [EVENT_SECRET], "MIN_CELL": 5, "SECRET_KEY": "browser-test-key",
+                                  "CALENDAR_SYNC_INTERNAL_URL": counting[2]["feeds"],
+                                  "NOTIFICATIONS_INTERNAL_URL": counting[2]["reminders"]}) as app:
         yield app
 
 
@@ -57,7 +36,7 @@ def _subscribe(app, counting, program_id: str, feeds: int, reminders: int) -> No
     for consumer in (calendar, notifications):
         client = consumer.test_client()
         for raw in bodies:
-            client.post("/api/v1/events", data=raw, headers={**signing.sign(raw, SECRET),
+            client.post("/api/v1/events", data=raw, headers={**signing.sign(raw, EVENT_SECRET),
                                                              "Content-Type": "application/json"})
     for _ in range(feeds):
         assert calendar.test_client().post("/api/v1/feeds", json={"programs": [program_id]}).status_code == 201

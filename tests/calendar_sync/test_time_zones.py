@@ -213,3 +213,30 @@ def test_upgrading_pushes_objects_written_by_the_old_renderer_again(app, client,
         upgrade()
     assert work(runner)["pushed"] == 1
     assert sorted(by_vobject(next(iter(radicale.objects().values())).encode())) == listed(sessions)
+
+
+FAR = (datetime(2038, 1, 1, tzinfo=UTC), datetime(2041, 1, 1, tzinfo=UTC))
+
+
+def test_series_running_to_2040_read_the_same_after_a_dozen_clock_changes(client, sessions, ical_js):
+    """The feed's VTIMEZONEs carry a zone to 2040: Berlin, Sydney (southern hemisphere), Kolkata (no
+    daylight saving), Sao Paulo (none since 2019), Dublin (tzdata's negative daylight saving) and New York,
+    each with a session on the night a clock change skips or repeats it, and occurrences moved and
+    cancelled in 2039 and 2040."""
+    program = sessions.program(name="Far ahead", timezone="America/New_York")
+    weekly = "FREQ=WEEKLY;UNTIL=20401231T000000Z"
+    for tz, hour in (("Europe/Berlin", 2), ("Australia/Sydney", 2), ("Asia/Kolkata", 19),
+                     ("America/Sao_Paulo", 0), ("Europe/Dublin", 1), ("America/New_York", 1)):
+        series = sessions.series(program, tz, datetime(2031, 1, 5, hour, 30), weekly, tz=tz, minutes=90)
+        series = sessions.exception(series, date(2039, 11, 6), start=datetime(2039, 11, 6, 6, 10, tzinfo=UTC),
+                                    end=datetime(2039, 11, 6, 7, 0, tzinfo=UTC))
+        sessions.exception(series, date(2040, 3, 25), status="cancelled")
+    body = feed_body(client, program)
+    expected = listed(sessions, FAR)
+    assert len(expected) == 6 * (52 + 52 + 53)   # every Sunday of 2038-2040 in each zone, the cancelled too
+    def titles(found):   # a cancelled occurrence is still listed, its summary says so
+        return [(uid, start, end, summary.removeprefix("Cancelled: ")) for uid, start, end, summary in found]
+
+    assert sum(o[3].startswith("Cancelled: ") for o in by_ical_js(ical_js, body, FAR)) == 6
+    assert titles(by_ical_js(ical_js, body, FAR)) == expected
+    assert titles(by_vobject(body, FAR)) == expected

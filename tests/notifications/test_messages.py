@@ -232,3 +232,55 @@ def test_a_notice_gives_the_contact_but_a_program_without_one_says_nothing(calen
     worker()
     [other] = smtp.messages
     assert other.text.startswith("Other") and "Questions?" not in other.text and "What to expect" not in other.text
+
+
+
+def test_a_long_non_ascii_subject_arrives_with_every_space(calendar, subscribe, smtp, worker, clock):
+    # Folded by the email package, this subject lost the space before the dash ("Anästhesie— Tuesday"):
+    # it put the two words in encoded-words on separate lines, and the space between them is not read.
+    name = "Peer-Gesprächsgruppe für Ärztinnen und Ärzte der Notaufnahme, Intensivstation und Anästhesie"
+    calendar.program(name=name)
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    [reminder] = smtp.messages
+    assert reminder["Subject"] == f"{name} — Tuesday 23 March 2027"
+    [subject] = re.findall(rb"\r\nSubject: .*?\r\n(?![ \t])", reminder.raw, re.DOTALL)
+    assert all(b < 128 for b in subject) and all(len(line) <= 78 for line in subject.split(b"\r\n"))
+
+def test_a_long_non_ascii_title_arrives_intact_to_every_recipient(calendar, subscribe, smtp, worker, clock):
+    """The text and invitation every recipient shares are encoded once; each message must still be valid bytes
+    (CRLF, 7-bit, lines within limits) that decode to the title as written, with its reader's own links."""
+    import icalendar
+
+    title = "Fallbesprechung über Überlastung, Schlafmangel und Zweifel nach einem Behandlungsfehler " * 2
+    name = "Peer-Gesprächsgruppe für Ärztinnen und Ärzte der Notaufnahme und Intensivstation"
+    calendar.program(name=name, what_to_expect="Tee ☕ " * 60)
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC), title=title.strip(), location="Raum 4 — Süd")
+    people = ["ada@example.org", "bob@example.org"]
+    for person in people:
+        subscribe(person)
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == people
+    for message in smtp.messages:
+        raw = message.raw
+        assert all(b < 128 for b in raw) and b"\r" not in raw.replace(b"\r\n", b"")
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+        assert all(len(line) <= 78 for line in body.split(b"\r\n"))
+        assert not any(part.defects for part in message.msg.walk())
+        assert message["Subject"] == f"{name} — Tuesday 23 March 2027" and message["To"] == message.rcpt_tos[0]
+        lines = message.text.splitlines()
+        assert lines[0] == title.strip() and "Where: Raum 4 — Süd" in lines
+        assert "Tee ☕ " * 59 + "Tee ☕" in lines
+        [part] = message.calendar_parts()
+        [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+        assert str(event["summary"]) == title.strip() and str(event["attendee"]) == f"mailto:{message.rcpt_tos[0]}"
+    # Each reader's own link, and no other's.
+    manage = [m.links("manage") for m in smtp.messages]
+    assert all(len(links) == 1 for links in manage) and manage[0] != manage[1]

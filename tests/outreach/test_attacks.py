@@ -9,41 +9,36 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from docbox_outreach.models import Member, OutgoingMail, db, mail
+from docbox_outreach.models import Member, OutgoingMail, db
 from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.mailing import reminders_due
 from docbox_outreach.oneonone.models import Assignment, MenteeLink, OptOut
 from docbox_outreach.roster import import_roster
-from support.apps import dispose, migrated_app
-from support.outreach import COORDINATOR, VIEWER, as_staff, open_round, staff_lookup
+from support.outreach import (
+    COORDINATOR,
+    VIEWER,
+    as_staff,
+    link_of,
+    load_roster,
+    mailing,
+    open_round,
+    send_mail,
+    two_mentors_and,
+)
 
-BASE = "https://docbox.test/outreach"
 # Two mentors outside every fellow's line, six fellows: every swap is allowed.
-ROSTER = "name,work email,division\n" + "\n".join(
-    [f"Mentor {i},m{i}@example.org,Medicine" for i in (1, 2)] + [f"Fellow {i},f{i}@example.org,Surgery"
-                                                                  for i in range(6)]) + "\n"
+ROSTER = two_mentors_and(6)
 
 
 @pytest.fixture
-def app(make_database_url, clock, smtp):
-    app = migrated_app("outreach", {"SQLALCHEMY_DATABASE_URI": make_database_url("outreach"), "CLOCK": clock,
-                                    "STAFF_LOOKUP": staff_lookup, "WTF_CSRF_ENABLED": False, "MIN_CELL": 2,
-                                    "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "PUBLIC_URL": BASE})
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        for member in db.session.scalars(select(Member).where(Member.email.like("m%"))):
-            ops.add_mentor(member.id)
-    yield app
-    dispose(app)
+def app_config(smtp):
+    return {**mailing(smtp), "MIN_CELL": 2}
 
 
-def _send(app):
-    with app.app_context():
-        mail.run_pass()
-
-
-def _link_of(smtp, address):
-    return re.findall(rf"{re.escape(BASE)}/oneonone/link/([A-Za-z0-9_-]+)", smtp.to(address)[-1].text)[0]
+@pytest.fixture
+def app(app):
+    load_roster(app, ROSTER, mentors=("m1@example.org", "m2@example.org"))
+    return app
 
 
 def _rows(app):
@@ -72,7 +67,7 @@ def test_a_swapped_in_mentors_reminder_does_not_tell_that_the_old_mentor_reached
     clock.advance(days=15)
     with app.app_context():
         assert reminders_due() is True
-    _send(app)
+    send_mail(app)
     a_name = "Fellow " + a[1]
     # Mentor 2's page shows A with no attempt; their reminder must say the same (not drop A because of
     # an outcome Mentor 1 logged).
@@ -86,8 +81,8 @@ def _report(client):
 
 def test_a_closed_rounds_numbers_never_change_whatever_its_links_do_afterwards(app, client, smtp, clock):
     open_round(client, "2026-03-20")
-    _send(app)
-    token, other = _link_of(smtp, "f1@example.org"), _link_of(smtp, "f2@example.org")
+    send_mail(app)
+    token, other = link_of(smtp, "f1@example.org"), link_of(smtp, "f2@example.org")
     assert client.post(f"/oneonone/link/{token}", data={"action": "for_good"}).status_code == 303
     client.post(f"/oneonone/link/{other}", data={"action": "for_good"})
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
@@ -131,14 +126,14 @@ def test_a_rounds_numbers_read_the_same_after_the_purge_as_before(app, client, s
 def test_nothing_naming_a_person_of_a_purged_round_is_left_in_the_mail_queue_or_the_opt_outs(app, client, smtp,
                                                                                               clock):
     open_round(client, "2026-03-20")
-    _send(app)
-    client.post(f"/oneonone/link/{_link_of(smtp, 'f1@example.org')}", data={"action": "this_round"})
-    keeper = _link_of(smtp, "f2@example.org")
+    send_mail(app)
+    client.post(f"/oneonone/link/{link_of(smtp, 'f1@example.org')}", data={"action": "this_round"})
+    keeper = link_of(smtp, "f2@example.org")
     client.post(f"/oneonone/link/{keeper}", data={"action": "for_good"})
     clock.advance(days=15)
     with app.app_context():
         reminders_due()
-    _send(app)
+    send_mail(app)
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     client.post(f"/oneonone/link/{keeper}", data={"action": "withdraw"})   # back in: nothing left to keep
     for _ in range(3):   # years ahead, with the worker's passes in between
@@ -154,8 +149,8 @@ def test_nothing_naming_a_person_of_a_purged_round_is_left_in_the_mail_queue_or_
 
 def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp, clock):
     open_round(client, "2026-03-20")
-    _send(app)
-    token = _link_of(smtp, "f3@example.org")
+    send_mail(app)
+    token = link_of(smtp, "f3@example.org")
     client.post(f"/oneonone/link/{token}", data={"action": "for_good"})
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     clock.advance(days=800)
@@ -197,8 +192,8 @@ def test_a_viewer_who_knows_the_headcount_cannot_work_out_a_withheld_opt_out_fro
     # a member opted out for good is in no later round. One fellow opts out for good in round 1.
     headcount = 8
     open_round(client, "2026-03-20")
-    _send(app)
-    client.post(f"/oneonone/link/{_link_of(smtp, 'f1@example.org')}", data={"action": "for_good"})
+    send_mail(app)
+    client.post(f"/oneonone/link/{link_of(smtp, 'f1@example.org')}", data={"action": "for_good"})
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
     assert all(a.get("opted out") == "withheld" for a in _viewer_answers(client, 1))
     clock.advance(days=1)
@@ -230,7 +225,7 @@ def test_an_address_beyond_ascii_is_refused_by_line_or_delivered_never_stuck_in_
                          headers=COORDINATOR)
     assert answer.status_code == 422 and "email" in answer.json["errors"]
     open_round(client, "2026-03-20")
-    _send(app)
+    send_mail(app)
     assert "bo@xn--bcher-kva.example" in {r for m in smtp.messages for r in m.rcpt_tos}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
@@ -243,7 +238,7 @@ def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client,
     clock.advance(days=15)
     with app.app_context():
         reminders_due()
-    _send(app)
+    send_mail(app)
     kinds = {"opening": 0, "reminder": 0}
     for message in smtp.messages:
         head = message.raw.split(b"\r\n\r\n", 1)[0]
@@ -256,7 +251,7 @@ def test_a_sender_name_beyond_ascii_keeps_its_address_in_every_mail(app, client,
 
 def test_a_mentor_cannot_tell_that_their_mentee_asked_the_program_for_another_mentor(app, client, smtp):
     open_round(client, "2026-03-20")
-    _send(app)
+    send_mail(app)
     rows = _rows(app)
     mentee = next(e for e in rows if e.startswith("f"))
     mentor = as_staff(rows[mentee][1])
@@ -267,6 +262,6 @@ def test_a_mentor_cannot_tell_that_their_mentee_asked_the_program_for_another_me
         return client.get("/api/v1/oneonone/mine", headers=mentor).json, f"Another mentor for {name}" in page
 
     before = what_the_mentor_sees()
-    client.post(f"/oneonone/link/{_link_of(smtp, mentee)}", data={"action": "another"})
+    client.post(f"/oneonone/link/{link_of(smtp, mentee)}", data={"action": "another"})
     assert what_the_mentor_sees() == before
     assert before[1]   # the mentor may still ask, which changes nothing the mentee chose

@@ -6,15 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from docbox_outreach.models import Member, OutgoingMail, db
-from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, Attempt, OptOut, Round
-from docbox_outreach.roster import import_roster
 from support.bad_input import POISON_BODIES, send
-from support.outreach import COORDINATOR, as_staff, open_round
+from support.outreach import COORDINATOR, as_staff, load_roster, open_round, two_mentors_and
 
-ROSTER = "name,work email,division\n" + "\n".join(
-    [f"Mentor {i},m{i}@example.org,Medicine" for i in (1, 2)] + [f"Fellow {i},f{i}@example.org,Surgery"
-                                                                  for i in range(4)]) + "\n"
+ROSTER = two_mentors_and(4)
 BIG = str(2 ** 70)
 MENTOR = as_staff("m1@example.org")
 
@@ -49,10 +45,7 @@ CASES = [
 
 @pytest.fixture
 def world(app, client):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        for member in db.session.scalars(select(Member).where(Member.email.like("m%"))):
-            ops.add_mentor(member.id)
+    load_roster(app, ROSTER, mentors=("m1@example.org", "m2@example.org"))
     assert open_round(client, "2026-03-20").status_code == 302
     return app
 

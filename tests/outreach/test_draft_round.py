@@ -8,11 +8,9 @@ from sqlalchemy import func, select
 
 from docbox_outreach.domain.assignment import in_line
 from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db
-from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.mailing import reminders_due
 from docbox_outreach.oneonone.models import Assignment, Attempt, MenteeLink, Round
-from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff
+from support.outreach import COORDINATOR, VIEWER, as_staff, load_roster
 
 # A chair, two mentors reporting to the chair, one outside the chair's line, a member outside the pool
 # (Outsider), and eight faculty under the mentors.
@@ -23,16 +21,12 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     + [f"Fellow {i},f{i}@example.org,Surgery,m{1 + i % 3}@example.org," for i in range(8)]) + "\n"
 API = "/api/v1/oneonone"
 DUE = "2026-03-20"
+MENTORS = [f"m{i}@example.org" for i in (1, 2, 3)]
 
 
 @pytest.fixture
 def ids(app):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
-        for i in (1, 2, 3):
-            ops.add_mentor(ids[f"m{i}@example.org"])
-    return ids
+    return load_roster(app, ROSTER, MENTORS)
 
 
 def _draft(client, **body):
@@ -283,3 +277,35 @@ def test_the_coordinators_pages_walk_a_draft_and_refuse_bad_input_writing_nothin
     assert "Round 1 is open" in client.get("/oneonone/rounds/1", headers=COORDINATOR).text
     assert client.post("/oneonone/rounds/1/discard", headers=COORDINATOR).status_code == 409
     assert _count(app, Round) == 1
+
+
+def _swappable(app, ids) -> tuple[int, int]:
+    """Two fellows of the draft whose mentors may be exchanged."""
+    pairs, line = _pairs(app), _line(app)
+    fellows = sorted(ids[f"f{i}@example.org"] for i in range(8))
+    return next((a, b) for a in fellows for b in fellows if pairs[a] != pairs[b]
+                and not in_line(a, pairs[b], line) and not in_line(b, pairs[a], line))
+
+
+def test_computing_again_says_before_and_after_that_the_swaps_made_by_hand_are_lost(app, client, ids):
+    draft = _draft(client)
+    page = client.get(f"/oneonone/rounds/{draft['id']}", headers=COORDINATOR).text
+    assert "will be lost" not in page     # nothing made by hand: nothing to lose
+    a, b = _swappable(app, ids)
+    assert client.post(f"{API}/rounds/{draft['id']}/swap", json={"a": a, "b": b}, headers=COORDINATOR).status_code == 204
+    assert client.get(f"{API}/rounds", headers=COORDINATOR).json[0]["changes_by_hand"] == 1
+    # Before: the form that computes again warns, above its button, that the swap will be lost.
+    page = client.get(f"/oneonone/rounds/{draft['id']}", headers=COORDINATOR).text
+    form = page[page.index('id="again-title"'):page.index("Compute again")]
+    assert "1 swap or move made here will be lost" in form
+    # When: the API answer and the page say it was dropped.
+    again = client.post(f"{API}/rounds/{draft['id']}/recompute", json={"due_on": DUE}, headers=COORDINATOR)
+    assert again.status_code == 200 and again.json["changes_dropped"] == 1 and again.json["changes_by_hand"] == 0
+    for _ in range(2):
+        a, b = _swappable(app, ids)
+        assert client.post(f"{API}/rounds/{draft['id']}/swap", json={"a": a, "b": b},
+                           headers=COORDINATOR).status_code == 204
+    done = client.post(f"/oneonone/rounds/{draft['id']}/recompute", data={"due_on": DUE}, headers=COORDINATOR,
+                       follow_redirects=True)
+    assert done.status_code == 200 and "2 swaps and moves made by hand were dropped" in done.text
+    assert "will be lost" not in done.text

@@ -5,21 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from docbox_outreach.models import Member, db
+from docbox_outreach.models import db
 from docbox_outreach.oneonone.models import Attempt, Round
-from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff
+from support.outreach import COORDINATOR, VIEWER, as_staff, load_roster, two_mentors_and
 
-ROSTER = "name,work email,division\n" + "\n".join(
-    [f"Mentor {i},m{i}@example.org,Medicine" for i in (1, 2)] + [f"Fellow {i},f{i}@example.org,Surgery"
-                                                                  for i in range(6)]) + "\n"
+ROSTER = two_mentors_and(6)
 
 
 @pytest.fixture
 def members(app, client):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
+    ids = load_roster(app, ROSTER, mentors=())
     for i in (1, 2):
         assert client.post("/api/v1/oneonone/mentors", json={"member_id": ids[f"m{i}@example.org"]},
                            headers=COORDINATOR).status_code == 201

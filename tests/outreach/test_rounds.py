@@ -12,8 +12,7 @@ from docbox_outreach.domain.assignment import in_line
 from docbox_outreach.models import Member, OutgoingMail, ReadAudit, db
 from docbox_outreach.oneonone import operations as ops
 from docbox_outreach.oneonone.models import Assignment, Attempt, MenteeLink, Round
-from docbox_outreach.roster import import_roster
-from support.outreach import COORDINATOR, VIEWER, as_staff, open_round
+from support.outreach import COORDINATOR, VIEWER, as_staff, load_roster, open_round
 
 # A chair, two mentors reporting to the chair and one outside the chair's line (who can mentor the
 # chair), and eight faculty under the mentors.
@@ -22,16 +21,12 @@ ROSTER = "name,work email,division,reports to,leadership\n" + "\n".join(
     + [f"Mentor {i},m{i}@example.org,Medicine,chair@example.org," for i in (1, 2)]
     + [f"Fellow {i},f{i}@example.org,Surgery,m{1 + i % 3}@example.org," for i in range(8)]) + "\n"
 DUE = "2026-03-20"
+MENTORS = [f"m{i}@example.org" for i in (1, 2, 3)]
 
 
 @pytest.fixture
 def roster(app):
-    with app.app_context():
-        import_roster(ROSTER.encode())
-        ids = dict(db.session.execute(select(Member.email, Member.id)).all())
-        for i in (1, 2, 3):
-            ops.add_mentor(ids[f"m{i}@example.org"])
-    return ids
+    return load_roster(app, ROSTER, MENTORS)
 
 
 def _pairs(app, number=1):
@@ -108,6 +103,22 @@ def test_next_round_keeps_each_mentor_unless_a_change_was_asked(app, client, ros
     assert sum(second[m] != first[m] for m in first) == _fewest_changes(first, fellow, reports_to)
 
 
+def test_a_mentor_cannot_ask_for_a_change_once_the_round_is_closed(app, client, roster, clock):
+    _open(client)
+    fellow = roster["f0@example.org"]
+    with app.app_context():
+        row = db.session.scalar(select(Assignment).where(Assignment.mentee_id == fellow))
+        mentor_email, row_id = db.session.get(Member, row.mentor_id).email, row.id
+    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    answer = client.post(f"/oneonone/mine/{row_id}", data={"action": "change"}, headers=as_staff(mentor_email))
+    assert answer.status_code == 409 and "closed" in answer.text
+    with app.app_context():
+        assert db.session.get(Assignment, row_id).change_requested is False
+    clock.advance(days=30)
+    assert open_round(client, "2026-04-30").status_code == 302
+    assert _pairs(app, 2)[fellow] == _pairs(app, 1)[fellow]   # the next round keeps the mentor: nothing was asked
+
+
 def _fewest_changes(first: dict, fellow, reports_to: dict) -> int:
     """The fewest pairs any valid next round changes when ``fellow`` must change mentor."""
     mentors = sorted(set(first.values()))
@@ -134,12 +145,13 @@ def test_coordinator_swaps_two_mentees_but_never_into_a_reporting_line(app, clie
         email = {m.id: m.email for m in db.session.scalars(select(Member))}
     allowed = [(a, b) for a in fellows for b in fellows if a < b and pairs[a] != pairs[b]
                and boss[a] != email[pairs[b]] and boss[b] != email[pairs[a]]]
-    refused = [(a, b) for a in fellows for b in fellows if pairs[a] != pairs[b] and boss[a] == email[pairs[b]]]
     a, b = allowed[0]
     assert client.post("/oneonone/rounds/1/swap", data={"a": email[a], "b": email[b]},
                        headers=COORDINATOR).status_code == 302
     after = _pairs(app)
     assert (after[a], after[b]) == (pairs[b], pairs[a])
+    # (read off the pairs after the swap: one of its two may have been a's or b's)
+    refused = [(a, b) for a in fellows for b in fellows if after[a] != after[b] and boss[a] == email[after[b]]]
     a, b = refused[0]
     page = client.post("/oneonone/rounds/1/swap", data={"a": email[a], "b": email[b]}, headers=COORDINATOR)
     assert page.status_code == 422 and "reporting line" in page.text
@@ -192,7 +204,9 @@ def test_a_mentor_cannot_log_for_someone_elses_mentee_nor_a_made_up_outcome(app,
 
 
 def test_after_a_swap_the_new_mentor_does_not_see_the_old_mentors_outcomes(app, client, roster):
-    _open(client)
+    with app.app_context():
+        # Pairs that leave two fellows a swap the rules allow: 1 random draw in 40 leaves none (seed 82, say).
+        ops.start_round(date.fromisoformat(DUE), seed=0)
     pairs = _pairs(app)
     fellows = sorted(roster[f"f{i}@example.org"] for i in range(8))
     with app.app_context():
@@ -222,16 +236,20 @@ def test_closing_freezes_the_round(app, client, roster):
                        headers=COORDINATOR).status_code == 409
 
 
-def test_purge_deletes_person_rows_after_the_retention_and_keeps_the_numbers(app, client, roster, clock):
-    _open(client)
-    pairs = _pairs(app)
-    mentor_id = next(iter(set(pairs.values())))
+def _reach_one_and_close(app, client) -> None:
+    """A mentor of round 1 logs one of their mentees reached; then the coordinator closes the round."""
+    mentor_id = next(iter(set(_pairs(app).values())))
     with app.app_context():
         mentor_email = db.session.get(Member, mentor_id).email
     row = _my_first_row(app, mentor_email)
     client.post(f"/oneonone/mine/{row.id}", data={"channel": "call", "outcome": "reached"},
                 headers=as_staff(mentor_email))
     client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+
+
+def test_purge_deletes_person_rows_after_the_retention_and_keeps_the_numbers(app, client, roster, clock):
+    _open(client)
+    _reach_one_and_close(app, client)
     before = client.get("/oneonone/rounds/1", headers=COORDINATOR).text
     assert "<th scope=\"row\">Reached</th><td>1</td>" in before
     clock.advance(days=89)
@@ -251,14 +269,7 @@ def test_viewers_see_no_numbers_while_open_and_withheld_small_numbers_with_nobod
     _open(client)
     assert "released once it is closed" in client.get("/oneonone/rounds/1", headers=VIEWER).text
     assert client.get("/oneonone/rounds/1.csv", headers=VIEWER).status_code == 400
-    pairs = _pairs(app)
-    mentor_id = next(iter(set(pairs.values())))
-    with app.app_context():
-        mentor_email = db.session.get(Member, mentor_id).email
-    row = _my_first_row(app, mentor_email)
-    client.post(f"/oneonone/mine/{row.id}", data={"channel": "call", "outcome": "reached"},
-                headers=as_staff(mentor_email))
-    client.post("/oneonone/rounds/1/close", headers=COORDINATOR)
+    _reach_one_and_close(app, client)
     page = client.get("/oneonone/rounds/1", headers=VIEWER).text
     assert "withheld" in page and "Mentor " not in page.split("<main")[1] and "Fellow" not in page
     csv_text = client.get("/oneonone/rounds/1.csv", headers=VIEWER).text

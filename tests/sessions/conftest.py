@@ -4,6 +4,8 @@
 - ``app``: the sessions app on a fresh database built by running the migrations.
 - ``tokens``: one staff member per role, added with the real CLI; role -> token.
 - ``api``: ``api(role).get(...)`` etc., a test client sending that role's token.
+- ``staff``: every role of ``tokens`` with a password (``support.staff_pages.PASSWORD``); role -> staff id.
+- ``admin``: a test client signed in on the staff pages as the admin.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from support.apps import running_app
 from support.clock import Clock, clock_config
+from support.staff_pages import PASSWORD, sign_in
 
 T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 
@@ -51,6 +55,26 @@ def tokens(app):
         assert out.exit_code == 0, out.output
         result[role] = out.output.strip().splitlines()[-1]
     return result
+
+
+@pytest.fixture
+def staff(app, tokens):
+    from docbox_sessions.models import Staff, db
+
+    runner = app.test_cli_runner()
+    for role in tokens:
+        out = runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"],
+                            input=PASSWORD + "\n")
+        assert out.exit_code == 0, out.output
+    with app.app_context():
+        return {m.role: m.id for m in db.session.scalars(sa.select(Staff))}
+
+
+@pytest.fixture
+def admin(app, staff):
+    client = app.test_client()
+    assert sign_in(client, "admin@example.org").status_code == 302
+    return client
 
 
 class RoleClient:

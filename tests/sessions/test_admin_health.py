@@ -10,27 +10,12 @@ import sqlalchemy as sa
 
 from docbox_sessions.models import db, outbox
 from docbox_sessions.staff_mail import StaffMail
-
-from .test_staff_admin import PASSWORD, post, sign_in
+from support.staff_pages import post, sign_in
 
 
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "EVENT_SUBSCRIBERS": ["http://127.0.0.1:9/api/v1/events"]}  # nothing answers there
-
-
-@pytest.fixture
-def staff(app, tokens):
-    runner = app.test_cli_runner()
-    for role in tokens:
-        runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"], input=PASSWORD + "\n")
-
-
-@pytest.fixture
-def admin(app, staff):
-    client = app.test_client()
-    assert sign_in(client, "admin@example.org").status_code == 302
-    return client
 
 
 def text(response) -> str:

@@ -14,9 +14,9 @@ from docbox_shared import counts, signing
 from docbox_shared.clock import now as clock_now
 from support.apps import dispose, migrated_app
 from support.ports import free_port
+from support.staff_pages import sign_in
 
 from .test_admin_health import text
-from .test_staff_admin import PASSWORD, sign_in
 
 SECRET = "test-secret"
 
@@ -35,20 +35,6 @@ def notifications(make_database_url, serve):
 @pytest.fixture
 def app_config(app_config, notifications):
     return {**app_config, "NOTIFICATIONS_INTERNAL_URL": notifications[1]}
-
-
-@pytest.fixture
-def staff(app, tokens):
-    runner = app.test_cli_runner()
-    for role in tokens:
-        runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"], input=PASSWORD + "\n")
-
-
-@pytest.fixture
-def admin(app, staff):
-    client = app.test_client()
-    assert sign_in(client, "admin@example.org").status_code == 302
-    return client
 
 
 def _deliveries(app, rows: list[dict]) -> None:

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from docbox_sessions.models import Staff, db
+from support.staff_pages import PASSWORD, post, sign_in
 
-from .test_staff_admin import PASSWORD, mails, post, sign_in
+from .test_staff_admin import mails
 
 
 def _add(app, email, role, outreach_role):

@@ -6,10 +6,10 @@ import csv
 import html
 import io
 
-from .test_staff_admin import sign_in, staff  # noqa: F401 - staff is the fixture that gives every role a password
+from support.staff_pages import sign_in
 
 
-def test_a_session_the_clock_change_falls_inside_shows_each_end_in_its_own_offset(app, api, program, staff):  # noqa: F811
+def test_a_session_the_clock_change_falls_inside_shows_each_end_in_its_own_offset(app, api, program, staff):
     # Sixty minutes from 01:30 EDT on the fall-back night end at 01:30 EST: "01:30–01:30 EDT" read as none.
     created = api("organizer").post("/api/v1/sessions", json={
         "program_id": program["id"], "title": "Night shift debrief", "format": "in_person",
@@ -23,7 +23,7 @@ def test_a_session_the_clock_change_falls_inside_shows_each_end_in_its_own_offse
     assert "01:30 EDT–01:30 EST" in listed and "01:30–01:30" not in listed
 
 
-def test_the_occurrence_csv_gives_each_time_its_offset_so_the_fall_back_nights_two_01_30s_differ(app, api, program, staff):  # noqa: F811
+def test_the_occurrence_csv_gives_each_time_its_offset_so_the_fall_back_nights_two_01_30s_differ(app, api, program, staff):
     # 01:30 happens twice on the fall-back night: once in summer time (-04:00), an hour later in winter time (-05:00).
     for title, start, end in (("Night shift debrief", "2027-11-07T01:30:00-04:00", "2027-11-07T01:50:00-04:00"),
                               ("Second debrief", "2027-11-07T01:30:00-05:00", "2027-11-07T01:50:00-05:00")):

@@ -18,38 +18,7 @@ import sqlalchemy as sa
 
 from docbox_sessions.models import ApiToken, Staff, db
 from docbox_sessions.staff_mail import StaffMail
-
-PASSWORD = "a long passphrase for tests"
-
-
-def csrf(client, url="/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text).group(1)
-
-
-def sign_in(client, email, password=PASSWORD):
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client, "/login/forgot")})
-
-
-def post(client, url, data=None, page="/admin/staff"):
-    return client.post(url, data={**(data or {}), "csrf_token": csrf(client, page)})
-
-
-@pytest.fixture
-def staff(app, tokens):
-    runner = app.test_cli_runner()
-    for role in tokens:
-        out = runner.invoke(args=["staff", "set-password", f"{role}@example.org", "--password-stdin"],
-                            input=PASSWORD + "\n")
-        assert out.exit_code == 0, out.output
-    with app.app_context():
-        return {m.role: m.id for m in db.session.scalars(sa.select(Staff))}
-
-
-@pytest.fixture
-def admin(app, staff):
-    client = app.test_client()
-    assert sign_in(client, "admin@example.org").status_code == 302
-    return client
+from support.staff_pages import csrf, post, sign_in
 
 
 def mails(app, to=None) -> list[tuple[str, str, str]]:
@@ -256,6 +225,20 @@ def test_the_relay_sends_the_invitation_into_a_real_smtp_server_and_forgets_its_
     with app.app_context():
         row = db.session.scalars(sa.select(StaffMail)).one()
         assert (row.status, row.body) == ("sent", None), "the link does not outlive its delivery"
+
+
+def test_the_invitation_arrives_dated_so_strict_providers_take_it(app, admin, smtp, clock):
+    """Gmail refuses a message without a Date ("not RFC 5322 compliant"): the invited person would never
+    get their link. The Date is when the mail was written, not when a slow relay got to it."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="Doc Box <docbox@example.org>")
+    post(admin, "/admin/staff/invite", {"email": "ada@example.org", "name": "Dr Ada", "role": "viewer"},
+         page="/admin/staff/invite")
+    written = clock()
+    clock.advance(hours=3)
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    [received] = smtp.messages
+    assert received.origination_date() == written
 
 
 def test_an_invitation_to_an_address_the_envelope_cannot_carry_is_refused_not_lost(app, admin, api, smtp):

@@ -232,6 +232,20 @@ def test_a_window_snaps_to_whole_months_read_in_its_own_offset(api, year):
     assert api("viewer").get("/api/v1/stats/attendance?from=2026-11-20T00:00:00Z&to=2026-11-01T00:00:00Z").status_code == 422
 
 
+def test_a_viewers_window_across_new_year_reads_both_years_of_the_release(api, year, clock):
+    """The release is read by the years a window spans: November to January gets both years' months."""
+    january = api("organizer").post("/api/v1/sessions", json={
+        "program_id": year["id"], "title": "Circle", "format": "hybrid",
+        "start": "2027-01-13T19:00:00-05:00", "end": "2027-01-13T20:00:00-05:00"}).json
+    assert api("organizer").put(f"/api/v1/occurrences/{january['id']}/attendance",
+                                json={"in_person": 7, "virtual": 8}).status_code == 200
+    clock.set(datetime(2027, 2, 8, 0, 0, tzinfo=timezone.utc))  # January's 7 days of grace have passed
+    stats = api("viewer").get("/api/v1/stats/attendance?from=2026-11-01T00:00:00Z&to=2027-02-01T00:00:00Z").json
+    assert stats["released_through"] == "2027-01"
+    assert [(r["key"], r["sessions_held"]) for r in stats["rows"]] == [("2026-11", 2), ("2026-12", 1), ("2027-01", 1)]
+    assert stats["totals"]["sessions_held"] == 4 and stats["rows"][-1]["total"] == 15
+
+
 def test_the_release_command_releases_what_is_due_and_viewers_read_it(app, api, year):
     out = app.test_cli_runner().invoke(args=["stats", "release"])
     assert out.exit_code == 0 and "Released through 2026-12." in out.output, out.output

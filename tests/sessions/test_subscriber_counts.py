@@ -13,26 +13,10 @@ from docbox_notifications.models import Following, Subscriber
 from docbox_notifications.models import db as notifications_db
 from docbox_sessions.models import OutboxEvent, db
 from docbox_shared import counts, signing
-from support.apps import dispose, migrated_app
+from support.apps import EVENT_SECRET
 from support.ports import free_port
 
-SECRET = "test-secret"
 PASSWORD = "a long passphrase for tests"
-
-
-@pytest.fixture
-def counting(make_database_url, serve):
-    """calendar_sync and notifications on real servers: ``(calendar app, notifications app, their URLs)``."""
-    calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
-                                              "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
-                                              "SESSIONS_URL": "http://127.0.0.1:9"})
-    notifications = migrated_app("notifications", {
-        "EVENT_SECRETS": [SECRET], "SQLALCHEMY_DATABASE_URI": make_database_url("notifications"),
-        "PUBLIC_URL": "https://docbox.test", "SECRET_KEYS": ["test-key"], "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": free_port(), "ADMIN_TOKEN": "t"})
-    yield calendar, notifications, {"feeds": serve(calendar), "reminders": serve(notifications)}
-    for app in (calendar, notifications):
-        dispose(app)
 
 
 @pytest.fixture
@@ -73,7 +57,7 @@ def _plan(app, api, counting, feeds: dict[str, int], both: int, reminders: dict[
         client = consumer.test_client()
         for raw in bodies:
             assert client.post("/api/v1/events", data=raw, headers={
-                **signing.sign(raw, SECRET), "Content-Type": "application/json"}).status_code == 200
+                **signing.sign(raw, EVENT_SECRET), "Content-Type": "application/json"}).status_code == 200
     client = calendar.test_client()
     for name, number in feeds.items():
         for _ in range(number):
@@ -127,11 +111,11 @@ def test_the_counts_endpoint_answers_only_a_signed_request_with_numbers_by_progr
         assert requests.get(url + counts.PATH, timeout=5).status_code == 401
         wrong = signing.sign(b"GET " + counts.PATH.encode(), "another-secret")
         assert requests.get(url + counts.PATH, headers=wrong, timeout=5).status_code == 401
-        other_question = signing.sign(b"GET /api/v1/events", SECRET)
+        other_question = signing.sign(b"GET /api/v1/events", EVENT_SECRET)
         assert requests.get(url + counts.PATH, headers=other_question, timeout=5).status_code == 401
-    assert counts.fetch_counts(counting[2]["feeds"], SECRET) == {ids["Alpha"]: 2}
+    assert counts.fetch_counts(counting[2]["feeds"], EVENT_SECRET) == {ids["Alpha"]: 2}
     answer = requests.get(counting[2]["reminders"] + counts.PATH, timeout=5,
-                          headers=signing.sign(b"GET " + counts.PATH.encode(), SECRET))
+                          headers=signing.sign(b"GET " + counts.PATH.encode(), EVENT_SECRET))
     assert answer.json() == {"counts": {ids["Alpha"]: 1}} and "example.org" not in answer.text
     assert answer.headers["Cache-Control"] == "no-store"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -52,9 +53,10 @@ def mailbox(port, tmp_path):
     controller.stop()
 
 
-@pytest.fixture
-def service(make_database_url, mailbox):
-    """A service made from the kit: its own database, its own queue table."""
+@contextmanager
+def letters_service(database_url: str, smtp_port: int, lease_seconds: int, **queue):
+    """A service made from the kit: its own database, its own queue table (``letters``), its mail to
+    ``smtp_port``; ``queue`` are the :class:`MailQueue`'s knobs (``batch``, ``unflushed``)."""
 
     class Base(DeclarativeBase):
         pass
@@ -65,17 +67,23 @@ def service(make_database_url, mailbox):
         __tablename__ = "letters"
 
     app = Flask("outreach-like")
-    app.config.update(SQLALCHEMY_DATABASE_URI=make_database_url("mail"), SMTP_HOST="127.0.0.1",
-                      SMTP_PORT=mailbox.port, SMTP_TLS="none", SMTP_USERNAME="", SMTP_PASSWORD="",
-                      MAIL_FROM="Doc Box outreach <outreach@docbox.test>", LEASE_SECONDS=300)
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port,
+                      SMTP_TLS="none", SMTP_USERNAME="", SMTP_PASSWORD="",
+                      MAIL_FROM="Doc Box outreach <outreach@docbox.test>", LEASE_SECONDS=lease_seconds)
     database.configure(app)
     db.init_app(app)
     with app.app_context():
         db.create_all()
-    yield SimpleNamespace(app=app, db=db, Letter=Letter, queue=MailQueue(db, Letter, batch=10))
+    yield SimpleNamespace(app=app, db=db, Letter=Letter, queue=MailQueue(db, Letter, **queue))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def service(make_database_url, mailbox):
+    with letters_service(make_database_url("mail"), mailbox.port, lease_seconds=300, batch=10) as service:
+        yield service
 
 
 def letter(to: str, text: str = "Your mentor will write to you this week.") -> EmailMessage:

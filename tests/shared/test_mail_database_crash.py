@@ -18,19 +18,13 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
-from sqlalchemy.orm import DeclarativeBase
 
-from docbox_shared import database
-from docbox_shared.mail import MailQueue, StoredMessageMixin
 from support.ports import free_port
 
-from .test_mail import letter
+from .test_mail import enqueue, letters_service
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DOCBOX_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -87,35 +81,14 @@ def cluster():
 
 @pytest.fixture
 def service(cluster, smtp):
-    class Base(DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
-
-    class Letter(StoredMessageMixin, db.Model):
-        __tablename__ = "letters"
-
-    app = Flask("outreach-like")
-    app.config.update(SQLALCHEMY_DATABASE_URI=cluster.url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port,
-                      SMTP_TLS="none", SMTP_USERNAME="", SMTP_PASSWORD="",
-                      MAIL_FROM="Doc Box outreach <outreach@docbox.test>", LEASE_SECONDS=2)
-    database.configure(app)
-    db.init_app(app)
-    with app.app_context():
-        db.create_all()
-    yield SimpleNamespace(app=app, db=db, Letter=Letter, queue=MailQueue(db, Letter, unflushed=WINDOW))
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with letters_service(cluster.url, smtp.port, lease_seconds=2, unflushed=WINDOW) as service:
+        yield service
 
 
 def test_a_crash_of_the_database_server_mid_pass_loses_no_letter_and_sends_at_most_the_window_twice(
         service, cluster, smtp):
+    enqueue(service, LETTERS)
     with service.app.app_context():
-        for i in range(LETTERS):
-            service.queue.enqueue(key=f"round-1:{i}", recipient=f"mentor{i}@hospital.example",
-                                  message=letter(f"mentor{i}@hospital.example"))
-        service.db.session.commit()
         expected = set(service.db.session.scalars(select(service.Letter.message_id)))
         service.db.session.remove()
 

@@ -22,6 +22,7 @@ from support import databases
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()))
+EVENT_SECRET = "test-secret"   # the services' shared event secret where a test runs more than one of them
 
 
 def migrated_app(service: str, config: dict):

@@ -19,9 +19,10 @@ its test ends, the connections left to it are closed, every table is emptied
 gets it, as empty as a fresh copy. Creating a database from a template costs
 a checkpoint's worth of writes (about a second on a loaded machine) and
 dropping one a third of that; emptying a few dozen small tables a small part of that.
-A database whose schema is no longer the template's (a test ran a migration
-or altered a table) is dropped instead, so a test never inherits another's
-schema either.
+A database that is no longer the template but for its rows (a test ran a
+migration, altered a table, added a view, a type or a trigger, or changed a
+setting of the database) is dropped instead, so a test never inherits
+another's schema or settings either.
 """
 
 from __future__ import annotations
@@ -43,17 +44,34 @@ _templates: dict[str, str] = {}
 # PostgreSQL: service -> its template's schema (see _schema), and its emptied databases ready for reuse.
 _schemas: dict[str, tuple] = {}
 _recycled: dict[str, list[str]] = {}
-# A digest of a database's schema: every relation (tables, indexes, sequences) with its columns, every
-# constraint, trigger and function (a test's fault-injecting trigger must not outlive it), and the migration it is at (the catalogs, not information_schema, which is much slower).
+# A digest of all a test could leave in a database besides rows (the catalogs, not information_schema, which
+# is much slower): every relation (tables, views, indexes, sequences) with its columns and their defaults, each
+# view's query, each sequence's settings, every constraint, trigger (and whether it fires; a test's
+# fault-injecting trigger must not outlive it), function (and its body), type (and an enum's values) and
+# schema, the settings of the database (ALTER DATABASE ... SET, also for one role), and the migration it is at.
 _SCHEMA_SQL = """
 SELECT md5(string_agg(line, ';' ORDER BY line)) FROM (
-  SELECT concat_ws(',', c.relname, c.relkind, a.attname, a.atttypid, a.atttypmod, a.attnotnull) AS line
+  SELECT concat_ws(',', c.relname, c.relkind, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+                   pg_get_expr(d.adbin, d.adrelid)) AS line
     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+    LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
    WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL SELECT concat_ws(',', 'view', relname, pg_get_viewdef(oid)) FROM pg_class
+   WHERE relnamespace = 'public'::regnamespace AND relkind IN ('v', 'm')
+  UNION ALL SELECT concat_ws(',', 'sequence', seqrelid::regclass::text, seqtypid, seqstart, seqincrement, seqmax,
+                             seqmin, seqcache, seqcycle) FROM pg_sequence
   UNION ALL SELECT concat_ws(',', conrelid::regclass::text, conname, contype, conkey::text, confrelid)
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-  UNION ALL SELECT concat_ws(',', 'trigger', tgrelid::regclass::text, tgname) FROM pg_trigger WHERE NOT tgisinternal
-  UNION ALL SELECT concat_ws(',', 'function', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(',', 'trigger', tgrelid::regclass::text, tgname, tgenabled) FROM pg_trigger
+   WHERE NOT tgisinternal
+  UNION ALL SELECT concat_ws(',', 'function', oid::regprocedure::text, md5(prosrc)) FROM pg_proc
+   WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(',', 'type', typname, typtype, (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder)
+                                                           FROM pg_enum WHERE enumtypid = pg_type.oid)) FROM pg_type
+   WHERE typnamespace = 'public'::regnamespace
+  UNION ALL SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
+  UNION ALL SELECT concat_ws(',', 'setting', setrole, setconfig::text) FROM pg_db_role_setting
+   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
   UNION ALL SELECT 'at ' || version_num FROM alembic_version) AS schema
 """
 _template_folder: Path | None = None

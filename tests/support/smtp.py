@@ -12,7 +12,9 @@ import asyncio
 import email
 import re
 import threading
+from datetime import datetime
 from email import policy
+from email.utils import parsedate_to_datetime
 
 from aiosmtpd.controller import Controller
 
@@ -35,6 +37,23 @@ class Received:
 
     def calendar_parts(self):
         return [p for p in self.msg.walk() if p.get_content_type() == "text/calendar"]
+
+    def origination_date(self) -> datetime:
+        """The one Date header, as a mail provider reads the raw header section (RFC 5322 3.6: it must be there).
+
+        Also what every provider checks of the head: ASCII, CRLF line ends, lines of at most 998
+        octets, one From, one To naming the one recipient, one Message-ID, no Cc or Bcc.
+        """
+        head = self.raw.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii() and b"\n" not in head.replace(b"\r\n", b"") and b"\r" not in head.replace(b"\r\n", b"")
+        assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+        names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line[:1] not in (b" ", b"\t")]
+        for name in (b"from", b"to", b"message-id"):
+            assert names.count(name) == 1, f"{name.decode()} appears {names.count(name)} times in\n{head.decode()}"
+        assert b"cc" not in names and b"bcc" not in names
+        assert [a.addr_spec for a in self.msg["To"].addresses] == self.rcpt_tos
+        assert names.count(b"date") == 1, f"no single Date header in\n{head.decode()}"
+        return parsedate_to_datetime(self.msg["Date"])
 
     def links(self, kind: str, base: str = "https://docbox.test") -> list[str]:
         """Tokens of the ``base/<kind>/<token>`` links (confirm, manage, unsubscribe) in the text."""

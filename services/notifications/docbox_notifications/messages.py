@@ -167,16 +167,17 @@ def where_lines(s: Shown) -> list[str]:
     return lines
 
 
-def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict | None = None) -> str:
-    """The iTIP calendar for one recipient: built once per occurrence, method and second (its DTSTAMP), with
-    each recipient's ATTENDEE line added to the cached text."""
+def invitation(s: Shown, method: str, recipient: str, now: datetime, cache: dict | None = None) -> tuple[str, ...]:
+    """The iTIP calendar for one recipient, in chunks (:func:`.mime.text_part`): built once per occurrence,
+    method and minute (its DTSTAMP), with each recipient's ATTENDEE line between the cached text's chunks."""
     cache = {} if cache is None else cache
     stamp = now.replace(second=0, microsecond=0)   # DTSTAMP: when this iTIP message was made, to the minute
     key = ("invitation", s.occurrence_id, s.sequence, s.entry_id, s.version, method, stamp)
     if key not in cache:
-        cache[key] = _calendar(s, method, stamp, cache).split("END:VEVENT\r\n", 1)
+        head, tail = _calendar(s, method, stamp, cache).split("END:VEVENT\r\n", 1)
+        cache[key] = mime.Shared(head), mime.Shared("END:VEVENT\r\n" + tail)
     head, tail = cache[key]
-    return head + attendee_line(recipient) + "END:VEVENT\r\n" + tail
+    return head, attendee_line(recipient), tail
 
 
 def attendee_line(recipient: str) -> str:
@@ -236,34 +237,38 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
     """The message for one delivery row, as sent (:mod:`.mime`); adds the link rows its tokens need (not committed).
 
     ``cache`` (one worker pass) keeps what every recipient of an occurrence
-    shares, keyed by occurrence and sequence, so a change is never missed.
+    shares, keyed by occurrence and sequence, so a change is never missed:
+    its text and invitation are encoded once (:class:`.mime.Shared`), and
+    each message adds its own links and attendee line.
     ``manage_token``: one the worker stored for this message already (else one is made here).
     """
     cache = {} if cache is None else cache
     manage_token = manage_token or new_link(sub, "manage", now)
     manage_url, unsubscribe_url = url(f"/manage/{manage_token}"), url(f"/unsubscribe/{manage_token}")
-    footer = ["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
-              f"Unsubscribe from all Doc Box email: {unsubscribe_url}"]
+    footer = "\n".join(["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
+                         f"Unsubscribe from all Doc Box email: {unsubscribe_url}"]) + "\n"
     attachment = None
-    if row.kind == "confirm":
-        subject, lines = confirm_text(sub, now)
-    elif row.kind == "digest":
-        subject, lines = digest_text(row, sub, now)
+    if row.kind in ("confirm", "digest"):
+        subject, lines = confirm_text(sub, now) if row.kind == "confirm" else digest_text(row, sub, now)
+        text = ("\n".join(lines) + "\n", footer)
     else:
         record = db.session.get(OccurrenceRecord, row.occurrence_id)
         key = (record.occurrence_id, record.sequence, record.entry_id)
         if key not in cache:
             cache[key] = shown(record)
         s = cache[key]
-        subject, lines, method = occurrence_text(row, s)
+        if (key, row.kind) not in cache:   # the text every recipient of this notice shares, encoded once
+            subject, lines, method = occurrence_text(row, s)
+            cache[key, row.kind] = subject, mime.Shared("\n".join(lines) + "\n"), method
+        subject, shared, method = cache[key, row.kind]
+        text = (shared, footer)
         if s.entry_kind == "session":
             attachment = (invitation(s, method, sub.email, now, cache),
                           "invite.ics" if method == "REQUEST" else "cancel.ics", method)
     headers = [("From", current_app.config["MAIL_FROM"]), ("To", sub.email), ("Subject", subject),
                ("Date", format_datetime(now.astimezone(UTC))), ("Message-ID", row.message_id),
                ("Auto-Submitted", "auto-generated"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
-    return mime.compose(headers, [("List-Unsubscribe", list_unsubscribe(unsubscribe_url))],
-                        "\n".join(lines + footer) + "\n", attachment)
+    return mime.compose(headers, [("List-Unsubscribe", list_unsubscribe(unsubscribe_url))], text, attachment)
 
 
 def list_unsubscribe(unsubscribe_url: str) -> str:

@@ -11,13 +11,19 @@ the same subject and sender, so :func:`compose` writes the bytes itself:
   is folded once for all its recipients; short plain values that folding
   would leave as they are (an address, a Message-ID, a date) are written
   as they are; ``raw`` headers are written unfolded (``List-Unsubscribe``);
-  text holding ``=?`` is encoded whole (RFC 2047), because the email package
-  would read it as an encoded-word and write out what it decodes to, line
-  breaks included; a written header whose line break does not continue it
+  text holding ``=?`` or non-ASCII is encoded whole (RFC 2047), because the
+  email package would read ``=?`` as an encoded-word and write out what it
+  decodes to, line breaks included, and its folding loses the space between
+  two words it encodes on separate lines; a written header whose line break does not continue it
   is refused with ``ValueError``;
 - a text part is ``7bit`` when it is ASCII with short lines, else
   quoted-printable: readable in the source, and 7-bit clean, so no server
   on the way needs 8BITMIME (the email package would write ``8bit``);
+- a text may come in chunks of whole lines: those marked :class:`Shared`
+  (an occurrence's text and invitation) are encoded once for all its
+  recipients, and only each one's own lines (links, attendee) per message.
+  Quoted-printable works line by line, so the chunks' encodings joined are
+  the whole text's;
 - parts are separated by a random boundary starting ``=_``, which neither
   quoted-printable (``=`` is always followed by hex digits or a line break)
   nor text holding it by chance can contain (checked).
@@ -41,8 +47,11 @@ _BREAK = re.compile(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n|\x00")   # a line break t
 
 @functools.lru_cache(maxsize=4096)
 def _folded(name: str, value: str) -> str:
-    if "=?" in value and name.lower() not in ADDRESS_HEADERS:
-        # Header() encodes the text as it is; header_store_parse would decode encoded-words in it.
+    if ("=?" in value or not value.isascii()) and name.lower() not in ADDRESS_HEADERS:
+        # Header() encodes the text as it is; header_store_parse would decode encoded-words in it, and its
+        # folding drops the space between two words it puts in encoded-words on separate lines.
+        if _BREAK.search(value):
+            raise ValueError(f"The {name} header would hold a line break or NUL")
         folded = f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n") + "\r\n"
     else:
         folded = POLICY.fold(*POLICY.header_store_parse(name, value))
@@ -65,20 +74,38 @@ def raw_header(name: str, value: str) -> str:
     return f"{name}: {value}\r\n"
 
 
-def text_part(text: str, content_type: str = "text/plain", params: str = "") -> str:
-    """Headers and body of one text part (lines ending CRLF)."""
+class Shared(str):
+    """Text that many messages carry alike (an occurrence's text, its invitation): encoded once, cached by value.
+
+    Only text marked so is cached: a message's own lines hold its capability token, which nothing keeps.
+    """
+
+
+def _encoded(text: str) -> tuple[str | None, str]:
+    """``text``'s lines ending CRLF as they are (None if they cannot go 7bit), and quoted-printable."""
     data = "\r\n".join(text.splitlines()).encode() + b"\r\n"
-    if text.isascii() and all(len(line) <= 78 for line in data.split(b"\r\n")):
-        cte, body = "7bit", data.decode()
+    plain = text.isascii() and all(len(line) <= 78 for line in data.split(b"\r\n"))
+    return data.decode() if plain else None, binascii.b2a_qp(data, istext=True).decode()
+
+
+_encoded_shared = functools.lru_cache(maxsize=256)(_encoded)
+
+
+def text_part(text: str | tuple[str, ...], content_type: str = "text/plain", params: str = "") -> str:
+    """Headers and body of one text part (lines ending CRLF); ``text`` may be chunks, each of whole lines."""
+    chunks = [(_encoded_shared if isinstance(chunk, Shared) else _encoded)(chunk)
+              for chunk in ((text,) if isinstance(text, str) else text)]
+    if all(plain is not None for plain, _ in chunks):
+        cte, body = "7bit", "".join(plain for plain, _ in chunks)
     else:
-        cte, body = "quoted-printable", binascii.b2a_qp(data, istext=True).decode()
+        cte, body = "quoted-printable", "".join(qp for _, qp in chunks)
     return f'Content-Type: {content_type}; charset="utf-8"{params}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n{body}'
 
 
-def compose(headers: list[tuple[str, str]], raw: list[tuple[str, str]], text: str,
-            attachment: tuple[str, str, str] | None = None) -> bytes:
+def compose(headers: list[tuple[str, str]], raw: list[tuple[str, str]], text: str | tuple[str, ...],
+            attachment: tuple[str | tuple[str, ...], str, str] | None = None) -> bytes:
     """The message: ``headers`` (folded), ``raw`` headers (as they are), a text body and an optional
-    ``(calendar text, filename, iTIP method)`` attachment."""
+    ``(calendar text, filename, iTIP method)`` attachment; each text may be chunks (see :func:`text_part`)."""
     head = "".join(header(name, value) for name, value in headers)
     head += "".join(raw_header(name, value) for name, value in raw) + "MIME-Version: 1.0\r\n"
     body = text_part(text)

@@ -14,6 +14,17 @@ from .models import db, mail
 log = logging.getLogger("docbox.outreach.worker")
 
 
+def due_work(app: Flask) -> bool:
+    """The worker's due work of one pass: each program's (reminders, purges), then the service's forgetting
+    (after the programs' purges, which may have released a leaver). True when something was done."""
+    from .retention import forget_due
+    busy = False
+    for program in app.extensions.get("outreach_programs", []):
+        for job in getattr(program, "jobs", ()):
+            busy = bool(job()) or busy
+    return forget_due() or busy
+
+
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -25,14 +36,9 @@ def register(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run one pass and stop.")
     def worker(once: bool) -> None:
-        """Send queued mail and do each program's due work, until SIGTERM."""
-        programs = app.extensions.get("outreach_programs", [])
-
+        """Send queued mail, do each program's due work and forget what is due, until SIGTERM."""
         def one_pass(stopped) -> bool:
-            busy = False
-            for program in programs:
-                for job in getattr(program, "jobs", ()):
-                    busy = bool(job()) or busy
+            busy = due_work(app)
             sent = mail.run_pass(should_stop=stopped)
             db.session.remove()
             return busy or any(sent.values())

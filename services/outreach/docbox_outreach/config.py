@@ -1,9 +1,10 @@
 """Settings of the outreach service, read once from the environment.
 
 Every setting is declared once here (name, default, help); the README lists
-the same table: the service's database, URL, keys and mail, then the
-programs' own rules (the one-on-one rounds' retention and reminders; the
-case-based first-contact window, business days, training validity).
+the same table: the service's database, URL, keys and mail, how long
+leavers and the audit of reads are kept, then the programs' own rules (the
+one-on-one rounds' retention and reminders; the case-based first-contact
+window, business days, training validity).
 """
 
 from __future__ import annotations
@@ -58,13 +59,20 @@ SETTINGS = COMMON + [
     Setting("DOCBOX_OUTREACH_RETENTION_DAYS", "RETENTION_DAYS", 90,
             "Days after a round closes before its person-level rows (assignments, attempts) are deleted; the "
             "round's aggregate numbers are kept.", as_days),
+    Setting("DOCBOX_OUTREACH_LEAVER_RETENTION_DAYS", "LEAVER_RETENTION_DAYS", 90,
+            "Days after a member is marked as left before the roster forgets them (name, email, division, opt-outs, "
+            "links), once no round or pairing whose rows are still kept refers to them.", as_days),
+    Setting("DOCBOX_OUTREACH_AUDIT_RETENTION_DAYS", "AUDIT_RETENTION_DAYS", 365,
+            "Days a line of the audit of reads (who read someone else's data, when, which round or pairing) is "
+            "kept.", as_days),
     Setting("DOCBOX_OUTREACH_REMINDER_DAYS", "REMINDER_DAYS", 3,
             "Days before a round's due date when each mentor gets a reminder listing those not reached yet.", as_days),
     Setting("DOCBOX_OUTREACH_POLL_SECONDS", "POLL_SECONDS", 5.0,
             "Pause of the outreach worker (mail, reminders, purges) between passes when nothing was due.", float),
     Setting("DOCBOX_OUTREACH_LEASE_SECONDS", "LEASE_SECONDS", 300,
-            "How long mail the outreach worker claimed counts as in flight: after a worker died or lost its database "
-            "connection mid-send, the rest of its batch goes out once this has passed.",
+            "How long mail the outreach worker claimed counts as in flight: after a worker died mid-send (or its database "
+            "stayed away when the pass ended), the rest of its batch goes out once this has passed; after a connection "
+            "cut it goes out on the next pass.",
             at_least(1, "a lease of at least a second")),
     Setting("DOCBOX_OUTREACH_TIMEZONE", "OUTREACH_TIMEZONE", ZoneInfo("America/New_York"),
             "The department's IANA time zone: business days of the first-contact window and the quarters "

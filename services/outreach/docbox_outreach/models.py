@@ -5,9 +5,11 @@ division, the email of the person they report to, a leadership flag, and
 whether they are still active); those fields are all the roster holds (see
 :mod:`.domain.roster`). The *audit* records each time a coordinator reads
 another person's data (who read, when, which program and which round or
-case: never what was on the page). The programs' own tables live with them
-(:mod:`.oneonone.models`, and the case-based program's beside it), on the
-same ``db`` and metadata, so one set of migrations covers the service.
+case: never what was on the page, nor whom it was about). Leavers and audit
+lines are forgotten on schedule (:mod:`.retention`). The programs' own
+tables live with them (:mod:`.oneonone.models`, and the case-based
+program's beside it), on the same ``db`` and metadata, so one set of
+migrations covers the service.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ db = SQLAlchemy(model_class=Base)
 
 
 class Member(db.Model):
-    """One faculty member; ``active`` is False once the coordinator marked them as left."""
+    """One faculty member; ``active`` is False once the coordinator marked them as left (at ``left_at``)."""
 
     __tablename__ = "members"
 
@@ -43,6 +45,7 @@ class Member(db.Model):
     reports_to: Mapped[str | None] = mapped_column(String(320))  # a member's email (a line runs through leavers)
     leadership: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # marked as left: forgotten some days later
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from docbox_shared import clock
 from docbox_shared.inputs import MAX_ID, line_errors
 from docbox_shared.problems import Conflict, NotFound, ValidationProblem
 
@@ -60,7 +61,7 @@ def import_roster(data: bytes) -> rules.RosterChanges:
     for row in (*changes.added, *changes.returning, *(c.row for c in changes.changed)):
         member = by_email.get(row.email) or Member(email=row.email)
         member.name, member.division, member.reports_to = row.name, row.division, row.reports_to
-        member.leadership, member.active = row.leadership, True
+        member.leadership, member.active, member.left_at = row.leadership, True, None
         db.session.add(member)
     db.session.commit()
     return changes
@@ -144,8 +145,9 @@ def _line_errors(member: Member | None, email: str, reports_to: str) -> dict[str
 
 
 def set_active(member: Member, active: bool) -> None:
-    """Mark a member as left (they get no mentor and mentor nobody from the next round) or back."""
+    """Mark a member as left (they get no mentor and mentor nobody from the next round; the roster forgets
+    them ``LEAVER_RETENTION_DAYS`` later, see :mod:`.retention`) or back."""
     if member.active == active:
         raise Conflict("The member is already " + ("active." if active else "marked as left."))
-    member.active = active
+    member.active, member.left_at = active, None if active else clock.now()
     db.session.commit()

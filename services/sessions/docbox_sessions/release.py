@@ -247,8 +247,10 @@ class Release:
 
     def __init__(self, first: date, last: date):
         self.through = db.session.scalar(select(func.max(ReleasedMonth.month)))
-        years = [str(y) for y in range(first.year, last.year + 1)]
-        query = select(ReleasedNumber).where(func.substr(ReleasedNumber.period, 1, 4).in_(years))
+        # Every period of these years ("2026", "2026-03", "2026-Q1") sorts from the first year to the year after
+        # the last: a range of the primary key, not a scan of every year released.
+        query = select(ReleasedNumber).where(ReleasedNumber.period >= f"{first.year:04d}",
+                                             ReleasedNumber.period < f"{last.year + 1:04d}")
         self.rows = {(r.period, r.program_id, r.format): r for r in db.session.scalars(query)}
 
     def released(self, period: str) -> bool:

@@ -18,10 +18,27 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
+from email import policy
 from email.message import Message
 from email.utils import parseaddr
 
 from ..settings import Setting
+
+
+def one_mailbox(value: str) -> str:
+    """``value`` if it is one sender (``Doc Box <docbox@example.org>``) an SMTP envelope carries, else ValueError.
+
+    An unquoted comma or colon in the name makes two mailboxes or a group, and the
+    envelope sender became a fragment of the name: every mail went out broken.
+    """
+    header = policy.default.header_factory("From", value)
+    mailboxes = header.addresses
+    if (len(mailboxes) != 1 or header.groups[0].display_name is not None or header.defects
+            or not mailboxes[0].domain or not mailboxes[0].addr_spec.isascii()):
+        raise ValueError(f"must be one sender like 'Doc Box <docbox@example.org>' (quote a name holding , : or ; "
+                         f"and write the domain in its xn-- form), not {value!r}")
+    return value
+
 
 SMTP_SETTINGS = [
     Setting("DOCBOX_SMTP_HOST", "SMTP_HOST", "127.0.0.1", "SMTP server host."),
@@ -30,7 +47,8 @@ SMTP_SETTINGS = [
     Setting("DOCBOX_SMTP_PASSWORD", "SMTP_PASSWORD", "", "SMTP password."),
     Setting("DOCBOX_SMTP_TLS", "SMTP_TLS", "none",
             "`none`, `starttls` or `tls` (implicit TLS, usually port 465)."),
-    Setting("DOCBOX_MAIL_FROM", "MAIL_FROM", "Doc Box <docbox@localhost>", "From address of every message."),
+    Setting("DOCBOX_MAIL_FROM", "MAIL_FROM", "Doc Box <docbox@localhost>", "From address of every message.",
+            one_mailbox),
 ]
 
 _ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>\"']+")

@@ -74,11 +74,30 @@ def referrer_view(client, roster):
                                            **({"json": body} if body is not None else {}))
         answers.append((method, url, response.status_code, response.get_data(as_text=True),
                         sorted((k, v) for k, v in response.headers.items() if k not in ("X-Request-Id", "Date"))))
-    for page in ("/cases/refer", "/cases/queue", "/cases/pairings/1", "/cases/mine", "/cases/report"):
+    for page in ("/cases/refer", "/cases/queue", "/cases/pairings/1", "/cases/mine", "/cases/report",
+                 *every_route(client.application)):
         response = client.get(page, headers=REFERRER)
         body = response.get_data(as_text=True)
         answers.append(("get", page, response.status_code, body.split('name="csrf_token"')[0], []))
+    for url in every_route(client.application, "POST"):   # and every change it might try, with nothing in it
+        response = client.post(url, headers=REFERRER, **({"json": {}} if url.startswith("/api/") else {"data": {}}))
+        answers.append(("post", url, response.status_code, response.get_data(as_text=True).split('name="csrf_token"')[0],
+                        []))
     return answers
+
+
+def every_route(app, method: str = "GET") -> list[str]:
+    """Every page and API route of the service ``method`` reaches, its ids 1 and 2 and its tokens made up (not
+    ``/metrics`` and ``/readyz``: the proxy answers 404 for them, only the internal network scrapes them)."""
+    urls = set()
+    for rule in app.url_map.iter_rules():
+        if method not in rule.methods or rule.endpoint == "static" or rule.rule in ("/metrics", "/readyz"):
+            continue
+        for value in (1, 2):
+            args = {name: value if rule._converters[name].__class__.__name__ == "IntegerConverter" else "x" * 43
+                    for name in rule.arguments}
+            urls.add(rule.build(args)[1])
+    return sorted(urls)
 
 
 STATES = ["never referred", "waiting", "refused", "active", "declined", "deferred", "closed", "purged"]
@@ -101,11 +120,14 @@ def test_a_referrer_gets_the_same_answers_whatever_happened_after_a_referral(app
             people = people_of(fresh, db)
             client = fresh.test_client()
             drive(client, people, clock, run)
+            with fresh.app_context():   # and no mail ever goes to the referrer
+                assert db.session.scalars(select(OutgoingMail.recipient)).all().count("risk@hospital.test") == 0
             clock.set(START)
             seen[run] = referrer_view(client, people)
         finally:
             dispose(fresh)
     assert seen[state] == seen["never referred"]
+    assert len(seen[state]) > 40          # every route the service serves, not a few
     statuses = {u: s for m, u, s, *_ in seen[state]}
     assert statuses["/referrals"] == 201 and statuses["/pairings/1"] == 403 and statuses["/cases/queue"] == 403
 

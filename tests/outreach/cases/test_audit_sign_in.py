@@ -6,55 +6,32 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
-from sqlalchemy import select
 
-from support.apps import running_app
-from support.clock import clock_config
+from docbox_outreach.cases import referrals
+from docbox_outreach.models import Member, db
+from support.outreach import browser, one_sign_in, sign_in
 
-PASSWORD = "a long passphrase for tests"
+
+def _refer_cy(app, today):
+    """Cy Patel, referred today: a pairing for the coordinator's queue."""
+    with app.app_context():
+        db.session.add(Member(name="Cy Patel", email="cy@example.org", division="Cardiology"))
+        db.session.flush()
+        referrals.refer(1, "litigation", today, today)
+        db.session.commit()
 
 
 @pytest.fixture
 def suite(make_database_url, clock, serve):
-    with running_app("sessions", {"SQLALCHEMY_DATABASE_URI": make_database_url("sessions"),
-                                  **clock_config("sessions", clock), "EVENT_SUBSCRIBERS": [],
-                                  "EVENT_SECRETS": ["test-secret"], "SECRET_KEY": "audit-test-key"}) as sessions:
-        from docbox_sessions.models import Staff, db
-        from docbox_sessions.staff_admin import set_roles
-
-        runner = sessions.test_cli_runner()
-        for email, role, outreach in (("coord@example.org", "viewer", "coordinator"),
-                                      ("admin@example.org", "admin", None)):
-            assert runner.invoke(args=["staff", "add", email, "--role", role]).exit_code == 0
-            assert runner.invoke(args=["staff", "set-password", email, "--password-stdin"],
-                                 input=PASSWORD + "\n").exit_code == 0
-            with sessions.app_context():
-                set_roles(db.session.scalar(select(Staff).where(Staff.email == email)), outreach_role=outreach)
-                db.session.commit()
-        sessions_url = serve(sessions)
-        with running_app("outreach", {"SQLALCHEMY_DATABASE_URI": make_database_url("outreach"),
-                                      "CLOCK": clock, "SESSIONS_URL": sessions_url,
-                                      "STAFF_LOGIN_URL": sessions_url + "/login"}) as outreach_app:
-            from docbox_outreach.cases import referrals
-            from docbox_outreach.models import Member
-            from docbox_outreach.models import db as outreach_db
-            with outreach_app.app_context():
-                outreach_db.session.add(Member(name="Cy Patel", email="cy@example.org", division="Cardiology"))
-                outreach_db.session.flush()
-                referrals.refer(1, "litigation", clock().date(), clock().date())
-                outreach_db.session.commit()
-            outreach_url = serve(outreach_app)
-            sessions.config["OUTREACH_URL"] = outreach_url
-            yield {"sessions_url": sessions_url, "outreach_url": outreach_url}
+    with one_sign_in(make_database_url, clock, serve, [("coord@example.org", "viewer", "coordinator"),
+                                                      ("admin@example.org", "admin", None)],
+                     secret_key="audit-test-key", seed=lambda app: _refer_cy(app, clock().date())) as urls:
+        yield urls
 
 
 def signed_in(suite, email):
-    http = requests.Session()
-    http.trust_env = False
-    login = suite["sessions_url"] + "/login"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(login).text).group(1)
-    http.post(login, data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
+    http = browser()
+    sign_in(http, suite, email)
     return http
 
 

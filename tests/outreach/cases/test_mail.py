@@ -24,3 +24,15 @@ def test_the_supporter_gets_one_neutral_mail_and_its_row_is_deleted_once_sent(ap
     # The worker's next pass deletes the sent row: it would only say who was written to.
     assert run_due() is True
     assert db.session.scalars(select(OutgoingMail)).all() == []
+
+
+def test_the_supporters_mail_arrives_dated_so_strict_providers_take_it(app, roster, coordinator, smtp, clock):
+    """Gmail refuses a message without a Date ("not RFC 5322 compliant"): the supporter would never hear."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+    (eve,) = make_supporters(roster, roster.peer1)
+    matched(roster, coordinator, eve)
+    written = clock()
+    clock.advance(minutes=30)
+    mail.run_pass()
+    [message] = smtp.to("eve@hospital.test")
+    assert message.origination_date() == written

@@ -105,3 +105,42 @@ def test_survey_results_give_no_small_count_and_no_single_answer_away(roster, co
     assert result.shown and result.answers == 5 and result.recommend == 5
     # "4 of 5 found it valuable" tells that 1 did not: a count below K, withheld like any other.
     assert result.valuable is None
+
+
+def _bounds(published, withheld, extra_ub=(), extra_b=()):
+    """Each withheld number's least and greatest value that every published one, and what the viewer knows
+    besides (``extra_ub`` · x <= ``extra_b``), allow."""
+    found = []
+    for row in withheld:
+        bounds = []
+        for sign in (1, -1):
+            result = linprog([sign * x for x in row], A_eq=[v for v, _ in published], b_eq=[n for _, n in published],
+                             A_ub=[[-x for x in o] for o in withheld] + list(extra_ub),
+                             b_ub=[-1] * len(withheld) + list(extra_b), bounds=(0, None))
+            bounds.append(sign * result.fun if result.status == 0 else float("inf"))
+        found.append(bounds)
+    return found
+
+
+def test_knowing_the_headcount_and_reading_every_quarter_as_it_comes_gives_no_withheld_count_away(
+        app, monkeypatch, clock):
+    """Leadership knows how many physicians the department has (8) and that each has at most one pairing a
+    quarter; it reads the report after each quarter is released, and keeps every answer."""
+    k, headcount = app.config["MIN_CELL"], 8
+    q1 = ([("2026-Q1", "quality_review", 2, 20, "accepted")] * 4 + [("2026-Q1", "litigation", 1, 30, "declined")]
+          + [("2026-Q1", "other", 0, None, None)])
+    q2 = [("2026-Q2", "quality_review", 1, 10, "accepted")] * 3 + [("2026-Q2", "litigation", 2, 80, "no_answer")] * 2
+    q3 = [("2026-Q3", "other", 1, 5, "deferred")] * 7 + [("2026-Q3", "litigation", 1, 50, "accepted")]
+    spec = q1 + q2 + q3
+    cells = sorted({(r.quarter, r.trigger, r.stage, r.band) for r in _rows(spec)})
+    equations = []
+    for seen, when in ((q1, date(2026, 5, 15)), (q1 + q2, date(2026, 8, 15)), (spec, date(2026, 11, 15)),
+                       (spec, date(2027, 3, 1))):
+        equations += _equations(_read(app, monkeypatch, clock, seen, when), spec, cells)
+    published = [(v, n) for v, n in equations if n is not None]
+    withheld = [v for v, n in equations if n is None]
+    assert withheld
+    # The headcount: no quarter has more pairings than the department has physicians.
+    per_quarter = [[1.0 if c[0] == q else 0.0 for c in cells] for q in ("2026-Q1", "2026-Q2", "2026-Q3")]
+    for low, high in _bounds(published, withheld, per_quarter, [headcount] * 3):
+        assert high - low >= k - 1, (low, high)

@@ -33,6 +33,13 @@ class RoundSchema(Schema):
     due_on = fields.Date(required=True)
     closed_at = fields.DateTime(dump_only=True, allow_none=True)
     balanced = fields.Boolean(dump_only=True)
+    changes_by_hand = fields.Integer(dump_only=True, metadata={
+        "description": "A draft's swaps and moves made by hand: computing it again drops them."})
+
+
+class RecomputedSchema(RoundSchema):
+    changes_dropped = fields.Integer(dump_only=True, metadata={
+        "description": "How many swaps and moves made by hand this recompute dropped."})
 
 
 class OpenRoundSchema(Schema):
@@ -161,11 +168,12 @@ class Reassign(MethodView):
 class Recompute(MethodView):
     @require("coordinator", page=False)
     @blp.arguments(OpenRoundSchema)
-    @blp.response(200, RoundSchema)
+    @blp.response(200, RecomputedSchema)
     def post(self, data, round_id):
-        """Compute a draft round's pairs again (its swaps and moves are dropped)"""
-        return ops.recompute(ops.get_round(round_id), data["due_on"], mentor_count=data["mentors"],
-                             load=data["load"])
+        """Compute a draft round's pairs again; the swaps and moves made by hand are dropped (and counted)"""
+        round_ = ops.get_round(round_id)
+        dropped = ops.recompute(round_, data["due_on"], mentor_count=data["mentors"], load=data["load"])
+        return {**{name: getattr(round_, name) for name in RoundSchema().fields}, "changes_dropped": dropped}
 
 
 @blp.route("/rounds/<int:round_id>/open")

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from email.mime.text import MIMEText
-from email.utils import formataddr, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -106,12 +106,12 @@ def _queue_new(batch: list[tuple[str, str, str]], now) -> None:
     for key, recipient, text in batch:
         message_id = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
         rows.append({"key": key, "message_id": message_id, "recipient": recipient,
-                     "body": _plain_bytes(sender, recipient, message_id, text), "due_at": now, "expires_at": None,
+                     "body": _plain_bytes(sender, recipient, message_id, text, now), "due_at": now, "expires_at": None,
                      "status": "pending", "attempts": 0, "created_at": now})
     insert_many(db.session, OutgoingMail.__table__, rows)
 
 
-def _plain_bytes(sender: str, recipient: str, message_id: str, text: str) -> bytes:
+def _plain_bytes(sender: str, recipient: str, message_id: str, text: str, now: datetime) -> bytes:
     """A text/plain RFC 5322 message, as :func:`_message` builds it, without the email package's cost."""
     ascii_text = text.isascii()
     body = text.replace("\n", "\r\n") if ascii_text else base64.encodebytes(text.encode()).decode().replace(
@@ -119,7 +119,7 @@ def _plain_bytes(sender: str, recipient: str, message_id: str, text: str) -> byt
     headers = [f"Content-Type: text/plain; charset=\"{'us-ascii' if ascii_text else 'utf-8'}\"",
                "MIME-Version: 1.0", f"Content-Transfer-Encoding: {'7bit' if ascii_text else 'base64'}",
                f"From: {_header(sender)}", f"To: {_header(recipient)}", f"Subject: {SUBJECT}",
-               f"Message-ID: {message_id}"]
+               f"Message-ID: {message_id}", f"Date: {format_datetime(now.astimezone(clock.UTC))}"]
     return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("ascii")
 
 

@@ -52,6 +52,7 @@ class Round(db.Model):
     due_on: Mapped[date] = mapped_column(Date)
     seed: Mapped[int] = mapped_column(Integer)
     balanced: Mapped[bool] = mapped_column(Boolean, default=True)
+    changes_by_hand: Mapped[int] = mapped_column(Integer, default=0)  # a draft's swaps and moves: recomputing drops them
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

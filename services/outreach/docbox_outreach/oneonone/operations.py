@@ -215,17 +215,19 @@ def _draft_only(round_: Round, doing: str) -> None:
 
 
 def recompute(round_: Round, due_on: date, mentor_count: int | None = None, load: int | None = None,
-              seed: int | None = None) -> Round:
+              seed: int | None = None) -> int:
     """Compute a draft's pairs again (a new seed, perhaps a new due date, number of mentors or load),
-    dropping the swaps and moves made in it; a refused recompute keeps the draft as it was."""
+    dropping the swaps and moves made in it; returns how many were dropped, for the coordinator to be
+    told. A refused recompute keeps the draft as it was."""
     _draft_only(round_, "computing the pairs again")
     _check_input(due_on, mentor_count, load, "The draft was not computed again.")
     result, seed = _compute(round_.number, mentor_count, load, seed)
     db.session.execute(delete(Assignment).where(Assignment.round_id == round_.id))
-    round_.due_on, round_.seed, round_.balanced = due_on, seed, result.balanced
+    dropped = round_.changes_by_hand
+    round_.due_on, round_.seed, round_.balanced, round_.changes_by_hand = due_on, seed, result.balanced, 0
     _insert_pairs(round_, result)
     db.session.commit()
-    return round_
+    return dropped
 
 
 def discard(round_: Round) -> None:
@@ -321,6 +323,7 @@ def reassign(round_: Round, mentee: int, mentor: int) -> list:
     if problem:
         raise ValidationProblem(f"The mentee was not moved: the mentor {problem}.", errors={"mentor": [problem]})
     row.mentor_id, row.kept = mentor, False
+    round_.changes_by_hand += 1
     db.session.flush()
     loads = round_loads(round_)
     round_.balanced = max(r.load for r in loads) - min(r.load for r in loads) <= 1
@@ -347,6 +350,8 @@ def swap(round_: Round, mentee_a: int, mentee_b: int) -> None:
                                 errors={"mentees": ["have the same mentor"]})
     for mentee, row in rows.items():
         row.mentor_id, row.kept = new[mentee], False
+    if round_.is_draft:
+        round_.changes_by_hand += 1
     db.session.commit()
 
 
@@ -454,16 +459,18 @@ def _forget_what_no_longer_holds() -> int:
     """Delete opt-outs and links of purged rounds that no longer hold anything (the caller commits).
 
     An opt-out for this round, or one withdrawn, only feeds its round's numbers, which its tally now
-    keeps; a link outlives its round only for someone opted out for good. Run on every pass, since a
-    for-good opt-out may be withdrawn years after its round was purged.
+    keeps; a link outlives its round only for someone opted out for good, and only the live one (the
+    link to withdraw it; their revoked links of earlier rounds go). Run on every pass, since a for-good
+    opt-out may be withdrawn years after its round was purged.
     """
     purged = select(Round.id).where(Round.purged_at.is_not(None))
     gone = db.session.execute(delete(OptOut).where(
         OptOut.round_number.in_(select(Round.number).where(Round.purged_at.is_not(None))),
         or_(OptOut.scope != OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_not(None)))).rowcount
     keeping = select(OptOut.member_id).where(OptOut.scope == OptOutScope.FOR_GOOD, OptOut.withdrawn_at.is_(None))
-    gone += db.session.execute(delete(MenteeLink).where(MenteeLink.round_id.in_(purged),
-                                                        MenteeLink.member_id.not_in(keeping))).rowcount
+    gone += db.session.execute(delete(MenteeLink).where(
+        MenteeLink.round_id.in_(purged),
+        or_(MenteeLink.member_id.not_in(keeping), MenteeLink.revoked_at.is_not(None)))).rowcount
     return gone
 
 
@@ -507,9 +514,12 @@ def log_attempt(member: Member | None, assignment_id: int, day: date | None, cha
 
 
 def ask_change_by_mentor(member: Member | None, assignment_id: int) -> None:
-    """The mentor asks that this mentee get another mentor from the next round on."""
+    """The mentor asks, while the round is open, that this mentee get another mentor from the next round on."""
     row = db.session.get(Assignment, assignment_id) if 1 <= assignment_id <= MAX_ID else None
-    if member is None or row is None or row.mentor_id != member.id or db.session.get(Round, row.round_id).is_draft:
-        raise Forbidden("This mentee is not on your list.")
+    round_ = db.session.get(Round, row.round_id) if row is not None else None
+    if member is None or row is None or row.mentor_id != member.id or round_.is_draft:
+        raise Forbidden("This mentee is not on your list.")  # a draft's pairs are nobody's list yet
+    if not round_.is_open:
+        raise Conflict("This round is closed: a change of mentor can no longer be asked in it.")
     row.change_requested = True
     db.session.commit()

@@ -132,7 +132,12 @@ def _draft_page(round_: Round, form: FormState | None = None, status: int = 200)
     pool = [m for m in ops.mentor_pool() if m.member.active]
     return render_template("oneonone/round_draft.html", round=round_, pairs=pairs, loads=loads, pool=pool,
                            unused=[m for m in pool if m.member_id not in in_round],
+                           by_hand=_swaps(round_.changes_by_hand) if round_.changes_by_hand else None,
                            form=form or FormState({"due_on": round_.due_on.isoformat()})), status
+
+
+def _swaps(count: int) -> str:
+    return "1 swap or move" if count == 1 else f"{count} swaps and moves"
 
 
 def _min_cell() -> int:
@@ -216,14 +221,16 @@ def recompute(round_id: int):
     form = FormState.from_request(request.form)
     try:
         due_on, mentors, load = _round_form({}, "The draft was not computed again.")
-        ops.recompute(round_, due_on, mentor_count=mentors, load=load)
+        dropped = ops.recompute(round_, due_on, mentor_count=mentors, load=load)
     except Problem as problem:
         _form_problem(form, problem)
         round_ = ops.get_round(round_id)
         if not round_.is_draft:
             raise
         return _draft_page(round_, form, problem.status)
-    flash(f"The pairs of round {round_.number} were computed again.", "success")
+    flash(f"The pairs of round {round_.number} were computed again" + (
+        f"; {_swaps(dropped)} made by hand {'was' if dropped == 1 else 'were'} dropped." if dropped else "."),
+        "success")
     return redirect(url_for("oneonone.round_page", round_id=round_.id))
 
 
