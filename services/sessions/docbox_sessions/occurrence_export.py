@@ -8,14 +8,13 @@ the staff pages list: no counts, no facilitators, nobody who came.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Response
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.pages import csv_download
 
 from . import ical_export, listed, operations
 from .models import Program, db
@@ -61,16 +60,12 @@ def csv_response(first: date, last: date, program_id: str | None, zone_name: str
     """One line per occurrence, times in each entry's own zone with their UTC offset (``19:00-05:00``:
     on the fall-back night 01:30 happens twice)."""
     names = programs()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
-                         *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
-                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
-                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+    rows = ([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
+             *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
+             occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
+             "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
+            for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id))
+    return csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
 
 
 def ical_response(first: date, last: date, program_id: str | None, zone_name: str) -> Response:
