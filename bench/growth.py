@@ -64,13 +64,13 @@ def fill(app, count: int, program_id: str) -> None:
     """``count`` monthly series over five years, written straight into the tables (spans and stored occurrences
     as the service keeps them, in bulk as the kit's ``insert_many`` writes them); every tenth has its June 2027
     occurrence moved and a count at each of its occurrences."""
-    from docbox_sessions import held
-    from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
+    from docbox_sessions import held, listed
+    from docbox_sessions.models import AttendanceCount, HeldOccurrence, ListedOccurrence, Series, SeriesException, db
     from docbox_sessions.operations import series_span
     from docbox_shared.database import insert_many
 
     at = datetime(2026, 12, 1, tzinfo=UTC)
-    rows, moved, counts, occurrences = [], [], [], []
+    rows, moved, counts, occurrences, times = [], [], [], [], []
     shapes = {}  # 140 shapes of series (start, moved) repeat: each is expanded once, its rows copied per series
     for i in range(count):
         start_local = datetime(2027, 1, 1 + i % 28, 8 + i % 10, 0)
@@ -88,11 +88,13 @@ def fill(app, count: int, program_id: str) -> None:
                             in_person=i % 7, virtual=None, recorded_at=at) for m in range(12 * YEARS)]
         key = (start_local, i % 10 == 0)
         if key not in shapes:
-            shapes[key] = series_span(state), held.rows(
-                "series", {**state, "program_id": program_id, "title": "", "format": "in_person"})
-        (span_start, span_end), shape = shapes[key]
+            entry = {**state, "program_id": program_id, "title": "", "format": "in_person"}
+            shapes[key] = series_span(state), held.rows("series", entry), listed.rows("series", entry)
+        (span_start, span_end), shape, shape_times = shapes[key]
         occurrences += [{**o, "occurrence_id": series_id + o["occurrence_id"][len("shape"):], "entry_id": series_id}
                         for o in shape]
+        times += [{**o, "occurrence_id": series_id + o["occurrence_id"][len("shape"):], "entry_id": series_id}
+                  for o in shape_times]
         rows.append(dict(id=series_id, program_id=program_id, title=f"Circle {i}", description="",
                          format="in_person", location="Room 4", video_url=None, timezone=state["timezone"],
                          capacity=None, version=1, created_at=at, updated_at=at, start_local=start_local,
@@ -100,7 +102,7 @@ def fill(app, count: int, program_id: str) -> None:
                          span_start_at=span_start, span_end_at=span_end))
     with app.app_context():
         for model, values in ((Series, rows), (SeriesException, moved), (AttendanceCount, counts),
-                              (HeldOccurrence, occurrences)):
+                              (HeldOccurrence, occurrences), (ListedOccurrence, times)):
             if values:
                 names = {key: model.__mapper__.c[key].key for key in values[0]}  # start_at -> start_dt
                 insert_many(db.session, model.__table__, [{names[k]: v for k, v in row.items()} for row in values])

@@ -24,7 +24,8 @@ What a service gets:
   paragraphs, every character escaped (:func:`paragraphs`);
 - :class:`FormState`, the object the form macros read: what the person typed
   (``values``) and the messages per field (``errors``), e.g. straight from a
-  :class:`docbox_shared.problems.ValidationProblem`'s ``errors``.
+  :class:`docbox_shared.problems.ValidationProblem`'s ``errors``;
+- :func:`csv_download`, every CSV a page or the API hands out.
 
 Cookies and CSRF: the page cookie (Flask's signed session) gets the
 service's own name (one host serves every service, and browsers share cookies
@@ -49,13 +50,15 @@ comes from ``service_name`` and links to ``home_url``.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, url_for
+from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -125,6 +128,16 @@ def paragraphs(text: str | None) -> Markup:
     blocks = [block.strip("\n") for block in re.split(r"\n[ \t]*\n", lines) if block.strip()]
     return Markup("".join(Markup("<p>") + Markup("<br>").join(escape(line.strip()) for line in block.split("\n"))
                           + Markup("</p>") for block in blocks))
+
+
+def csv_download(filename: str, rows: Iterable[Iterable[Any]]) -> Response:
+    """``rows`` (the header first) as a CSV attachment: CRLF line ends, UTF-8 with a byte-order mark,
+    without which Excel reads the bytes as its local code page ("Zoë" as "ZoÃ«"). Text a person typed
+    goes through the service's formula quoting first."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return Response(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def init_pages(app: Flask, service_name: str = "Doc Box", home_url: str = "/", *, cookie_name: str,

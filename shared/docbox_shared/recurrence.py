@@ -279,6 +279,15 @@ def occurrence(kind: str, state: dict, day: date | None = None) -> Occurrence | 
     return _series_occurrence(state, tz, timedelta(minutes=state["duration_minutes"]), hits[0], exc)
 
 
+def series_occurrence(state: dict, day: date) -> Occurrence:
+    """The series' occurrence of rule date ``day``, for a caller that knows the rule gives one (it stored what
+    :func:`expand` gave): the rule is not run, as each of its occurrences starts at its first one's wall time
+    (a rule has no BYHOUR, BYMINUTE or BYSECOND)."""
+    exc = next((e for e in state.get("exceptions", []) if e["date"] == day), None)
+    return _series_occurrence(state, zone(state["timezone"]), timedelta(minutes=state["duration_minutes"]),
+                              datetime.combine(day, state["start_local"].time()), exc)
+
+
 def master_occurrence(state: dict) -> Occurrence:
     """A series' first occurrence as its rule gives it, exceptions aside: what a calendar's master event shows."""
     tz = zone(state["timezone"])

@@ -30,7 +30,7 @@ def test_a_viewer_downloads_the_occurrences_of_chosen_days_as_csv(page, app, ops
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "docbox-occurrences-2027-02-01-to-2027-04-10.csv"
-    with open(download.value.path(), newline="", encoding="utf-8") as f:
+    with open(download.value.path(), newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert rows == [
         ["Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status"],
@@ -78,5 +78,5 @@ def test_an_organizer_on_a_phone_downloads_one_programs_days_as_ical(phone, app,
     assert {str(e["UID"]).split("-")[1] for e in events} == {"series", "session"}
     with phone.expect_download() as download:
         phone.get_by_role("button", name="Download CSV").click()
-    with open(download.value.path(), newline="", encoding="utf-8") as f:
+    with open(download.value.path(), newline="", encoding="utf-8-sig") as f:
         assert len(list(csv.reader(f))) == 1 + len(events), "both downloads list the same occurrences"

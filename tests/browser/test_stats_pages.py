@@ -89,7 +89,7 @@ def test_statistics_by_quarter_and_format_download_as_the_csv_of_exactly_what_th
                  for r in page.locator("table thead tr, table tbody tr, table tfoot tr").all()]
         with page.expect_download() as download:
             page.get_by_role("link", name="Download this table (CSV)").click()
-        with open(download.value.path(), newline="", encoding="utf-8") as f:
+        with open(download.value.path(), newline="", encoding="utf-8-sig") as f:
             return shown, list(csv.reader(f)), download.value.suggested_filename
 
     shown, downloaded, name = shown_and_downloaded()

@@ -88,23 +88,25 @@ def test_new_target_gets_whole_calendar_then_one_request_per_change(client, runn
 
 
 def test_many_entries_and_many_changes_arrive_whole_with_one_write_each(client, runner, sessions, caldav_server):
-    # More entries than writes in flight: Radicale takes them at once, Xandikos
-    # answers 423 Locked to a write while it commits another (then one at a time).
+    # More entries than writes in flight: Radicale takes them at once. Xandikos answers
+    # 423 Locked to a replacement while it commits another: the write is retried (one more
+    # request) and the worker sends one at a time to that target from then on, so the
+    # next round of changes costs one request each again.
     program = sessions.program(name="Peer support")
     entries = []
     for i in range(12):
         start = datetime(2026, 3, 2, 8, tzinfo=UTC) + timedelta(days=i)
         entries.append(sessions.session(program, f"Grand rounds {i}", start, start + timedelta(hours=1)))
     target = register(client, caldav_server, [program])
-    for requests in (13, 12):  # the first pass adds the first reconciliation's PROPFIND
+    for round_, requests in enumerate((13, 12, 12)):  # the first pass adds the first reconciliation's PROPFIND
         report = work(runner)
         assert report | {"requests": None} == {"pushed": 12, "failed": 0, "conflicts": 0, "requests": None}
-        if caldav_server.name == "radicale":
+        if caldav_server.name == "radicale" or round_ == 2:
             assert report["requests"] == requests
         assert holds_exactly_doc_box(caldav_server, sessions)
         assert status(client, target)["pending_changes"] == 0
-        if requests == 13:
-            entries = [sessions.change("session", entry, title=entry["title"] + ", renamed") for entry in entries]
+        entries = [sessions.change("session", entry, title=entry["title"] + f", renamed {round_}")
+                   for entry in entries]
 
 
 def test_reconciliation_of_an_untouched_calendar_costs_one_request_and_finds_nothing(

@@ -7,12 +7,21 @@ from the database on its very next request.
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime, timezone
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import requests
 
 from support.clock import clock_config
+from support.ports import free_port
 from support.statements import statements
 
 from .test_feeds import new_feed, path_of
@@ -32,8 +41,6 @@ def other_worker(app, clock):
     with twin.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
 
 
 @pytest.fixture
@@ -113,3 +120,46 @@ def test_stored_answers_are_still_counted_and_logged_without_the_token(app, clie
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'route="/feeds/<token>.ics",service="calendar_sync",status="304"' in metrics
     assert token not in metrics
+
+
+def test_a_change_is_rendered_once_by_real_gunicorn_workers_racing_for_it(app, client, sessions, tmp_path):
+    """Two gunicorn workers (processes) on the test's database, a dozen subscribers polling at once
+    right after a change: one render, and every answer, from both workers, is the changed feed."""
+    program = sessions.program(name="Peer support")
+    first = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    entries = [sessions.session(program, f"Grand rounds {i}", first + timedelta(hours=5 * i),
+                                first + timedelta(hours=5 * i + 1)) for i in range(150)]  # a render takes a while
+    path = path_of(new_feed(client, [program])["url"])
+    assert client.get(path).status_code == 200  # rendered and stored here: the workers start with a body
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCBOX_", "GUNICORN_"))}
+    env.update(DOCBOX_CALENDAR_SYNC_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], DOCBOX_LOG_LEVEL="INFO")
+    # The access log gives each answer's worker (pid), status and size; never the path (it holds the token).
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket",
+         "--access-logfile", str(tmp_path / "access.log"), "--access-logformat", "%(p)s %(s)s %(B)s",
+         "docbox_calendar_sync.wsgi:app"], env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    try:
+        url = f"http://127.0.0.1:{port}{path}"
+        deadline = time.monotonic() + 120  # a busy shared machine
+        while True:
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        sessions.change("session", entries[0], title="Moved to the library")
+        served_before, logged_before = (len(f.read_text().splitlines()) for f in (tmp_path / "access.log", log))
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda _: requests.get(url, timeout=60), range(24)))
+        assert all(a.status_code == 200 and b"Moved to the library" in a.content for a in answers)
+        assert len({a.headers["ETag"] for a in answers}) == 1
+        served = (tmp_path / "access.log").read_text().splitlines()[served_before:]
+        assert len({line.split()[0] for line in served if line.split()[1] == "200"}) == 2, served  # both workers
+        renders = [line for line in log.read_text().splitlines()[logged_before:]
+                   if line.startswith("{") and json.loads(line)["msg"] == "feed rendered"]
+        assert len(renders) == 1, renders
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -164,7 +164,7 @@ def test_an_opt_out_for_good_survives_the_purge_with_its_link(app, client, smtp,
 def _viewer_answers(client, round_id):
     """Every answer a viewer gets of a round (page, CSV, API), each as {label: value as shown}."""
     page = client.get(f"/oneonone/rounds/{round_id}", headers=VIEWER).text
-    csv_text = client.get(f"/oneonone/rounds/{round_id}.csv", headers=VIEWER).text
+    csv_text = client.get(f"/oneonone/rounds/{round_id}.csv", headers=VIEWER).data.decode("utf-8-sig")
     api = client.get(f"/api/v1/oneonone/rounds/{round_id}/report", headers=VIEWER).json
     return [{label.lower(): value for label, value in re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', page)},
             dict(line.split(",", 1) for line in csv_text.split("\r\n")[1:] if line.count(",") == 1),

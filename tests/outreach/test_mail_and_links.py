@@ -62,7 +62,7 @@ def test_every_round_mail_arrives_dated_so_strict_providers_take_it(app, client,
     with app.app_context():
         reminders_due()
     reminded = clock()
-    _send(app)
+    send_mail(app)
     dates = [m.origination_date() for m in smtp.messages]
     assert len(dates) > 10 and set(dates) == {opened, reminded}
 

@@ -272,7 +272,7 @@ def test_viewers_see_no_numbers_while_open_and_withheld_small_numbers_with_nobod
     _reach_one_and_close(app, client)
     page = client.get("/oneonone/rounds/1", headers=VIEWER).text
     assert "withheld" in page and "Mentor " not in page.split("<main")[1] and "Fellow" not in page
-    csv_text = client.get("/oneonone/rounds/1.csv", headers=VIEWER).text
+    csv_text = client.get("/oneonone/rounds/1.csv", headers=VIEWER).data.decode("utf-8-sig")
     assert "reached,withheld" in csv_text and "Mentor" not in csv_text
 
 

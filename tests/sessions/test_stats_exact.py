@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from docbox_sessions import held, stats
-from docbox_sessions.operations import counts_between, list_occurrences
 from docbox_sessions.release import Counts, add_months, live_cells
 from docbox_shared.clock import now
+from support.expansion import counts_of, expanded
 
 UTC = timezone.utc
 STATS = "/api/v1/stats/attendance"
@@ -24,9 +24,9 @@ def expanded_cells(first: date, last: date, program_id: str | None = None) -> di
     moment = now()
     start = datetime.combine(first, time(), UTC) - timedelta(days=1)
     end = datetime.combine(add_months(last, 1), time(), UTC) + timedelta(days=1)
-    held = [o for o in list_occurrences(start, end, program_id)
+    held = [o for o in expanded(start, end, program_id)
             if o.status != "cancelled" and o.start <= moment and first <= o.start.date().replace(day=1) <= last]
-    counts = counts_between(start, end, program_id) if held else {}
+    counts = counts_of(o.id for o in held)
     cells: dict = {}
     for occ in held:
         cell = cells.setdefault((f"{occ.start:%Y-%m}", occ.program_id, occ.format), Counts())

@@ -65,6 +65,7 @@ class Client:
         self._lock = threading.Lock()
         self._turn = threading.Condition(self._lock)  # waits for fewer than _limit requests in flight
         self._limit, self._busy = max(concurrency, 1), 0
+        self.locked = False  # whether the server answered 423 Locked (the worker then sends one at a time)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
 
@@ -91,12 +92,13 @@ class Client:
         return urljoin(self.calendar_url, name)
 
     def _send(self, method: str, url: str, **kwargs) -> Answer:
+        ours = False  # whether our own other requests were in flight with the one the server found locked
         for attempt in range(LOCKED_RETRIES + 1):
-            if attempt:
-                time.sleep(0.1 * attempt)
+            if attempt and not ours:
+                time.sleep(0.1 * attempt)  # someone else's lock: give it a moment (ours ends with our turn)
             with self._turn:
                 self._turn.wait_for(lambda: self._busy < self._limit)
-                self._busy += 1
+                ours, self._busy = self._busy > 0, self._busy + 1
                 self.requests += 1
             try:
                 r = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
@@ -111,7 +113,7 @@ class Client:
             # Nothing was written. Locked by our own other requests, or by someone else's
             # WebDAV lock: either way, one at a time from now on (a lasting lock is Refused).
             with self._turn:
-                self._limit = 1
+                self._limit, self.locked = 1, True
         if r.status_code >= 500 or r.status_code == 429:
             raise Unreachable(f"{method} answered {r.status_code}")
         if r.status_code in (401, 403):

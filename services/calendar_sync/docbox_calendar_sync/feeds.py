@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 
 from . import ical
 from .models import Entry, Feed, FeedBody, FeedBodyProgram, ProgramRevision, db
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=10)  # a renderer's claim (2,000 entries take ~1 s); waiters stay under gunicorn's 30 s timeout
 POLL = 0.05                    # seconds between looks while another process renders
@@ -181,7 +184,8 @@ def _wait(variant: str, generation: int) -> None:
 
 
 def render(row) -> bytes:
-    """The calendar of a variant, from the replica as it is now."""
+    """The calendar of a variant, from the replica as it is now (logged: renders per change are a cost to watch)."""
+    started = time.perf_counter()
     rows = list(db.session.scalars(select(Entry).where(Entry.program_id.in_(row.program_ids))))
     programs = {entry.entry_id: entry.data for entry in rows if entry.kind == "program"}
     # A closed program is left out of feeds made without an account (README: what "closed" means).
@@ -189,6 +193,9 @@ def render(row) -> bytes:
     names = [programs[pid]["name"] for pid in row.program_ids if pid in programs]
     items = [(entry.kind, entry.state, entry.version, programs[entry.program_id].get("name"))
              for entry in rows if entry.kind in ("session", "series") and entry.program_id in programs]
-    return ical.calendar(items, name="Doc Box: " + ", ".join(names), options=ical.Options(
+    body = ical.calendar(items, name="Doc Box: " + ", ".join(names), options=ical.Options(
         hide_cancelled=row.hide_cancelled, alarm_minutes_before=row.alarm_minutes_before),
         refresh_minutes=current_app.config["FEED_REFRESH_MINUTES"])
+    log.info("feed rendered", extra={"variant": row.variant[:12], "generation": row.generation, "entries": len(items),
+                                     "bytes": len(body), "ms": round((time.perf_counter() - started) * 1000, 1)})
+    return body

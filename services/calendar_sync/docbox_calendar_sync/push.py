@@ -8,7 +8,8 @@ workers can run), and for each writes one calendar object resource named
 ``If-Match``. A change therefore costs one request when nothing else touched
 the remote copy. A batch's bodies are rendered and its outcomes recorded in
 the worker's thread while a small pool sends up to ``CONCURRENT_REQUESTS``
-writes at once (one at a time on a server that answers 423 Locked).
+writes at once (one at a time, from then on, to a target whose server answered
+423 Locked: Xandikos does to concurrent replacements).
 
 Doc Box is the source of truth. When a precondition fails (412) someone else
 edited or deleted the resource: we read the remote copy, put our version back
@@ -48,6 +49,9 @@ BATCH = 50
 # (bench/caldav_push.py). Few enough for small servers and rate limits.
 CONCURRENT_REQUESTS = 4
 MAX_BACKOFF = 3600
+# Targets whose server answered 423 Locked to our concurrent writes (a server that commits one
+# write at a time): learnt once in this worker process, they get one write at a time from then on.
+_ONE_AT_A_TIME: set[str] = set()
 
 
 @dataclass
@@ -84,7 +88,7 @@ def _client(target: CaldavTarget) -> Client:
     config = current_app.config
     return Client(target.calendar_url, target.username, keys.decrypt(target.password_encrypted),
                   timeout=config["CALDAV_TIMEOUT"], verify=config["CALDAV_VERIFY_TLS"],
-                  concurrency=CONCURRENT_REQUESTS)
+                  concurrency=1 if target.id in _ONE_AT_A_TIME else CONCURRENT_REQUESTS)
 
 
 def _push_target(target: CaldavTarget, report: PassReport) -> None:
@@ -114,6 +118,8 @@ def _push_target(target: CaldavTarget, report: PassReport) -> None:
             db.session.commit()
     finally:
         report.requests += client.requests
+        if client.locked:
+            _ONE_AT_A_TIME.add(target.id)
         client.close()
 
 

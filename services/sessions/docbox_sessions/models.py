@@ -216,6 +216,20 @@ class SeriesException(db.Model):
     series: Mapped[Series] = relationship(back_populates="exceptions")
 
 
+class ListedOccurrence(db.Model):
+    """When one occurrence of a one-off session or series takes place, cancelled ones too: what the
+    occurrence list reads a window from (:mod:`.listed`). Rewritten from its entry with every change the entry publishes."""
+
+    __tablename__ = "listed_occurrences"
+    occurrence_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(32), index=True)  # the one-off session's or series' id
+    program_id: Mapped[str] = mapped_column(String(32))
+    recurrence_date: Mapped[date | None] = mapped_column(Date)  # the rule's local date (series only)
+    start_at: Mapped[datetime] = mapped_column("start_dt", UTCDateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column("end_dt", UTCDateTime)
+    __table_args__ = (Index("ix_listed_occurrences_program", "program_id", "start_dt"),)
+
+
 class AttendanceCount(db.Model):
     """How many came to one occurrence: numbers only, never who."""
 

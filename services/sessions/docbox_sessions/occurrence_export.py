@@ -8,17 +8,16 @@ the staff pages list: no counts, no facilitators, nobody who came.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Response
 from sqlalchemy import select
 
 from docbox_shared import recurrence
+from docbox_shared.pages import csv_download
 
-from . import ical_export, operations
-from .models import OneOffSession, Program, Series, db
+from . import ical_export, listed, operations
+from .models import Program, db
 
 EXPORT_DAYS = 731
 EXPORT_COLUMNS = ("Date", "Start", "End", "Time zone", "Program", "Title", "Format", "Place", "Online", "Status")
@@ -61,35 +60,22 @@ def csv_response(first: date, last: date, program_id: str | None, zone_name: str
     """One line per occurrence, times in each entry's own zone with their UTC offset (``19:00-05:00``:
     on the fall-back night 01:30 happens twice)."""
     names = programs()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id):
-        writer.writerow([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
-                         *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
-                         occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
-                         "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.csv"'})
+    rows = ([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
+             *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
+             occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
+             "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
+            for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id))
+    return csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])
 
 
 def ical_response(first: date, last: date, program_id: str | None, zone_name: str) -> Response:
     """The same occurrences as the CSV, each with the identity the subscribed feed gives it (:mod:`.ical_export`)."""
-    occs = operations.list_occurrences(*_window(first, last, zone_name), program_id)
-    sessions = {s.id: s for s in db.session.scalars(select(OneOffSession).where(
-        OneOffSession.id.in_({o.entry_id for o in occs if o.entry_kind == "session"})))}
-    series = {s.id: s for s in db.session.scalars(select(Series).where(
-        Series.id.in_({o.entry_id for o in occs if o.entry_kind == "series"})))}
     names = programs()
     items = []
-    for occ in occs:
-        if occ.entry_kind == "session":
-            entry = sessions[occ.entry_id]
-            items.append((occ, entry.version, entry.updated_at, None, names.get(occ.program_id)))
-            continue
-        entry = series[occ.entry_id]
-        stamp = max([entry.updated_at, *(e.updated_at for e in entry.exceptions if e.date == occ.recurrence_date)])
-        items.append((occ, entry.version, stamp, entry.start_local.time(), names.get(occ.program_id)))
+    for occ, entry, exception in listed.window(*_window(first, last, zone_name), program_id):
+        stamp = max(entry.updated_at, exception.updated_at) if exception else entry.updated_at
+        rule_time = entry.start_local.time() if occ.entry_kind == "series" else None
+        items.append((occ, entry.version, stamp, rule_time, names.get(occ.program_id)))
     name = f"{names[program_id] if program_id else 'Doc Box'}, {first} to {last}"
     return Response(ical_export.occurrences_calendar(items, name), mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="docbox-occurrences-{first}-to-{last}.ics"'})

@@ -42,9 +42,11 @@ def _reader(schema_class: type[Schema]) -> tuple[tuple[str, str, object], ...]:
     return tuple(result)
 
 
-def _values(reader, row) -> dict:
-    return {name: [_values(nested, item) for item in getattr(row, attribute)] if nested else getattr(row, attribute)
-            for name, attribute, nested in reader}
+def _values(reader, row, given: dict | None = None) -> dict:
+    """The fields of ``row``; ``given``: nested rows to read instead of the row's own, by field name."""
+    given = given or {}
+    return {name: [_values(nested, item) for item in (given[name] if name in given else getattr(row, attribute))]
+            if nested else getattr(row, attribute) for name, attribute, nested in reader}
 
 
 def program_state(program) -> dict:
@@ -55,10 +57,12 @@ def session_state(session) -> dict:
     return _values(_reader(STATE_SCHEMAS["session"]), session) | {"deleted": False}
 
 
-def series_state(series: Series, continuation: bool = True) -> dict:
+def series_state(series: Series, continuation: bool = True, exceptions: list | None = None) -> dict:
     """The series as events carry it; ``continuation=False`` skips the query for the series that
-    continues it (expanding occurrences does not need it: a listing stays one statement)."""
-    state = _values(_reader(STATE_SCHEMAS["series"]), series) | {"deleted": False}
+    continues it (expanding occurrences does not need it: a listing stays one statement); ``exceptions``:
+    the exception rows to give instead of all the series' (a listing reads only those of its window)."""
+    given = {} if exceptions is None else {"exceptions": exceptions}
+    state = _values(_reader(STATE_SCHEMAS["series"]), series, given) | {"deleted": False}
     # Consumers tell a split ("continued by") from an end: see operations.update_series.
     state["continued_by_series_id"] = db.session.scalar(
         select(Series.id).where(Series.continues_series_id == series.id)) if continuation else None

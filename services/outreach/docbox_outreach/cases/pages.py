@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from docbox_shared import clock
-from docbox_shared.pages import FormState
+from docbox_shared.pages import FormState, csv_download
 from docbox_shared.problems import Forbidden, NotFound, Problem, ValidationProblem
 
 from ..access import require
@@ -357,8 +357,7 @@ def report():
 @require(COORDINATOR, VIEWER)
 def report_csv():
     made, _ = _report()
-    return Response(reports.csv_text(made), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=case-support-report.csv"})
+    return csv_download("case-support-report.csv", reports.csv_rows(made))
 
 
 @bp.get("/audit")

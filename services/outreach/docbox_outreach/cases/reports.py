@@ -27,8 +27,6 @@ withheld count of the newest quarter). The supporters are totals.
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -237,18 +235,15 @@ def viewer_report(today: date) -> Report:
     return report
 
 
-def csv_text(report: Report) -> str:
-    """What the page shows, as CSV (withheld counts are empty cells)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["quarter", *(f"referred_{t.value}" for t in Trigger), "referred", *MEASURES,
-                     "reach_rate", "acceptance_rate"])
+def csv_rows(report: Report) -> list[list]:
+    """What the page shows, as CSV rows (withheld counts are empty cells)."""
+    rows = [["quarter", *(f"referred_{t.value}" for t in Trigger), "referred", *MEASURES, "reach_rate", "acceptance_rate"]]
     for q in report.lines:
         rates = report.rates(q)
-        writer.writerow([q, *(_cell(report.value("referred", (q, t))) for t in [*Trigger, "all"]),
-                         *(_cell(report.value("counts", (q, m))) for m in MEASURES),
-                         _cell(rates["reach"]), _cell(rates["acceptance"])])
-    return out.getvalue()
+        rows.append([q, *(_cell(report.value("referred", (q, t))) for t in [*Trigger, "all"]),
+                     *(_cell(report.value("counts", (q, m))) for m in MEASURES),
+                     _cell(rates["reach"]), _cell(rates["acceptance"])])
+    return rows
 
 
 def _cell(value) -> str:

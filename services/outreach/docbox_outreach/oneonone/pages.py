@@ -3,12 +3,12 @@ and the mentor's own list (mentors, phone-sized)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from docbox_shared.inputs import parse_day
-from docbox_shared.pages import FormState
+from docbox_shared.pages import FormState, csv_download
 from docbox_shared.problems import Problem, ValidationProblem
 
 from ..access import current_staff, require
@@ -176,13 +176,12 @@ def round_csv(round_id: int):
     round_ = ops.get_round(round_id)
     reading = reports.read(round_, current_staff(), "round.csv")
     if reading.view is not None:
-        body = reports.coordinator_csv(round_, reading.view)
+        rows = reports.coordinator_csv_rows(reading.view)
     elif reading.release is None:
         raise Problem("The numbers of a round are released to viewers once it is closed.")
     else:
-        body = reports.viewer_csv(reading.release)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="outreach-round-{round_.number}.csv"'})
+        rows = reports.viewer_csv_rows(reading.release)
+    return csv_download(f"outreach-round-{round_.number}.csv", rows)
 
 
 @bp.post("/rounds/<int:round_id>/swap")

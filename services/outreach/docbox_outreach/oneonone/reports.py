@@ -10,8 +10,6 @@ CSV files hold exactly what the page shows the same reader.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask import current_app
@@ -87,23 +85,13 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
 
-def coordinator_csv(round_: Round, view: CoordinatorView) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+def coordinator_csv_rows(view: CoordinatorView) -> list[list]:
     r = view.report
-    writer.writerow(["measure", "value"])
-    for label, value in coordinator_rows(r):
-        writer.writerow([label, value])
-    writer.writerow([])
-    writer.writerow(["mentor", "load", "attempted", "reached", "completion"])
-    for row in r.mentors:
-        writer.writerow([_safe(view.mentor_names.get(row.mentor, "")), row.load, row.attempted, row.reached,
-                         _pct(row.completion)])
-    writer.writerow([])
-    writer.writerow(["day", "reached by then"])
-    for day, count in enumerate(r.reached_by_day):
-        writer.writerow([day, count])
-    return out.getvalue()
+    return [["measure", "value"], *([label, value] for label, value in coordinator_rows(r)),
+            [], ["mentor", "load", "attempted", "reached", "completion"],
+            *([_safe(view.mentor_names.get(row.mentor, "")), row.load, row.attempted, row.reached, _pct(row.completion)]
+              for row in r.mentors),
+            [], ["day", "reached by then"], *([day, count] for day, count in enumerate(r.reached_by_day))]
 
 
 def coordinator_rows(r: RoundReport) -> list[tuple[str, object]]:
@@ -131,17 +119,10 @@ def viewer_rows(v: ViewerReport) -> list[tuple[str, object]]:
             ("declined", n(("declined",))), ("opted out", n(("opted_out",))), ("follow-up requested", n(("follow_up",)))]
 
 
-def viewer_csv(v: ViewerReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["measure", "value"])
-    for label, value in viewer_rows(v):
-        writer.writerow([label, value])
-    writer.writerow([])
-    writer.writerow(["week", "reached by the end of the week"])
-    for week, count in enumerate(v.reached_by_week):
-        writer.writerow([week + 1, "withheld" if count is None else count])
-    return out.getvalue()
+def viewer_csv_rows(v: ViewerReport) -> list[list]:
+    return [["measure", "value"], *([label, value] for label, value in viewer_rows(v)),
+            [], ["week", "reached by the end of the week"],
+            *([week + 1, "withheld" if count is None else count] for week, count in enumerate(v.reached_by_week))]
 
 
 def _safe(cell: str) -> str:

@@ -3,17 +3,15 @@ The audit line names the staff member who recorded, never anyone who attended.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import String, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import select
 
 from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, Forbidden, ValidationProblem
 
-from .. import held
-from ..models import AttendanceAudit, AttendanceCount, OneOffSession, Series, SeriesException, Staff, db
+from .. import held, listed
+from ..models import AttendanceAudit, AttendanceCount, ListedOccurrence, Staff, db
 from .occurrences import Cancelled, find_occurrence
 
 
@@ -53,45 +51,9 @@ def record_attendance(occurrence_id: str, staff: Staff, counts: dict) -> Attenda
 
 
 def counts_between(start: datetime, end: datetime, program_id: str | None = None) -> dict[str, AttendanceCount]:
-    """``occurrence id -> count`` for (at least) every occurrence :func:`.list_occurrences` gives for the window.
-
-    One statement however much is held: the counts are joined in SQL with the entries that overlap the
-    window, never asked for by a list of ids (PostgreSQL refuses more than 65,535 parameters). A series'
-    occurrence id is ``<series id>_<rule date>``, so its counts are a range of the counts' primary key: rule
-    dates within two days of the window (a zone is at most a day from UTC, an occurrence at most a day
-    long), plus the occurrences moved into the window from elsewhere, found through their exceptions.
-    """
-    low, high = f"{start - timedelta(days=2):%Y%m%d}", f"{end + timedelta(days=2):%Y%m%d}"
-    sessions = (select(AttendanceCount).join(OneOffSession, AttendanceCount.occurrence_id == OneOffSession.id)
-                .where(OneOffSession.start_at < end, OneOffSession.end_at > start))
-    by_rule = (select(AttendanceCount)
-               .join(Series, AttendanceCount.occurrence_id.between(Series.id + "_" + low, Series.id + "_" + high))
-               .where(Series.span_start_at < end, Series.span_end_at > start))
-    rule_day = _Digits(SeriesException.date)
-    moved = (select(AttendanceCount)
-             .join(SeriesException, AttendanceCount.occurrence_id == SeriesException.series_id + "_" + rule_day)
-             .join(Series, Series.id == SeriesException.series_id)
-             .where(SeriesException.start_at < end, SeriesException.end_at > start))
-    if program_id:
-        sessions = sessions.where(OneOffSession.program_id == program_id)
-        by_rule = by_rule.where(Series.program_id == program_id)
-        moved = moved.where(Series.program_id == program_id)
-    query = select(AttendanceCount).from_statement(union_all(sessions, by_rule, moved))
+    """``occurrence id -> count`` for every occurrence :func:`.list_occurrences` gives for the window that has one:
+    the stored occurrences of the window joined with their counts, one statement however much is held (never
+    a list of ids: PostgreSQL refuses more than 65,535 parameters)."""
+    query = (select(AttendanceCount).join(ListedOccurrence, ListedOccurrence.occurrence_id == AttendanceCount.occurrence_id)
+             .where(*listed.within(start, end, program_id)))
     return {c.occurrence_id: c for c in db.session.scalars(query)}
-
-
-class _Digits(FunctionElement):
-    """A date as ``YYYYMMDD`` text, as occurrence ids spell it (a cast to text would follow PostgreSQL's DateStyle)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_Digits)
-def _digits(element, compiler, **kw):
-    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS VARCHAR), '-', '')"  # SQLite keeps ISO text
-
-
-@compiles(_Digits, "postgresql")
-def _digits_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYYMMDD')"

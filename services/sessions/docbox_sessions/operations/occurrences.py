@@ -3,15 +3,13 @@ exception of that day; a one-off session is edited itself)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from datetime import date, datetime
 
 from docbox_shared import recurrence
 from docbox_shared.clock import now
 from docbox_shared.problems import Conflict, NotFound
 
+from .. import listed
 from ..models import OneOffSession, Series, SeriesException, db
 from .checks import _check_place, _check_times
 from .states import _publish, series_state, session_state
@@ -44,20 +42,9 @@ def find_occurrence(occurrence_id: str):
 
 
 def list_occurrences(start: datetime, end: datetime, program_id: str | None = None) -> list[recurrence.Occurrence]:
-    """Occurrences overlapping [start, end), soonest first, in two statements whatever the data:
-    the one-off sessions, and the series whose span overlaps the window joined with their exceptions
-    (a selectin load would split into batches of 500 series)."""
-    sessions = select(OneOffSession).where(OneOffSession.start_at < end, OneOffSession.end_at > start)
-    series = (select(Series).where(Series.span_start_at < end, Series.span_end_at > start)
-              .options(joinedload(Series.exceptions)))
-    if program_id:
-        sessions = sessions.where(OneOffSession.program_id == program_id)
-        series = series.where(Series.program_id == program_id)
-    result = [recurrence.occurrence("session", session_state(s)) for s in db.session.scalars(sessions)]
-    for s in db.session.scalars(series).unique():
-        result.extend(recurrence.expand("series", series_state(s, continuation=False), start, end))
-    result.sort(key=lambda o: (o.start.astimezone(timezone.utc), o.id))  # one zone compares wall clocks: 01:30 twice
-    return result
+    """Occurrences overlapping [start, end), cancelled ones too, soonest first: read from the stored
+    occurrences of the window (:mod:`..listed`), in two statements whatever the data."""
+    return [occ for occ, _entry, _exception in listed.window(start, end, program_id)]
 
 
 def move_occurrence(occurrence_id: str, data: dict) -> recurrence.Occurrence:

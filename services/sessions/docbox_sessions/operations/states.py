@@ -17,7 +17,7 @@ from docbox_shared import events, recurrence
 from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
-from .. import held
+from .. import held, listed
 from ..models import OneOffSession, OutboxEvent, Program, Series, db, outbox
 from ..states import STATES, program_state, series_state, session_state  # noqa: F401 - re-exported
 
@@ -44,6 +44,7 @@ def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> Outb
     except ValidationError as exc:
         raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
     held.store(kind, state)  # the occurrences the exact statistics count, as of this change
+    listed.store(kind, state)  # and when each occurrence takes place, for the list
     return outbox.publish(body)
 
 

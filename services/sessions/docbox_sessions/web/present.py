@@ -6,13 +6,11 @@ because that is where the session happens.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask import Response, current_app
+from flask import current_app
 from sqlalchemy import select
 
 from docbox_shared import recurrence
@@ -101,10 +99,3 @@ def csv_cell(text: str) -> str:
     """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
-
-def csv_download(filename: str, rows) -> Response:
-    """``rows`` (the header first) as a CSV attachment with CRLF line ends (typed text: :func:`csv_cell` first)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

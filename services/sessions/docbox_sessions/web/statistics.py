@@ -16,7 +16,7 @@ from flask import current_app, render_template, request
 from docbox_shared import recurrence
 from docbox_shared.clock import now
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
-from docbox_shared.pages import FormState
+from docbox_shared.pages import FormState, csv_download
 
 from .. import stats as attendance_stats
 from ..auth import require_stats_reader
@@ -50,7 +50,7 @@ def stats_csv():
     rows = ([present.csv_cell(row["label"]), *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)]
             for row in [*table["rows"], table["totals"]])
     name = f"docbox-attendance-by-{table['group_by']}-{context['first']:%Y-%m}-to-{context['last']:%Y-%m}.csv"
-    return present.csv_download(name, [header, *rows])
+    return csv_download(name, [header, *rows])
 
 
 def _table():

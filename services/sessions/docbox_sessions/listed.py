@@ -1,0 +1,85 @@
+"""When every occurrence takes place, stored: what the occurrence list reads a window from.
+
+Every one-off session and series keeps one row per occurrence, cancelled ones
+included (:class:`.models.ListedOccurrence`): its id, entry, program, rule date
+and the instants it starts and ends, as :mod:`docbox_shared.recurrence` expands
+them. Like :mod:`.held`'s rows, they are rewritten from the entry's state
+wherever a change is published, in the same transaction; a deleted entry has none.
+
+A list reads the rows of its window through the index on their start (an
+occurrence lasts at most a day), joined with their entries and with the
+exceptions of their own days, and makes each occurrence from these without
+running the rule: two statements, and work that grows with the occurrences
+listed, not with the series or their exceptions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, delete, insert, select
+
+from docbox_shared import recurrence
+
+from .models import ListedOccurrence, OneOffSession, Series, SeriesException, db
+from .states import series_state, session_state
+
+LONGEST = timedelta(hours=24)  # an occurrence's length at most (operations.checks.MAX_SESSION_LENGTH, a series' 24 * 60 minutes)
+
+
+def rows(kind: str, state: dict) -> list[dict]:
+    """The rows of one entry's occurrences, cancelled ones too (none for a deleted entry)."""
+    if state.get("deleted"):
+        return []
+    if kind == "session":
+        occurrences = [recurrence.occurrence("session", state)]
+    elif kind == "series":
+        from .operations.states import series_span
+        first, last = series_span(state)
+        occurrences = recurrence.expand("series", state, first - timedelta(days=1), last + timedelta(days=1))
+    else:
+        return []
+    return [dict(occurrence_id=o.id, entry_id=o.entry_id, program_id=o.program_id, recurrence_date=o.recurrence_date,
+                 start_at=o.start, end_at=o.end) for o in occurrences]
+
+
+def store(kind: str, state: dict) -> None:
+    """Bring one entry's rows to its state (not committed): only the rows that differ are rewritten."""
+    if kind not in ("session", "series"):
+        return
+    key = ("program_id", "recurrence_date", "start_at", "end_at")
+    old = {r.occurrence_id: r for r in db.session.execute(
+        select(ListedOccurrence.occurrence_id, *(getattr(ListedOccurrence, k) for k in key))
+        .where(ListedOccurrence.entry_id == state["id"]))}
+    new = {r["occurrence_id"]: r for r in rows(kind, state)}
+    gone = [i for i, r in old.items() if i not in new or tuple(getattr(r, k) for k in key) != tuple(new[i][k] for k in key)]
+    added = [r for i, r in new.items() if i not in old or i in gone]
+    if gone:
+        db.session.execute(delete(ListedOccurrence).where(ListedOccurrence.occurrence_id.in_(gone)))
+    if added:
+        db.session.execute(insert(ListedOccurrence), added)
+
+
+def within(start: datetime, end: datetime, program_id: str | None = None) -> list:
+    """Conditions on :class:`.models.ListedOccurrence`: it overlaps [start, end) (read by the index on its start)."""
+    listed = ListedOccurrence
+    return [listed.start_at < end, listed.start_at > start - LONGEST, listed.end_at > start,
+            *([listed.program_id == program_id] if program_id else [])]
+
+
+def window(start: datetime, end: datetime, program_id: str | None = None) -> list[tuple]:
+    """``(occurrence, entry, exception row or None)`` for each occurrence overlapping [start, end), cancelled
+    ones too, soonest first."""
+    listed = ListedOccurrence
+    sessions = (select(OneOffSession).join(listed, listed.occurrence_id == OneOffSession.id)
+                .where(*within(start, end, program_id)))
+    series = (select(Series, listed.recurrence_date, SeriesException).join(listed, listed.entry_id == Series.id)
+              .outerjoin(SeriesException, and_(SeriesException.series_id == listed.entry_id,
+                                               SeriesException.date == listed.recurrence_date))
+              .where(*within(start, end, program_id)))
+    result = [(recurrence.occurrence("session", session_state(s)), s, None) for s in db.session.scalars(sessions)]
+    for entry, day, exc in db.session.execute(series):
+        state = series_state(entry, continuation=False, exceptions=[exc] if exc else [])
+        result.append((recurrence.series_occurrence(state, day), entry, exc))
+    result.sort(key=lambda r: (r[0].start.astimezone(timezone.utc), r[0].id))  # one zone compares wall clocks: 01:30 twice
+    return result
