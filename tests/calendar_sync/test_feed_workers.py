@@ -151,12 +151,19 @@ def test_a_change_is_rendered_once_by_real_gunicorn_workers_racing_for_it(app, c
                 time.sleep(0.2)
         sessions.change("session", entries[0], title="Moved to the library")
         served_before, logged_before = (len(f.read_text().splitlines()) for f in (tmp_path / "access.log", log))
-        with ThreadPoolExecutor(12) as pool:
-            answers = list(pool.map(lambda _: requests.get(url, timeout=60), range(24)))
+        # Which worker accepts a request is the kernel's choice: on a busy machine one may take a whole burst,
+        # so bursts go on (a few at most) until both workers have answered; none may render again.
+        answers, workers = [], set()
+        for _ in range(10):
+            with ThreadPoolExecutor(12) as pool:
+                answers += pool.map(lambda _: requests.get(url, timeout=60), range(24))
+            served = (tmp_path / "access.log").read_text().splitlines()[served_before:]
+            workers = {line.split()[0] for line in served if line.split()[1] == "200"}
+            if len(workers) == 2:
+                break
         assert all(a.status_code == 200 and b"Moved to the library" in a.content for a in answers)
         assert len({a.headers["ETag"] for a in answers}) == 1
-        served = (tmp_path / "access.log").read_text().splitlines()[served_before:]
-        assert len({line.split()[0] for line in served if line.split()[1] == "200"}) == 2, served  # both workers
+        assert len(workers) == 2, served  # both workers
         renders = [line for line in log.read_text().splitlines()[logged_before:]
                    if line.startswith("{") and json.loads(line)["msg"] == "feed rendered"]
         assert len(renders) == 1, renders
