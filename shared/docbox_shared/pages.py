@@ -130,10 +130,16 @@ def paragraphs(text: str | None) -> Markup:
                           + Markup("</p>") for block in blocks))
 
 
+def csv_cell(text: str) -> str:
+    """Text a person typed as a spreadsheet cell no spreadsheet runs as a formula (a title like
+    "=HYPERLINK(...)" is quoted)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_download(filename: str, rows: Iterable[Iterable[Any]]) -> Response:
     """``rows`` (the header first) as a CSV attachment: CRLF line ends, UTF-8 with a byte-order mark,
     without which Excel reads the bytes as its local code page ("Zoë" as "ZoÃ«"). Text a person typed
-    goes through the service's formula quoting first."""
+    goes through :func:`csv_cell` first."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     return Response(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8",

@@ -14,7 +14,7 @@ from flask import Response
 from sqlalchemy import select
 
 from docbox_shared import recurrence
-from docbox_shared.pages import csv_download
+from docbox_shared.pages import csv_cell, csv_download
 
 from . import ical_export, listed, operations
 from .models import Program, db
@@ -46,11 +46,6 @@ def _window(first: date, last: date, zone_name: str) -> tuple[datetime, datetime
     return start, end
 
 
-def _cell_text(text: str) -> str:
-    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _clock_with_offset(moment: datetime) -> str:
     """``HH:MM+HH:MM``, the ISO 8601 local time with its offset from UTC."""
     return moment.isoformat(timespec="minutes")[11:]
@@ -61,8 +56,8 @@ def csv_response(first: date, last: date, program_id: str | None, zone_name: str
     on the fall-back night 01:30 happens twice)."""
     names = programs()
     rows = ([f"{occ.start:%Y-%m-%d}", _clock_with_offset(occ.start), _clock_with_offset(occ.end), occ.timezone,
-             *(_cell_text(v) for v in (names.get(occ.program_id, ""), occ.title)),
-             occ.format.replace("_", "-"), _cell_text(occ.location or ""), occ.video_url or "",
+             *(csv_cell(v) for v in (names.get(occ.program_id, ""), occ.title)),
+             occ.format.replace("_", "-"), csv_cell(occ.location or ""), occ.video_url or "",
              "cancelled" if occ.status == "cancelled" else ("moved" if occ.moved else "scheduled")]
             for occ in operations.list_occurrences(*_window(first, last, zone_name), program_id))
     return csv_download(f"docbox-occurrences-{first}-to-{last}.csv", [EXPORT_COLUMNS, *rows])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from docbox_shared.pages import csv_cell
 from docbox_shared.problems import Conflict, NotFound
 
 from ..domain.round_stats import RoundReport, ViewerReport, round_report, viewer_release
@@ -89,7 +90,7 @@ def coordinator_csv_rows(view: CoordinatorView) -> list[list]:
     r = view.report
     return [["measure", "value"], *([label, value] for label, value in coordinator_rows(r)),
             [], ["mentor", "load", "attempted", "reached", "completion"],
-            *([_safe(view.mentor_names.get(row.mentor, "")), row.load, row.attempted, row.reached, _pct(row.completion)]
+            *([csv_cell(view.mentor_names.get(row.mentor, "")), row.load, row.attempted, row.reached, _pct(row.completion)]
               for row in r.mentors),
             [], ["day", "reached by then"], *([day, count] for day, count in enumerate(r.reached_by_day))]
 
@@ -123,8 +124,3 @@ def viewer_csv_rows(v: ViewerReport) -> list[list]:
     return [["measure", "value"], *([label, value] for label, value in viewer_rows(v)),
             [], ["week", "reached by the end of the week"],
             *([week + 1, "withheld" if count is None else count] for week, count in enumerate(v.reached_by_week))]
-
-
-def _safe(cell: str) -> str:
-    """A name as a spreadsheet cell that no spreadsheet runs as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

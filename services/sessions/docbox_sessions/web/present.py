@@ -93,9 +93,3 @@ def entry_of(occ):
 
 def min_cell() -> int:
     return current_app.config["MIN_CELL"]
-
-
-def csv_cell(text: str) -> str:
-    """Text a spreadsheet would read as a formula (a title like "=HYPERLINK(...)") is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-

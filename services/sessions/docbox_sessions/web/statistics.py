@@ -16,7 +16,7 @@ from flask import current_app, render_template, request
 from docbox_shared import recurrence
 from docbox_shared.clock import now
 from docbox_shared.inputs import FIRST_YEAR, LAST_YEAR, parse_month
-from docbox_shared.pages import FormState, csv_download
+from docbox_shared.pages import FormState, csv_cell, csv_download
 
 from .. import stats as attendance_stats
 from ..auth import require_stats_reader
@@ -47,7 +47,7 @@ def stats_csv():
     if errors:
         return stats()
     header = [context["group_label"].capitalize(), *(title for _, title in COLUMNS)]
-    rows = ([present.csv_cell(row["label"]), *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)]
+    rows = ([csv_cell(row["label"]), *("withheld" if key in row["withheld"] else row[key] for key, _ in COLUMNS)]
             for row in [*table["rows"], table["totals"]])
     name = f"docbox-attendance-by-{table['group_by']}-{context['first']:%Y-%m}-to-{context['last']:%Y-%m}.csv"
     return csv_download(name, [header, *rows])
