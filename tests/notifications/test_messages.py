@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import icalendar
 import pytest
 from sqlalchemy import func, select
 
@@ -303,3 +304,6 @@ def test_the_senders_name_arrives_as_the_operator_wrote_it(app, calendar, subscr
     for message in smtp.messages:
         assert mailbox_as_read(message, "From") == (name, "reminders@docbox.test")
         assert mailbox_as_read(message, "To") == ("", "ada@example.org")
+    _method, ics = smtp.messages[-1].invitation()
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    assert (event["ORGANIZER"].params["CN"], str(event["ORGANIZER"])) == (name, "mailto:reminders@docbox.test")
