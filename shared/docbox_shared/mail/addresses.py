@@ -33,6 +33,7 @@ ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
 _UTF8 = Charset("utf-8")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")   # RFC 5322 atext: a word needing no quotes
 _PRINTABLE = re.compile(r"[ -~]+")
+_BARE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")   # local@domain, nothing to quote
 MAX_LINE = 78
 MAX_WORD = 75   # RFC 2047: an encoded-word is at most 75 characters
 
@@ -83,11 +84,21 @@ def _fold(name: str, words: list[str]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-@functools.lru_cache(maxsize=1024)
 def address_header(name: str, value: str) -> str:
     """``Name: value`` with its CRLF, ASCII, lines of at most 78 characters where the words allow,
     each mailbox's display name exact; ``value`` as a person writes it (``Zoë Ångström <z@example.org>``,
-    ``"Doc Box, Peer Support" <peer@example.org>``). ValueError for what is no list of mailboxes."""
+    ``"Doc Box, Peer Support" <peer@example.org>``). ValueError for what is no list of mailboxes.
+
+    A bare address is written as it is (a round of outreach mail writes one per faculty member);
+    anything else is parsed by the email package once per value (cached).
+    """
+    if _BARE.fullmatch(value) and len(name) + len(value) <= MAX_LINE - 2:
+        return f"{name}: {value}\r\n"
+    return _address_header(name, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _address_header(name: str, value: str) -> str:
     if "\r" in value or "\n" in value or "\x00" in value:
         raise ValueError(f"The {name} header would hold a line break or NUL")
     parsed = default.header_factory(name, value)
