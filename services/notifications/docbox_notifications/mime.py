@@ -11,7 +11,8 @@ the same subject and sender, so :func:`compose` writes the bytes itself:
   is folded once for all its recipients; short plain values that folding
   would leave as they are (an address, a Message-ID, a date) are written
   as they are; address headers with a display name are the kit's
-  (:func:`docbox_shared.mail.address_header`: the name exact in every reader); ``raw`` headers are written unfolded (``List-Unsubscribe``);
+  (:func:`docbox_shared.mail.address_header`: the name exact in every
+  reader); ``raw`` headers are written unfolded (``List-Unsubscribe``);
   text holding ``=?`` or non-ASCII is encoded whole (RFC 2047), because the
   email package would read ``=?`` as an encoded-word and write out what it
   decodes to, line breaks included, and its folding loses the space between
