@@ -64,7 +64,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from .keys import cookie_keys
-from .problems import Problem
+from .problems import Problem, database_unreachable
 
 URL_PREFIX = "/_docbox"
 FORM_EXPIRED = ("This form has expired",
@@ -192,7 +192,8 @@ def error_pages(bp: Blueprint, db, layout: str, home: tuple[str, str], headers: 
     ``context`` go with every error page. The database session is rolled back
     first, so a page never commits half a change. With ``unexpected``, any
     other exception is logged and becomes a 500 page (else the app's
-    problem+json 500 answers).
+    problem+json 500 answers), but a database that is unreachable or cut off mid-change a 503 page
+    with ``Retry-After``: nothing was changed, and trying again is right.
     """
 
     def page(status: int, title: str, detail: str):
@@ -219,6 +220,11 @@ def error_pages(bp: Blueprint, db, layout: str, home: tuple[str, str], headers: 
         def _unexpected(exc: Exception):
             if isinstance(exc, HTTPException):
                 return _http(exc)
+            if database_unreachable(exc):   # a dropped connection or a database away: try again, not our fault
+                log.warning("database unreachable", extra={"error": type(exc).__name__})
+                body, status, page_headers = page(503, "Doc Box cannot reach its database",
+                                                  "Nothing was changed. Try again in a moment.")
+                return body, status, {**page_headers, "Retry-After": "5"}
             log.exception("unhandled error on a page")
             return page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")
 
