@@ -208,3 +208,17 @@ def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | 
     for event in events:
         cal.add_component(event)
     return _with_timezones(cal.to_ical(), spans)
+
+
+def same_events(ours: bytes, theirs: bytes) -> bool:
+    """Whether ``theirs`` (a server's copy) holds exactly the events of ``ours`` (what Doc Box wrote),
+    however the server rewrote the text: line folding, escaping, the order of properties (Radicale
+    re-serializes what it stores). A copy that cannot be read is not ours."""
+    def events(text: bytes) -> list[list[bytes]] | None:
+        try:
+            cal = icalendar.Calendar.from_ical(text)
+        except ValueError:
+            return None
+        return sorted(sorted(event.to_ical().replace(b"\r\n ", b"").split(b"\r\n")) for event in cal.walk("VEVENT"))
+    mine = events(ours)
+    return mine is not None and mine == events(theirs)
