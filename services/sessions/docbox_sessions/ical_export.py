@@ -46,8 +46,11 @@ PRODID = "-//Doc Box//sessions export//EN"
 UTC = timezone.utc
 
 
-def _description(text: str, video_url: str | None) -> str:
-    parts = [text.strip()] if text and text.strip() else []
+def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
+    """The feed's DESCRIPTION (calendar_sync's ``ical._description``): an import that replaces the feed's
+    copy of an occurrence, at the same SEQUENCE, must not drop the reason it was cancelled."""
+    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
+    parts += [text.strip()] if text and text.strip() else []
     if video_url:
         parts.append(f"Join online: {video_url}")
     return "\n\n".join(parts)
@@ -72,7 +75,7 @@ def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetim
         event.add("location", occ.location)
     if occ.video_url:
         event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url)
+    description = _description(occ.description, occ.video_url, occ.cancel_reason)
     if description:
         event.add("description", description)
     if program_name:
