@@ -1,6 +1,7 @@
 """The network between the CalDAV worker and the server drops mid-request (a proxy cuts the connection;
-tests/support/cut.py), not a stopped server: in the middle of a PUT's body (the server stores nothing), or
-just after the server stored a PUT and before its answer reached the worker. The next passes, same worker,
+tests/support/cut.py), not a stopped server: in the middle of a PUT's body (the server stores nothing),
+just after the server stored a PUT and before its answer reached the worker, or before the
+PROPFIND answer listing the calendar's ETags arrived. The next passes, same worker,
 no restart, leave the server holding exactly Doc Box's calendar, and the admin's target page reports no
 conflict: nobody but Doc Box touched the calendar, and "someone else changed it" would send them looking
 for an intruder.
@@ -39,6 +40,7 @@ CUTS = {
     "mid-PUT body, first push": (dict(pattern=b"BEGIN:VEVENT", keep=5, nth=2), "first"),
     "created, answer lost": (dict(pattern=b" 201 ", from_server=True, nth=2), "first"),
     "changed, answer lost": (dict(pattern=b" 204 ", from_server=True), "change"),
+    "ETag listing, answer lost": (dict(pattern=b" 207 ", from_server=True), "first"),
 }
 
 
