@@ -16,13 +16,8 @@ from pathlib import Path
 import icalendar
 import pytest
 import recurring_ical_events
-from sessions.test_occurrence_ical import pages  # noqa: F401 - a signed-in staff browser
+from sessions.test_occurrence_ical import feed_of, pages  # noqa: F401 - pages: a signed-in staff browser
 
-from docbox_sessions.models import OutboxEvent, db
-from docbox_shared import signing
-from support.apps import dispose, migrated_app
-
-SECRET = "test-secret"
 UTC = timezone.utc
 EXPAND = Path(__file__).resolve().parents[1] / "calendar_sync" / "js" / "expand.mjs"
 YEARS = [(datetime(y, 1, 1, tzinfo=UTC), datetime(y + 2, 1, 1, tzinfo=UTC)) for y in (2022, 2028, 2030, 2032)]
@@ -70,23 +65,6 @@ def listed_by_sessions(api, program) -> list[tuple]:
     return sorted(set(found))
 
 
-def the_feed(app, program, make_database_url) -> bytes:
-    calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
-                                              "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
-                                              "SESSIONS_URL": "http://127.0.0.1:9"})
-    try:
-        with app.app_context():
-            bodies = [e.body.encode() for e in db.session.scalars(db.select(OutboxEvent).order_by(OutboxEvent.id))]
-        client = calendar.test_client()
-        for raw in bodies:
-            assert client.post("/api/v1/events", data=raw, headers={
-                **signing.sign(raw, SECRET), "Content-Type": "application/json"}).status_code == 200
-        feed = client.post("/api/v1/feeds", json={"programs": [program["slug"]]}).get_json()
-        return client.get(feed["url"].split("calendar.example.org", 1)[1]).data
-    finally:
-        dispose(calendar)
-
-
 def read_by_recurring_ical_events(body: bytes) -> list[tuple]:
     cal = icalendar.Calendar.from_ical(body)
     return sorted({(str(e["SUMMARY"]), e["DTSTART"].dt.astimezone(UTC))
@@ -113,7 +91,7 @@ def test_the_list_the_feed_and_the_download_agree_years_ahead(app, api, program,
     assert datetime(2022, 10, 30, 0, tzinfo=UTC) in days["rule change"]   # 19:00 CDT, the last week of it
     assert datetime(2022, 11, 6, 1, tzinfo=UTC) in days["rule change"]   # 19:00 CST: no daylight saving ever again
 
-    feed = the_feed(app, program, make_database_url)
+    feed = feed_of(app, program, make_database_url)
     assert read_by_recurring_ical_events(feed) == listed
     assert read_by_ical_js(feed) == listed
 
