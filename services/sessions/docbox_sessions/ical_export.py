@@ -29,6 +29,7 @@ continuation's UID (as the feed itself does).
 Times: DTSTART/DTEND in the entry's zone with its VTIMEZONE from the kit
 (:mod:`docbox_shared.vtimezone`, the builder of feeds and invitations), in UTC
 where a clock change makes the wall time name two instants or none.
+The text is the feed's too, a cancellation's reason included.
 Nothing here names a facilitator or anyone who came.
 """
 
@@ -47,8 +48,8 @@ UTC = timezone.utc
 
 
 def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
-    """The feed's DESCRIPTION (calendar_sync's ``ical._description``): an import that replaces the feed's
-    copy of an occurrence, at the same SEQUENCE, must not drop the reason it was cancelled."""
+    """The feed's text (calendar_sync's ``ical._description``): a cancellation's reason first, as the feed,
+    the session page and the notice show it, so an import never replaces the feed's text with less."""
     parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
     parts += [text.strip()] if text and text.strip() else []
     if video_url:
