@@ -24,8 +24,10 @@ per second (median and min-max), server CPU per request (all its processes,
 from /proc), the ratios to the bare Flask app, to nginx and to Radicale, and
 the load average before and after. Then it starts the other web services
 (sessions, notifications, outreach) under the same gunicorn settings, loads each of
-their pages and APIs with ``wrk`` (``--memory-seconds`` each), and prints the
-RSS of every gunicorn worker of each service against the 100 MB goal.
+their pages and APIs with ``wrk`` (``--memory-seconds`` each; outreach with its
+demo data, asking that sessions server who the staff token is), and prints the
+RSS of every gunicorn worker of each service against the 100 MB goal, with its
+USS (private pages) beside it.
 The machine is usually shared: compare the ratios within one run, not the
 absolute numbers between runs. It prints; it asserts nothing.
 
@@ -204,14 +206,16 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def worker_rss_mb(pid: int) -> list[float]:
-    """Resident memory of each child (gunicorn worker) of pid, in MB."""
+def worker_rss_mb(pid: int) -> list[tuple[float, float]]:
+    """(RSS, USS) of each child (gunicorn worker) of pid, in MB: resident memory, shared pages included (the
+    goal's measure), and the part no other process shares (private pages, from /proc/PID/smaps_rollup)."""
     sizes = []
     for each in tree(pid)[1:]:
         try:
-            with open(f"/proc/{each}/status") as f:
-                sizes += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")]
-        except OSError:
+            with open(f"/proc/{each}/smaps_rollup") as f:
+                kb = {line.split(":")[0]: int(line.split()[1]) for line in f if line.endswith("kB\n")}
+            sizes.append((kb["Rss"] / 1024, (kb["Private_Clean"] + kb["Private_Dirty"]) / 1024))
+        except (OSError, KeyError):
             pass
     return sizes
 
@@ -438,14 +442,16 @@ http {{
               f"{ratio(cached['full'], nginx['full'])} full, {ratio(cached['cond'], nginx['cond'])} 304")
         print(f"revoked token refused through the nginx cache after {refused_after:.1f} s")
         print()
-        print("RSS of each gunicorn worker after the load (goal <= 100 MB per worker):")
+        print("RSS of each gunicorn worker after the load (goal <= 100 MB per worker), and in brackets its USS"
+              " (the pages no other process shares):")
         rows = [("calendar_sync (the feeds above)", results["calendar_sync (gunicorn)"]["rss"]),
                 *((f"{service} ({', '.join(OTHER_SERVICES[service])})", sizes) for service, sizes in others.items()),
                 ("bare Flask (the floor)", results["bare Flask (gunicorn)"]["rss"])]
         width = max(len(label) for label, _ in rows) + 2
         for label, sizes in rows:
-            verdict = "" if not sizes else ("  within the goal" if max(sizes) <= 100 else "  OVER THE GOAL")
-            print(f"  {label:<{width}}{', '.join(f'{x:.0f} MB' for x in sizes)}{verdict}")
+            verdict = "" if not sizes else ("  within the goal" if max(r for r, _ in sizes) <= 100 else
+                                            "  OVER THE GOAL")
+            print(f"  {label:<{width}}{', '.join(f'{r:.0f} MB ({u:.0f})' for r, u in sizes)}{verdict}")
     finally:
         for proc in procs:
             proc.terminate()
