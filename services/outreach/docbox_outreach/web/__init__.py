@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Flask, Response, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
@@ -79,4 +79,7 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
                 for link in program.nav:
                     if staff.outreach_role in link.roles:
                         links.append((link.label, url_for(link.endpoint), request.endpoint == link.endpoint))
+        if staff is not None and staff.sessions_role:
+            # The sign-in page sends a signed-in person on to the group-sessions pages.
+            links.append(("Group sessions", current_app.config["STAFF_LOGIN_URL"], False))
         return {"docbox_nav": links, "outreach_staff": staff, "outreach_programs": programs}
