@@ -220,6 +220,11 @@ def _check(target: CaldavTarget, password: str | None = None) -> tuple[str | Non
 def target_test(target_id: str):
     target = operations.get_target(target_id)
     checked, problem = _check(target)
+    if checked and (target.retry_at is not None or target.failures):
+        # The server answers again: what waits goes out on the next pass, not at the end of the backoff.
+        target.failures, target.retry_at = 0, None
+        db.session.commit()
+        checked += " What waits goes out now, within a minute."
     return _detail(target, 200 if checked else 422, checked=checked, problem=problem)
 
 
@@ -254,9 +259,11 @@ def target_password(target_id: str):
     return redirect(url_for("admin.target_detail", target_id=target_id), 303)
 
 
-@bp.post("/targets/<target_id>/delete")
+@bp.route("/targets/<target_id>/delete", methods=["GET", "POST"])
 def target_delete(target_id: str):
     target = operations.get_target(target_id)
+    if request.method == "GET":  # asks first: adding it back takes the account's password and a first push
+        return render_template("calendar_sync/admin/target_delete.html", target=target)
     name = target.name
     operations.delete_target(target_id)
     flash(f"\u201c{name}\u201d removed: Doc Box no longer writes into it (what it holds stays there).", "success")
