@@ -36,4 +36,13 @@ def test_the_coordinator_goes_from_group_sessions_to_outreach_and_back_by_the_me
         menu.get_by_role("link", name="Group sessions").click()  # and back, still signed in
         expect(menu.get_by_role("link", name="Staff")).to_be_visible()
         assert page.url.startswith(suite["sessions_url"]) and "/login" not in page.url
+        # A ward computer: signing out from outreach's pages signs out of both.
+        page.goto(suite["outreach_url"] + "/")
+        page.get_by_role("link", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign out of Doc Box?")).to_be_visible()
+        check(page, "coordinator-sign-out")
+        page.get_by_role("main").get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("status")).to_contain_text("You are signed out")
+        page.goto(suite["outreach_url"] + "/")
+        expect(page.get_by_role("link", name="Sign in with your staff account")).to_be_visible()
         context.close()

@@ -15,7 +15,7 @@ from sqlalchemy import not_
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
-from docbox_shared.staff import login_url, sign_in_redirects
+from docbox_shared.staff import login_url, logout_url, sign_in_redirects
 
 from ..access import current_staff
 from ..models import OutgoingMail, db, mail
@@ -90,4 +90,5 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
         if staff is not None and staff.sessions_role:
             # The sign-in page sends a signed-in person on to the group-sessions pages.
             links.append(("Group sessions", current_app.config["STAFF_LOGIN_URL"], False))
-        return {"docbox_nav": links, "outreach_staff": staff, "outreach_programs": programs}
+        return {"docbox_nav": links, "outreach_staff": staff, "outreach_programs": programs,
+                "outreach_logout_url": logout_url()}

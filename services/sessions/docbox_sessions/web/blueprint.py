@@ -28,7 +28,7 @@ NO_ROLE_PAGES = PUBLIC | {"pages.home", "pages.logout"}
 rules = [
     ("/", account.home, ["GET"]),
     ("/login", account.login, ["GET", "POST"]),
-    ("/logout", account.logout, ["POST"]),
+    ("/logout", account.logout, ["GET", "POST"]),
     ("/login/sso", sso.sso_start, ["GET"]),
     ("/login/sso/callback", sso.sso_callback, ["GET"]),
     ("/login/forgot", welcome.forgot_password, ["GET", "POST"]),
