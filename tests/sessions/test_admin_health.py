@@ -40,6 +40,7 @@ def test_the_health_page_shows_what_waits_and_what_to_do(app, admin, api, staff,
     assert "Bounced 1 refused by the recipient's server" in page and "Check the member's email address" in page
     assert "new@example.org" not in page  # counts, never a recipient
     assert 'href="http://127.0.0.1:5002/admin/targets"' in admin.get("/admin/health").text
+    assert 'href="http://127.0.0.1:5004/"' in admin.get("/admin/health").text  # outreach's mail is shown there
 
 
 def test_only_admins_see_the_health_page(app, staff):

@@ -43,7 +43,8 @@ def health():
     reminders = fetch_counts(config.get("NOTIFICATIONS_INTERNAL_URL", ""), config["EVENT_SECRETS"][0], path=MAIL_PATH)
     calendar_url = config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets"
     return render_template("sessions/admin_health.html", events=events, age=_age, mail=mail, reminders=reminders,
-                           targets_url=calendar_url, notifications_url=config["NOTIFICATIONS_URL"])
+                           targets_url=calendar_url, notifications_url=config["NOTIFICATIONS_URL"],
+                           outreach_url=config["OUTREACH_URL"].rstrip("/") + "/")
 
 
 def retry_refused():
