@@ -196,6 +196,7 @@ def test_removing_a_target_asks_first(admin, app, sessions, dav):
     page = f"/admin/targets/{target}"
     asked = admin.get(f"{page}/delete")
     assert asked.status_code == 200 and "Remove \u201cTeam\u201d?" in text(asked)
+    assert 'href="http://127.0.0.1:5001/logout"' in asked.text  # signing out of every service, from here too
     assert "Team" in text(admin.get("/admin/targets"))  # nothing removed by asking
     removed = post(admin, f"{page}/delete", {}, page=f"{page}/delete")
     assert removed.status_code == 303 and "No CalDAV target yet" in text(admin.get("/admin/targets"))

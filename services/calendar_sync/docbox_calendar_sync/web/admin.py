@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from docbox_shared import keys
 from docbox_shared.pages import FormState, error_pages
-from docbox_shared.staff import page_staff, sign_in_redirects
+from docbox_shared.staff import logout_url, page_staff, sign_in_redirects
 
 from .. import connect, operations
 from ..models import CaldavTarget, db
@@ -53,12 +53,14 @@ def _private(response):
 @bp.context_processor
 def _nav():
     endpoint = request.endpoint or ""
-    return {"docbox_home_url": url_for("admin.targets"), "staff": g.get("staff"), "docbox_nav": [
+    nav = [
         ("CalDAV targets", url_for("admin.targets"), endpoint.startswith("admin.target")),
         ("Add a target", url_for("admin.target_new"), endpoint == "admin.target_new"),
         # The sign-in page sends a signed-in person on to the staff pages of sessions.
         ("Staff pages", current_app.config["STAFF_LOGIN_URL"], False),
-    ]}
+    ]
+    return {"docbox_home_url": url_for("admin.targets"), "staff": g.get("staff"), "docbox_nav": nav,
+            "staff_logout_url": logout_url()}  # sessions' page that signs out of every service
 
 
 def _options() -> dict:
