@@ -152,6 +152,9 @@ class Reminders(Composer):
                 return "no session this week"
         return None
 
+    def fork(self) -> Reminders:
+        return Reminders()   # its batch's tokens, verdicts and cache belong to one connection
+
     def build(self, row: Delivery, now: datetime):
         sub = db.session.get(Subscriber, row.subscriber_id)
         return messages.build(row, sub, now, self.cache, self.tokens.pop(row.id, None)), sub.email

@@ -56,6 +56,7 @@ import functools
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -119,6 +120,11 @@ class Composer:
 
     def bounced(self, row, now: datetime) -> None:
         """``row`` was refused for good."""
+
+    def fork(self) -> Composer:
+        """The composer of another connection of the same pass (its own thread): a fresh one if this one keeps
+        state between calls. The default keeps none."""
+        return self
 
 
 class MarkFailed(Exception):
@@ -305,6 +311,48 @@ class Marks:
                 self.flush.conn.close()
 
 
+class _Pass:
+    """What the connections of one pass share: the ``limit`` left to claim, the counts, the errors.
+
+    ``MAIL_CONNECTIONS`` (default 2) SMTP connections send at once, each in its own thread with its
+    own database session, "sent" marks and batches, exactly as that many workers would: the claim
+    never gives one row to two of them, and each keeps the commit policy above, so a SIGKILL
+    sends again at most the one message each connection had in flight. Why more than one: the
+    exchange with the SMTP server is synchronous, and while one connection waits for the server's
+    answer (most of what the server spends on a message), another builds, sends and marks its
+    own message. Why few: relays limit concurrent connections per client (commonly 5-20; Postfix's
+    ``smtpd_client_connection_count_limit`` is 50) and threads share one CPU for Python; two hide
+    most of the wait. The others open only when the first connection's claim came back full (more
+    is due than a batch), and each opens its SMTP connection before it claims anything, so a
+    relay that refuses it delays no row.
+    """
+
+    def __init__(self, limit: int | None, connections: int):
+        self.left, self.connections = limit, connections
+        self.counts: dict[str, int] = {}
+        self.errors: list[Exception] = []
+        self.lock = threading.Lock()
+
+    def take(self, size: int) -> int:
+        """How many rows a connection may claim now (``limit`` counts every row claimed and not given back)."""
+        with self.lock:
+            if self.left is None:
+                return size
+            size = min(size, self.left)
+            self.left -= size
+            return size
+
+    def give_back(self, size: int) -> None:
+        if self.left is not None and size:
+            with self.lock:
+                self.left += size
+
+    def add(self, counts: dict[str, int]) -> None:
+        with self.lock:
+            for status, count in counts.items():
+                self.counts[status] = self.counts.get(status, 0) + count
+
+
 class MailQueue:
     """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`.models.MailMixin` model."""
 
@@ -392,8 +440,44 @@ class MailQueue:
     def run_pass(self, limit: int | None = None, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         """Send every due message (at most ``limit``); returns counts by outcome.
 
-        ``should_stop`` is asked between messages (SIGTERM lets the current one finish).
+        ``should_stop`` is asked between messages (SIGTERM lets the current one finish). Up to
+        ``MAIL_CONNECTIONS`` SMTP connections send at once (see :class:`_Pass`).
         """
+        shared = _Pass(limit, max(1, int(current_app.config.get("MAIL_CONNECTIONS", 1))))
+        app = current_app._get_current_object()
+        others: list[threading.Thread] = []
+
+        def full_batch() -> None:   # more is due than one batch: open the other connections, once
+            while len(others) < shared.connections - 1:
+                others.append(threading.Thread(target=self._other_connection, args=(app, shared, should_stop),
+                                               name=f"mail-connection-{len(others) + 2}"))
+                others[-1].start()
+
+        try:
+            self._connection(shared, self.composer, should_stop, full_batch)
+        finally:
+            for thread in others:
+                thread.join()
+        if shared.errors:
+            raise shared.errors[0]
+        return shared.counts
+
+    def _other_connection(self, app: Flask, shared: _Pass, should_stop: Callable[[], bool]) -> None:
+        """A further connection of the pass, in its own thread, application context and database session.
+
+        It opens its SMTP connection before it claims anything: a relay that refuses one more
+        connection (a 421 greeting, a refused connect) leaves every due row to the connections it
+        did accept, neither claimed nor deferred.
+        """
+        with app.app_context():
+            try:
+                self._connection(shared, self.composer.fork(), should_stop, connect_first=True)
+            except Exception as exc:  # noqa: BLE001 - raised by run_pass once every connection has ended
+                shared.errors.append(exc)
+
+    def _connection(self, shared: _Pass, composer: Composer, should_stop: Callable[[], bool],
+                    full_batch: Callable[[], None] = lambda: None, connect_first: bool = False) -> None:
+        """One SMTP connection's share of a pass: claim a batch, send it, mark each message; until none is due."""
         lease_seconds = self._lease().total_seconds()
         mailer = Mailer(current_app.config, timeout=max(1.0, min(30.0, lease_seconds / 3)))
         counts: dict[str, int] = {}
@@ -405,22 +489,34 @@ class MailQueue:
         # The claimed batch's ids; from ``sending`` on, not sent yet (the first perhaps in flight).
         batch_ids, sending, claimed_at = [], 0, time.monotonic()
         try:
+            if connect_first:
+                try:
+                    mailer.open()
+                except TemporaryFailure:
+                    log.info("the SMTP server refused one more connection; the others send the pass's mail")
+                    finished = True
+                    return
             marks = Marks(self.db, self.model, self.unflushed)
             down = False
-            while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
+            while not down and not should_stop():
+                size = shared.take(self.batch)
                 now = self.now()
-                rows = self.claim(now, self.batch if limit is None else min(self.batch, limit - sum(counts.values())))
+                rows = self.claim(now, size) if size else []
+                shared.give_back(size - len(rows))
                 if not rows:
                     break
+                if len(rows) == self.batch:
+                    full_batch()
                 claimed_at = time.monotonic()
                 batch_ids, sending = [r.id for r in rows], 0
-                self.composer.prepare(rows, now)
+                composer.prepare(rows, now)
                 session.commit()   # what prepare wrote for the batch, before anything is sent
                 for sending, row in enumerate(rows):
                     if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
                         self.release(batch_ids[sending:])
+                        shared.give_back(len(rows) - sending)
                         break
-                    status = self._send_one(row, mailer, marks)
+                    status = self._send_one(row, composer, mailer, marks)
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
@@ -431,6 +527,7 @@ class MailQueue:
             cut = True   # the database connection failed (a failover, a restart), not the code
             raise
         finally:
+            shared.add(counts)
             mailer.close()
             session.expire_on_commit = expire
             try:
@@ -446,7 +543,6 @@ class MailQueue:
                         self._give_back(batch_ids[sending:], claimed_at, lease_seconds)
             finally:
                 self.db.session.remove()
-        return counts
 
     def _give_back(self, unsent: list[int], claimed_at: float, lease_seconds: float) -> None:
         """After a database error mid-batch, give its unsent rows back on a new connection, so that a
@@ -462,27 +558,27 @@ class MailQueue:
             self.db.session.rollback()
             log.warning("claimed mail waits for its lease", extra={"count": len(unsent)})
 
-    def _send_one(self, row, mailer: Mailer, marks) -> str:
+    def _send_one(self, row, composer: Composer, mailer: Mailer, marks) -> str:
         """Build, send and record one claimed row; commits its outcome. ``"down"``: the server is unreachable."""
         row_id, now = row.id, self.now()
         try:
-            reason = self._obsolete(row, now)
+            reason = self._obsolete(row, composer, now)
             if reason:
                 self._finish(row, "dropped", reason)
             else:
                 try:
-                    msg, recipient = self.composer.build(row, now)
+                    msg, recipient = composer.build(row, now)
                 except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject stored before input refused it
                     raise Unbuildable(exc) from exc
                 mailer.send(msg, recipient, ready=marks.wait)
                 self._mark_sent(row, now, marks)
-                self.composer.sent(row, now)
+                composer.sent(row, now)
                 log.info("delivery sent", extra={"delivery_id": row_id})
             self._commit()
             return row.status
         except PermanentFailure as exc:
             self._finish(row, "bounced", str(exc))
-            self.composer.bounced(row, now)
+            composer.bounced(row, now)
             self.db.session.commit()
             log.warning("delivery bounced", extra={"delivery_id": row_id})
             return "bounced"
@@ -543,10 +639,10 @@ class MailQueue:
             values["body"] = None
         return update(table).where(table.c.id == bindparam("mark_id")).values(**values)
 
-    def _obsolete(self, row, now: datetime) -> str | None:
+    def _obsolete(self, row, composer: Composer, now: datetime) -> str | None:
         if row.expires_at is not None and row.expires_at <= now:
             return "too late to be useful"
-        return self.composer.obsolete(row, now)
+        return composer.obsolete(row, now)
 
     def _finish(self, row, status: str, error: str | None, sent_at: datetime | None = None) -> None:
         row.status, row.lease_until, row.last_error = status, None, error
