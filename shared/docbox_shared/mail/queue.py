@@ -322,9 +322,9 @@ class _Pass:
     answer (most of what the server spends on a message), another builds, sends and marks its
     own message. Why few: relays limit concurrent connections per client (commonly 5-20; Postfix's
     ``smtpd_client_connection_count_limit`` is 50) and threads share one CPU for Python; two hide
-    most of the wait. The others open only when the first connection's claim came back full (more
-    is due than a batch), and each opens its SMTP connection before it claims anything, so a
-    relay that refuses it delays no row.
+    most of the wait. The others open only once the first connection has sent a message of a full
+    batch (more is due than a batch), and each opens its SMTP connection before it claims anything,
+    so a relay that refuses it delays no row.
     """
 
     def __init__(self, limit: int | None, connections: int):
@@ -447,7 +447,7 @@ class MailQueue:
         app = current_app._get_current_object()
         others: list[threading.Thread] = []
 
-        def full_batch() -> None:   # more is due than one batch: open the other connections, once
+        def full_batch() -> None:   # more is due than a batch, and the first connection sends: open the others, once
             while len(others) < shared.connections - 1:
                 others.append(threading.Thread(target=self._other_connection, args=(app, shared, should_stop),
                                                name=f"mail-connection-{len(others) + 2}"))
@@ -505,8 +505,6 @@ class MailQueue:
                 shared.give_back(size - len(rows))
                 if not rows:
                     break
-                if len(rows) == self.batch:
-                    full_batch()
                 claimed_at = time.monotonic()
                 batch_ids, sending = [r.id for r in rows], 0
                 composer.prepare(rows, now)
@@ -517,6 +515,8 @@ class MailQueue:
                         shared.give_back(len(rows) - sending)
                         break
                     status = self._send_one(row, composer, mailer, marks)
+                    if status == "sent" and len(rows) == self.batch:
+                        full_batch()   # once this connection is open: a relay's limit never turns away the first
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1

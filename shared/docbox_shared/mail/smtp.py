@@ -130,12 +130,15 @@ class Mailer:
             self._classify(code, text)
         except smtplib.SMTPDataError as exc:
             self._classify(exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPConnectError as exc:   # a greeting that turns us away (421 too many connections ...)
+            self.close()
+            raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"), server_down=True)
         except smtplib.SMTPResponseException as exc:  # sender refused, auth, ...: not the recipient's fault
             self.close()
             raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"))
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            down = isinstance(exc, (ConnectionRefusedError, smtplib.SMTPConnectError, TimeoutError))
+            down = isinstance(exc, (ConnectionRefusedError, TimeoutError))
             raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=down)
 
     def _transaction(self, conn: smtplib.SMTP, data: bytes, recipient: str, ready: Callable[[], None]) -> None:
