@@ -1,7 +1,7 @@
 """The worker's job: plan what came within reach, then send what is due through the kit's mail queue.
 
 How a message is claimed, sent, retried and recorded exactly once (at most
-once more for the one in flight when a worker dies) is
+once more for the one in flight on each SMTP connection when a worker dies) is
 :mod:`docbox_shared.mail`. What this service adds (:class:`Reminders`):
 
 - the message is built when it is sent (:func:`.messages.build`), with a

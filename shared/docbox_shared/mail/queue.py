@@ -1,7 +1,7 @@
 """The worker side of a mail queue: claim due rows in batches, send, record each outcome.
 
-Commit policy (why a crash of the worker duplicates at most one message, one of the database
-server at most :data:`UNFLUSHED`):
+Commit policy (why a crash of the worker duplicates at most one message per SMTP connection, one
+of the database server at most :data:`UNFLUSHED` per connection):
 
 - *claim*: up to :data:`BATCH` due rows (``pending`` ones whose time came, and
   ``sending`` ones whose *lease* ran out because their worker died) become
@@ -14,13 +14,16 @@ server at most :data:`UNFLUSHED`):
   (notifications: the hashes of the tokens its messages will carry) is
   committed once, before the first message goes out, so no message carries
   a token that is not stored.
-- *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
-  right after the server's answer, before the next message is sent: one
+- *send*: up to ``MAIL_CONNECTIONS`` (default 2) SMTP connections a pass, each
+  in its own thread with its own batches, session and marks, as if each were a
+  worker of its own (:class:`_Pass` says why two). On each connection, every
+  ``sent`` mark is committed right after the server's answer, before that
+  connection's next message is sent: one
   autocommitted UPDATE on a connection held for the pass (one round trip),
   or, when building the message wrote something, one transaction holding
   both. A worker killed at any point (SIGKILL included) has therefore sent
-  at most one message whose outcome is not stored: it is sent again after
-  the lease, with the same Message-ID. The rest of its batch is still
+  at most one message per connection whose outcome is not stored: each is
+  sent again after the lease, with the same Message-ID. The rest of a batch is still
   ``sending`` and unsent, and goes out once after the lease. Marking several
   messages sent in one commit would duplicate the whole uncommitted run.
 - *durable*: on PostgreSQL a mark's commit does not wait for the disk; one
@@ -28,7 +31,8 @@ server at most :data:`UNFLUSHED`):
   messages go out (a group commit), and no message is delivered while
   :data:`UNFLUSHED` (10) delivered messages have marks not yet known durable
   (see :class:`Marks`). A crash of the *database server* therefore sends at
-  most those 10 again (same Message-ID); a crash of the worker, at most one.
+  most those 10 per connection again (same Message-ID); a crash of the worker,
+  at most one per connection.
   Waiting for the disk after every mark halved the throughput on a quiet machine.
 - A batch is given back (``pending`` again) when SIGTERM arrives, when the
   server is down, and when half the lease has passed (a slow server): a row
@@ -78,7 +82,9 @@ UTC = timezone.utc
 # subscribers and occurrences, its tokens), a fifth of one per message at 50; a bigger batch
 # saves little more (notifications, 2026-11-30: claiming and preparing cost 0.23 ms of CPU a
 # message at 50, 0.19 at 200; loading each row is most of it) and leaves more rows waiting out
-# a lease after a crash (at 500 messages/s, 50 are a tenth of a second of work).
+# a lease after a crash (at 500 messages/s, 50 are a tenth of a second of work). A pass opens
+# its further SMTP connections (MAIL_CONNECTIONS) only once a claim comes back full: a queue
+# shorter than a batch goes out on one connection.
 BATCH = 50
 # PostgreSQL: at most this many messages delivered whose "sent" marks are committed but not yet
 # known to be on disk (see Marks): what a crash of the database server can send twice. A disk
