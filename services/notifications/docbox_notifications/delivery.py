@@ -21,8 +21,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import instance_state
 
 from docbox_shared.clock import aware
 from docbox_shared.clock import now as clock_now
@@ -130,7 +131,7 @@ class Reminders(Composer):
         session again, which also tells whether its row is gone.
         """
         found = self.loaded.get((model, key))
-        if found is None or inspect(found).expired:
+        if found is None or instance_state(found).expired:
             return db.session.get(model, ("program", key) if model is Entry else key)
         return found
 
