@@ -29,6 +29,7 @@ continuation's UID (as the feed itself does).
 Times: DTSTART/DTEND in the entry's zone with its VTIMEZONE from the kit
 (:mod:`docbox_shared.vtimezone`, the builder of feeds and invitations), in UTC
 where a clock change makes the wall time name two instants or none.
+The text is the feed's too, a cancellation's reason included.
 Nothing here names a facilitator or anyone who came.
 """
 
@@ -46,8 +47,11 @@ PRODID = "-//Doc Box//sessions export//EN"
 UTC = timezone.utc
 
 
-def _description(text: str, video_url: str | None) -> str:
-    parts = [text.strip()] if text and text.strip() else []
+def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
+    """The feed's text (calendar_sync's ``ical._description``): a cancellation's reason first, as the feed,
+    the session page and the notice show it, so an import never replaces the feed's text with less."""
+    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
+    parts += [text.strip()] if text and text.strip() else []
     if video_url:
         parts.append(f"Join online: {video_url}")
     return "\n\n".join(parts)
@@ -72,7 +76,7 @@ def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetim
         event.add("location", occ.location)
     if occ.video_url:
         event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url)
+    description = _description(occ.description, occ.video_url, occ.cancel_reason)
     if description:
         event.add("description", description)
     if program_name:

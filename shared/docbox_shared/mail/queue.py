@@ -73,6 +73,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .addresses import POLICY
 from .models import FINAL
 from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
@@ -396,7 +397,7 @@ class MailQueue:
         if not message["Date"]:
             message["Date"] = format_datetime(now.astimezone(UTC))
         row = self.model(key=key, message_id=message["Message-ID"], recipient=recipient,
-                         body=message.as_bytes(policy=message.policy.clone(linesep="\r\n")),
+                         body=message.as_bytes(policy=POLICY),
                          due_at=due_at or now, expires_at=expires_at, status="pending", attempts=0, created_at=now)
         self.db.session.add(row)
         return row
