@@ -93,6 +93,6 @@ def test_sigkill_mid_batch_loses_nothing_and_duplicates_at_most_one(app, calenda
 def test_sigkill_with_two_connections_sending_loses_nothing_and_duplicates_at_most_one_each(
         app, calendar, subscribe, smtp, clock, tmp_path):
     expected = plan(app, calendar, subscribe, smtp, clock, people=6)   # 60: more than a batch (50)
-    counts = kill_and_restart(app, smtp, tmp_path, expected, 2, lambda: len(smtp.messages) >= 8 and smtp.open >= 2)
-    assert smtp.peak == 2                                      # both connections were sending at the kill ...
-    assert sum(counts.values()) - len(counts) <= 2            # ... and each sent at most its one in flight twice
+    both_sending = lambda: len(smtp.messages) >= 8 and smtp.open >= 2   # noqa: E731 - the kill waits for both
+    counts = kill_and_restart(app, smtp, tmp_path, expected, 2, both_sending)
+    assert sum(counts.values()) - len(counts) <= 2            # each connection sent at most its one in flight twice
