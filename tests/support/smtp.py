@@ -4,9 +4,8 @@
 ``start()`` it (server down), ``rcpt_reply`` answers each recipient with an
 SMTP error, ``data_delay`` acknowledges a message late, ``max_connections``
 greets each connection beyond it with "421 too many connections" and hangs up
-(as relays that limit connections per client do); ``peak`` is the most
-connections it held at once. The ``smtp`` fixture (tests/conftest.py) gives one
-per test.
+(as relays that limit connections per client do); ``open`` counts the
+connections it holds. The ``smtp`` fixture (tests/conftest.py) gives one per test.
 """
 
 from __future__ import annotations
@@ -98,7 +97,6 @@ class _CountingSMTP(SMTP):
         sink = self.event_handler
         with sink.lock:
             sink.open += 1
-            sink.peak = max(sink.peak, sink.open)
             refuse = sink.max_connections is not None and sink.open > sink.max_connections
         if refuse:   # before the greeting the handler would send: the client reads this as its greeting
             sink.refused += 1
@@ -126,7 +124,7 @@ class SmtpSink:
         self.rcpt_reply: str | None = None    # e.g. "450 mailbox busy", "550 no such user"
         self.data_delay = 0.0
         self.max_connections: int | None = None
-        self.open = self.peak = self.refused = 0
+        self.open = self.refused = 0
         self.controller: Controller | None = None
 
     # aiosmtpd handler hooks
