@@ -327,9 +327,9 @@ class _Pass:
     sends again at most the one message each connection had in flight. Why more than one: the
     exchange with the SMTP server is synchronous, and while one connection waits for the server's
     answer (most of what the server spends on a message), another builds, sends and marks its
-    own message. Why few: relays limit concurrent connections per client (commonly 5-20; Postfix's
-    ``smtpd_client_connection_count_limit`` is 50) and threads share one CPU for Python; two hide
-    most of the wait. The others open only once the first connection has sent a message of a full
+    own message. Why few: relays limit concurrent connections per client (Postfix's
+    ``smtpd_client_connection_count_limit``, 50 by default; hosted relays often allow fewer), and
+    the threads share one CPU for Python (the GIL): two hide most of the wait. The others open only once the first connection has sent a message of a full
     batch (more is due than a batch), and each opens its SMTP connection before it claims anything,
     so a relay that refuses it delays no row.
     """
