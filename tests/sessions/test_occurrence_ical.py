@@ -95,11 +95,8 @@ def test_the_ical_download_holds_the_csvs_occurrences_and_ical_js_reads_them(app
     assert sorted(everything["zones"]) == ["America/New_York", "Europe/Berlin"] and len(everything["events"]) == 5
 
 
-def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, pages, make_database_url):
-    """Same UID, RECURRENCE-ID and SEQUENCE as calendar_sync's feed: an import updates, never duplicates;
-    and the same text: a cancellation's reason, which the feed, the session page and the notice show,
-    was missing from the import (it replaced the feed's text in a shared calendar)."""
-    series, session, _other = _plan(api, program)
+def feed_of(app, program, make_database_url) -> bytes:
+    """``program``'s feed as calendar_sync makes it of every event the sessions ``app`` published (in-process)."""
     calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
                                               "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
                                               "SESSIONS_URL": "http://127.0.0.1:9"})
@@ -111,9 +108,17 @@ def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, page
             assert client.post("/api/v1/events", data=raw, headers={
                 **signing.sign(raw, SECRET), "Content-Type": "application/json"}).status_code == 200
         feed = client.post("/api/v1/feeds", json={"programs": [program["slug"]]}).get_json()
-        feed_body = client.get(feed["url"].split("calendar.example.org", 1)[1]).data
+        return client.get(feed["url"].split("calendar.example.org", 1)[1]).data
     finally:
         dispose(calendar)
+
+
+def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, pages, make_database_url):
+    """Same UID, RECURRENCE-ID and SEQUENCE as calendar_sync's feed: an import updates, never duplicates;
+    and the same text: a cancellation's reason, which the feed, the session page and the notice show,
+    was missing from the import (it replaced the feed's text in a shared calendar)."""
+    series, session, _other = _plan(api, program)
+    feed_body = feed_of(app, program, make_database_url)
     in_feed = {(str(o["UID"]), o.get("RECURRENCE-ID").dt if o.get("RECURRENCE-ID") else None): o
                for o in recurring_ical_events.of(icalendar.Calendar.from_ical(feed_body)).between(
                    datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 4, 12, tzinfo=UTC))}

@@ -38,8 +38,6 @@ from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress
-from icalendar.parser import Contentline
 from sqlalchemy import delete, select
 
 from docbox_shared import recurrence, vtimezone
@@ -189,6 +187,8 @@ def attendee_line(recipient: str) -> str:
     A plain address is written straight into the line icalendar would write
     (it needs no quoting); anything else goes through icalendar's own encoding.
     """
+    from icalendar import Event, vCalAddress
+    from icalendar.parser import Contentline
     if _PLAIN_ADDRESS.fullmatch(recipient):
         line = f"ATTENDEE;ROLE=OPT-PARTICIPANT;RSVP=FALSE:mailto:{recipient}"
         if len(line) <= 75:   # ASCII within RFC 5545's 75 octets: nothing to fold
@@ -203,6 +203,8 @@ def attendee_line(recipient: str) -> str:
 
 
 def _calendar(s: Shown, method: str, now: datetime, cache: dict) -> str:
+    # icalendar (about 3 MB) is imported by the mail worker that builds invitations, not by the web workers.
+    from icalendar import Calendar, Event, vCalAddress
     cal = Calendar()
     cal.add("prodid", "-//Doc Box//notifications//EN")
     cal.add("version", "2.0")

@@ -37,11 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from docbox_shared import recurrence, vtimezone
 from docbox_shared.uids import uid_for
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Doc Box//sessions export//EN"
 UTC = timezone.utc
@@ -60,6 +62,7 @@ def _description(text: str, video_url: str | None, cancel_reason: str | None = N
 def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetime, rule_time=None,
                      program_name: str | None = None) -> icalendar.Event:
     """The VEVENT of one occurrence; ``rule_time`` is a series' local start time (its RECURRENCE-ID)."""
+    import icalendar  # here: the sessions web worker needs it only for a download (about 3 MB)
     event = icalendar.Event()
     event.add("uid", uid_for(occ.entry_kind, occ.entry_id))
     if occ.entry_kind == "series":
@@ -88,6 +91,7 @@ def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetim
 def occurrences_calendar(items: Iterable[tuple[recurrence.Occurrence, int, datetime, object, str | None]],
                          name: str) -> bytes:
     """A VCALENDAR of ``(occurrence, version, stamp, rule time or None, program name)`` items."""
+    import icalendar
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
