@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
-from docbox_shared.pages import FormState
+from docbox_shared.pages import FormState, error_pages
 from docbox_shared.problems import ValidationProblem
 
 from .. import operations
+from ..models import db
 from ..operations import LinkNotValid
 from . import choices
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+# Errors as pages in this layout (a database cut off: the 503 "nothing was changed, try again" page).
+error_pages(bp, db, "notifications/layout.html", ("Go to the subscribe form", "subscribe.form"))
 
 
 @bp.after_request

@@ -15,14 +15,18 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
-from docbox_shared.pages import FormState
+from docbox_shared.pages import FormState, error_pages
 from docbox_shared.problems import TooManyRequests, ValidationProblem
 
 from .. import operations
 from ..api.subscribers import SubscribeSchema
+from ..models import db
 from . import choices
 
 bp = Blueprint("subscribe", __name__, template_folder="templates")
+# Errors as pages in this layout (a database cut off: the 503 "nothing was changed, try again" page); the
+# handlers below come after, so theirs win.
+error_pages(bp, db, "notifications/layout.html", ("Go to the subscribe form", "subscribe.form"))
 
 # What the person sees for each kind of mistake; marshmallow's own messages are written for API clients.
 MESSAGES = {
