@@ -34,12 +34,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import icalendar
 
-from docbox_shared import recurrence, vtimezone
-from docbox_shared.uids import uid_for
+from docbox_shared import recurrence, vevent, vtimezone
+from docbox_shared.uids import uid_for  # noqa: F401 - the UID of a CalDAV object's name (push), benches, tests
 
 PRODID = "-//Doc Box//calendar_sync//EN"
 RENDER_VERSION = "4"  # part of every feed ETag: bump when the output format changes
@@ -53,62 +53,19 @@ class Options:
     alarm_minutes_before: int | None = None
 
 
-def _summary(title: str, status: str) -> str:
-    return f"Cancelled: {title}" if status == "cancelled" else title
-
-
-def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
-    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
-    parts += [text.strip()] if text and text.strip() else []
-    if video_url:
-        parts.append(f"Join online: {video_url}")
-    return "\n\n".join(parts)
-
-
-def _vevent(uid: str, occ: recurrence.Occurrence, *, version: int, stamp: datetime,
-            program_name: str | None, options: Options, times: dict | None = None) -> icalendar.Event:
-    """One VEVENT; ``times`` replaces DTSTART/DTEND (a master's rule times)."""
-    event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp.astimezone(timezone.utc))
-    event.add("last-modified", stamp.astimezone(timezone.utc))
-    event.add("sequence", version)
-    for name, value in (times or {"dtstart": vtimezone.unambiguous(occ.start),
-                                  "dtend": vtimezone.unambiguous(occ.end)}).items():
-        event.add(name, value)
-    event.add("summary", _summary(occ.title, occ.status))
-    event.add("status", "CANCELLED" if occ.status == "cancelled" else "CONFIRMED")
-    if occ.location:
-        event.add("location", occ.location)
-    if occ.video_url:
-        event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url, occ.cancel_reason)
-    if description:
-        event.add("description", description)
-    if program_name:
-        event.add("categories", [program_name])
-    event.add("transp", "OPAQUE")
-    if options.alarm_minutes_before is not None and occ.status != "cancelled":
-        alarm = icalendar.Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", occ.title)
-        alarm.add("trigger", timedelta(minutes=-options.alarm_minutes_before))
-        event.add_component(alarm)
-    return event
-
-
 def entry_events(kind: str, state: dict, version: int, program_name: str | None,
                  options: Options = Options()) -> list[icalendar.Event]:
     """The VEVENTs of one loaded session or series state (master first, then overrides)."""
-    uid = uid_for(kind, state["id"])
     if state.get("deleted") and options.hide_cancelled:
         return []
+    # One VEVENT as every Doc Box calendar writes it (the sessions export's too).
+    event = partial(vevent.occurrence_event, version=version, program_name=program_name,
+                    alarm_minutes_before=options.alarm_minutes_before)
     if kind == "session":
         occ = recurrence.expand("session", state, *_ALL_TIME)[0]
         if occ.status == "cancelled" and options.hide_cancelled:
             return []
-        return [_vevent(uid, occ, version=version, stamp=state["updated_at"], program_name=program_name,
-                        options=options)]
+        return [event(occ, stamp=state["updated_at"])]
     if kind != "series":
         return []
     tz = recurrence.zone(state["timezone"])
@@ -122,8 +79,7 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
         times["duration"] = duration
     else:
         times["dtend"] = (wall + duration).replace(tzinfo=tz)
-    master = _vevent(uid, recurrence.master_occurrence(state), version=version, stamp=state["updated_at"],
-                     program_name=program_name, options=options, times=times)
+    master = event(recurrence.master_occurrence(state), stamp=state["updated_at"], times=times)
     master.add("rrule", icalendar.vRecur.from_ical(recurrence.explicit_rule(state["rrule"], wall)))
     exceptions = {e["date"]: e for e in state.get("exceptions", [])}
     overrides, excluded = [], []
@@ -138,9 +94,7 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
             excluded.append(wall.replace(tzinfo=tz))
             continue
         stamp = max(exc["updated_at"], state["updated_at"]) if exc else state["updated_at"]
-        override = _vevent(uid, occ, version=version, stamp=stamp, program_name=program_name, options=options)
-        override.add("recurrence-id", wall.replace(tzinfo=tz))
-        overrides.append(override)
+        overrides.append(event(occ, stamp=stamp, recurrence_id=wall.replace(tzinfo=tz)))
     if excluded:
         master.add("exdate", excluded)
     return [master, *overrides]

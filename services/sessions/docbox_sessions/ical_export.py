@@ -29,63 +29,18 @@ continuation's UID (as the feed itself does).
 Times: DTSTART/DTEND in the entry's zone with its VTIMEZONE from the kit
 (:mod:`docbox_shared.vtimezone`, the builder of feeds and invitations), in UTC
 where a clock change makes the wall time name two instants or none.
-The text is the feed's too, a cancellation's reason included.
+The event itself is the feed's (:mod:`docbox_shared.vevent`), its text and a cancellation's reason included.
 Nothing here names a facilitator or anyone who came.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from docbox_shared import recurrence, vtimezone
-from docbox_shared.uids import uid_for
-
-if TYPE_CHECKING:
-    import icalendar
+from docbox_shared import recurrence, vevent, vtimezone
 
 PRODID = "-//Doc Box//sessions export//EN"
-UTC = timezone.utc
-
-
-def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
-    """The feed's text (calendar_sync's ``ical._description``): a cancellation's reason first, as the feed,
-    the session page and the notice show it, so an import never replaces the feed's text with less."""
-    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
-    parts += [text.strip()] if text and text.strip() else []
-    if video_url:
-        parts.append(f"Join online: {video_url}")
-    return "\n\n".join(parts)
-
-
-def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetime, rule_time=None,
-                     program_name: str | None = None) -> icalendar.Event:
-    """The VEVENT of one occurrence; ``rule_time`` is a series' local start time (its RECURRENCE-ID)."""
-    import icalendar  # here: the sessions web worker needs it only for a download (about 3 MB)
-    event = icalendar.Event()
-    event.add("uid", uid_for(occ.entry_kind, occ.entry_id))
-    if occ.entry_kind == "series":
-        tz = recurrence.zone(occ.timezone)
-        event.add("recurrence-id", datetime.combine(occ.recurrence_date, rule_time).replace(tzinfo=tz))
-    event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("last-modified", stamp.astimezone(UTC))
-    event.add("sequence", version)
-    event.add("dtstart", vtimezone.unambiguous(occ.start))
-    event.add("dtend", vtimezone.unambiguous(occ.end))
-    event.add("summary", f"Cancelled: {occ.title}" if occ.status == "cancelled" else occ.title)
-    event.add("status", "CANCELLED" if occ.status == "cancelled" else "CONFIRMED")
-    if occ.location:
-        event.add("location", occ.location)
-    if occ.video_url:
-        event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url, occ.cancel_reason)
-    if description:
-        event.add("description", description)
-    if program_name:
-        event.add("categories", [program_name])
-    event.add("transp", "OPAQUE")
-    return event
 
 
 def occurrences_calendar(items: Iterable[tuple[recurrence.Occurrence, int, datetime, object, str | None]],
@@ -101,8 +56,12 @@ def occurrences_calendar(items: Iterable[tuple[recurrence.Occurrence, int, datet
     years: dict[str, list[int]] = {}
     events = []
     for occ, version, stamp, rule_time, program_name in items:
-        events.append(occurrence_event(occ, version=version, stamp=stamp, rule_time=rule_time,
-                                       program_name=program_name))
+        recurrence_id = None
+        if occ.entry_kind == "series":   # one instance of the series, named as the feed's override names it
+            tz = recurrence.zone(occ.timezone)
+            recurrence_id = datetime.combine(occ.recurrence_date, rule_time).replace(tzinfo=tz)
+        events.append(vevent.occurrence_event(occ, version=version, stamp=stamp, recurrence_id=recurrence_id,
+                                              program_name=program_name))
         years.setdefault(occ.timezone, []).extend((occ.start.year, occ.end.year))
     for zone_name in sorted(years):
         cal.add_component(vtimezone.vtimezone(zone_name, min(years[zone_name]), max(years[zone_name])))
