@@ -305,6 +305,8 @@ def _put(client: Client, job: _Job) -> str | None:
     if remote.status == 404:
         job.conflicts.append("deleted")
         answer = client.put(url, body)
+    elif remote.status == 200 and remote.etag and ical.same_events(body, remote.body):
+        return remote.etag   # our own earlier write, whose answer the network lost: nobody else was there
     elif remote.status == 200 and remote.etag:
         job.conflicts.append("modified" if job.remote_etag else "existed")
         answer = client.put(url, body, if_match=remote.etag)

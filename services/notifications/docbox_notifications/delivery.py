@@ -21,10 +21,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from docbox_shared.clock import aware
 from docbox_shared.clock import now as clock_now
 from docbox_shared.mail import Composer, MailQueue
 from docbox_shared.tokens import hash_token, new_token
@@ -172,35 +171,10 @@ MAIL_COUNT_DAYS = 7   # failed and bounced messages count on the health page for
 
 
 def mail_counts() -> dict[str, int]:
-    """How reminder mail fares, for the sessions health page (``GET /internal/mail-counts``): numbers only,
-    never an address, a subscriber or a message.
-
-    ``failed`` (given up after ``RETRY_HOURS`` of temporary errors) and ``bounced`` (refused for good) whose
-    last attempt was in the last ``days``; ``retrying`` (a temporary error, tried again later) with
-    ``oldest_retrying_seconds`` since its first error; ``due`` (due now, not yet sent: the worker's queue)
-    with ``oldest_due_seconds``. An ``oldest_*`` is left out when there is none. ``days`` and
-    ``max_bounces`` (bounces in a row that pause a subscriber) let the page say what the numbers mean.
-    """
-    now = clock_now()
-    since = now - timedelta(days=MAIL_COUNT_DAYS)
-    D = Delivery
-
-    def number(*conditions) -> int:
-        return db.session.scalar(select(func.count()).select_from(D).where(*conditions))
-
-    def seconds_since(column, *conditions) -> int | None:
-        oldest = db.session.scalar(select(func.min(column)).where(*conditions))
-        return None if oldest is None else max(0, int((now - aware(oldest)).total_seconds()))
-
-    retrying = (D.status == "pending", D.first_failure_at.is_not(None))
-    due = (D.status == "pending", D.due_at <= now)
-    counts = {"days": MAIL_COUNT_DAYS, "max_bounces": current_app.config["MAX_BOUNCES"],
-              "failed": number(D.status == "failed", D.due_at >= since),
-              "bounced": number(D.status == "bounced", D.due_at >= since),
-              "retrying": number(*retrying), "due": number(*due),
-              "oldest_retrying_seconds": seconds_since(D.first_failure_at, *retrying),
-              "oldest_due_seconds": seconds_since(D.due_at, *due)}
-    return {name: value for name, value in counts.items() if value is not None}
+    """How reminder mail fares, for the sessions health page (``GET /internal/mail-counts``): the kit's
+    :meth:`~docbox_shared.mail.MailQueue.counts` of the last ``MAIL_COUNT_DAYS``, and ``max_bounces``
+    (bounces in a row that pause a subscriber) so that the page can say what the numbers mean."""
+    return {**mail_queue().counts(MAIL_COUNT_DAYS), "max_bounces": current_app.config["MAX_BOUNCES"]}
 
 
 def mail_queue(composer: Composer | None = None) -> MailQueue:

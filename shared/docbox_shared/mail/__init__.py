@@ -16,11 +16,16 @@ Message-ID (see :mod:`.queue` for the commit policy).
     queue.enqueue(key=f"invite:{staff.id}", recipient=staff.email, message=msg)
     db.session.commit()                             # with the change that caused the mail
     queue.run_pass()                                # in the worker
+
+Display names in From and To are written so every mail client reads them as
+given (:func:`.addresses.address_header`; :data:`POLICY` for messages built
+with the email package, which the queue writes with it).
 """
 
+from .addresses import POLICY, address_header
 from .models import CLAIMABLE, FINAL, STATUSES, MailMixin, StoredMessageMixin
 from .queue import BATCH, UNFLUSHED, Composer, MailQueue, Unbuildable
 from .smtp import SMTP_SETTINGS, Mailer, PermanentFailure, TemporaryFailure, scrub
 
-__all__ = ["BATCH", "CLAIMABLE", "FINAL", "SMTP_SETTINGS", "STATUSES", "Composer", "MailMixin", "MailQueue",
+__all__ = ["POLICY", "address_header", "BATCH", "CLAIMABLE", "FINAL", "SMTP_SETTINGS", "STATUSES", "Composer", "MailMixin", "MailQueue",
            "Mailer", "PermanentFailure", "StoredMessageMixin", "TemporaryFailure", "UNFLUSHED", "Unbuildable", "scrub"]

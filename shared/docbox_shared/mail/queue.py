@@ -68,6 +68,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .addresses import POLICY
 from .models import FINAL
 from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
@@ -342,7 +343,7 @@ class MailQueue:
         if not message["Date"]:
             message["Date"] = format_datetime(now.astimezone(UTC))
         row = self.model(key=key, message_id=message["Message-ID"], recipient=recipient,
-                         body=message.as_bytes(policy=message.policy.clone(linesep="\r\n")),
+                         body=message.as_bytes(policy=POLICY),
                          due_at=due_at or now, expires_at=expires_at, status="pending", attempts=0, created_at=now)
         self.db.session.add(row)
         return row
@@ -571,6 +572,38 @@ class MailQueue:
             row.status, row.due_at = "pending", now + backoff
         self.db.session.commit()
         return row.status
+
+    # --- how it fares (health pages) --------------------------------------------------------------
+
+    def counts(self, days: int, *where) -> dict[str, int]:
+        """How the queue fares, numbers only (never an address nor a message), for a health page.
+
+        ``failed`` (given up after a day of temporary errors) and ``bounced`` (refused for good) whose
+        last attempt was in the last ``days``; ``retrying`` (a temporary error, tried again later) with
+        ``oldest_retrying_seconds`` since its first error; ``due`` (due now, not yet sent: the worker's
+        queue) with ``oldest_due_seconds``. An ``oldest_*`` is left out when there is none. ``where``:
+        conditions on the rows counted (mail a service keeps off its page).
+        """
+        from ..clock import aware
+
+        now, M = self.now(), self.model
+        since = now - timedelta(days=days)
+
+        def number(*conditions) -> int:
+            return self.db.session.scalar(select(func.count()).select_from(M).where(*conditions, *where))
+
+        def seconds_since(column, *conditions) -> int | None:
+            oldest = self.db.session.scalar(select(func.min(column)).where(*conditions, *where))
+            return None if oldest is None else max(0, int((now - aware(oldest)).total_seconds()))
+
+        retrying = (M.status == "pending", M.first_failure_at.is_not(None))
+        due = (M.status == "pending", M.due_at <= now)
+        counts = {"days": days, "failed": number(M.status == "failed", M.due_at >= since),
+                  "bounced": number(M.status == "bounced", M.due_at >= since),
+                  "retrying": number(*retrying), "due": number(*due),
+                  "oldest_retrying_seconds": seconds_since(M.first_failure_at, *retrying),
+                  "oldest_due_seconds": seconds_since(M.due_at, *due)}
+        return {name: value for name, value in counts.items() if value is not None}
 
     # --- metrics ---------------------------------------------------------------------------------
 

@@ -1,0 +1,66 @@
+"""The network between the CalDAV worker and the server drops mid-request (a proxy cuts the connection;
+tests/support/cut.py), not a stopped server: in the middle of a PUT's body (the server stores nothing),
+just after the server stored a PUT and before its answer reached the worker, or before the
+PROPFIND answer listing the calendar's ETags arrived. The next passes, same worker,
+no restart, leave the server holding exactly Doc Box's calendar, and the admin's target page reports no
+conflict: nobody but Doc Box touched the calendar, and "someone else changed it" would send them looking
+for an intruder.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from support.cut import CuttingProxy
+
+from .test_caldav_push import build, holds_exactly_doc_box, register, status, work
+
+UTC = timezone.utc
+
+
+class Through:
+    """``server`` as the worker sees it: every URL through the proxy."""
+
+    def __init__(self, server, proxy):
+        self.name, self.username, self.password = server.name, server.username, server.password
+        real, via = server.base, server.base.replace(f":{server.port}", f":{proxy.port}")
+        self.base, self.calendar_url = via, server.calendar_url.replace(real, via)
+
+
+@pytest.fixture
+def proxy(caldav_server):
+    cutter = CuttingProxy("127.0.0.1", caldav_server.port)
+    yield cutter
+    cutter.close()
+
+
+CUTS = {
+    "mid-PUT body, first push": (dict(pattern=b"BEGIN:VEVENT", keep=5, nth=2), "first"),
+    "created, answer lost": (dict(pattern=b" 201 ", from_server=True, nth=2), "first"),
+    "changed, answer lost": (dict(pattern=b" 204 ", from_server=True), "change"),
+    "ETag listing, answer lost": (dict(pattern=b" 207 ", from_server=True), "first"),
+}
+
+
+@pytest.mark.parametrize("cut, when", CUTS.values(), ids=CUTS.keys())
+def test_a_connection_cut_mid_write_is_repaired_by_the_next_pass_with_no_conflict(client, runner, sessions,
+                                                                                  caldav_server, proxy, clock, cut,
+                                                                                  when):
+    program, series, one_off = build(sessions)
+    target = register(client, Through(caldav_server, proxy), [program])
+    if when == "change":
+        assert work(runner)["failed"] == 0
+        sessions.exception(series, date(2026, 3, 10), start=datetime(2026, 3, 11, 17, tzinfo=UTC),
+                           end=datetime(2026, 3, 11, 18, tzinfo=UTC))
+    proxy.cut_when(**cut)
+    work(runner)
+    assert proxy.cuts == 1
+    for _ in range(3):
+        clock.advance(hours=2)
+        work(runner)
+    assert holds_exactly_doc_box(caldav_server, sessions)
+    shown = status(client, target)
+    assert shown["pending_changes"] == 0
+    assert shown["conflicts"] == 0, shown["recent_conflicts"]
