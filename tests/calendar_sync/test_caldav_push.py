@@ -12,7 +12,6 @@ import icalendar
 import recurring_ical_events
 
 from docbox_calendar_sync.models import CaldavTarget, db
-from support.caldav import CuttingProxy
 
 from .conftest import ADMIN, ORGANIZER
 from .test_parity import WINDOW, listed_by_sessions
@@ -234,30 +233,6 @@ def test_server_down_changes_pile_up_and_all_arrive_after_restart(client, runner
     assert holds_exactly_doc_box(caldav_server, sessions)
     assert status(client, target)["pending_changes"] == 0
 
-
-
-def test_a_connection_cut_mid_batch_loses_nothing_and_the_next_pass_sends_only_what_is_missing(
-        client, runner, sessions, radicale, clock):
-    # The worker commits its outcomes together (push.COMMIT_SECONDS): the five writes the
-    # server took before the network dropped must still be recorded, or the next pass would
-    # write them again (and take its own earlier copies for someone else's).
-    program = sessions.program(name="Peer support")
-    for i in range(12):
-        start = datetime(2026, 3, 2, 8, tzinfo=UTC) + timedelta(days=i)
-        sessions.session(program, f"Grand rounds {i}", start, start + timedelta(hours=1))
-    with CuttingProxy(radicale, allow=6) as network:  # the first reconciliation's PROPFIND and five writes
-        target = register(client, network, [program])
-        report = work(runner)
-        assert report["pushed"] == 5 and report["failed"] == 1 and report["conflicts"] == 0
-        assert len(radicale.objects()) == 5
-        assert status(client, target)["pending_changes"] == 7
-        network.allow = 1_000_000
-        clock.advance(hours=2)
-        report = work(runner)
-    # The seven missing writes, and the hourly reconciliation's PROPFIND, due again after two hours.
-    assert report == {"pushed": 7, "failed": 0, "conflicts": 0, "requests": 8}
-    assert holds_exactly_doc_box(radicale, sessions)
-    assert status(client, target)["pending_changes"] == 0
 
 # --- the API: admin only, password never shown, encrypted, rotatable ---------------------
 

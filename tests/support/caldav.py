@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -164,64 +162,3 @@ class XandikosAuth(Xandikos):
 
     def command(self):
         return [*super().command(), "--autocert", "--htpasswd", str(self.root / "htpasswd")]
-
-
-class CuttingProxy:
-    """A real HTTP proxy in front of a CalDAV server that forwards ``allow`` requests, then cuts every
-    connection it is sent a request on (closes it without an answer), as a dropped network would.
-
-    It stands where a target's server would (``name``, ``base``, ``calendar_url``, ``username``,
-    ``password``), so a target registered with it reaches the server only through it; raising
-    ``allow`` again heals the network.
-    """
-
-    def __init__(self, server: CalDAVServer, allow: int):
-        self.allow, self.lock, self.upstream = allow, threading.Lock(), server.base
-        self.name, self.username, self.password = server.name, server.username, server.password
-        self.http = requests.Session()
-        self.http.trust_env = False
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Forward)
-        self.httpd.daemon_threads, self.httpd.proxy = True, self
-        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.calendar_url = server.calendar_url.replace(server.base, self.base, 1)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _Forward(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keeps connections alive, as a CalDAV server does
-
-    def __getattr__(self, name):
-        if name.startswith("do_"):  # every method: PUT, GET, DELETE, PROPFIND ...
-            return self.forward
-        raise AttributeError(name)
-
-    def forward(self):
-        proxy = self.server.proxy
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with proxy.lock:
-            proxy.allow -= 1
-            cut = proxy.allow < 0
-        if cut:
-            self.close_connection = True
-            return
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        answer = proxy.http.request(self.command, proxy.upstream + self.path, data=body, headers=headers,
-                                    allow_redirects=False)
-        self.send_response(answer.status_code)
-        for name, value in answer.headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding", "content-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    def log_message(self, *args):
-        pass

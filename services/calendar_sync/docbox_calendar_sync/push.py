@@ -213,8 +213,8 @@ def _push_batch(target: CaldavTarget, client: Client, pool: ThreadPoolExecutor, 
     committed before the whole target backs off, so the next pass sends only
     what is missing. Only a worker killed mid-batch forgets the outcomes of its
     last ``COMMIT_SECONDS``: once the lease expires those items are written
-    again (their precondition fails, Doc Box's version is put back and a
-    conflict recorded: nothing is lost).
+    again (their precondition fails and the worker finds its own copy: two
+    requests each, nothing lost, no conflict).
     """
     stop = threading.Event()
     futures = {pool.submit(_write, client, job, stop): job for job in _render(target, client, jobs)}
