@@ -202,10 +202,19 @@ class _MigrationCommands(click.Group):
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 
-    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+    def _real(self) -> click.Group:
         self.lazy.real()
         from flask_migrate.cli import db
-        return db.make_context(info_name, args, parent=parent, **extra)
+        return db
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def get_command(self, ctx, name):  # ``flask db upgrade`` looked up (help, completion, the deploy test)
+        return self._real().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        return self._real().list_commands(ctx)
 
 
 def service_app(import_name: str, service: str, settings: Sequence[Setting], db, migrations: str,

@@ -2,8 +2,10 @@
 
 ``SmtpSink`` has knobs for the failure modes of a mail server: ``stop()`` and
 ``start()`` it (server down), ``rcpt_reply`` answers each recipient with an
-SMTP error, ``data_delay`` acknowledges a message late. The ``smtp`` fixture
-(tests/conftest.py) gives one per test.
+SMTP error, ``data_delay`` acknowledges a message late, ``max_connections``
+greets each connection beyond it with "421 too many connections" and hangs up
+(as relays that limit connections per client do); ``open`` counts the
+connections it holds. The ``smtp`` fixture (tests/conftest.py) gives one per test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 import icalendar
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Received:
@@ -86,6 +89,31 @@ class Received:
         return re.findall(rf"{re.escape(base)}/{kind}/([A-Za-z0-9_-]+)", self.text)
 
 
+class _CountingSMTP(SMTP):
+    """aiosmtpd's server, counting its open connections and refusing those beyond the sink's ``max_connections``."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        sink = self.event_handler
+        with sink.lock:
+            sink.open += 1
+            refuse = sink.max_connections is not None and sink.open > sink.max_connections
+        if refuse:   # before the greeting the handler would send: the client reads this as its greeting
+            sink.refused += 1
+            transport.write(b"421 4.7.0 Too many connections from your host, try again later\r\n")
+            transport.close()
+
+    def connection_lost(self, error) -> None:
+        with self.event_handler.lock:
+            self.event_handler.open -= 1
+        super().connection_lost(error)
+
+
+class _Controller(Controller):
+    def factory(self):
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpSink:
     """A real SMTP server for the tests, with knobs for failure modes."""
 
@@ -95,6 +123,8 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.rcpt_reply: str | None = None    # e.g. "450 mailbox busy", "550 no such user"
         self.data_delay = 0.0
+        self.max_connections: int | None = None
+        self.open = self.refused = 0
         self.controller: Controller | None = None
 
     # aiosmtpd handler hooks
@@ -113,7 +143,7 @@ class SmtpSink:
         return "250 Message accepted"
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:

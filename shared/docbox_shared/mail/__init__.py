@@ -8,9 +8,10 @@ worker loop (:mod:`docbox_shared.loop`). Guarantees, whatever the service:
 one recipient per message, retries with backoff for a day
 (``RETRY_HOURS``), bounces and unbuildable messages parked as ``bounced`` /
 ``failed`` (never retried), and across any crash no message lost; a crash
-of the worker (SIGKILL included) sends at most one twice, a crash of the
-PostgreSQL server at most ``UNFLUSHED`` (10), always with the same
-Message-ID (see :mod:`.queue` for the commit policy).
+of the worker (SIGKILL included) sends at most one twice per SMTP connection
+(``DOCBOX_MAIL_CONNECTIONS``, default 2), a crash of the PostgreSQL server at
+most ``UNFLUSHED`` (10) per connection, always with the same Message-ID (see
+:mod:`.queue` for the commit policy).
 
     queue = MailQueue(db, Invitation)               # StoredMessageMixin: no composer needed
     queue.enqueue(key=f"invite:{staff.id}", recipient=staff.email, message=msg)
