@@ -23,9 +23,11 @@ loads each with ``wrk`` on loopback, for full responses and with
 per second (median and min-max), server CPU per request (all its processes,
 from /proc), the ratios to the bare Flask app, to nginx and to Radicale, and
 the load average before and after. Then it starts the other web services
-(sessions, notifications) under the same gunicorn settings, loads each of
-their pages and APIs with ``wrk`` (``--memory-seconds`` each), and prints the
-RSS of every gunicorn worker of each service against the 100 MB goal.
+(sessions, notifications, outreach) under the same gunicorn settings, loads each of
+their pages and APIs with ``wrk`` (``--memory-seconds`` each; outreach with its
+demo data, asking that sessions server who the staff token is), and prints the
+RSS of every gunicorn worker of each service against the 100 MB goal, with its
+USS (private pages) beside it.
 The machine is usually shared: compare the ratios within one run, not the
 absolute numbers between runs. It prints; it asserts nothing.
 
@@ -204,50 +206,69 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def worker_rss_mb(pid: int) -> list[float]:
-    """Resident memory of each child (gunicorn worker) of pid, in MB."""
+def worker_rss_mb(pid: int) -> list[tuple[float, float]]:
+    """(RSS, USS) of each child (gunicorn worker) of pid, in MB: resident memory, shared pages included (the
+    goal's measure), and the part no other process shares (private pages, from /proc/PID/smaps_rollup)."""
     sizes = []
     for each in tree(pid)[1:]:
         try:
-            with open(f"/proc/{each}/status") as f:
-                sizes += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")]
-        except OSError:
+            with open(f"/proc/{each}/smaps_rollup") as f:
+                kb = {line.split(":")[0]: int(line.split()[1]) for line in f if line.endswith("kB\n")}
+            sizes.append((kb["Rss"] / 1024, (kb["Private_Clean"] + kb["Private_Dirty"]) / 1024))
+        except (OSError, KeyError):
             pass
     return sizes
 
 
-OTHER_SERVICES = {  # service -> (paths loaded with wrk; "{token}": an organizer's API token)
+OTHER_SERVICES = {  # service -> paths loaded with wrk, with a staff API token (organizer, outreach coordinator)
     "sessions": ["/healthz", "/readyz", "/login", "/api/v1/openapi.json", "/api/v1/occurrences"],
     "notifications": ["/healthz", "/readyz", "/", "/subscribe", "/api/v1/openapi.json"],
+    # Outreach asks sessions (still running) who the token is; its demo data: a roster of 100, rounds, pairings.
+    "outreach": ["/healthz", "/readyz", "/", "/api/v1/openapi.json", "/roster", "/oneonone/rounds",
+                 "/cases/queue", "/cases/report", "/api/v1/members"],
 }
 
 
 def other_services_rss(workdir: Path, gunicorn: list[str], log, duration: int, connections: int) -> dict:
     """Each other web service under the same gunicorn settings, on its own migrated SQLite database,
-    loaded with ``wrk`` on its pages and API for ``duration`` seconds each: its workers' RSS in MB."""
-    found = {}
-    for service, paths in OTHER_SERVICES.items() if duration > 0 else ():
-        env = {**os.environ, f"DOCBOX_{service.upper()}_DATABASE_URL": f"sqlite:///{workdir / (service + '.sqlite')}",
-               "DOCBOX_LOG_LEVEL": "WARNING"}
-        subprocess.run([str(BIN / "flask"), "--app", f"docbox_{service}", "db", "upgrade"], env=env, check=True,
-                       stdout=log, stderr=log)
-        headers = {}
-        if service == "sessions":
-            out = subprocess.run([str(BIN / "flask"), "--app", "docbox_sessions", "staff", "add",
-                                  "organizer@example.org", "--role", "organizer"], env=env, check=True,
-                                 capture_output=True, text=True).stdout
-            headers = {"Authorization": f"Bearer {out.strip().splitlines()[-1]}"}
-        port = free_port()
-        proc = subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{port}", f"docbox_{service}.wsgi:app"],
-                                env=env, stdout=log, stderr=log)
-        try:
+    loaded with ``wrk`` on its pages and API for ``duration`` seconds each: its workers' RSS in MB.
+    Sessions stays up until the end: outreach asks it who the staff token belongs to."""
+    found, running = {}, []
+    headers, sessions_url = {}, ""
+    try:
+        for service, paths in OTHER_SERVICES.items() if duration > 0 else ():
+            env = {**os.environ, "DOCBOX_LOG_LEVEL": "WARNING",
+                   f"DOCBOX_{service.upper()}_DATABASE_URL": f"sqlite:///{workdir / (service + '.sqlite')}",
+                   **({"DOCBOX_SESSIONS_URL": sessions_url} if sessions_url else {})}
+            flask = [str(BIN / "flask"), "--app", f"docbox_{service}"]
+            subprocess.run([*flask, "db", "upgrade"], env=env, check=True, stdout=log, stderr=log)
+            if service == "sessions":
+                out = subprocess.run([*flask, "staff", "add", "organizer@example.org", "--role", "organizer",
+                                      "--outreach-role", "coordinator"], env=env, check=True,
+                                     capture_output=True, text=True).stdout
+                headers = {"Authorization": f"Bearer {out.strip().splitlines()[-1]}"}
+            if service == "outreach":
+                subprocess.run([*flask, "seed-demo"], env=env, check=True, stdout=log, stderr=log)
+            port = free_port()
+            proc = subprocess.Popen([*gunicorn, "-b", f"127.0.0.1:{port}", f"docbox_{service}.wsgi:app"],
+                                    env=env, stdout=log, stderr=log)
+            running.append(proc)
             wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+            if service == "sessions":
+                sessions_url = f"http://127.0.0.1:{port}"
             for path in paths:
-                wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+                rate, count, note = wrk(f"http://127.0.0.1:{port}{path}", duration, connections, headers)
+                if note:
+                    print(f"  {service} {path}: {note}")
             found[service] = worker_rss_mb(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(10)
+            if service != "sessions":
+                proc.terminate()
+                proc.wait(10)
+    finally:
+        for proc in running:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
     return found
 
 
@@ -421,13 +442,16 @@ http {{
               f"{ratio(cached['full'], nginx['full'])} full, {ratio(cached['cond'], nginx['cond'])} 304")
         print(f"revoked token refused through the nginx cache after {refused_after:.1f} s")
         print()
-        print("RSS of each gunicorn worker after the load (goal <= 100 MB per worker):")
+        print("RSS of each gunicorn worker after the load (goal <= 100 MB per worker), and in brackets its USS"
+              " (the pages no other process shares):")
         rows = [("calendar_sync (the feeds above)", results["calendar_sync (gunicorn)"]["rss"]),
                 *((f"{service} ({', '.join(OTHER_SERVICES[service])})", sizes) for service, sizes in others.items()),
                 ("bare Flask (the floor)", results["bare Flask (gunicorn)"]["rss"])]
+        width = max(len(label) for label, _ in rows) + 2
         for label, sizes in rows:
-            verdict = "" if not sizes else ("  within the goal" if max(sizes) <= 100 else "  OVER THE GOAL")
-            print(f"  {label:<82}{', '.join(f'{x:.0f} MB' for x in sizes)}{verdict}")
+            verdict = "" if not sizes else ("  within the goal" if max(r for r, _ in sizes) <= 100 else
+                                            "  OVER THE GOAL")
+            print(f"  {label:<{width}}{', '.join(f'{r:.0f} MB ({u:.0f})' for r, u in sizes)}{verdict}")
     finally:
         for proc in procs:
             proc.terminate()

@@ -64,7 +64,7 @@ def fill(app, count: int, program_id: str) -> None:
     """``count`` monthly series over five years, written straight into the tables (spans and stored occurrences
     as the service keeps them, in bulk as the kit's ``insert_many`` writes them); every tenth has its June 2027
     occurrence moved and a count at each of its occurrences."""
-    from docbox_sessions import held, listed
+    from docbox_sessions import derived, held, listed
     from docbox_sessions.models import AttendanceCount, HeldOccurrence, ListedOccurrence, Series, SeriesException, db
     from docbox_sessions.operations import series_span
     from docbox_shared.database import insert_many
@@ -89,7 +89,9 @@ def fill(app, count: int, program_id: str) -> None:
         key = (start_local, i % 10 == 0)
         if key not in shapes:
             entry = {**state, "program_id": program_id, "title": "", "format": "in_person"}
-            shapes[key] = series_span(state), held.rows("series", entry), listed.rows("series", entry)
+            span = series_span(state)
+            found = derived.occurrences("series", entry, span)
+            shapes[key] = span, held.rows(found), listed.rows(found)
         (span_start, span_end), shape, shape_times = shapes[key]
         occurrences += [{**o, "occurrence_id": series_id + o["occurrence_id"][len("shape"):], "entry_id": series_id}
                         for o in shape]

@@ -1,13 +1,14 @@
 """Benchmark: 5,000 due reminders through the notifications worker vs a plain smtplib loop.
 
-    .venv/bin/python bench/reminders.py [--messages 5000] [--repeat 3] [--database-url URL]
+    .venv/bin/python bench/reminders.py [--messages 5000] [--repeat 3] [--database-url URL] [--connections 2]
 
 Both deliver to the same local aiosmtpd sink (``docbox_notifications.mailsink``
 in its own process, as in ``make run``, writing one .eml file per message). The worker's run covers what a
 real pass does: claim due rows in batches (one committed UPDATE per batch, see
 ``docbox_shared.mail.queue``), check each is still useful, render the text and
 the iTIP invitation, store the hash of the message's fresh manage token, send,
-and commit it sent before the next message. The peer is one smtplib
+and commit it sent before the next message, on ``--connections`` SMTP
+connections at once (``DOCBOX_MAIL_CONNECTIONS``, default 2). The peer is one smtplib
 connection sending the very same bytes the worker produced, so the ratio shows
 the price of the bookkeeping that makes delivery exactly-once. Goal (issue
 16): ratio >= 0.5 on SQLite and PostgreSQL.
@@ -98,7 +99,7 @@ def setup(app, messages: int, real_now: datetime) -> None:
                             "status": "scheduled"})
 
 
-def one_round(messages: int, database_url: str | None, tmp: Path) -> dict:
+def one_round(messages: int, database_url: str | None, tmp: Path, connections: int) -> dict:
     """One round: the worker sends ``messages`` reminders, then the smtplib loop sends the same bytes."""
     from docbox_notifications import create_app
     from docbox_notifications.delivery import run_pass
@@ -112,7 +113,8 @@ def one_round(messages: int, database_url: str | None, tmp: Path) -> dict:
     config = {"SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
               "EVENT_SECRETS": ["bench-secret"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
               "PUBLIC_URL": "https://docbox.example", "MAIL_FROM": "Doc Box <reminders@docbox.example>",
-              "SECRET_KEYS": ["bench-key"], "LOG_LEVEL": "WARNING", "CLOCK": lambda: planning["now"]}
+              "SECRET_KEYS": ["bench-key"], "LOG_LEVEL": "WARNING", "CLOCK": lambda: planning["now"],
+              "MAIL_CONNECTIONS": connections}
     app = create_app(config)
     setup(app, messages, real_now)
     app.config["CLOCK"] = None    # the worker runs on real time
@@ -160,6 +162,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--repeat", type=int, default=3, help="rounds (worker, then the smtplib loop, each round)")
+    parser.add_argument("--connections", type=int, default=2, help="the worker's SMTP connections (DOCBOX_MAIL_CONNECTIONS)")
     args = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -167,7 +170,7 @@ def main() -> None:
     rounds = []
     try:
         for i in range(args.repeat):
-            rounds.append(one_round(args.messages, args.database_url, tmp / f"round-{i}"))
+            rounds.append(one_round(args.messages, args.database_url, tmp / f"round-{i}", args.connections))
             r = rounds[-1]
             print(f"round {i + 1}: worker {r['worker']:.0f}/s, smtplib {r['plain']:.0f}/s, "
                   f"ratio {r['worker'] / r['plain']:.2f}", flush=True)
@@ -176,7 +179,8 @@ def main() -> None:
     load_after = os.getloadavg()
 
     dialect = (args.database_url or "sqlite").split(":", 1)[0]
-    print(f"messages: {args.messages} a round, {args.repeat} rounds ({dialect}); median (min-max)")
+    print(f"messages: {args.messages} a round, {args.repeat} rounds ({dialect}), the worker on {args.connections} "
+          "SMTP connection(s); median (min-max)")
     print(f"worker (claim, render, iTIP, send, mark sent): {spread([r['worker'] for r in rounds], 1):>24} messages/s")
     print(f"plain smtplib loop, same bytes:                {spread([r['plain'] for r in rounds], 1):>24} messages/s")
     print(f"ratio worker/smtplib (goal >= 0.5): {spread([r['worker'] / r['plain'] for r in rounds])}")

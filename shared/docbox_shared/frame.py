@@ -32,8 +32,8 @@ import traceback
 import uuid
 from collections.abc import Iterable, Sequence
 
+import click
 from flask import Flask, Response, g, has_request_context, jsonify, request
-from flask_migrate import Migrate
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -162,6 +162,61 @@ def init_app(app: Flask, db, service: str) -> None:
         return jsonify(status="ready", service=service)
 
 
+class LazyMigrate:
+    """Flask-Migrate's registration, made on first use.
+
+    Flask-Migrate imports Alembic and Mako, about 11 MB resident, which a web
+    worker never uses. Everything that migrates reaches the registration
+    through ``app.extensions["migrate"]`` (:func:`flask_migrate.upgrade` in
+    tests and ``docker/migrate.py``, ``migrations/env.py``) or runs ``flask
+    db``: both stand-ins here register the real one (``render_as_batch``:
+    SQLite alters tables by copying them) and hand over to it.
+    """
+
+    def __init__(self, app: Flask, db, directory: str) -> None:
+        self._args = (app, db, directory)
+
+    @classmethod
+    def register(cls, app: Flask, db, directory: str) -> None:
+        lazy = app.extensions["migrate"] = cls(app, db, directory)
+        app.cli.add_command(_MigrationCommands(lazy, "db", help="Perform database migrations."))
+
+    def real(self):
+        app, db, directory = self._args
+        if isinstance(app.extensions.get("migrate"), LazyMigrate):
+            logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # import-time noise
+            from flask_migrate import Migrate
+            Migrate(app, db, directory=directory, render_as_batch=True)  # replaces this one and the commands
+        return app.extensions["migrate"]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
+class _MigrationCommands(click.Group):
+    """``flask db ...``: Flask-Migrate's command group, imported when it is invoked."""
+
+    def __init__(self, lazy: LazyMigrate, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def _real(self) -> click.Group:
+        self.lazy.real()
+        from flask_migrate.cli import db
+        return db
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def get_command(self, ctx, name):  # ``flask db upgrade`` looked up (help, completion, the deploy test)
+        return self._real().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        return self._real().list_commands(ctx)
+
+
 def service_app(import_name: str, service: str, settings: Sequence[Setting], db, migrations: str,
                 test_config: dict | None = None, api_title: str | None = None,
                 api_blueprints: Iterable = ()) -> Flask:
@@ -182,7 +237,7 @@ def service_app(import_name: str, service: str, settings: Sequence[Setting], db,
     # Extensions.
     database.configure(app)  # pooled connections checked before use, no parameters in errors
     db.init_app(app)
-    Migrate(app, db, directory=migrations, render_as_batch=True)  # batch: SQLite alters tables by copying them
+    LazyMigrate.register(app, db, migrations)
     init_app(app, db, service)
     if api_title:
         api = app.extensions["docbox_api"] = Api(app)

@@ -61,10 +61,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .keys import cookie_keys
-from .problems import Problem
+from .problems import Problem, database_unreachable
 
 URL_PREFIX = "/_docbox"
 FORM_EXPIRED = ("This form has expired",
@@ -192,7 +193,9 @@ def error_pages(bp: Blueprint, db, layout: str, home: tuple[str, str], headers: 
     ``context`` go with every error page. The database session is rolled back
     first, so a page never commits half a change. With ``unexpected``, any
     other exception is logged and becomes a 500 page (else the app's
-    problem+json 500 answers).
+    problem+json 500 answers). Database errors are pages either way: one that is unreachable or cut
+    off mid-change a 503 with ``Retry-After`` (nothing was changed, trying again is right), any other
+    a logged 500.
     """
 
     def page(status: int, title: str, detail: str):
@@ -214,12 +217,23 @@ def error_pages(bp: Blueprint, db, layout: str, home: tuple[str, str], headers: 
     def _http(exc: HTTPException):
         return page(exc.code or 500, exc.name, exc.description or "")
 
+    @bp.errorhandler(SQLAlchemyError)
+    def _database(exc: SQLAlchemyError):
+        if not database_unreachable(exc):
+            return _fault(exc)
+        # A dropped connection or a database away: nothing was written, trying again is right.
+        log.warning("database unreachable", extra={"error": type(exc).__name__})
+        body, status, page_headers = page(503, "Doc Box cannot reach its database",
+                                          "Nothing was changed. Try again in a moment.")
+        return body, status, {**page_headers, "Retry-After": "5"}
+
+    def _fault(exc: Exception):
+        log.exception("unhandled error on a page")
+        return page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")
+
     if unexpected:
         @bp.errorhandler(Exception)
         def _unexpected(exc: Exception):
-            if isinstance(exc, HTTPException):
-                return _http(exc)
-            log.exception("unhandled error on a page")
-            return page(500, "Something went wrong on our side", "Nothing was changed. Try again in a moment.")
+            return _http(exc) if isinstance(exc, HTTPException) else _fault(exc)
 
     return page

@@ -116,7 +116,7 @@ _OUTAGE_SQLSTATES = ("08", "57P", "53")
 _SQLITE_OUTAGES = ("unable to open database file", "database is locked", "disk I/O error", "database or disk is full")
 
 
-def _database_unreachable(exc: Exception) -> bool:
+def database_unreachable(exc: Exception) -> bool:
     """A database that is down, cut off or not taking connections: the client may retry (503).
 
     Only a failure of the connection counts: a pool that timed out or found the connection dead, a
@@ -171,7 +171,7 @@ def register_problem_handlers(app: Flask, json_prefixes: tuple[str, ...] = ("/ap
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _from_http_exception(exc)
-        if _database_unreachable(exc):
+        if database_unreachable(exc):
             log.warning("database unreachable", extra={"error": type(exc).__name__})
             return problem_response(503, "Service Unavailable", detail="The database is not reachable; nothing was "
                                     "changed. Try again in a moment.", headers={"Retry-After": "5"})

@@ -201,6 +201,24 @@ def normalize_rule(rule_text: str, start_local: datetime, tz_name: str) -> str:
     return _format(parts)
 
 
+def explicit_rule(rule_text: str, start_local: datetime) -> str:
+    """The rule with the day its start gives it written out, as calendar clients must read it.
+
+    RFC 5545 takes a monthly rule's day of the month (and a yearly rule's month and day) from DTSTART,
+    and skips the months (years) without that day: a series on the 31st meets in 7 months a year, one
+    on 29 February in leap years. ical.js (Thunderbird) and recurring-ical-events roll over instead
+    (29 February 2028, then 1 March 2029). With BYMONTHDAY (and BYMONTH) written out they agree.
+    """
+    parts = _parts(rule_text)
+    if start_local.day <= 28 or parts.get("FREQ") not in ("MONTHLY", "YEARLY") or \
+            {"BYDAY", "BYMONTHDAY"} & set(parts):
+        return rule_text
+    parts["BYMONTHDAY"] = str(start_local.day)
+    if parts["FREQ"] == "YEARLY":
+        parts.setdefault("BYMONTH", str(start_local.month))
+    return _format(parts)
+
+
 def end_rule_before(rule_text: str, start_local: datetime, tz_name: str, day: date) -> str:
     """The rule with its last occurrence before local ``day`` (COUNT replaced by UNTIL)."""
     tz = zone(tz_name)

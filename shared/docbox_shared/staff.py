@@ -153,6 +153,12 @@ def login_url(next_url: str | None = None) -> str:
     return current_app.config["STAFF_LOGIN_URL"] + "?" + urlencode({"next": next_url})
 
 
+def logout_url() -> str:
+    """The sessions page that signs out of every service (``/logout`` beside ``DOCBOX_STAFF_LOGIN_URL``;
+    opened, it asks first)."""
+    return current_app.config["STAFF_LOGIN_URL"].rsplit("/", 1)[0] + "/logout"
+
+
 def sign_in_redirects(bp: Blueprint) -> None:
     """Pages of ``bp`` that raise :class:`SignInRequired` send the browser to sign in, then back."""
     @bp.errorhandler(SignInRequired)

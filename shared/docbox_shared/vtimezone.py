@@ -27,9 +27,12 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import icalendar
+if TYPE_CHECKING:
+    import icalendar
+
 
 UTC = timezone.utc
 _SCAN_FROM = datetime(1970, 1, 1, tzinfo=UTC)
@@ -108,10 +111,12 @@ def _runs(changes: list[_Change]) -> list[list[_Change]]:
 
 
 def _offset(delta: timedelta) -> icalendar.vUTCOffset:
+    import icalendar
     return icalendar.vUTCOffset(delta)
 
 
 def _observance(change: _Change, offset_from: timedelta | None = None, onset: datetime | None = None):
+    import icalendar
     part = icalendar.TimezoneDaylight() if change.dst else icalendar.TimezoneStandard()
     part.add("dtstart", onset or change.onset)
     part.add("tzoffsetfrom", _offset(change.before if offset_from is None else offset_from))
@@ -130,6 +135,7 @@ def _build(name: str, first_year: int, last_year: int) -> bytes:
     runs = _runs(changes)
     before = [c for c in changes if c.at < cover_from]
     keep = [r for r in runs if r[-1].at >= cover_from or (before and before[-1] in r)]
+    import icalendar
     component = icalendar.Timezone()
     component.add("tzid", name)
     if not before:
@@ -156,6 +162,7 @@ def _build(name: str, first_year: int, last_year: int) -> bytes:
 
 def vtimezone(name: str, first_year: int, last_year: int) -> icalendar.Timezone:
     """The VTIMEZONE of IANA zone ``name`` for events from ``first_year`` to ``last_year``."""
+    import icalendar
     return icalendar.Timezone.from_ical(_build(name, first_year, max(last_year, first_year)))
 
 

@@ -168,3 +168,35 @@ def test_only_signed_in_admins_open_the_target_pages(client, cookie, status):
         if status == 303:
             assert answer.headers["Location"].startswith("http://127.0.0.1:5001/login?next=")
     assert client.post("/admin/targets/x/pause").status_code in (400, 303, 403)  # never done without a form
+
+
+def test_a_target_whose_server_came_back_is_sent_to_at_once_after_a_good_test(admin, app, sessions, dav, clock):
+    """The server was down for a while: the worker waits up to an hour between tries. Once the admin's test
+    reaches it, what waited goes out on the next pass instead of at the end of that wait."""
+    program = sessions.program("Doc Box")
+    target = _target(app, dav, program["id"])
+    sessions.session(program, "Debrief", datetime(2026, 3, 2, 17, tzinfo=UTC), datetime(2026, 3, 2, 18, tzinfo=UTC))
+    page = f"/admin/targets/{target}"
+    with app.app_context():  # what the worker records after its tenth refused connection
+        row = db.session.get(CaldavTarget, target)
+        row.failures, row.retry_at = 10, clock() + push.backoff(10)
+        row.last_error, row.last_error_at = "Connection refused: nothing answers at this address", clock()
+        db.session.commit()
+    assert "Retrying at" in text(admin.get(page))
+    tested = text(post(admin, f"{page}/test", {}, page=page))
+    assert "Connected: the server accepted" in tested and "What waits goes out now" in tested
+    assert "Retrying at" not in tested
+    with app.app_context():
+        push.run_pass()
+    assert len(dav.objects()) == 1
+
+
+def test_removing_a_target_asks_first(admin, app, sessions, dav):
+    target = _target(app, dav, sessions.program("Doc Box")["id"])
+    page = f"/admin/targets/{target}"
+    asked = admin.get(f"{page}/delete")
+    assert asked.status_code == 200 and "Remove \u201cTeam\u201d?" in text(asked)
+    assert 'href="http://127.0.0.1:5001/logout"' in asked.text  # signing out of every service, from here too
+    assert "Team" in text(admin.get("/admin/targets"))  # nothing removed by asking
+    removed = post(admin, f"{page}/delete", {}, page=f"{page}/delete")
+    assert removed.status_code == 303 and "No CalDAV target yet" in text(admin.get("/admin/targets"))

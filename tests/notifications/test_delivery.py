@@ -152,3 +152,44 @@ def test_closing_a_program_stops_its_mail_to_subscribers_and_reopening_resumes_i
     clock.set(datetime(2027, 3, 29, 18, 5, tzinfo=UTC))
     worker()
     assert [m.text.splitlines()[0] for m in smtp.messages] == ["After reopening"]
+
+
+def sixty_due(calendar, subscribe, smtp, clock) -> list[tuple[str, str]]:
+    """Six subscribers of ten sessions, their day-ahead reminders due: 60, more than a batch (50)."""
+    calendar.program()
+    for i in range(10):
+        calendar.session(f"s{i}", datetime(2027, 3, 23, 18, i, tzinfo=UTC), title=f"Session {i}")
+    people = [f"person{i}@example.org" for i in range(6)]
+    for person in people:
+        subscribe(person)
+    smtp.clear()
+    clock.set(datetime(2027, 3, 22, 18, 10, tzinfo=UTC))
+    return sorted((who, f"Session {i}") for who in people for i in range(10))
+
+
+def received(smtp) -> list[tuple[str, str]]:
+    return sorted((m.rcpt_tos[0], m.text.splitlines()[0]) for m in smtp.messages)
+
+
+def test_a_relay_that_refuses_a_second_connection_still_gets_every_message_once_in_the_same_pass(
+        calendar, subscribe, smtp, worker, clock):
+    expected = sixty_due(calendar, subscribe, smtp, clock)
+    smtp.max_connections = 1                   # "421 too many connections" to the worker's second one
+    worker()
+    assert smtp.refused >= 1                   # the worker tried a second connection ...
+    assert received(smtp) == expected          # ... and its first one sent everything, each once, none put off
+
+
+def test_a_relay_turning_every_connection_away_puts_off_one_message_not_the_whole_batch(
+        calendar, subscribe, smtp, worker, clock):
+    expected = sixty_due(calendar, subscribe, smtp, clock)
+    smtp.max_connections = 0                   # "421 too many connections" (another worker holds them all)
+    worker()
+    assert smtp.messages == [] and smtp.refused == 1   # the batch is given back at the first refusal
+    smtp.max_connections = None
+    clock.advance(seconds=30)
+    worker()                                   # the next pass sends all but the one that met the refusal
+    assert len(received(smtp)) == 59
+    clock.advance(minutes=5)                   # ... which follows after its backoff
+    worker()
+    assert received(smtp) == expected

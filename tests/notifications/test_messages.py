@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import icalendar
+import pytest
 from sqlalchemy import func, select
 
 from docbox_notifications.models import Delivery, Following, Link, Subscriber, db
+from support.smtp import DISPLAY_NAMES, mailbox_as_read, written_mailbox
 
 from .conftest import UTC
 
@@ -179,9 +182,9 @@ def test_each_invitation_names_its_own_recipient_as_the_one_attendee(calendar, s
     worker()
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(people)
     for message in smtp.messages:
-        [part] = message.calendar_parts()
-        assert part.get_param("method") == "REQUEST" and part.get_filename() == "invite.ics"
-        [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+        method, ics = message.invitation()
+        assert method == "REQUEST"
+        [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
         attendee = event["attendee"]
         assert str(attendee) == f"mailto:{message.rcpt_tos[0]}"
         assert (attendee.params["RSVP"], attendee.params["ROLE"]) == ("FALSE", "OPT-PARTICIPANT")
@@ -284,3 +287,23 @@ def test_a_long_non_ascii_title_arrives_intact_to_every_recipient(calendar, subs
     # Each reader's own link, and no other's.
     manage = [m.links("manage") for m in smtp.messages]
     assert all(len(links) == 1 for links in manage) and manage[0] != manage[1]
+
+
+@pytest.mark.parametrize("name", DISPLAY_NAMES)
+def test_the_senders_name_arrives_as_the_operator_wrote_it(app, calendar, subscribe, smtp, worker, clock, name):
+    """DOCBOX_MAIL_FROM's display name, read back from the raw bytes, is the name: the email package's
+    folding wrote two encoded-words on separate lines with the name's space between them, which RFC 2047
+    readers drop ("Département demédecine"), and the address stays as it is, outside any encoded-word."""
+    app.config["MAIL_FROM"] = written_mailbox(name, "reminders@docbox.test")
+    calendar.program()
+    calendar.session("s1", datetime(2027, 3, 23, 18, 0, tzinfo=UTC))
+    subscribe()
+    clock.set(datetime(2027, 3, 22, 18, 0, tzinfo=UTC))
+    worker()
+    assert len(smtp.messages) == 2   # the confirmation and the reminder with its invitation
+    for message in smtp.messages:
+        assert mailbox_as_read(message, "From") == (name, "reminders@docbox.test")
+        assert mailbox_as_read(message, "To") == ("", "ada@example.org")
+    _method, ics = smtp.messages[-1].invitation()
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    assert (event["ORGANIZER"].params["CN"], str(event["ORGANIZER"])) == (name, "mailto:reminders@docbox.test")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -217,3 +220,19 @@ def test_no_log_line_holds_an_email_address_a_name_or_a_link_token(app, client, 
     assert "/oneonone/link/<token>" in lines  # the access log names the route
     assert token not in lines and "B" * 43 not in lines
     assert "@example.org" not in lines and "Fellow" not in lines
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def test_the_coordinator_sees_on_the_start_page_that_the_programs_mail_bounced_numbers_only(app, client, smtp):
+    assert "nothing failed or bounced in the last 7 days" in _text(client.get("/", headers=COORDINATOR))
+    smtp.rcpt_reply = "550 no such user"  # the hospital's mail server refuses every address
+    open_round(client, "2026-03-20")
+    send_mail(app)
+    page = _text(client.get("/", headers=COORDINATOR))
+    assert "Bounced 10 refused by the recipient's server in the last 7 days" in page  # 2 mentors, 8 mentees
+    assert "Check the work email addresses on the roster" in page
+    assert "@example.org" not in page.replace("coordinator@example.org", "")  # numbers, never a recipient
+    assert "The program's mail" not in _text(client.get("/", headers=as_staff("m1@example.org")))  # a mentor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -39,9 +40,33 @@ def test_the_health_page_shows_what_waits_and_what_to_do(app, admin, api, staff,
     assert "Bounced 1 refused by the recipient's server" in page and "Check the member's email address" in page
     assert "new@example.org" not in page  # counts, never a recipient
     assert 'href="http://127.0.0.1:5002/admin/targets"' in admin.get("/admin/health").text
+    assert 'href="http://127.0.0.1:5004/"' in admin.get("/admin/health").text  # outreach's mail is shown there
 
 
 def test_only_admins_see_the_health_page(app, staff):
     client = app.test_client()
     sign_in(client, "organizer@example.org")
     assert client.get("/admin/health").status_code == 403
+
+
+def test_an_admin_sends_the_refused_events_again_from_the_health_page(app, admin, api):
+    """After the consumer that refused them was upgraded, no shell is needed to send its events again."""
+    assert api("organizer").post("/api/v1/programs", json={"name": "Doc Box", "timezone": "UTC"}).status_code == 201
+    with app.app_context():  # what the relay records when the consumer answers 422
+        db.session.execute(sa.update(outbox.Delivery).values(parked_at=datetime.now(timezone.utc), attempts=1,
+                                                             last_error="422 unknown field"))
+        db.session.commit()
+    page = text(admin.get("/admin/health"))
+    assert "Refused 1 refused as invalid" in page and "Send the 1 refused event again" in page
+    assert "outbox republish" not in page  # a button, no command to type
+    answer = post(admin, "/admin/health/retry-refused", page="/admin/health")
+    assert answer.status_code == 303
+    page = text(admin.get(answer.headers["Location"]))
+    assert "1 refused event will be sent again" in page
+    assert "Waiting 1 to deliver" in page and "Refused 0 refused as invalid" in page
+
+
+def test_only_admins_send_refused_events_again(app, staff):
+    client = app.test_client()
+    sign_in(client, "organizer@example.org")
+    assert post(client, "/admin/health/retry-refused", page="/upcoming").status_code == 403

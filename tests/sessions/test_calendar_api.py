@@ -36,6 +36,23 @@ def test_series_takes_program_defaults_for_place(api, program):
     assert series["video_url"] == "https://meet.example.org/docbox"
 
 
+def test_a_new_format_takes_the_program_defaults_and_drops_the_place_it_no_longer_needs(api, program):
+    organizer = api("organizer")
+    session = organizer.post("/api/v1/sessions", json={
+        "program_id": program["id"], "title": "Intake", "format": "in_person", "location": "Room 9",
+        "start": "2027-03-04T19:00:00-05:00", "end": "2027-03-04T20:00:00-05:00"})
+    assert session.status_code == 201, session.json
+    series = new_series(api, program, location="Room 9")
+    for path in (f"/api/v1/sessions/{session.json['id']}", f"/api/v1/series/{series['id']}"):
+        virtual = organizer.patch(path, json={"format": "virtual"})
+        assert virtual.status_code == 200, virtual.json
+        assert (virtual.json["location"], virtual.json["video_url"]) == (None, "https://meet.example.org/docbox")
+        hybrid = organizer.patch(path, json={"format": "hybrid"})
+        assert hybrid.status_code == 200, hybrid.json
+        assert (hybrid.json["location"], hybrid.json["video_url"]) == ("ED conference room 2",
+                                                                       "https://meet.example.org/docbox")
+
+
 @pytest.mark.parametrize("rule, expected", [
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=3", ["2027-03-03", "2027-03-17", "2027-03-31"]),
     ("FREQ=MONTHLY;BYDAY=3WE;COUNT=3", ["2027-03-17", "2027-04-21", "2027-05-19"]),

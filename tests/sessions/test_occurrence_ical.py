@@ -56,7 +56,8 @@ def _plan(api, program):
         "program_id": program["id"], "title": "Monthly circle", "format": "in_person", "location": "Room 2",
         "start": "2027-02-10T19:00:00", "duration_minutes": 90, "rrule": "FREQ=MONTHLY;BYMONTHDAY=10;COUNT=4",
         "timezone": "America/New_York"}).json
-    assert organizer.post(f"/api/v1/occurrences/{series['id']}_20270310/cancel", json={}).status_code == 200
+    assert organizer.post(f"/api/v1/occurrences/{series['id']}_20270310/cancel",
+                          json={"reason": "The room is being renovated"}).status_code == 200
     session = organizer.post("/api/v1/sessions", json={
         "program_id": program["id"], "title": "After a lawsuit", "format": "virtual",
         "video_url": "https://meet.example.org/x", "start": "2027-03-20T17:30:00-04:00",
@@ -94,9 +95,8 @@ def test_the_ical_download_holds_the_csvs_occurrences_and_ical_js_reads_them(app
     assert sorted(everything["zones"]) == ["America/New_York", "Europe/Berlin"] and len(everything["events"]) == 5
 
 
-def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, pages, make_database_url):
-    """Same UID, RECURRENCE-ID and SEQUENCE as calendar_sync's feed: an import updates, never duplicates."""
-    series, session, _other = _plan(api, program)
+def feed_of(app, program, make_database_url) -> bytes:
+    """``program``'s feed as calendar_sync makes it of every event the sessions ``app`` published (in-process)."""
     calendar = migrated_app("calendar_sync", {"EVENT_SECRETS": [SECRET], "PUBLIC_URL": "https://calendar.example.org",
                                               "SQLALCHEMY_DATABASE_URI": make_database_url("calendar_sync"),
                                               "SESSIONS_URL": "http://127.0.0.1:9"})
@@ -108,9 +108,17 @@ def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, page
             assert client.post("/api/v1/events", data=raw, headers={
                 **signing.sign(raw, SECRET), "Content-Type": "application/json"}).status_code == 200
         feed = client.post("/api/v1/feeds", json={"programs": [program["slug"]]}).get_json()
-        feed_body = client.get(feed["url"].split("calendar.example.org", 1)[1]).data
+        return client.get(feed["url"].split("calendar.example.org", 1)[1]).data
     finally:
         dispose(calendar)
+
+
+def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, pages, make_database_url):
+    """Same UID, RECURRENCE-ID and SEQUENCE as calendar_sync's feed: an import updates, never duplicates;
+    and the same text: a cancellation's reason, which the feed, the session page and the notice show,
+    was missing from the import (it replaced the feed's text in a shared calendar)."""
+    series, session, _other = _plan(api, program)
+    feed_body = feed_of(app, program, make_database_url)
     in_feed = {(str(o["UID"]), o.get("RECURRENCE-ID").dt if o.get("RECURRENCE-ID") else None): o
                for o in recurring_ical_events.of(icalendar.Calendar.from_ical(feed_body)).between(
                    datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 4, 12, tzinfo=UTC))}
@@ -125,6 +133,9 @@ def test_each_exported_event_is_the_feeds_own_occurrence(app, api, program, page
         twin = in_feed[key]
         assert event["DTSTART"].dt == twin["DTSTART"].dt and event["DTEND"].dt == twin["DTEND"].dt
         assert event["SEQUENCE"] == twin["SEQUENCE"] and str(event["STATUS"]) == str(twin["STATUS"])
+        assert (str(event["SUMMARY"]), event.get("DESCRIPTION")) == (str(twin["SUMMARY"]), twin.get("DESCRIPTION"))
+    cancelled = next(e for e in exported if str(e["STATUS"]) == "CANCELLED")
+    assert str(cancelled["DESCRIPTION"]) == "Cancelled: The room is being renovated"
 
 
 @pytest.mark.parametrize("query, field, message", [

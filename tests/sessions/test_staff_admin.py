@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from docbox_sessions.models import ApiToken, Staff, db
 from docbox_sessions.staff_mail import StaffMail
+from support.smtp import DISPLAY_NAMES, mailbox_as_read, written_mailbox
 from support.staff_pages import csrf, post, sign_in
 
 
@@ -27,7 +28,8 @@ def mails(app, to=None) -> list[tuple[str, str, str]]:
         rows = db.session.scalars(sa.select(StaffMail).order_by(StaffMail.id)).all()
         queued = [(m.recipient, message_from_bytes(m.body, policy=policy.default)) for m in rows
                   if to is None or m.recipient == to]
-    assert all(m["To"] == r and m["Message-ID"] for r, m in queued)  # one recipient, a stable Message-ID
+    # one recipient (To names them too), a stable Message-ID
+    assert all([a.addr_spec for a in m["To"].addresses] == [r] and m["Message-ID"] for r, m in queued)
     return [(r, m["Subject"], m.get_content()) for r, m in queued]
 
 
@@ -220,11 +222,25 @@ def test_the_relay_sends_the_invitation_into_a_real_smtp_server_and_forgets_its_
     out = app.test_cli_runner().invoke(args=["relay", "--once"])
     assert out.exit_code == 0, out.output
     [received] = smtp.messages
-    assert received["To"] == "ada@example.org" and received["Subject"] == "You are invited to Doc Box"
+    assert str(received["To"]) == "Dr Ada <ada@example.org>" and received["Subject"] == "You are invited to Doc Box"
     assert link_in(received.text) == link_in(body)
     with app.app_context():
         row = db.session.scalars(sa.select(StaffMail)).one()
         assert (row.status, row.body) == ("sent", None), "the link does not outlive its delivery"
+
+
+@pytest.mark.parametrize("name", DISPLAY_NAMES)
+def test_the_invitation_names_sender_and_staff_member_exactly(app, admin, smtp, name):
+    """The invited person's name (To) and DOCBOX_MAIL_FROM's (From) read back from the raw bytes as written:
+    the email package's folding loses the space between two encoded-words it puts on separate lines."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM=written_mailbox(name, "docbox@example.org"))
+    post(admin, "/admin/staff/invite", {"email": "zoe@example.org", "name": name, "role": "viewer"},
+         page="/admin/staff/invite")
+    out = app.test_cli_runner().invoke(args=["relay", "--once"])
+    assert out.exit_code == 0, out.output
+    [received] = smtp.messages
+    assert mailbox_as_read(received, "From") == (name, "docbox@example.org")
+    assert mailbox_as_read(received, "To") == (name, "zoe@example.org")
 
 
 def test_the_invitation_arrives_dated_so_strict_providers_take_it(app, admin, smtp, clock):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
-from docbox_sessions import held
+from docbox_sessions import derived, held
 from docbox_sessions.models import AttendanceCount, HeldOccurrence, Series, SeriesException, db
 from docbox_sessions.operations import series_span
 
@@ -29,7 +29,8 @@ def fill(app, program_id: str) -> tuple[str, str]:
             state["exceptions"] = [{"date": datetime(2027, 6, 1).date(), "start": start, "end": start + timedelta(hours=1),
                                     "status": "scheduled"}]
         span_start, span_end = series_span(state)
-        occurrences += held.rows("series", {**state, "program_id": program_id, "title": "", "format": "hybrid"})
+        entry = {**state, "program_id": program_id, "title": "", "format": "hybrid"}
+        occurrences += held.rows(derived.occurrences("series", entry, (span_start, span_end)))
         rows.append(dict(id=state["id"], program_id=program_id, title=f"Circle {i}", description="", format="hybrid",
                          location="Room 4", video_url="https://meet.example.org/c", timezone=state["timezone"],
                          capacity=None, version=1, created_at=AT, updated_at=AT, start_local=state["start_local"],

@@ -42,8 +42,9 @@ class Provider:
             self.process.kill()
 
 
-def start_provider(port: int | None, redirect_uris: list[str]) -> Provider:
-    """The provider on ``port`` (None: a free one), sending browsers back to ``redirect_uris``."""
+def start_provider(port: int | None, redirect_uris: list[str], issuer_port: int | None = None) -> Provider:
+    """The provider on ``port`` (None: a free one), sending browsers back to ``redirect_uris``; with
+    ``issuer_port``, reached (and named in its issuer) through a proxy on that port forwarding to ``port``."""
     if port is None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -51,10 +52,10 @@ def start_provider(port: int | None, redirect_uris: list[str]) -> Provider:
     if not (JS / "node_modules" / "oidc-provider").exists():
         raise RuntimeError(f"oidc-provider is missing: run 'bash scripts/test-setup.sh' (npm ci in {JS})")
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PORT": str(port), "REDIRECT_URIS": ",".join(redirect_uris),
-           "CLIENT_SECRET": SECRET}
+           "CLIENT_SECRET": SECRET, **({"ISSUER_PORT": str(issuer_port)} if issuer_port else {})}
     process = subprocess.Popen(["node", "provider.mjs"], cwd=JS, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = f"http://127.0.0.1:{issuer_port or port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -2,8 +2,10 @@
 
 ``SmtpSink`` has knobs for the failure modes of a mail server: ``stop()`` and
 ``start()`` it (server down), ``rcpt_reply`` answers each recipient with an
-SMTP error, ``data_delay`` acknowledges a message late. The ``smtp`` fixture
-(tests/conftest.py) gives one per test.
+SMTP error, ``data_delay`` acknowledges a message late, ``max_connections``
+greets each connection beyond it with "421 too many connections" and hangs up
+(as relays that limit connections per client do); ``open`` counts the
+connections it holds. The ``smtp`` fixture (tests/conftest.py) gives one per test.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import re
 import threading
 from datetime import datetime
 from email import policy
-from email.utils import parsedate_to_datetime
+from email.header import decode_header, make_header
+from email.utils import parseaddr, parsedate_to_datetime
 
+import icalendar
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Received:
@@ -37,6 +42,30 @@ class Received:
 
     def calendar_parts(self):
         return [p for p in self.msg.walk() if p.get_content_type() == "text/calendar"]
+
+    def invitation(self) -> tuple[str, bytes]:
+        """The iMIP invitation's method and calendar bytes, in the structure Google Calendar sends
+        (and Outlook shows its accept bar, Gmail its event card, for; neither runs here)::
+
+            multipart/mixed [multipart/alternative [text/plain, text/calendar; method=M], application/ics]
+
+        The calendar is inline (no Content-Disposition), its ``method`` parameter is its METHOD,
+        icalendar reads it, and the attached file holds the same bytes.
+        """
+        assert self.msg.get_content_type() == "multipart/mixed"
+        alternative, attached = self.msg.get_payload()
+        assert alternative.get_content_type() == "multipart/alternative"
+        plain, calendar = alternative.get_payload()
+        assert (plain.get_content_type(), calendar.get_content_type()) == ("text/plain", "text/calendar")
+        assert calendar.get_content_disposition() is None and calendar.get_content_charset() == "utf-8"
+        assert self.msg.get_body(("plain",)) is plain
+        assert (attached.get_content_type(), attached.get_content_disposition()) == ("application/ics", "attachment")
+        ics, method = calendar.get_payload(decode=True), calendar.get_param("method")
+        assert attached.get_payload(decode=True) == ics
+        assert attached.get_filename() == {"REQUEST": "invite.ics", "CANCEL": "cancel.ics"}[method]
+        assert icalendar.Calendar.from_ical(ics)["METHOD"] == method
+        assert not any(part.defects for part in self.msg.walk())
+        return method, ics
 
     def origination_date(self) -> datetime:
         """The one Date header, as a mail provider reads the raw header section (RFC 5322 3.6: it must be there).
@@ -60,6 +89,31 @@ class Received:
         return re.findall(rf"{re.escape(base)}/{kind}/([A-Za-z0-9_-]+)", self.text)
 
 
+class _CountingSMTP(SMTP):
+    """aiosmtpd's server, counting its open connections and refusing those beyond the sink's ``max_connections``."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        sink = self.event_handler
+        with sink.lock:
+            sink.open += 1
+            refuse = sink.max_connections is not None and sink.open > sink.max_connections
+        if refuse:   # before the greeting the handler would send: the client reads this as its greeting
+            sink.refused += 1
+            transport.write(b"421 4.7.0 Too many connections from your host, try again later\r\n")
+            transport.close()
+
+    def connection_lost(self, error) -> None:
+        with self.event_handler.lock:
+            self.event_handler.open -= 1
+        super().connection_lost(error)
+
+
+class _Controller(Controller):
+    def factory(self):
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpSink:
     """A real SMTP server for the tests, with knobs for failure modes."""
 
@@ -69,6 +123,8 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.rcpt_reply: str | None = None    # e.g. "450 mailbox busy", "550 no such user"
         self.data_delay = 0.0
+        self.max_connections: int | None = None
+        self.open = self.refused = 0
         self.controller: Controller | None = None
 
     # aiosmtpd handler hooks
@@ -87,7 +143,7 @@ class SmtpSink:
         return "250 Message accepted"
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
@@ -101,3 +157,38 @@ class SmtpSink:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+
+
+# Display names as people and operators write them: non-ASCII, near and past the 78-character line,
+# with a comma, quotes and parentheses (each of which RFC 5322 lets only a quoted-string or an
+# RFC 2047 encoded-word carry in a name).
+DISPLAY_NAMES = [
+    "Dr. Zoë Ångström-Łukasiewicz, MD",
+    "Équipe Doc Box — Département de médecine interne, Hôpital Universitaire de Genève",
+    'Zoë "Zo" Ångström (peer support), Łódź',
+    "Department of Anesthesiology, Perioperative and Pain Medicine: Peer Support",
+    "Łukasz Żółć-Gęślą Ångström Dvořák",
+]
+
+
+def mailbox_as_read(received: Received, header: str) -> tuple[str, str]:
+    """``header``'s one (display name, address), checked as a mail client reads the raw bytes.
+
+    The head is ASCII with lines of at most 78 characters; Python's modern parser and an RFC 2047
+    reading (compat32's address parsing, then email.header's decoding of the name, which ignores
+    the space between two adjacent encoded-words as RFC 2047 section 6.2 asks) agree on the name.
+    """
+    head = received.raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n")
+                                  if not line.startswith(b"List-Unsubscribe:")), head.decode()
+    [mailbox] = received.msg[header].addresses
+    old = email.message_from_bytes(received.raw, policy=policy.compat32)
+    name, address = parseaddr(re.sub(r"\r?\n(?=[ \t])", "", old[header]))   # unfolded, as RFC 5322 2.2.3 says
+    rfc2047 = str(make_header(decode_header(name)))
+    assert (rfc2047, address) == (mailbox.display_name, mailbox.addr_spec), head.decode()
+    return mailbox.display_name, mailbox.addr_spec
+
+
+def written_mailbox(name: str, address: str) -> str:
+    """``name <address>`` as an operator writes DOCBOX_MAIL_FROM: the name as a quoted-string, as typed."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{address}>'

@@ -10,7 +10,8 @@ trusted, nothing answering ...), so an admin can fix it without a log.
 
 The protocol is the library's; pushing stays in :mod:`.push` (Doc Box's sync
 policy: conditional writes, conflicts, backoff). Passwords are never logged
-and never part of a message.
+and never part of a message. ``caldav`` (with lxml and vobject, about 10 MB
+resident) is imported on the first check, not by every web worker serving feeds.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-import caldav
 import requests as http
-from caldav.lib import error
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,8 @@ class FoundCalendar:
     name: str
 
 
-def _client(url: str, username: str, password: str, *, timeout: float, verify: bool) -> caldav.DAVClient:
+def _client(url: str, username: str, password: str, *, timeout: float, verify: bool):
+    import caldav
     client = caldav.DAVClient(url=url, username=username or None, password=password or None, timeout=timeout,
                               ssl_verify_cert=verify)
     # The host's proxy variables, CA bundle and .netrc must not change where (and how) a password goes.
@@ -46,6 +46,7 @@ def _client(url: str, username: str, password: str, *, timeout: float, verify: b
 
 def _words(exc: Exception, timeout: float) -> str:
     """What an exception of the library (or of its HTTP library) means for the admin."""
+    from caldav.lib import error
     text = str(exc)
     if isinstance(exc, error.AuthorizationError):
         if "Forbidden" in text or "403" in text:

@@ -42,7 +42,7 @@ from docbox_shared import recurrence, vtimezone
 from docbox_shared.uids import uid_for
 
 PRODID = "-//Doc Box//calendar_sync//EN"
-RENDER_VERSION = "3"  # part of every feed ETag: bump when the output format changes
+RENDER_VERSION = "4"  # part of every feed ETag: bump when the output format changes
 # Wide enough for any series the rules allow (ten years at most).
 _ALL_TIME = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2300, 1, 1, tzinfo=timezone.utc))
 
@@ -124,7 +124,7 @@ def entry_events(kind: str, state: dict, version: int, program_name: str | None,
         times["dtend"] = (wall + duration).replace(tzinfo=tz)
     master = _vevent(uid, recurrence.master_occurrence(state), version=version, stamp=state["updated_at"],
                      program_name=program_name, options=options, times=times)
-    master.add("rrule", icalendar.vRecur.from_ical(state["rrule"]))
+    master.add("rrule", icalendar.vRecur.from_ical(recurrence.explicit_rule(state["rrule"], wall)))
     exceptions = {e["date"]: e for e in state.get("exceptions", [])}
     overrides, excluded = [], []
     # The shared expansion decides which exceptions still belong to the rule
@@ -208,3 +208,17 @@ def calendar(items: Iterable[tuple[str, dict, int, str | None]], *, name: str | 
     for event in events:
         cal.add_component(event)
     return _with_timezones(cal.to_ical(), spans)
+
+
+def same_events(ours: bytes, theirs: bytes) -> bool:
+    """Whether ``theirs`` (a server's copy) holds exactly the events of ``ours`` (what Doc Box wrote),
+    however the server rewrote the text: line folding, escaping, the order of properties (Radicale
+    re-serializes what it stores). A copy that cannot be read is not ours."""
+    def events(text: bytes) -> list[list[bytes]] | None:
+        try:
+            cal = icalendar.Calendar.from_ical(text)
+        except ValueError:
+            return None
+        return sorted(sorted(event.to_ical().replace(b"\r\n ", b"").split(b"\r\n")) for event in cal.walk("VEVENT"))
+    mine = events(ours)
+    return mine is not None and mine == events(theirs)

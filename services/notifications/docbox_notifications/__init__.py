@@ -4,8 +4,8 @@ It keeps its own copy of the calendar (from the sessions events), its
 subscribers, and a table of messages to send; ``flask --app
 docbox_notifications worker`` sends them. See :mod:`.schedule` for when a
 message is due and :mod:`.delivery` for how it is sent exactly once (or, for
-the one message in flight when a worker dies, at most twice with the same
-Message-ID).
+the message in flight on each SMTP connection when a worker dies, at most
+twice with the same Message-ID).
 """
 
 from __future__ import annotations

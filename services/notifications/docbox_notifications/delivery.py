@@ -1,7 +1,7 @@
 """The worker's job: plan what came within reach, then send what is due through the kit's mail queue.
 
 How a message is claimed, sent, retried and recorded exactly once (at most
-once more for the one in flight when a worker dies) is
+once more for the one in flight on each SMTP connection when a worker dies) is
 :mod:`docbox_shared.mail`. What this service adds (:class:`Reminders`):
 
 - the message is built when it is sent (:func:`.messages.build`), with a
@@ -21,10 +21,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import instance_state
 
-from docbox_shared.clock import aware
 from docbox_shared.clock import now as clock_now
 from docbox_shared.mail import Composer, MailQueue
 from docbox_shared.tokens import hash_token, new_token
@@ -63,23 +63,24 @@ class Reminders(Composer):
         self.tokens: dict[int, str] = {}
         self.verdicts: dict[int, str | None] = {}
         self.listings: dict[int, list] = {}   # digest row -> the occurrences it will list
-        self.loaded: list = []
+        self.loaded: dict = {}
 
     def prepare(self, rows: list[Delivery], now: datetime) -> None:
         """The batch's subscribers, occurrences and programs in three queries, and which reminders have a later one due.
 
-        ``loaded`` holds them for the batch: the session's identity map keeps
-        objects only while something refers to them, and ``db.session.get``
-        then finds them without a query.
+        ``loaded`` holds them for the batch by model and primary key (see :meth:`get`); it also keeps them
+        in the session's identity map, which holds objects only while something refers to them.
         """
         sub_ids = {row.subscriber_id for row in rows}
         occurrence_ids = {row.occurrence_id for row in rows if row.occurrence_id}
-        self.loaded = db.session.scalars(select(Subscriber).where(Subscriber.id.in_(sub_ids))).all()
+        self.loaded = {(Subscriber, s.id): s for s in db.session.scalars(
+            select(Subscriber).where(Subscriber.id.in_(sub_ids)))}
         if occurrence_ids:
             records = db.session.scalars(select(OccurrenceRecord).where(
                 OccurrenceRecord.occurrence_id.in_(occurrence_ids))).all()
-            self.loaded += records + db.session.scalars(select(Entry).where(
-                Entry.kind == "program", Entry.entry_id.in_({r.program_id for r in records}))).all()
+            self.loaded.update({(OccurrenceRecord, r.occurrence_id): r for r in records})
+            self.loaded.update({(Entry, e.entry_id): e for e in db.session.scalars(select(Entry).where(
+                Entry.kind == "program", Entry.entry_id.in_({r.program_id for r in records})))})
         reminders = {row.occurrence_id for row in rows if row.kind == "reminder"}
         # A due reminder, also one claimed in this very batch ("sending"), makes every earlier one useless.
         self.latest_due = {}   # (subscriber, occurrence) -> the smallest offset due: the latest reminder
@@ -121,6 +122,18 @@ class Reminders(Composer):
             db.session.rollback()
             self.tokens = {}
 
+    def get(self, model, key):
+        """``db.session.get(model, key)`` (``Entry``: the program ``key``) from what :meth:`prepare` loaded.
+
+        A dictionary lookup: ``db.session.get`` costs some 15 µs even when the object is in the identity map,
+        and a message asks five times. An object a rollback expired (a deferred message) is asked of the
+        session again, which also tells whether its row is gone.
+        """
+        found = self.loaded.get((model, key))
+        if found is None or instance_state(found).expired:
+            return db.session.get(model, ("program", key) if model is Entry else key)
+        return found
+
     def obsolete(self, row: Delivery, now: datetime) -> str | None:
         """The verdict of :meth:`prepare` (it read the same state, loaded once for the batch)."""
         if row.id in self.verdicts:
@@ -128,7 +141,7 @@ class Reminders(Composer):
         return self._obsolete(row, now)
 
     def _obsolete(self, row: Delivery, now: datetime) -> str | None:
-        sub = db.session.get(Subscriber, row.subscriber_id)
+        sub = self.get(Subscriber, row.subscriber_id)
         if sub is None:
             return "subscriber gone"
         if row.kind == "confirm":
@@ -136,10 +149,11 @@ class Reminders(Composer):
         if sub.status != "active":
             return f"subscriber {sub.status}"
         if row.kind in ("reminder", "moved", "restored", "cancelled"):
-            record = db.session.get(OccurrenceRecord, row.occurrence_id)
+            record = self.get(OccurrenceRecord, row.occurrence_id)
             if record is None or record.sequence != row.sequence:
                 return "the occurrence changed since"
-            if not messages.program_state(record.program_id).get("open"):
+            program = self.get(Entry, record.program_id)
+            if program is None or not program.data.get("open"):
                 return "the program is closed"  # closed: nothing reaches people without an account (README)
             if row.kind == "reminder":
                 if record.status != "scheduled":
@@ -152,17 +166,20 @@ class Reminders(Composer):
                 return "no session this week"
         return None
 
+    def fork(self) -> Reminders:
+        return Reminders()   # its batch's tokens, verdicts and cache belong to one connection
+
     def build(self, row: Delivery, now: datetime):
-        sub = db.session.get(Subscriber, row.subscriber_id)
+        sub = self.get(Subscriber, row.subscriber_id)
         return messages.build(row, sub, now, self.cache, self.tokens.pop(row.id, None)), sub.email
 
     def sent(self, row: Delivery, now: datetime) -> None:
-        sub = db.session.get(Subscriber, row.subscriber_id)
+        sub = self.get(Subscriber, row.subscriber_id)
         if sub.bounces:
             sub.bounces = 0
 
     def bounced(self, row: Delivery, now: datetime) -> None:
-        sub = db.session.get(Subscriber, row.subscriber_id)
+        sub = self.get(Subscriber, row.subscriber_id)
         sub.bounces += 1
         if sub.bounces >= current_app.config["MAX_BOUNCES"]:
             sub.status = "paused"
@@ -172,35 +189,10 @@ MAIL_COUNT_DAYS = 7   # failed and bounced messages count on the health page for
 
 
 def mail_counts() -> dict[str, int]:
-    """How reminder mail fares, for the sessions health page (``GET /internal/mail-counts``): numbers only,
-    never an address, a subscriber or a message.
-
-    ``failed`` (given up after ``RETRY_HOURS`` of temporary errors) and ``bounced`` (refused for good) whose
-    last attempt was in the last ``days``; ``retrying`` (a temporary error, tried again later) with
-    ``oldest_retrying_seconds`` since its first error; ``due`` (due now, not yet sent: the worker's queue)
-    with ``oldest_due_seconds``. An ``oldest_*`` is left out when there is none. ``days`` and
-    ``max_bounces`` (bounces in a row that pause a subscriber) let the page say what the numbers mean.
-    """
-    now = clock_now()
-    since = now - timedelta(days=MAIL_COUNT_DAYS)
-    D = Delivery
-
-    def number(*conditions) -> int:
-        return db.session.scalar(select(func.count()).select_from(D).where(*conditions))
-
-    def seconds_since(column, *conditions) -> int | None:
-        oldest = db.session.scalar(select(func.min(column)).where(*conditions))
-        return None if oldest is None else max(0, int((now - aware(oldest)).total_seconds()))
-
-    retrying = (D.status == "pending", D.first_failure_at.is_not(None))
-    due = (D.status == "pending", D.due_at <= now)
-    counts = {"days": MAIL_COUNT_DAYS, "max_bounces": current_app.config["MAX_BOUNCES"],
-              "failed": number(D.status == "failed", D.due_at >= since),
-              "bounced": number(D.status == "bounced", D.due_at >= since),
-              "retrying": number(*retrying), "due": number(*due),
-              "oldest_retrying_seconds": seconds_since(D.first_failure_at, *retrying),
-              "oldest_due_seconds": seconds_since(D.due_at, *due)}
-    return {name: value for name, value in counts.items() if value is not None}
+    """How reminder mail fares, for the sessions health page (``GET /internal/mail-counts``): the kit's
+    :meth:`~docbox_shared.mail.MailQueue.counts` of the last ``MAIL_COUNT_DAYS``, and ``max_bounces``
+    (bounces in a row that pause a subscriber) so that the page can say what the numbers mean."""
+    return {**mail_queue().counts(MAIL_COUNT_DAYS), "max_bounces": current_app.config["MAX_BOUNCES"]}
 
 
 def mail_queue(composer: Composer | None = None) -> MailQueue:

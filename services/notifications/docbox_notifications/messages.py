@@ -18,7 +18,10 @@ invitation updates itself. A series occurrence gets no invitation: the feed
 has it under the series' UID, and a split gives the continuation a new one,
 so no per-occurrence invitation could stay one entry with it; the message
 links to the program's calendar (subscribe page) instead. The MIME ``method``
-parameter repeats the iCalendar METHOD, as iTIP over email (RFC 6047) asks.
+parameter repeats the iCalendar METHOD, as iTIP over email (RFC 6047) asks, and
+the calendar is an inline alternative of the text plus the same as a file
+(:func:`.mime.compose`): the structure Google Calendar sends and Outlook shows
+its accept bar for.
 
 Change notices show the new time and place and, where they changed, what
 they were (``previous`` of the occurrence record). A cancellation shows the
@@ -35,8 +38,6 @@ from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress
-from icalendar.parser import Contentline
 from sqlalchemy import delete, select
 
 from docbox_shared import recurrence, vtimezone
@@ -186,6 +187,8 @@ def attendee_line(recipient: str) -> str:
     A plain address is written straight into the line icalendar would write
     (it needs no quoting); anything else goes through icalendar's own encoding.
     """
+    from icalendar import Event, vCalAddress
+    from icalendar.parser import Contentline
     if _PLAIN_ADDRESS.fullmatch(recipient):
         line = f"ATTENDEE;ROLE=OPT-PARTICIPANT;RSVP=FALSE:mailto:{recipient}"
         if len(line) <= 75:   # ASCII within RFC 5545's 75 octets: nothing to fold
@@ -200,6 +203,8 @@ def attendee_line(recipient: str) -> str:
 
 
 def _calendar(s: Shown, method: str, now: datetime, cache: dict) -> str:
+    # icalendar (about 3 MB) is imported by the mail worker that builds invitations, not by the web workers.
+    from icalendar import Calendar, Event, vCalAddress
     cal = Calendar()
     cal.add("prodid", "-//Doc Box//notifications//EN")
     cal.add("version", "2.0")
@@ -247,7 +252,7 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
     manage_url, unsubscribe_url = url(f"/manage/{manage_token}"), url(f"/unsubscribe/{manage_token}")
     footer = "\n".join(["", "--", f"Change programs or reminder times, or delete your data: {manage_url}",
                          f"Unsubscribe from all Doc Box email: {unsubscribe_url}"]) + "\n"
-    attachment = None
+    ics = None
     if row.kind in ("confirm", "digest"):
         subject, lines = confirm_text(sub, now) if row.kind == "confirm" else digest_text(row, sub, now)
         text = ("\n".join(lines) + "\n", footer)
@@ -263,12 +268,12 @@ def build(row: Delivery, sub: Subscriber, now: datetime, cache: dict | None = No
         subject, shared, method = cache[key, row.kind]
         text = (shared, footer)
         if s.entry_kind == "session":
-            attachment = (invitation(s, method, sub.email, now, cache),
-                          "invite.ics" if method == "REQUEST" else "cancel.ics", method)
+            ics = (invitation(s, method, sub.email, now, cache),
+                   "invite.ics" if method == "REQUEST" else "cancel.ics", method)
     headers = [("From", current_app.config["MAIL_FROM"]), ("To", sub.email), ("Subject", subject),
                ("Date", format_datetime(now.astimezone(UTC))), ("Message-ID", row.message_id),
                ("Auto-Submitted", "auto-generated"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
-    return mime.compose(headers, [("List-Unsubscribe", list_unsubscribe(unsubscribe_url))], text, attachment)
+    return mime.compose(headers, [("List-Unsubscribe", list_unsubscribe(unsubscribe_url))], text, ics)
 
 
 def list_unsubscribe(unsubscribe_url: str) -> str:

@@ -33,6 +33,7 @@ class Staff:
     email: str
     name: str
     outreach_role: str | None
+    sessions_role: str | None = None  # their role in group sessions, for the menu's link there
 
     def can(self, *roles: str) -> bool:
         return self.outreach_role in roles
@@ -47,7 +48,8 @@ def _ask() -> Staff | None:
     except Unauthorized:
         return None
     role = member.role("outreach")
-    return Staff(email=member.email.lower(), name="", outreach_role=role if role in ROLES else None)
+    return Staff(email=member.email.lower(), name="", outreach_role=role if role in ROLES else None,
+                 sessions_role=member.role("sessions"))
 
 
 def current_staff() -> Staff | None:

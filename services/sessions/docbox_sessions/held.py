@@ -34,42 +34,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from docbox_shared import recurrence
 from docbox_shared.clock import now
 
+from .derived import rewrite
 from .models import AttendanceCount, HeldMonth, HeldMonthCell, HeldOccurrence, db
 
 SETTLE_MONTHS = 12  # months the relay sums in one pass (a year of 10,000 monthly series: about a second)
 
 
-def rows(kind: str, state: dict) -> list[dict]:
-    """The rows of one entry's occurrences that are not cancelled (none for a deleted entry)."""
-    if kind == "session":
-        occurrences = [recurrence.occurrence("session", state)]
-    elif kind == "series":
-        from .operations.states import series_span
-        first, last = series_span(state)
-        occurrences = recurrence.expand("series", state, first - timedelta(days=1), last + timedelta(days=1))
-    else:
-        return []
+def rows(occurrences: list[recurrence.Occurrence]) -> list[dict]:
+    """The rows of one entry's occurrences (:func:`.derived.occurrences`) that are not cancelled."""
     return [dict(occurrence_id=o.id, entry_id=o.entry_id, program_id=o.program_id, format=o.format,
                  month=f"{o.start:%Y-%m}", start_at=o.start) for o in occurrences if o.status != "cancelled"]
 
 
-def store(kind: str, state: dict) -> None:
-    """Bring one entry's rows to its state (not committed): only the rows that differ are rewritten, and
-    only their months' versions grow. A state marked deleted leaves none."""
-    if kind not in ("session", "series"):
-        return
-    key = ("month", "program_id", "format", "start_at")
-    old = {r.occurrence_id: r for r in db.session.execute(
-        select(HeldOccurrence.occurrence_id, *(getattr(HeldOccurrence, k) for k in key))
-        .where(HeldOccurrence.entry_id == state["id"]))}
-    new = {r["occurrence_id"]: r for r in rows(kind, state)}
-    gone = [i for i, r in old.items() if i not in new or tuple(getattr(r, k) for k in key) != tuple(new[i][k] for k in key)]
-    added = [r for i, r in new.items() if i not in old or i in gone]
-    if gone:
-        db.session.execute(delete(HeldOccurrence).where(HeldOccurrence.occurrence_id.in_(gone)))
-    if added:
-        db.session.execute(insert(HeldOccurrence), added)
-    changed({old[i].month for i in gone} | {r["month"] for r in added})
+def store(entry_id: str, occurrences: list[recurrence.Occurrence]) -> None:
+    """Bring one entry's rows to its occurrences (not committed): only the rows that differ are rewritten, and
+    only their months' versions grow."""
+    gone, added = rewrite(HeldOccurrence, entry_id, rows(occurrences))
+    changed({r.month for r in gone} | {r["month"] for r in added})
 
 
 def counted(occurrence_id: str) -> None:

@@ -29,6 +29,7 @@ continuation's UID (as the feed itself does).
 Times: DTSTART/DTEND in the entry's zone with its VTIMEZONE from the kit
 (:mod:`docbox_shared.vtimezone`, the builder of feeds and invitations), in UTC
 where a clock change makes the wall time name two instants or none.
+The text is the feed's too, a cancellation's reason included.
 Nothing here names a facilitator or anyone who came.
 """
 
@@ -36,18 +37,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from docbox_shared import recurrence, vtimezone
 from docbox_shared.uids import uid_for
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Doc Box//sessions export//EN"
 UTC = timezone.utc
 
 
-def _description(text: str, video_url: str | None) -> str:
-    parts = [text.strip()] if text and text.strip() else []
+def _description(text: str, video_url: str | None, cancel_reason: str | None = None) -> str:
+    """The feed's text (calendar_sync's ``ical._description``): a cancellation's reason first, as the feed,
+    the session page and the notice show it, so an import never replaces the feed's text with less."""
+    parts = [f"Cancelled: {cancel_reason}"] if cancel_reason else []
+    parts += [text.strip()] if text and text.strip() else []
     if video_url:
         parts.append(f"Join online: {video_url}")
     return "\n\n".join(parts)
@@ -56,6 +62,7 @@ def _description(text: str, video_url: str | None) -> str:
 def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetime, rule_time=None,
                      program_name: str | None = None) -> icalendar.Event:
     """The VEVENT of one occurrence; ``rule_time`` is a series' local start time (its RECURRENCE-ID)."""
+    import icalendar  # here: the sessions web worker needs it only for a download (about 3 MB)
     event = icalendar.Event()
     event.add("uid", uid_for(occ.entry_kind, occ.entry_id))
     if occ.entry_kind == "series":
@@ -72,7 +79,7 @@ def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetim
         event.add("location", occ.location)
     if occ.video_url:
         event.add("url", occ.video_url)
-    description = _description(occ.description, occ.video_url)
+    description = _description(occ.description, occ.video_url, occ.cancel_reason)
     if description:
         event.add("description", description)
     if program_name:
@@ -84,6 +91,7 @@ def occurrence_event(occ: recurrence.Occurrence, *, version: int, stamp: datetim
 def occurrences_calendar(items: Iterable[tuple[recurrence.Occurrence, int, datetime, object, str | None]],
                          name: str) -> bytes:
     """A VCALENDAR of ``(occurrence, version, stamp, rule time or None, program name)`` items."""
+    import icalendar
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

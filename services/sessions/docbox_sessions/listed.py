@@ -17,47 +17,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, select
 
 from docbox_shared import recurrence
 
+from .derived import rewrite
 from .models import ListedOccurrence, OneOffSession, Series, SeriesException, db
 from .states import series_state, session_state
 
 LONGEST = timedelta(hours=24)  # an occurrence's length at most (operations.checks.MAX_SESSION_LENGTH, a series' 24 * 60 minutes)
 
 
-def rows(kind: str, state: dict) -> list[dict]:
-    """The rows of one entry's occurrences, cancelled ones too (none for a deleted entry)."""
-    if state.get("deleted"):
-        return []
-    if kind == "session":
-        occurrences = [recurrence.occurrence("session", state)]
-    elif kind == "series":
-        from .operations.states import series_span
-        first, last = series_span(state)
-        occurrences = recurrence.expand("series", state, first - timedelta(days=1), last + timedelta(days=1))
-    else:
-        return []
+def rows(occurrences: list[recurrence.Occurrence]) -> list[dict]:
+    """The rows of one entry's occurrences (:func:`.derived.occurrences`), cancelled ones too."""
     return [dict(occurrence_id=o.id, entry_id=o.entry_id, program_id=o.program_id, recurrence_date=o.recurrence_date,
                  start_at=o.start, end_at=o.end) for o in occurrences]
 
 
-def store(kind: str, state: dict) -> None:
-    """Bring one entry's rows to its state (not committed): only the rows that differ are rewritten."""
-    if kind not in ("session", "series"):
-        return
-    key = ("program_id", "recurrence_date", "start_at", "end_at")
-    old = {r.occurrence_id: r for r in db.session.execute(
-        select(ListedOccurrence.occurrence_id, *(getattr(ListedOccurrence, k) for k in key))
-        .where(ListedOccurrence.entry_id == state["id"]))}
-    new = {r["occurrence_id"]: r for r in rows(kind, state)}
-    gone = [i for i, r in old.items() if i not in new or tuple(getattr(r, k) for k in key) != tuple(new[i][k] for k in key)]
-    added = [r for i, r in new.items() if i not in old or i in gone]
-    if gone:
-        db.session.execute(delete(ListedOccurrence).where(ListedOccurrence.occurrence_id.in_(gone)))
-    if added:
-        db.session.execute(insert(ListedOccurrence), added)
+def store(entry_id: str, occurrences: list[recurrence.Occurrence]) -> None:
+    """Bring one entry's rows to its occurrences (not committed): only the rows that differ are rewritten."""
+    rewrite(ListedOccurrence, entry_id, rows(occurrences))
 
 
 def within(start: datetime, end: datetime, program_id: str | None = None) -> list:

@@ -15,6 +15,7 @@ the link by its stored hash, never by the token.
 from __future__ import annotations
 
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -61,7 +62,7 @@ def send_staff_link(staff: Staff, purpose: str, token: str, expires_at: datetime
     sso = " or to sign in with your institution's account" if current_app.config.get("OIDC_ISSUER") else ""
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM") or "Doc Box <docbox@localhost>"
-    message["To"] = staff.email
+    message["To"] = Address(staff.name, addr_spec=staff.email) if staff.name else staff.email
     message["Subject"] = SUBJECTS[purpose]
     key = f"staff-{purpose}:{hash_token(token)}"
     message["Message-ID"] = make_msgid(idstring=key[:40], domain="docbox")

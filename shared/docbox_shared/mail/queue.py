@@ -1,7 +1,7 @@
 """The worker side of a mail queue: claim due rows in batches, send, record each outcome.
 
-Commit policy (why a crash of the worker duplicates at most one message, one of the database
-server at most :data:`UNFLUSHED`):
+Commit policy (why a crash of the worker duplicates at most one message per SMTP connection, one
+of the database server at most :data:`UNFLUSHED` per connection):
 
 - *claim*: up to :data:`BATCH` due rows (``pending`` ones whose time came, and
   ``sending`` ones whose *lease* ran out because their worker died) become
@@ -14,13 +14,16 @@ server at most :data:`UNFLUSHED`):
   (notifications: the hashes of the tokens its messages will carry) is
   committed once, before the first message goes out, so no message carries
   a token that is not stored.
-- *send*: one SMTP connection for the pass. Each ``sent`` mark is committed
-  right after the server's answer, before the next message is sent: one
+- *send*: up to ``MAIL_CONNECTIONS`` (default 2) SMTP connections a pass, each
+  in its own thread with its own batches, session and marks, as if each were a
+  worker of its own (:class:`_Pass` says why two). On each connection, every
+  ``sent`` mark is committed right after the server's answer, before that
+  connection's next message is sent: one
   autocommitted UPDATE on a connection held for the pass (one round trip),
   or, when building the message wrote something, one transaction holding
   both. A worker killed at any point (SIGKILL included) has therefore sent
-  at most one message whose outcome is not stored: it is sent again after
-  the lease, with the same Message-ID. The rest of its batch is still
+  at most one message per connection whose outcome is not stored: each is
+  sent again after the lease, with the same Message-ID. The rest of a batch is still
   ``sending`` and unsent, and goes out once after the lease. Marking several
   messages sent in one commit would duplicate the whole uncommitted run.
 - *durable*: on PostgreSQL a mark's commit does not wait for the disk; one
@@ -28,7 +31,8 @@ server at most :data:`UNFLUSHED`):
   messages go out (a group commit), and no message is delivered while
   :data:`UNFLUSHED` (10) delivered messages have marks not yet known durable
   (see :class:`Marks`). A crash of the *database server* therefore sends at
-  most those 10 again (same Message-ID); a crash of the worker, at most one.
+  most those 10 per connection again (same Message-ID); a crash of the worker,
+  at most one per connection.
   Waiting for the disk after every mark halved the throughput on a quiet machine.
 - A batch is given back (``pending`` again) when SIGTERM arrives, when the
   server is down, and when half the lease has passed (a slow server): a row
@@ -56,6 +60,7 @@ import functools
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -68,6 +73,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .addresses import POLICY
 from .models import FINAL
 from .smtp import Mailer, PermanentFailure, TemporaryFailure
 
@@ -77,7 +83,9 @@ UTC = timezone.utc
 # subscribers and occurrences, its tokens), a fifth of one per message at 50; a bigger batch
 # saves little more (notifications, 2026-11-30: claiming and preparing cost 0.23 ms of CPU a
 # message at 50, 0.19 at 200; loading each row is most of it) and leaves more rows waiting out
-# a lease after a crash (at 500 messages/s, 50 are a tenth of a second of work).
+# a lease after a crash (at 500 messages/s, 50 are a tenth of a second of work). A pass opens
+# its further SMTP connections (MAIL_CONNECTIONS) only once a claim comes back full: a queue
+# shorter than a batch goes out on one connection.
 BATCH = 50
 # PostgreSQL: at most this many messages delivered whose "sent" marks are committed but not yet
 # known to be on disk (see Marks): what a crash of the database server can send twice. A disk
@@ -119,6 +127,11 @@ class Composer:
 
     def bounced(self, row, now: datetime) -> None:
         """``row`` was refused for good."""
+
+    def fork(self) -> Composer:
+        """The composer of another connection of the same pass (its own thread): a fresh one if this one keeps
+        state between calls. The default keeps none."""
+        return self
 
 
 class MarkFailed(Exception):
@@ -305,6 +318,48 @@ class Marks:
                 self.flush.conn.close()
 
 
+class _Pass:
+    """What the connections of one pass share: the ``limit`` left to claim, the counts, the errors.
+
+    ``MAIL_CONNECTIONS`` (default 2) SMTP connections send at once, each in its own thread with its
+    own database session, "sent" marks and batches, exactly as that many workers would: the claim
+    never gives one row to two of them, and each keeps the commit policy above, so a SIGKILL
+    sends again at most the one message each connection had in flight. Why more than one: the
+    exchange with the SMTP server is synchronous, and while one connection waits for the server's
+    answer (most of what the server spends on a message), another builds, sends and marks its
+    own message. Why few: relays limit concurrent connections per client (Postfix's
+    ``smtpd_client_connection_count_limit``, 50 by default; hosted relays often allow fewer), and
+    the threads share one CPU for Python (the GIL): two hide most of the wait. The others open only once the first connection has sent a message of a full
+    batch (more is due than a batch), and each opens its SMTP connection before it claims anything,
+    so a relay that refuses it delays no row.
+    """
+
+    def __init__(self, limit: int | None, connections: int):
+        self.left, self.connections = limit, connections
+        self.counts: dict[str, int] = {}
+        self.errors: list[Exception] = []
+        self.lock = threading.Lock()
+
+    def take(self, size: int) -> int:
+        """How many rows a connection may claim now (``limit`` counts every row claimed and not given back)."""
+        with self.lock:
+            if self.left is None:
+                return size
+            size = min(size, self.left)
+            self.left -= size
+            return size
+
+    def give_back(self, size: int) -> None:
+        if self.left is not None and size:
+            with self.lock:
+                self.left += size
+
+    def add(self, counts: dict[str, int]) -> None:
+        with self.lock:
+            for status, count in counts.items():
+                self.counts[status] = self.counts.get(status, 0) + count
+
+
 class MailQueue:
     """A service's mail queue: ``db`` its Flask-SQLAlchemy, ``model`` a :class:`.models.MailMixin` model."""
 
@@ -342,7 +397,7 @@ class MailQueue:
         if not message["Date"]:
             message["Date"] = format_datetime(now.astimezone(UTC))
         row = self.model(key=key, message_id=message["Message-ID"], recipient=recipient,
-                         body=message.as_bytes(policy=message.policy.clone(linesep="\r\n")),
+                         body=message.as_bytes(policy=POLICY),
                          due_at=due_at or now, expires_at=expires_at, status="pending", attempts=0, created_at=now)
         self.db.session.add(row)
         return row
@@ -392,8 +447,44 @@ class MailQueue:
     def run_pass(self, limit: int | None = None, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         """Send every due message (at most ``limit``); returns counts by outcome.
 
-        ``should_stop`` is asked between messages (SIGTERM lets the current one finish).
+        ``should_stop`` is asked between messages (SIGTERM lets the current one finish). Up to
+        ``MAIL_CONNECTIONS`` SMTP connections send at once (see :class:`_Pass`).
         """
+        shared = _Pass(limit, max(1, int(current_app.config.get("MAIL_CONNECTIONS", 1))))
+        app = current_app._get_current_object()
+        others: list[threading.Thread] = []
+
+        def full_batch() -> None:   # more is due than a batch, and the first connection sends: open the others, once
+            while len(others) < shared.connections - 1:
+                others.append(threading.Thread(target=self._other_connection, args=(app, shared, should_stop),
+                                               name=f"mail-connection-{len(others) + 2}"))
+                others[-1].start()
+
+        try:
+            self._connection(shared, self.composer, should_stop, full_batch)
+        finally:
+            for thread in others:
+                thread.join()
+        if shared.errors:
+            raise shared.errors[0]
+        return shared.counts
+
+    def _other_connection(self, app: Flask, shared: _Pass, should_stop: Callable[[], bool]) -> None:
+        """A further connection of the pass, in its own thread, application context and database session.
+
+        It opens its SMTP connection before it claims anything: a relay that refuses one more
+        connection (a 421 greeting, a refused connect) leaves every due row to the connections it
+        did accept, neither claimed nor deferred.
+        """
+        with app.app_context():
+            try:
+                self._connection(shared, self.composer.fork(), should_stop, connect_first=True)
+            except Exception as exc:  # noqa: BLE001 - raised by run_pass once every connection has ended
+                shared.errors.append(exc)
+
+    def _connection(self, shared: _Pass, composer: Composer, should_stop: Callable[[], bool],
+                    full_batch: Callable[[], None] = lambda: None, connect_first: bool = False) -> None:
+        """One SMTP connection's share of a pass: claim a batch, send it, mark each message; until none is due."""
         lease_seconds = self._lease().total_seconds()
         mailer = Mailer(current_app.config, timeout=max(1.0, min(30.0, lease_seconds / 3)))
         counts: dict[str, int] = {}
@@ -405,22 +496,34 @@ class MailQueue:
         # The claimed batch's ids; from ``sending`` on, not sent yet (the first perhaps in flight).
         batch_ids, sending, claimed_at = [], 0, time.monotonic()
         try:
+            if connect_first:
+                try:
+                    mailer.open()
+                except TemporaryFailure:
+                    log.info("the SMTP server refused one more connection; the others send the pass's mail")
+                    finished = True
+                    return
             marks = Marks(self.db, self.model, self.unflushed)
             down = False
-            while not down and (limit is None or sum(counts.values()) < limit) and not should_stop():
+            while not down and not should_stop():
+                size = shared.take(self.batch)
                 now = self.now()
-                rows = self.claim(now, self.batch if limit is None else min(self.batch, limit - sum(counts.values())))
+                rows = self.claim(now, size) if size else []
+                shared.give_back(size - len(rows))
                 if not rows:
                     break
                 claimed_at = time.monotonic()
                 batch_ids, sending = [r.id for r in rows], 0
-                self.composer.prepare(rows, now)
+                composer.prepare(rows, now)
                 session.commit()   # what prepare wrote for the batch, before anything is sent
                 for sending, row in enumerate(rows):
                     if down or should_stop() or time.monotonic() - claimed_at > lease_seconds / 2:
                         self.release(batch_ids[sending:])
+                        shared.give_back(len(rows) - sending)
                         break
-                    status = self._send_one(row, mailer, marks)
+                    status = self._send_one(row, composer, mailer, marks)
+                    if status == "sent" and len(rows) == self.batch:
+                        full_batch()   # once this connection is open: a relay's limit never turns away the first
                     down = status == "down"
                     status = "pending" if down else status
                     counts[status] = counts.get(status, 0) + 1
@@ -431,6 +534,7 @@ class MailQueue:
             cut = True   # the database connection failed (a failover, a restart), not the code
             raise
         finally:
+            shared.add(counts)
             mailer.close()
             session.expire_on_commit = expire
             try:
@@ -446,7 +550,6 @@ class MailQueue:
                         self._give_back(batch_ids[sending:], claimed_at, lease_seconds)
             finally:
                 self.db.session.remove()
-        return counts
 
     def _give_back(self, unsent: list[int], claimed_at: float, lease_seconds: float) -> None:
         """After a database error mid-batch, give its unsent rows back on a new connection, so that a
@@ -462,27 +565,27 @@ class MailQueue:
             self.db.session.rollback()
             log.warning("claimed mail waits for its lease", extra={"count": len(unsent)})
 
-    def _send_one(self, row, mailer: Mailer, marks) -> str:
+    def _send_one(self, row, composer: Composer, mailer: Mailer, marks) -> str:
         """Build, send and record one claimed row; commits its outcome. ``"down"``: the server is unreachable."""
         row_id, now = row.id, self.now()
         try:
-            reason = self._obsolete(row, now)
+            reason = self._obsolete(row, composer, now)
             if reason:
                 self._finish(row, "dropped", reason)
             else:
                 try:
-                    msg, recipient = self.composer.build(row, now)
+                    msg, recipient = composer.build(row, now)
                 except Exception as exc:  # noqa: BLE001 - e.g. a line break in a subject stored before input refused it
                     raise Unbuildable(exc) from exc
                 mailer.send(msg, recipient, ready=marks.wait)
                 self._mark_sent(row, now, marks)
-                self.composer.sent(row, now)
+                composer.sent(row, now)
                 log.info("delivery sent", extra={"delivery_id": row_id})
             self._commit()
             return row.status
         except PermanentFailure as exc:
             self._finish(row, "bounced", str(exc))
-            self.composer.bounced(row, now)
+            composer.bounced(row, now)
             self.db.session.commit()
             log.warning("delivery bounced", extra={"delivery_id": row_id})
             return "bounced"
@@ -543,10 +646,10 @@ class MailQueue:
             values["body"] = None
         return update(table).where(table.c.id == bindparam("mark_id")).values(**values)
 
-    def _obsolete(self, row, now: datetime) -> str | None:
+    def _obsolete(self, row, composer: Composer, now: datetime) -> str | None:
         if row.expires_at is not None and row.expires_at <= now:
             return "too late to be useful"
-        return self.composer.obsolete(row, now)
+        return composer.obsolete(row, now)
 
     def _finish(self, row, status: str, error: str | None, sent_at: datetime | None = None) -> None:
         row.status, row.lease_until, row.last_error = status, None, error
@@ -571,6 +674,38 @@ class MailQueue:
             row.status, row.due_at = "pending", now + backoff
         self.db.session.commit()
         return row.status
+
+    # --- how it fares (health pages) --------------------------------------------------------------
+
+    def counts(self, days: int, *where) -> dict[str, int]:
+        """How the queue fares, numbers only (never an address nor a message), for a health page.
+
+        ``failed`` (given up after a day of temporary errors) and ``bounced`` (refused for good) whose
+        last attempt was in the last ``days``; ``retrying`` (a temporary error, tried again later) with
+        ``oldest_retrying_seconds`` since its first error; ``due`` (due now, not yet sent: the worker's
+        queue) with ``oldest_due_seconds``. An ``oldest_*`` is left out when there is none. ``where``:
+        conditions on the rows counted (mail a service keeps off its page).
+        """
+        from ..clock import aware
+
+        now, M = self.now(), self.model
+        since = now - timedelta(days=days)
+
+        def number(*conditions) -> int:
+            return self.db.session.scalar(select(func.count()).select_from(M).where(*conditions, *where))
+
+        def seconds_since(column, *conditions) -> int | None:
+            oldest = self.db.session.scalar(select(func.min(column)).where(*conditions, *where))
+            return None if oldest is None else max(0, int((now - aware(oldest)).total_seconds()))
+
+        retrying = (M.status == "pending", M.first_failure_at.is_not(None))
+        due = (M.status == "pending", M.due_at <= now)
+        counts = {"days": days, "failed": number(M.status == "failed", M.due_at >= since),
+                  "bounced": number(M.status == "bounced", M.due_at >= since),
+                  "retrying": number(*retrying), "due": number(*due),
+                  "oldest_retrying_seconds": seconds_since(M.first_failure_at, *retrying),
+                  "oldest_due_seconds": seconds_since(M.due_at, *due)}
+        return {name: value for name, value in counts.items() if value is not None}
 
     # --- metrics ---------------------------------------------------------------------------------
 

@@ -40,6 +40,13 @@ def one_mailbox(value: str) -> str:
     return value
 
 
+def connections(value: str) -> int:
+    """A number of SMTP connections: 1 or more."""
+    if int(value) < 1:
+        raise ValueError(f"must be 1 or more, not {value!r}")
+    return int(value)
+
+
 SMTP_SETTINGS = [
     Setting("DOCBOX_SMTP_HOST", "SMTP_HOST", "127.0.0.1", "SMTP server host."),
     Setting("DOCBOX_SMTP_PORT", "SMTP_PORT", 1025, "SMTP server port (1025: the `mailsink` of `make run`).", int),
@@ -47,6 +54,8 @@ SMTP_SETTINGS = [
     Setting("DOCBOX_SMTP_PASSWORD", "SMTP_PASSWORD", "", "SMTP password."),
     Setting("DOCBOX_SMTP_TLS", "SMTP_TLS", "none",
             "`none`, `starttls` or `tls` (implicit TLS, usually port 465)."),
+    Setting("DOCBOX_MAIL_CONNECTIONS", "MAIL_CONNECTIONS", 2,
+            "SMTP connections a worker sends through at once (relays limit them per client).", connections),
     Setting("DOCBOX_MAIL_FROM", "MAIL_FROM", "Doc Box <docbox@localhost>", "From address of every message.",
             one_mailbox),
 ]
@@ -94,6 +103,15 @@ class Mailer:
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
+    def open(self) -> None:
+        """Connect now rather than at the first message; :class:`TemporaryFailure` if the server refuses."""
+        try:
+            if self.conn is None:
+                self.conn = self._connect()
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=True) from exc
+
     def send(self, msg: Message | bytes, recipient: str, ready: Callable[[], None] = lambda: None) -> None:
         """Send ``msg`` to ``recipient`` alone, whatever its headers say; raises one of the failures.
 
@@ -112,12 +130,15 @@ class Mailer:
             self._classify(code, text)
         except smtplib.SMTPDataError as exc:
             self._classify(exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPConnectError as exc:   # a greeting that turns us away (421 too many connections ...)
+            self.close()
+            raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"), server_down=True)
         except smtplib.SMTPResponseException as exc:  # sender refused, auth, ...: not the recipient's fault
             self.close()
             raise TemporaryFailure(scrub(f"{exc.smtp_code} {_text(exc.smtp_error)}"))
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            down = isinstance(exc, (ConnectionRefusedError, smtplib.SMTPConnectError, TimeoutError))
+            down = isinstance(exc, (ConnectionRefusedError, TimeoutError))
             raise TemporaryFailure(scrub(f"{type(exc).__name__}: {exc}"), server_down=down)
 
     def _transaction(self, conn: smtplib.SMTP, data: bytes, recipient: str, ready: Callable[[], None]) -> None:

@@ -1,6 +1,7 @@
 // A real OpenID provider for the single sign-on tests: panva's oidc-provider (certified), run by
 // tests/sessions/oidc_provider.py as `node provider.mjs` with its settings in the environment:
 //   PORT           where it listens on 127.0.0.1 (the issuer is http://127.0.0.1:PORT)
+//   ISSUER_PORT    optional: the issuer's port when a proxy in front of PORT is the way in
 //   REDIRECT_URIS  comma-separated redirect URIs of the Doc Box client(s)
 //   CLIENT_SECRET  the secret of every client
 // Its development sign-in form takes any login; the login typed is the person's email, verified
@@ -16,7 +17,7 @@ import { generateKeyPair, exportJWK, SignJWT, decodeJwt, importJWK } from 'jose'
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT);
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `http://127.0.0.1:${process.env.ISSUER_PORT || port}`;  // another port: a proxy in front
 const redirectUris = process.env.REDIRECT_URIS.split(',');
 const secret = process.env.CLIENT_SECRET;
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from docbox_shared import keys
 from docbox_shared.pages import FormState, error_pages
-from docbox_shared.staff import page_staff, sign_in_redirects
+from docbox_shared.staff import logout_url, page_staff, sign_in_redirects
 
 from .. import connect, operations
 from ..models import CaldavTarget, db
@@ -53,12 +53,14 @@ def _private(response):
 @bp.context_processor
 def _nav():
     endpoint = request.endpoint or ""
-    return {"docbox_home_url": url_for("admin.targets"), "staff": g.get("staff"), "docbox_nav": [
+    nav = [
         ("CalDAV targets", url_for("admin.targets"), endpoint.startswith("admin.target")),
         ("Add a target", url_for("admin.target_new"), endpoint == "admin.target_new"),
         # The sign-in page sends a signed-in person on to the staff pages of sessions.
         ("Staff pages", current_app.config["STAFF_LOGIN_URL"], False),
-    ]}
+    ]
+    return {"docbox_home_url": url_for("admin.targets"), "staff": g.get("staff"), "docbox_nav": nav,
+            "staff_logout_url": logout_url()}  # sessions' page that signs out of every service
 
 
 def _options() -> dict:
@@ -220,6 +222,11 @@ def _check(target: CaldavTarget, password: str | None = None) -> tuple[str | Non
 def target_test(target_id: str):
     target = operations.get_target(target_id)
     checked, problem = _check(target)
+    if checked and (target.retry_at is not None or target.failures):
+        # The server answers again: what waits goes out on the next pass, not at the end of the backoff.
+        target.failures, target.retry_at = 0, None
+        db.session.commit()
+        checked += " What waits goes out now, within a minute."
     return _detail(target, 200 if checked else 422, checked=checked, problem=problem)
 
 
@@ -254,9 +261,11 @@ def target_password(target_id: str):
     return redirect(url_for("admin.target_detail", target_id=target_id), 303)
 
 
-@bp.post("/targets/<target_id>/delete")
+@bp.route("/targets/<target_id>/delete", methods=["GET", "POST"])
 def target_delete(target_id: str):
     target = operations.get_target(target_id)
+    if request.method == "GET":  # asks first: adding it back takes the account's password and a first push
+        return render_template("calendar_sync/admin/target_delete.html", target=target)
     name = target.name
     operations.delete_target(target_id)
     flash(f"\u201c{name}\u201d removed: Doc Box no longer writes into it (what it holds stays there).", "success")

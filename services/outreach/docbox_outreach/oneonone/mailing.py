@@ -21,7 +21,7 @@ import hashlib
 from datetime import datetime, timedelta
 from email.message import Message
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 
 from docbox_shared import clock, tokens
 from docbox_shared.database import insert_many
+from docbox_shared.mail import address_header
 
 from ..models import Member, OutgoingMail, db, mail
 from .models import Assignment, Attempt, MenteeLink, OptOut, Round
@@ -40,7 +41,7 @@ def _message(recipient: str, text: str) -> Message:
     """A plain-text message. Built with the compat32 policy: a round mails every faculty member at once,
     and the modern policy's header parsing costs milliseconds a message."""
     message = MIMEText(text, "plain", "us-ascii" if text.isascii() else "utf-8")
-    message["From"] = _header(current_app.config["MAIL_FROM"])
+    message["From"] = current_app.config["MAIL_FROM"]   # written by the queue (docbox_shared.mail.POLICY)
     message["To"] = recipient
     message["Subject"] = SUBJECT
     return message
@@ -116,21 +117,11 @@ def _plain_bytes(sender: str, recipient: str, message_id: str, text: str, now: d
     ascii_text = text.isascii()
     body = text.replace("\n", "\r\n") if ascii_text else base64.encodebytes(text.encode()).decode().replace(
         "\n", "\r\n")
-    headers = [f"Content-Type: text/plain; charset=\"{'us-ascii' if ascii_text else 'utf-8'}\"",
-               "MIME-Version: 1.0", f"Content-Transfer-Encoding: {'7bit' if ascii_text else 'base64'}",
-               f"From: {_header(sender)}", f"To: {_header(recipient)}", f"Subject: {SUBJECT}",
-               f"Message-ID: {message_id}", f"Date: {format_datetime(now.astimezone(clock.UTC))}"]
-    return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("ascii")
-
-
-def _header(value: str) -> str:
-    """An address header: as it is when plain ASCII, else with only its display name encoded (RFC 2047
-    allows an encoded word there and nowhere in the address: "Équipe Doc Box <docbox@example.org>"
-    encoded whole leaves a From without an address)."""
-    if value.isascii() and "\r" not in value and "\n" not in value:
-        return value
-    name, address = parseaddr(value)
-    return formataddr((name, address), charset="utf-8")
+    headers = [f"Content-Type: text/plain; charset=\"{'us-ascii' if ascii_text else 'utf-8'}\"\r\n",
+               "MIME-Version: 1.0\r\n", f"Content-Transfer-Encoding: {'7bit' if ascii_text else 'base64'}\r\n",
+               address_header("From", sender), address_header("To", recipient), f"Subject: {SUBJECT}\r\n",
+               f"Message-ID: {message_id}\r\n", f"Date: {format_datetime(now.astimezone(clock.UTC))}\r\n"]
+    return ("".join(headers) + "\r\n" + body).encode("ascii")
 
 
 def reminders_due() -> bool:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Flask, Response, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
+from sqlalchemy import not_
 
 from docbox_shared.pages import error_pages as shared_error_pages
 from docbox_shared.pages import init_pages as init_shared_pages
-from docbox_shared.staff import login_url, sign_in_redirects
+from docbox_shared.staff import login_url, logout_url, sign_in_redirects
 
 from ..access import current_staff
-from ..models import db
+from ..models import OutgoingMail, db, mail
 
 LAYOUT = "outreach/layout.html"
 bp = Blueprint("outreach", __name__, template_folder="templates")
@@ -34,10 +35,17 @@ def error_pages(blueprint: Blueprint):
 error_pages(bp)
 
 
+MAIL_COUNT_DAYS = 7  # failed and bounced mail shows on the coordinator's start page for this long
+
+
 @bp.get("/")
 def home():
     staff = current_staff()
-    return render_template("outreach/home.html", staff=staff, sign_in=url_for("outreach.sign_in"))
+    # How the program's mail fares, numbers only: survey links are left out (with the answers' count they
+    # would tell how many of those who got one answered, a number the survey report may withhold).
+    counts = (mail.counts(MAIL_COUNT_DAYS, not_(OutgoingMail.key.startswith("case:survey:")))
+              if staff is not None and staff.can("coordinator") else None)
+    return render_template("outreach/home.html", staff=staff, sign_in=url_for("outreach.sign_in"), mail=counts)
 
 
 @bp.get("/sign-in")
@@ -79,4 +87,8 @@ def init_pages(app: Flask, programs: Sequence, not_forms=()) -> None:
                 for link in program.nav:
                     if staff.outreach_role in link.roles:
                         links.append((link.label, url_for(link.endpoint), request.endpoint == link.endpoint))
-        return {"docbox_nav": links, "outreach_staff": staff, "outreach_programs": programs}
+        if staff is not None and staff.sessions_role:
+            # The sign-in page sends a signed-in person on to the group-sessions pages.
+            links.append(("Group sessions", current_app.config["STAFF_LOGIN_URL"], False))
+        return {"docbox_nav": links, "outreach_staff": staff, "outreach_programs": programs,
+                "outreach_logout_url": logout_url()}

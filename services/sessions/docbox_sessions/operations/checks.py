@@ -84,3 +84,17 @@ def _facilitators(ids: list[int]) -> list[Staff]:
 def _place_value(data: dict, field: str) -> str | None:
     needed = {"location": ("in_person", "hybrid"), "video_url": ("virtual", "hybrid")}[field]
     return data.get(field) if data["format"] in needed else None
+
+
+def _edited(entry, data: dict, fields: tuple[str, ...]) -> dict:
+    """The one-off session's or series' ``fields`` as ``data`` edits them: a new format takes the program's
+    defaults for the place it now needs, the place it does not need is cleared, and a place that does not fit
+    the format is refused."""
+    values = {f: data.get(f, getattr(entry, f)) for f in fields}
+    if "format" in data:
+        for field, default in (("location", entry.program.default_location),
+                               ("video_url", entry.program.default_video_url)):
+            values[field] = values[field] or default
+    _check_place(values["format"], values["location"], values["video_url"])
+    values["location"], values["video_url"] = _place_value(values, "location"), _place_value(values, "video_url")
+    return values

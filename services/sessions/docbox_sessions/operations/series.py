@@ -18,6 +18,7 @@ from .checks import (
     _check_header_text,
     _check_place,
     _check_zone,
+    _edited,
     _facilitators,
     _lookup,
     _place_value,
@@ -93,23 +94,16 @@ def update_series(series: Series, data: dict) -> Series:
     if next_local is None:
         raise Conflict("Every occurrence of this series has started; there is nothing left to edit.")
     facilitators = _facilitators(data["facilitator_ids"]) if "facilitator_ids" in data else list(series.facilitators)
-    values = {f: data.get(f, getattr(series, f)) for f in _SERIES_FIELDS}
-    if "format" in data:  # a new format takes the program's defaults for what it now needs
-        for field, default in (("location", series.program.default_location), ("video_url", series.program.default_video_url)):
-            if not values[field]:
-                values[field] = default
-    _check_place(values["format"], values["location"], values["video_url"])
-    values["location"] = _place_value(values, "location")
-    values["video_url"] = _place_value(values, "video_url")
+    values = _edited(series, data, _SERIES_FIELDS)
     if "start" in data:
         start_local = _local_start(data["start"], tz_name)
         if recurrence.localize(start_local, recurrence.zone(tz_name)) <= moment and started:
             raise ValidationProblem("The edited series must start in the future.", errors={"start": ["Must be in the future."]})
     else:
         start_local = datetime.combine(next_local.date(), series.start_local.time())
-    rule_text = data.get("rrule") or _remaining_rule(series, next_local.date())
-    rule = _normalized_rule(rule_text, start_local, tz_name)
     split_day = next_local.date()
+    rule_text = data.get("rrule") or (_remaining_rule(series, split_day) if started else series.rrule)
+    rule = _normalized_rule(rule_text, start_local, tz_name)
     kept_exceptions = [x for x in series.exceptions if x.date >= split_day]
 
     if not started:

@@ -10,6 +10,7 @@ from .checks import (
     _check_place,
     _check_times,
     _check_zone,
+    _edited,
     _facilitators,
     _lookup,
     _place_value,
@@ -42,13 +43,7 @@ _SESSION_FIELDS = ("title", "description", "format", "location", "video_url", "c
 def update_session(session: OneOffSession, data: dict) -> OneOffSession:
     """Edit a one-off session's details (its time and place move through :func:`.occurrences.move_occurrence`)."""
     _check_header_text(data)
-    values = {f: data.get(f, getattr(session, f)) for f in _SESSION_FIELDS}
-    if "format" in data:  # a new format takes the program's defaults for what it now needs
-        for field, default in (("location", session.program.default_location),
-                               ("video_url", session.program.default_video_url)):
-            values[field] = values[field] or default
-    _check_place(values["format"], values["location"], values["video_url"])
-    values["location"], values["video_url"] = _place_value(values, "location"), _place_value(values, "video_url")
+    values = _edited(session, data, _SESSION_FIELDS)
     facilitators = _facilitators(data["facilitator_ids"]) if "facilitator_ids" in data else list(session.facilitators)
     if all(getattr(session, f) == v for f, v in values.items()) and facilitators == list(session.facilitators):
         return session

@@ -2,26 +2,24 @@
 dumped with the event schemas, event and deliveries written through the kit's outbox, not committed).
 
 Words: an *entry* is a program, a one-off session or a series; its *state* is the whole entry as an event
-carries it; a series' *span* is the earliest start and latest end of its occurrences.
+carries it; a series' *span* is the earliest start and latest end of its occurrences (:func:`docbox_sessions.derived.series_span`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from docbox_shared import events, recurrence
+from docbox_shared import events
 from docbox_shared.clock import now
 from docbox_shared.problems import ValidationProblem
 
-from .. import held, listed
+from .. import derived, held, listed
+from ..derived import series_span
 from ..models import OneOffSession, OutboxEvent, Program, Series, db, outbox
 from ..states import STATES, program_state, series_state, session_state  # noqa: F401 - re-exported
-
-UTC = timezone.utc
 
 
 def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> OutboxEvent:
@@ -33,8 +31,10 @@ def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> Outb
     entry.updated_at = moment
     if new:
         entry.created_at = moment
+    span = None
     if kind == "series":  # every change of a series is published: its span is kept here
-        entry.span_start_at, entry.span_end_at = series_span(series_state(entry, continuation=False))
+        span = series_span(series_state(entry, continuation=False))
+        entry.span_start_at, entry.span_end_at = span
     db.session.flush()
     event_id = uuid.uuid4()
     state = STATES[kind](entry) | ({"deleted": True} if deleted else {})
@@ -43,26 +43,11 @@ def _publish(kind: str, entry, new: bool = False, deleted: bool = False) -> Outb
                                  version=entry.version, state=state)
     except ValidationError as exc:
         raise ValidationProblem("The change could not be shown in every calendar.", errors=exc.messages)
-    held.store(kind, state)  # the occurrences the exact statistics count, as of this change
-    listed.store(kind, state)  # and when each occurrence takes place, for the list
+    if kind in ("session", "series"):
+        occurrences = derived.occurrences(kind, state, span)  # expanded once, for both tables
+        held.store(entry.id, occurrences)  # the occurrences the exact statistics count, as of this change
+        listed.store(entry.id, occurrences)  # and when each occurrence takes place, for the list
     return outbox.publish(body)
-
-
-def series_span(state: dict) -> tuple[datetime, datetime]:
-    """The earliest start and latest end of a series' occurrences, moved and cancelled ones included.
-
-    Every occurrence lies within it, so a window this span does not overlap holds none of them.
-    """
-    tz = recurrence.zone(state["timezone"])
-    duration = timedelta(minutes=state["duration_minutes"])
-    dates = recurrence.rule_dates(state) or [state["start_local"]]
-    starts = [recurrence.localize(dates[0], tz)]
-    ends = [recurrence.localize(dates[-1], tz) + duration]
-    for exc in state.get("exceptions", []):
-        if exc.get("start") and exc.get("end"):
-            starts.append(exc["start"])
-            ends.append(exc["end"])
-    return min(starts).astimezone(UTC), max(ends).astimezone(UTC)
 
 
 def republish_all(subscriber: str) -> int:

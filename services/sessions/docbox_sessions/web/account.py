@@ -60,6 +60,8 @@ def login():
 
 
 def logout():
+    if request.method == "GET":  # the other services' "Sign out" links: a form here, with its CSRF token
+        return render_template("sessions/logout.html")
     sign_out()
     flash("You are signed out.", "success")
     return redirect(url_for("pages.login"))

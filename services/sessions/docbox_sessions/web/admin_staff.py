@@ -132,6 +132,11 @@ def change_outreach_role(staff_id: int):
 
 
 def deactivate(staff_id: int):
+    if request.method == "GET":  # asks first: the member's browsers and API tokens cannot be given back
+        require_role("admin")
+        member = staff_admin.find_staff(staff_id)
+        live = [t for t in staff_admin.tokens_of(member) if t.revoked_at is None]
+        return render_template("sessions/admin_staff_switch_off.html", member=member, live_tokens=len(live))
     return _change(staff_id, staff_admin.deactivate,
                    "{email} is switched off: signed out everywhere, API tokens revoked. Their records stay.")
 

@@ -28,18 +28,19 @@ NO_ROLE_PAGES = PUBLIC | {"pages.home", "pages.logout"}
 rules = [
     ("/", account.home, ["GET"]),
     ("/login", account.login, ["GET", "POST"]),
-    ("/logout", account.logout, ["POST"]),
+    ("/logout", account.logout, ["GET", "POST"]),
     ("/login/sso", sso.sso_start, ["GET"]),
     ("/login/sso/callback", sso.sso_callback, ["GET"]),
     ("/login/forgot", welcome.forgot_password, ["GET", "POST"]),
     ("/welcome/<token>", welcome.staff_link, ["GET", "POST"]),
     ("/admin/health", health.health, ["GET"]),
+    ("/admin/health/retry-refused", health.retry_refused, ["POST"]),
     ("/admin/staff", admin_staff.staff_list, ["GET"]),
     ("/admin/staff/invite", admin_staff.invite, ["GET", "POST"]),
     ("/admin/staff/<int:staff_id>", admin_staff.staff_detail, ["GET"]),
     ("/admin/staff/<int:staff_id>/role", admin_staff.change_role, ["POST"]),
     ("/admin/staff/<int:staff_id>/outreach-role", admin_staff.change_outreach_role, ["POST"]),
-    ("/admin/staff/<int:staff_id>/deactivate", admin_staff.deactivate, ["POST"]),
+    ("/admin/staff/<int:staff_id>/deactivate", admin_staff.deactivate, ["GET", "POST"]),
     ("/admin/staff/<int:staff_id>/reactivate", admin_staff.reactivate, ["POST"]),
     ("/admin/staff/<int:staff_id>/reset", admin_staff.send_reset, ["POST"]),
     ("/admin/staff/<int:staff_id>/tokens", admin_staff.create_token, ["POST"]),
@@ -158,6 +159,8 @@ def _navigation():
     nav = [(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in links]
     if staff.role == "admin":  # calendar_sync's admin pages take the same sign-in
         nav.append(("CalDAV targets", current_app.config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets", False))
+    if staff.outreach_role:  # the same sign-in opens outreach's pages
+        nav.append(("Outreach", current_app.config["OUTREACH_URL"].rstrip("/") + "/", False))
     return {"docbox_nav": nav, "staff": staff, "present": present}
 
 

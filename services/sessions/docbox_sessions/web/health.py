@@ -13,7 +13,7 @@ content nor a recipient.
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from docbox_shared.counts import MAIL_PATH, fetch_counts
@@ -43,4 +43,15 @@ def health():
     reminders = fetch_counts(config.get("NOTIFICATIONS_INTERNAL_URL", ""), config["EVENT_SECRETS"][0], path=MAIL_PATH)
     calendar_url = config["CALENDAR_SYNC_URL"].rstrip("/") + "/admin/targets"
     return render_template("sessions/admin_health.html", events=events, age=_age, mail=mail, reminders=reminders,
-                           targets_url=calendar_url, notifications_url=config["NOTIFICATIONS_URL"])
+                           targets_url=calendar_url, notifications_url=config["NOTIFICATIONS_URL"],
+                           outreach_url=config["OUTREACH_URL"].rstrip("/") + "/")
+
+
+def retry_refused():
+    """Send again the events a service refused as invalid (after it was upgraded): ``outbox retry-parked``."""
+    require_role("admin")
+    count = outbox.retry_parked()
+    db.session.commit()
+    flash(f"{count} refused event{'' if count == 1 else 's'} will be sent again by the relay's next pass."
+          if count else "No refused events to send again.", "success" if count else "info")
+    return redirect(url_for("pages.health"), 303)

@@ -33,6 +33,7 @@ def _aware(value):
 
 
 def upgrade():
+    from docbox_sessions.derived import occurrences
     from docbox_sessions.listed import rows
 
     table = op.create_table(
@@ -55,9 +56,9 @@ def upgrade():
             {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])})
     values = []
     for row in bind.execute(sa.select(sessions)).mappings():
-        values += rows('session', {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])})
+        values += rows(occurrences('session', {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])}))
     for row in bind.execute(sa.select(series)).mappings():
-        values += rows('series', {**row, 'exceptions': moved.get(row['id'], [])})
+        values += rows(occurrences('series', {**row, 'exceptions': moved.get(row['id'], [])}))
     for value in values:
         for name in ('start', 'end'):
             value[f'{name}_dt'] = value.pop(f'{name}_at').astimezone(timezone.utc)

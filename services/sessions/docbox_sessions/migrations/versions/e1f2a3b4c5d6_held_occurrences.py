@@ -33,6 +33,7 @@ def _aware(value):
 
 
 def upgrade():
+    from docbox_sessions.derived import occurrences
     from docbox_sessions.held import rows
 
     table = op.create_table(
@@ -74,9 +75,9 @@ def upgrade():
             {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])})
     values = []
     for row in bind.execute(sa.select(sessions)).mappings():
-        values += rows('session', {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])})
+        values += rows(occurrences('session', {**row, 'start': _aware(row['start_dt']), 'end': _aware(row['end_dt'])}))
     for row in bind.execute(sa.select(series)).mappings():
-        values += rows('series', {**row, 'exceptions': moved.get(row['id'], [])})
+        values += rows(occurrences('series', {**row, 'exceptions': moved.get(row['id'], [])}))
     for value in values:
         value['start_dt'] = value.pop('start_at').astimezone(timezone.utc)
         if sqlite:  # stored naive in UTC there, as the models' UTCDateTime does
