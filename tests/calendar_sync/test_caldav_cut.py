@@ -9,7 +9,7 @@ for an intruder.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -64,3 +64,26 @@ def test_a_connection_cut_mid_write_is_repaired_by_the_next_pass_with_no_conflic
     shown = status(client, target)
     assert shown["pending_changes"] == 0
     assert shown["conflicts"] == 0, shown["recent_conflicts"]
+
+
+def test_a_connection_cut_mid_batch_loses_nothing_and_the_next_pass_sends_only_what_is_missing(
+        client, runner, sessions, caldav_server, proxy, clock):
+    # The worker commits its outcomes together (push.COMMIT_SECONDS): every write the server
+    # took before the cut must still be recorded, or the next pass would write it again.
+    program = sessions.program(name="Peer support")
+    for i in range(12):
+        start = datetime(2026, 3, 2, 8, tzinfo=UTC) + timedelta(days=i)
+        sessions.session(program, f"Grand rounds {i}", start, start + timedelta(hours=1))
+    target = register(client, Through(caldav_server, proxy), [program])
+    proxy.cut_when(pattern=b"PUT ", nth=6)  # the sixth write never reaches the server
+    first = work(runner)
+    assert proxy.cuts == 1 and first["failed"] == 1 and first["conflicts"] == 0
+    assert 5 <= first["pushed"] < 12  # the five before it, and any already in flight beside it
+    assert len(caldav_server.objects()) == first["pushed"]
+    assert status(client, target)["pending_changes"] == 12 - first["pushed"]
+    clock.advance(hours=2)
+    # Only the missing writes, and the hourly reconciliation's PROPFIND, due again after two hours.
+    missing = 12 - first["pushed"]
+    assert work(runner) == {"pushed": missing, "failed": 0, "conflicts": 0, "requests": missing + 1}
+    assert holds_exactly_doc_box(caldav_server, sessions)
+    assert status(client, target)["pending_changes"] == 0

@@ -217,6 +217,21 @@ def test_a_draft_is_computed_again_or_discarded(app, client, ids):
     assert _draft(client)["number"] == 1
 
 
+
+def test_a_discarded_drafts_number_in_the_audit_never_names_the_next_draft(app, client, ids):
+    # The coordinator read a draft's pairs (an audit line naming that round), then discarded it. The next
+    # draft must not take its id (SQLite reuses the highest deleted id without AUTOINCREMENT): the line
+    # would then say they read pairs they never saw.
+    first = _draft(client)
+    assert client.get(f"{API}/rounds/{first['id']}/pairs", headers=COORDINATOR).status_code == 200
+    assert client.delete(f"{API}/rounds/{first['id']}", headers=COORDINATOR).status_code == 204
+    second = _draft(client)
+    assert second["id"] != first["id"]
+    with app.app_context():
+        assert db.session.scalars(select(ReadAudit.subject_id).where(ReadAudit.page == "round.pairs")).all() == [
+            first["id"]]
+        assert db.session.get(Round, first["id"]) is None
+
 def test_opening_refuses_when_the_roster_changed_since_the_draft_and_says_what(app, client, ids):
     draft = _draft(client)
     left = ids["f3@example.org"]

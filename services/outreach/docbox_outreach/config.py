@@ -93,6 +93,11 @@ SETTINGS = COMMON + [
             "Months after a case-based pairing closes before its identifiable rows are deleted; a de-identified "
             "row (trigger, quarter, hours to first contact, contacts, outcome, closing reason) is kept.",
             at_least(1, "a month at least")),
+    Setting("DOCBOX_OUTREACH_CASE_IDLE_DAYS", "CASE_IDLE_DAYS", 180,
+            "Days without activity (a referral, the match, the attestation, a contact, a re-offer date) after which "
+            "the worker closes an open case-based pairing with the reason \"no activity\"; its rows are then "
+            "forgotten like any closed pairing's. The coordinator's queue shows what closes within 30 days.",
+            as_days),
     Setting("DOCBOX_OUTREACH_COORDINATOR_EMAILS", "CASE_COORDINATOR_EMAILS", [],
             "Comma-separated addresses that get the case-based program's escalations (an overdue first contact); "
             "the mail names no one.", as_list),

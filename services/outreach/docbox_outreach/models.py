@@ -30,6 +30,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Every table with an integer id says so in its ``__table_args__``: on SQLite (AUTOINCREMENT) a deleted row's id
+# is never handed to a later row, as PostgreSQL's sequences never do. Ids outlive their rows: an audit line
+# "read pairing 7", a bookmark, a request log, a mail key. Reused, they would name someone else.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 db = SQLAlchemy(model_class=Base)
 
 
@@ -37,6 +43,7 @@ class Member(db.Model):
     """One faculty member; ``active`` is False once the coordinator marked them as left (at ``left_at``)."""
 
     __tablename__ = "members"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased: a member's identity
@@ -53,13 +60,14 @@ class OutgoingMail(StoredMessageMixin, db.Model):
     """The kit's durable mail queue in the outreach database (bodies cleared once sent)."""
 
     __tablename__ = "outgoing_mail"
+    __table_args__ = (*StoredMessageMixin.queue_indexes("outgoing_mail"), NEVER_REUSE_IDS)
 
 
 class ReadAudit(db.Model):
     """A coordinator read someone else's data: who, when, in which program, round or case."""
 
     __tablename__ = "read_audit"
-    __table_args__ = (Index("ix_read_audit_read_at", "read_at"),)
+    __table_args__ = (Index("ix_read_audit_read_at", "read_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -77,4 +85,4 @@ def audit_read(staff_email: str, program: str, page: str, subject_id: int | None
 
 mail = MailQueue(db, OutgoingMail, now=clock.now)
 
-__all__ = ["Base", "Member", "OutgoingMail", "ReadAudit", "audit_read", "db", "mail"]
+__all__ = ["NEVER_REUSE_IDS", "Base", "Member", "OutgoingMail", "ReadAudit", "audit_read", "db", "mail"]

@@ -119,7 +119,7 @@ def test_overdue_pairing_reminds_the_supporter_then_escalates_once_each(app, ros
     (eve,) = make_supporters(roster, roster.peer1)
     pairing = matched(roster, coordinator, eve)
     clock.advance(hours=47, minutes=59)
-    assert timers.run_pass(clock()) == {"reminded": 0, "escalated": 0, "reoffered": 0, "purged": 0, "mail_deleted": 0,
+    assert timers.run_pass(clock()) == {"closed_idle": 0, "reminded": 0, "escalated": 0, "reoffered": 0, "purged": 0, "mail_deleted": 0,
                                         "released": 0}
     clock.advance(minutes=1)
     assert timers.run_pass(clock())["reminded"] == 1

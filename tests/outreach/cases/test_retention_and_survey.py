@@ -154,3 +154,25 @@ def test_no_join_order_or_log_line_connects_an_answer_to_its_sender(app, roster,
     # 2 of 4 found it valuable: 2 is below K = 3, so it is withheld (and so would 2 who did not be).
     assert (results.shown, results.answers, results.valuable, results.recommend) == (True, 4, None, 4)
     assert results.item_means == {"timely": 2.5, "understood": None, "safe": None}
+
+
+def test_a_purged_pairings_number_in_the_audit_never_names_a_later_pairing(roster, coordinator, clock):
+    # The audit keeps "coord read pairing N" for a year; the pairing itself goes 12 months after closing. On
+    # SQLite a table without AUTOINCREMENT hands the highest deleted id to the next row: the old line would
+    # then say the coordinator read the next physician's pairing.
+    from docbox_outreach.cases.host import ReadAudit
+
+    from .helpers import TODAY, open_pairing, refer
+    (eve,) = make_supporters(roster, roster.peer1)
+    pairing = matched(roster, coordinator, eve)
+    pairings.for_coordinator(coordinator, pairing.id)
+    close_after_contacts(pairing, clock, "accepted")
+    read_id = pairing.id
+    clock.advance(days=400)
+    assert retention.purge(clock())["purged"] == 1
+    refer(roster.other, "litigation", TODAY)
+    later = open_pairing(roster.other)
+    assert later.id != read_id
+    lines = db.session.scalars(select(ReadAudit).where(ReadAudit.page == "cases.pairing")).all()
+    assert [line.subject_id for line in lines] == [read_id]
+    assert db.session.get(Pairing, read_id) is None            # the line names a pairing that is gone, no other

@@ -12,9 +12,9 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from ..models import Member, OutgoingMail, ReadAudit, audit_read, db, mail
+from ..models import NEVER_REUSE_IDS, Member, OutgoingMail, ReadAudit, audit_read, db, mail
 
-__all__ = ["Member", "OutgoingMail", "ReadAudit", "audit_read", "coordinator_emails", "db", "mail", "public_url",
+__all__ = ["NEVER_REUSE_IDS", "Member", "OutgoingMail", "ReadAudit", "audit_read", "coordinator_emails", "db", "mail", "public_url",
            "reporting_line"]
 
 def reporting_line(member_id: int) -> set[int]:

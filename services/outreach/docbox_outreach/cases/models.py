@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from docbox_shared.clock import UTCDateTime, now
 
 from ..domain.vocabulary import Channel, ClosingReason, ContactOutcome, DivisionPreference, Trigger
-from .host import Member, db
+from .host import NEVER_REUSE_IDS, Member, db
 
 
 class Status(StrEnum):
@@ -66,13 +66,14 @@ class Supporter(db.Model):
     member: Mapped[Member] = relationship(lazy="joined")
     trainings: Mapped[list[Training]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                      order_by="Training.trained_on")
-    __table_args__ = (CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity_range"),)
+    __table_args__ = (CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity_range"), NEVER_REUSE_IDS)
 
 
 class Training(db.Model):
     """A training or refresher a supporter completed, on a date."""
 
     __tablename__ = "case_trainings"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     supporter_id: Mapped[int] = mapped_column(ForeignKey("case_supporters.id", ondelete="CASCADE"), index=True)
     kind: Mapped[TrainingKind] = mapped_column(choice(TrainingKind, "training_kind"))
@@ -102,6 +103,7 @@ class Pairing(db.Model):
     """The support offered to one physician, from the first referral to the closing."""
 
     __tablename__ = "case_pairings"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     physician_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     trigger: Mapped[Trigger] = mapped_column(choice(Trigger, "trigger"))         # of the first referral
@@ -133,6 +135,7 @@ class Referral(db.Model):
     """One referral: which pairing it joined, the trigger type and the date the referrer gave. Nothing else."""
 
     __tablename__ = "case_referrals"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("case_pairings.id", ondelete="CASCADE"), index=True)
     trigger: Mapped[Trigger] = mapped_column(choice(Trigger, "trigger"))
@@ -153,6 +156,7 @@ class Contact(db.Model):
     """One contact a supporter logged: when, how, and a fixed outcome."""
 
     __tablename__ = "case_contacts"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("case_pairings.id", ondelete="CASCADE"), index=True)
     contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -171,7 +175,7 @@ class Summary(db.Model):
     contacts: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[ContactOutcome | None] = mapped_column(choice(ContactOutcome, "contact_outcome"))
     closing_reason: Mapped[ClosingReason] = mapped_column(choice(ClosingReason, "closing_reason"))
-    __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter_label"),)
+    __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter_label"), NEVER_REUSE_IDS)
 
 
 class ReleasedQuarter(db.Model):
@@ -194,6 +198,7 @@ class SurveyRound(db.Model):
     """A round of the one-year survey: the period whose accepted pairings were asked."""
 
     __tablename__ = "case_survey_rounds"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)

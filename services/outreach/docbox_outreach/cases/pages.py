@@ -109,9 +109,12 @@ def receipt():
 @bp.get("/queue")
 @require(COORDINATOR)
 def queue():
-    rows = pairings.queue(current_actor())
+    actor, now = current_actor(), clock.now()
+    rows = pairings.queue(actor)
+    closed = pairings.closed_idle(actor, now)
     db.session.commit()
-    return render_template("cases/queue.html", pairings=rows, now=clock.now(), today=today())
+    return render_template("cases/queue.html", pairings=rows, now=now, today=today(),
+                           closing=pairings.closing_soon(rows, now), closed_idle=closed)
 
 
 @bp.route("/pairings/<int:pairing_id>", methods=["GET", "POST"])
@@ -159,12 +162,14 @@ def pairing(pairing_id):
 def mine():
     actor = current_actor()
     supporter, rows = pairings.of_supporter(actor)
+    now = clock.now()
+    closed = pairings.closed_idle(actor, now, supporter) if supporter is not None else []
     latest = supporters.latest_guideline()
     needs_ack = supporter is not None and latest is not None and \
         supporter.id not in supporters.acknowledged_latest([supporter.id])
     db.session.commit()
     return render_template("cases/mine.html", supporter=supporter, pairings=rows, guideline=latest,
-                           needs_ack=needs_ack, now=clock.now())
+                           needs_ack=needs_ack, now=now, closed_idle=closed)
 
 
 @bp.post("/guidelines/acknowledge")

@@ -12,6 +12,11 @@
   decline or a deferral the supporter may set a re-offer date.
 - Closing takes a reason code; the pairing's rows are deleted later
   (:mod:`.retention`).
+- A pairing nobody acts on for ``CASE_IDLE_DAYS`` is closed by the worker
+  (:func:`close_idle`, reason "no activity"): retention counts from closing,
+  so a case nobody closed would otherwise keep a name forever. The
+  coordinator's queue shows what closes within :data:`IDLE_NOTICE`; the
+  coordinator and the supporter see what closed so for as long again.
 
 Every function that shows a pairing to someone calls :func:`audit` for it.
 """
@@ -19,7 +24,7 @@ Every function that shows a pairing to someone calls :func:`audit` for it.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,6 +40,8 @@ from .host import audit_read, db, reporting_line
 from .models import Contact, Pairing, Refusal, Status, Supporter
 
 OPEN = (Status.WAITING, Status.ASSIGNED, Status.ACTIVE)
+IDLE_NOTICE = timedelta(days=30)   # shown as closing soon, then as closed for no activity, this long
+WORKER = "worker"                   # the audit's reader when the worker closed a pairing
 ATTESTATIONS = ("not_involved", "not_reviewing", "not_in_reporting_line")
 
 
@@ -205,6 +212,42 @@ def set_reoffer(pairing: Pairing, reoffer_on: date | None, now: datetime) -> Non
         raise ValidationProblem("Some fields are missing or not valid.", errors={"reoffer_on": [
             "A re-offer date follows a decline or a deferral, and lies in the next five years."]})
     pairing.reoffer_on = reoffer_on
+
+
+def idle_closes_at(pairing: Pairing) -> datetime:
+    """When ``pairing`` closes for no activity if nobody acts on it before."""
+    zone = current_app.config["OUTREACH_TIMEZONE"]
+    reoffer = datetime.combine(pairing.reoffer_on, time.min, tzinfo=zone) if pairing.reoffer_on else None
+    return cases.idle_closes_at([pairing.referred_at, pairing.assigned_at, pairing.attested_at, reoffer,
+                                 *(r.received_at for r in pairing.referrals),
+                                 *(c.contacted_at for c in pairing.contacts)],
+                                timedelta(days=current_app.config.get("CASE_IDLE_DAYS", 180)))
+
+
+def closing_soon(rows: list[Pairing], now: datetime) -> dict[int, datetime]:
+    """The pairings of ``rows`` that close for no activity within :data:`IDLE_NOTICE`, by id: when."""
+    due = {p.id: idle_closes_at(p) for p in rows if p.status in OPEN}
+    return {pid: at for pid, at in due.items() if at <= now + IDLE_NOTICE}
+
+
+def closed_idle(actor: Actor, now: datetime, supporter: Supporter | None = None) -> list[Pairing]:
+    """Pairings the worker closed for no activity within :data:`IDLE_NOTICE` (a supporter's own); audited."""
+    query = select(Pairing).where(Pairing.status == Status.CLOSED, Pairing.closing_reason == ClosingReason.NO_ACTIVITY,
+                                  Pairing.closed_at > now - IDLE_NOTICE)
+    if supporter is not None:
+        query = query.where(Pairing.supporter_id == supporter.id)
+    rows = list(db.session.scalars(query.order_by(Pairing.closed_at.desc(), Pairing.id)))
+    audit(actor, rows, "cases.mine" if supporter is not None else "cases.queue")
+    return rows
+
+
+def close_idle(pairing: Pairing, now: datetime) -> None:
+    """The worker closes ``pairing``: nothing happened for ``CASE_IDLE_DAYS``. No mail (the referrer learns
+    nothing after referring; the supporter and the coordinator see it on their pages); one audit line says
+    why the pairing left the queue."""
+    pairing.status, pairing.closing_reason, pairing.closed_at = Status.CLOSED, ClosingReason.NO_ACTIVITY, now
+    pairing.reoffer_on = None
+    audit_read(WORKER, "cases", "cases.closed_idle", pairing.id)
 
 
 def close(pairing: Pairing, reason) -> None:

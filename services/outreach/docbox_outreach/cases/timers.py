@@ -8,6 +8,8 @@
   its supporter gets one mail naming nobody, unless the physician's latest
   contact is no longer a decline or a deferral. The physician gets nothing
   from the program: offering again is the supporter's own, personal step.
+- *No activity*: an open pairing nobody acted on for ``CASE_IDLE_DAYS`` is
+  closed (:func:`docbox_outreach.cases.pairings.close_idle`); no mail.
 - *Retention*: :func:`docbox_outreach.cases.retention.purge`.
 - *Release*: quarters due for the viewers' report are frozen
   (:func:`docbox_outreach.cases.reports.release_due`).
@@ -24,7 +26,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from ..domain import cases
-from . import messages, reports, retention
+from . import messages, pairings, reports, retention
 from .host import db
 from .models import Pairing, Status
 
@@ -36,8 +38,8 @@ def escalate_after() -> timedelta:
 
 
 def run_pass(now: datetime) -> dict[str, int]:
-    """Reminders, escalations and the retention purge due at ``now``; commits."""
-    done = {"reminded": 0, "escalated": 0}
+    """Idle pairings closed, reminders, escalations and the retention purge due at ``now``; commits."""
+    done = {"closed_idle": _close_idle(now), "reminded": 0, "escalated": 0}
     overdue = select(Pairing).where(Pairing.status.in_(LIVE), Pairing.first_contact_at.is_(None))
     for pairing in db.session.scalars(overdue.where(Pairing.reminded_at.is_(None), Pairing.due_at <= now)
                                       .with_for_update(of=Pairing, skip_locked=True)):
@@ -56,6 +58,20 @@ def run_pass(now: datetime) -> dict[str, int]:
     done["released"] = reports.release_due(now)
     db.session.commit()
     return done
+
+
+def _close_idle(now: datetime) -> int:
+    """Close the open pairings nobody acted on for ``CASE_IDLE_DAYS`` (the caller commits)."""
+    idle = timedelta(days=current_app.config.get("CASE_IDLE_DAYS", 180))
+    count = 0
+    # Every moment of activity comes at or after the first referral: only those referred that long ago can be due.
+    for pairing in db.session.scalars(select(Pairing).where(Pairing.status.in_(pairings.OPEN),
+                                                            Pairing.referred_at <= now - idle)
+                                      .with_for_update(of=Pairing, skip_locked=True)).unique():
+        if pairings.idle_closes_at(pairing) <= now:
+            pairings.close_idle(pairing, now)
+            count += 1
+    return count
 
 
 def _reoffers_due(now: datetime) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .vocabulary import PAIRING_OUTCOME_ORDER, Channel, ClosingReason, ContactOutcome, Trigger
@@ -70,6 +70,13 @@ def summarize(trigger: Trigger, referred_at: datetime, contacts: Sequence[Contac
     hours = None if first is None else max(0, int((first - referred_at).total_seconds() // 3600))
     return CaseSummary(Trigger(trigger), quarter_of(referred_at, zone), hours, len(contacts),
                        pairing_outcome(contacts), ClosingReason(closing_reason))
+
+
+def idle_closes_at(activity: Sequence[datetime | None], idle: timedelta) -> datetime:
+    """When an open pairing closes for no activity: ``idle`` after the latest of its moments that are people's
+    doing (the referrals, the match, the attestation, the contacts, the re-offer date a supporter set). The
+    program's own reminders and escalations are not activity: a case nobody acts on must not live on them."""
+    return max(m for m in activity if m is not None) + idle
 
 
 def may_reoffer(contacts: Sequence[Contact], reoffer_at: datetime, now: datetime) -> bool:

@@ -78,6 +78,7 @@ class ClosingReason(Labelled):
     DECLINED = "declined"
     NO_RESPONSE = "no_response"
     MOVED_ON = "moved_on"
+    NO_ACTIVITY = "no_activity"   # the worker closed it: nothing happened for CASE_IDLE_DAYS
 
 
 class DivisionPreference(Labelled):

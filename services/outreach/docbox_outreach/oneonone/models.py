@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docbox_shared.clock import UTCDateTime
 
-from ..models import Member, db
+from ..models import NEVER_REUSE_IDS, Member, db
 
 
 class Mentor(db.Model):
@@ -44,6 +44,7 @@ class Round(db.Model):
     (frozen), and its person-level rows purged later."""
 
     __tablename__ = "oneonone_rounds"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, ...: opt-outs count rounds by it
@@ -76,7 +77,7 @@ class Assignment(db.Model):
 
     __tablename__ = "oneonone_assignments"
     __table_args__ = (UniqueConstraint("round_id", "mentee_id"),
-                      Index("ix_oneonone_assignments_round_mentor", "round_id", "mentor_id"))
+                      Index("ix_oneonone_assignments_round_mentor", "round_id", "mentor_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("oneonone_rounds.id", ondelete="CASCADE"))
@@ -94,6 +95,7 @@ class Attempt(db.Model):
     """One attempt of a mentor: the day, the channel, the outcome. Nothing else exists."""
 
     __tablename__ = "oneonone_attempts"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("oneonone_assignments.id", ondelete="CASCADE"), index=True)
@@ -108,6 +110,7 @@ class OptOut(db.Model):
     """A mentee's opt-out from round ``round_number`` on: this round only, or until withdrawn."""
 
     __tablename__ = "oneonone_opt_outs"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -121,6 +124,7 @@ class MenteeLink(db.Model):
     """A mentee's capability link of one round: only its SHA-256 is stored; revocable."""
 
     __tablename__ = "oneonone_mentee_links"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

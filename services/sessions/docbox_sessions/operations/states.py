@@ -2,7 +2,7 @@
 dumped with the event schemas, event and deliveries written through the kit's outbox, not committed).
 
 Words: an *entry* is a program, a one-off session or a series; its *state* is the whole entry as an event
-carries it; a series' *span* is the earliest start and latest end of its occurrences (:func:`.derived.series_span`).
+carries it; a series' *span* is the earliest start and latest end of its occurrences (:func:`docbox_sessions.derived.series_span`).
 """
 
 from __future__ import annotations
