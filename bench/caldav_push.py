@@ -50,7 +50,7 @@ from pathlib import Path
 
 import requests
 
-from _common import free_port
+from _common import free_port, fresh_postgres
 
 UTC = timezone.utc
 HERE = Path(__file__).resolve().parent
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--servers", default="radicale,xandikos")
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server: the bench makes a new database on it and drops it (default: SQLite)")
     parser.add_argument("--vdirsyncer", default=None, help="a vdirsyncer executable (default: bench's own venv)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="the worker's requests in flight per target (default: push.CONCURRENT_REQUESTS)")
@@ -304,9 +304,7 @@ def main() -> None:
         push.CONCURRENT_REQUESTS = args.concurrency
     exe = vdirsyncer_executable(args.vdirsyncer)
     tmp = Path(tempfile.mkdtemp(prefix="docbox-bench-caldav-"))
-    url = args.database_url
-    if url and url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    url, drop = fresh_postgres(args.database_url) if args.database_url else (None, None)
     app = make_app(url or f"sqlite:///{tmp / 'calendar_sync.sqlite'}")
     publish(app, entries(args.entries))
     items = objects(app)
@@ -355,6 +353,8 @@ def main() -> None:
         with app.app_context():
             from docbox_calendar_sync.models import db
             db.engine.dispose()
+        if drop is not None:
+            drop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -38,7 +38,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from _common import free_port
+from _common import free_port, fresh_postgres
 
 UTC = timezone.utc
 SESSIONS = 10
@@ -101,11 +101,22 @@ def setup(app, messages: int, real_now: datetime) -> None:
 
 def one_round(messages: int, database_url: str | None, tmp: Path, connections: int) -> dict:
     """One round: the worker sends ``messages`` reminders, then the smtplib loop sends the same bytes."""
+    tmp.mkdir()
+    drop = None
+    if database_url:   # the server: each round gets a new database on it, dropped afterwards
+        database_url, drop = fresh_postgres(database_url)
+    try:
+        return _round(messages, database_url, tmp, connections)
+    finally:
+        if drop is not None:
+            drop()
+
+
+def _round(messages: int, database_url: str | None, tmp: Path, connections: int) -> dict:
     from docbox_notifications import create_app
     from docbox_notifications.delivery import run_pass
     from docbox_notifications.models import db
 
-    tmp.mkdir()
     port = free_port()
     sink = start_sink(port, tmp / "worker-mail")
     real_now = datetime.now(UTC)
@@ -115,19 +126,21 @@ def one_round(messages: int, database_url: str | None, tmp: Path, connections: i
               "PUBLIC_URL": "https://docbox.example", "MAIL_FROM": "Doc Box <reminders@docbox.example>",
               "SECRET_KEYS": ["bench-key"], "LOG_LEVEL": "WARNING", "CLOCK": lambda: planning["now"],
               "MAIL_CONNECTIONS": connections}
-    app = create_app(config)
-    setup(app, messages, real_now)
-    app.config["CLOCK"] = None    # the worker runs on real time
+    try:
+        app = create_app(config)
+        setup(app, messages, real_now)
+        app.config["CLOCK"] = None    # the worker runs on real time
 
-    with app.app_context():
-        started, cpu = time.perf_counter(), time.process_time()
-        counts = run_pass()
-        worker_seconds, worker_cpu = time.perf_counter() - started, time.process_time() - cpu
-    if counts.get("sent", 0) != messages:
-        sys.exit(f"worker: {counts}; expected {messages} sent")
-    files = wait_for_files(tmp / "worker-mail", messages)
-    sink.terminate()
-    sink.wait()
+        with app.app_context():
+            started, cpu = time.perf_counter(), time.process_time()
+            counts = run_pass()
+            worker_seconds, worker_cpu = time.perf_counter() - started, time.process_time() - cpu
+        if counts.get("sent", 0) != messages:
+            sys.exit(f"worker: {counts}; expected {messages} sent")
+        files = wait_for_files(tmp / "worker-mail", messages)
+    finally:
+        sink.terminate()   # also when the round fails: a sink left running keeps the caller's pipe open
+        sink.wait()
 
     batch = []
     for path in files:
@@ -135,20 +148,19 @@ def one_round(messages: int, database_url: str | None, tmp: Path, connections: i
         batch.append((email.message_from_bytes(raw)["To"], raw))
     port = free_port()
     sink = start_sink(port, tmp / "plain-mail")
-    started, cpu = time.perf_counter(), time.process_time()
-    with smtplib.SMTP("127.0.0.1", port) as conn:
-        for recipient, raw in batch:
-            conn.sendmail("reminders@docbox.example", [recipient], raw)
-    plain_seconds, plain_cpu = time.perf_counter() - started, time.process_time() - cpu
-    wait_for_files(tmp / "plain-mail", messages)
-    sink.terminate()
-    sink.wait()
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        with smtplib.SMTP("127.0.0.1", port) as conn:
+            for recipient, raw in batch:
+                conn.sendmail("reminders@docbox.example", [recipient], raw)
+        plain_seconds, plain_cpu = time.perf_counter() - started, time.process_time() - cpu
+        wait_for_files(tmp / "plain-mail", messages)
+    finally:
+        sink.terminate()
+        sink.wait()
     with app.app_context():
-        db.drop_all()   # an empty database for the next round (PostgreSQL; SQLite gets a new file)
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
         db.session.remove()
-        db.engine.dispose()
+        db.engine.dispose()   # before the round's database is dropped (SQLite: a new file each round)
     return dict(worker=messages / worker_seconds, plain=messages / plain_seconds,
                 worker_cpu=worker_cpu / messages * 1000, plain_cpu=plain_cpu / messages * 1000)
 
@@ -160,7 +172,8 @@ def spread(values: list[float], digits: int = 2) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/postgres): each round makes a new database on it and drops it (default: SQLite)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (worker, then the smtplib loop, each round)")
     parser.add_argument("--connections", type=int, default=2, help="the worker's SMTP connections (DOCBOX_MAIL_CONNECTIONS)")
     args = parser.parse_args()
