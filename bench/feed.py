@@ -294,6 +294,8 @@ def main() -> None:
                         help="seconds of load on each page of the other services before their RSS is read"
                              " (0: skip them)")
     args = parser.parse_args()
+    # Every server started below runs with the images' malloc settings (docker/Dockerfile, runtime stage).
+    os.environ.update(MALLOC_MMAP_THRESHOLD_="4194304", MALLOC_TRIM_THRESHOLD_="16777216")
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed: apt-get install -y nginx wrk")
