@@ -12,11 +12,10 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from support.apps import running_app
 from support.clock import clock_config
-from support.cut import CuttingProxy
+from support.cut import database_cutter
 
 from .conftest import EVENT_SECRET
 from .test_pages import feed_count, subscribe, text_of
@@ -30,11 +29,8 @@ UTC = timezone.utc
 
 @pytest.fixture
 def proxy(make_database_url):
-    url = sa.engine.make_url(make_database_url("calendar_sync"))
-    cutter = CuttingProxy(url.host, url.port or 5432)
-    cutter.url = url.set(host="127.0.0.1", port=cutter.port).render_as_string(False)
-    yield cutter
-    cutter.close()
+    with database_cutter(make_database_url("calendar_sync")) as cutter:
+        yield cutter
 
 
 @pytest.fixture

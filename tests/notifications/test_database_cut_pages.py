@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from docbox_notifications.models import Delivery, Subscriber, db
 from support.apps import running_app
-from support.cut import CuttingProxy
+from support.cut import database_cutter
 
 from .test_pages import GOOD, csrf_token
 
@@ -27,11 +26,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def proxy(make_database_url):
-    url = sa.engine.make_url(make_database_url("notifications"))
-    cutter = CuttingProxy(url.host, url.port or 5432)
-    cutter.url = url.set(host="127.0.0.1", port=cutter.port).render_as_string(False)
-    yield cutter
-    cutter.close()
+    with database_cutter(make_database_url("notifications")) as cutter:
+        yield cutter
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from support.apps import running_app
-from support.cut import CuttingProxy
+from support.cut import database_cutter
 from support.staff_pages import csrf, sign_in
 
 pytestmark = pytest.mark.skipif(
@@ -29,16 +29,13 @@ SERIES = {"title": "Doc Box weekly", "format": "in_person", "start": "2027-03-03
 
 @pytest.fixture
 def proxy(app_config):
-    url = sa.engine.make_url(app_config["SQLALCHEMY_DATABASE_URI"])
-    cutter = CuttingProxy(url.host, url.port or 5432)
-    yield cutter
-    cutter.close()
+    with database_cutter(app_config["SQLALCHEMY_DATABASE_URI"]) as cutter:
+        yield cutter
 
 
 @pytest.fixture
 def app(app_config, proxy):
-    url = sa.engine.make_url(app_config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
-    with running_app("sessions", {**app_config, "SQLALCHEMY_DATABASE_URI": url.render_as_string(False)}) as app:
+    with running_app("sessions", {**app_config, "SQLALCHEMY_DATABASE_URI": proxy.url}) as app:
         yield app
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
+
+import sqlalchemy as sa
 
 
 class CuttingProxy:
@@ -89,3 +92,15 @@ class CuttingProxy:
                     self.cuts += 1
                     return found + keep - len(before)
             return None
+
+
+@contextlib.contextmanager
+def database_cutter(database_url: str) -> Iterator[CuttingProxy]:
+    """A proxy in front of ``database_url``'s PostgreSQL server; its ``url`` is the same database through it."""
+    url = sa.engine.make_url(database_url)
+    cutter = CuttingProxy(url.host, url.port or 5432)
+    cutter.url = url.set(host="127.0.0.1", port=cutter.port).render_as_string(False)
+    try:
+        yield cutter
+    finally:
+        cutter.close()
